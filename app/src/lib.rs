@@ -1,0 +1,138 @@
+//! Web4 portal: the Leptos application (rendered on the server, hydrated in the browser) and the
+//! wire types it shares with the backend.
+#![forbid(unsafe_code)]
+
+pub mod api;
+mod components;
+pub mod error;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod port;
+pub mod types;
+
+use crate::{
+    api::{LogIn, LogOut, SignUp, current_account},
+    error::PortalError,
+    types::AccountView,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{A, Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the application (server side only renders it).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The session as every page sees it: the account (refetched after each auth action) and the
+/// actions that change it. Created inside the router so that an error from a form posted
+/// before hydration (carried back in the URL) reaches the right action.
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    pub sign_up: ServerAction<SignUp>,
+    pub log_in: ServerAction<LogIn>,
+    pub log_out: ServerAction<LogOut>,
+    pub account: Resource<Result<Option<AccountView>, PortalError>>,
+}
+
+/// The portal application.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/web4.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Web4 Platform".to_string() } else { format!("{page} · Web4 Platform") }
+        } />
+        <Router>
+            <Layout />
+        </Router>
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    // A form posted before hydration comes back with its error in the URL
+    // (`?__path=…&__err=…`). The router offers it only to actions created inside <Routes>;
+    // ours live above, next to the navigation, so offer it to them first.
+    leptos_router::hooks::use_url().read_untracked().provide_server_action_error();
+    let sign_up = ServerAction::<SignUp>::new();
+    let log_in = ServerAction::<LogIn>::new();
+    let log_out = ServerAction::<LogOut>::new();
+    let account = Resource::new(
+        move || (sign_up.version().get(), log_in.version().get(), log_out.version().get()),
+        |_| current_account(),
+    );
+    provide_context(AuthContext { sign_up, log_in, log_out, account });
+
+    // After hydration, auth actions navigate on the client once the account has been
+    // refetched (a plain form post gets a 302 from the server instead).
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move || {
+        let signed_in = matches!(sign_up.value().get(), Some(Ok(_)))
+            || matches!(log_in.value().get(), Some(Ok(_)));
+        if signed_in {
+            navigate("/dashboard", Default::default());
+        } else if matches!(log_out.value().get(), Some(Ok(()))) {
+            navigate("/", Default::default());
+        }
+    });
+    // Marks the document once the wasm bundle has taken over (end-to-end tests wait for it).
+    Effect::new(|| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">
+                <span class="brand-mark">"W4"</span>
+                " Web4 Platform"
+            </A>
+            <nav aria-label="Main">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match account.await {
+                            Ok(Some(account)) => components::SignedInNav(account).into_any(),
+                            _ => components::SignedOutNav().into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
+        </header>
+        <main class="page">
+            <Routes fallback=|| view! { <pages::NotFound /> }>
+                <Route path=path!("") view=pages::LandingPage />
+                <Route path=path!("/signup") view=pages::SignUpPage />
+                <Route path=path!("/login") view=pages::LogInPage />
+                // Async: the account must be known before the first byte, so that a visitor
+                // who is not logged in gets a real 302 to /login.
+                <Route path=path!("/dashboard") view=pages::DashboardPage ssr=SsrMode::Async />
+            </Routes>
+        </main>
+        <footer class="footer">
+            "Web4 Platform · self-hosted · "
+            <a href="/healthz">"health"</a>
+        </footer>
+    }
+}

@@ -1,0 +1,81 @@
+//! Sign-up and log-in. Both forms post to server functions: enhanced after hydration, and a
+//! plain HTML form post before it (errors then come back through the redirect URL).
+use crate::{
+    AuthContext,
+    components::{EmailField, ErrorBanner, PasswordField},
+    error::PortalError,
+    types::FieldErrors,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+/// Splits an action's error into the banner text and the per-field messages.
+fn error_signals(
+    value: Signal<Option<Result<crate::types::AccountView, PortalError>>>,
+) -> (Signal<Option<String>>, Signal<Option<String>>, Signal<Option<String>>) {
+    let error = move || value.get().and_then(Result::err);
+    let field = move |pick: fn(&FieldErrors) -> Option<String>| {
+        Signal::derive(move || error().and_then(|e| e.field_errors().and_then(pick)))
+    };
+    (
+        Signal::derive(move || error().map(|e| e.to_string())),
+        field(|f| f.email.clone()),
+        field(|f| f.password.clone()),
+    )
+}
+
+/// `/signup`
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let auth = expect_context::<AuthContext>();
+    let action = auth.sign_up;
+    let (banner, email_error, password_error) = error_signals(Signal::derive(move || action.value().get()));
+    let pending = action.pending();
+    view! {
+        <Title text="Sign up" />
+        <section class="card auth">
+            <h1>"Create your account"</h1>
+            <p class="muted">
+                "The first account on a new platform becomes its operator; everyone after is a developer."
+            </p>
+            <ActionForm action=action attr:novalidate=true>
+                <ErrorBanner message=banner />
+                <EmailField error=email_error />
+                <PasswordField
+                    autocomplete="new-password"
+                    error=password_error
+                    hint="At least 10 characters. A passphrase of a few words works well."
+                />
+                <button type="submit" class="button primary" disabled=pending>
+                    {move || if pending.get() { "Creating account…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+            <p class="muted">"Already have an account? " <A href="/login">"Log in"</A></p>
+        </section>
+    }
+}
+
+/// `/login`
+#[component]
+pub fn LogInPage() -> impl IntoView {
+    let auth = expect_context::<AuthContext>();
+    let action = auth.log_in;
+    let (banner, email_error, password_error) = error_signals(Signal::derive(move || action.value().get()));
+    let pending = action.pending();
+    view! {
+        <Title text="Log in" />
+        <section class="card auth">
+            <h1>"Log in"</h1>
+            <ActionForm action=action attr:novalidate=true>
+                <ErrorBanner message=banner />
+                <EmailField error=email_error />
+                <PasswordField autocomplete="current-password" error=password_error />
+                <button type="submit" class="button primary" disabled=pending>
+                    {move || if pending.get() { "Logging in…" } else { "Log in" }}
+                </button>
+            </ActionForm>
+            <p class="muted">"New here? " <A href="/signup">"Create an account"</A></p>
+        </section>
+    }
+}

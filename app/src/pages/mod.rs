@@ -1,0 +1,10 @@
+//! One module per page of the portal.
+mod auth;
+mod dashboard;
+mod landing;
+mod not_found;
+
+pub use auth::{LogInPage, SignUpPage};
+pub use dashboard::DashboardPage;
+pub use landing::LandingPage;
+pub use not_found::NotFound;

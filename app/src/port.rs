@@ -1,0 +1,30 @@
+//! The port through which the portal's server functions reach the backend. `app` declares it;
+//! `server` implements it and provides it as context for every render and server-function
+//! call, so the server functions stay one-liners and `app` never touches the database.
+use crate::{
+    error::PortalError,
+    types::{AccountView, Credentials},
+};
+use std::sync::Arc;
+
+/// Everything the portal asks of the backend. Implementations read the current request
+/// (session, client address) from the Leptos context they run in.
+#[async_trait::async_trait]
+pub trait PortalPort: Send + Sync + 'static {
+    /// The logged-in account, if any.
+    async fn current_account(&self) -> Result<Option<AccountView>, PortalError>;
+    /// Creates an account, logs it in and redirects to the dashboard.
+    async fn sign_up(&self, credentials: Credentials) -> Result<AccountView, PortalError>;
+    /// Logs in (throttled), rotating the session id, and redirects to the dashboard.
+    async fn log_in(&self, credentials: Credentials) -> Result<AccountView, PortalError>;
+    /// Ends the session and redirects to the landing page.
+    async fn log_out(&self) -> Result<(), PortalError>;
+}
+
+/// The port as it is stored in the Leptos context.
+pub type SharedPortalPort = Arc<dyn PortalPort>;
+
+/// The port provided for this request; `Internal` if the server forgot to provide it.
+pub fn portal_port() -> Result<SharedPortalPort, PortalError> {
+    leptos::prelude::use_context::<SharedPortalPort>().ok_or(PortalError::Internal)
+}

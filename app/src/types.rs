@@ -1,0 +1,114 @@
+//! Wire types shared by the portal, the server functions and the Cloud API (serde only: no
+//! database entity ever crosses into this crate).
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What an account may do on the platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the platform: nodes, join tokens, platform metrics. The first account is one.
+    Admin,
+    /// Registers and calls services, publishes to and subscribes from the marketplace.
+    Developer,
+}
+
+impl Role {
+    /// The stable machine name stored in the database and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Developer => "developer",
+        }
+    }
+
+    /// Parses the machine name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "developer" => Some(Role::Developer),
+            _ => None,
+        }
+    }
+
+    /// How the portal names the role to a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Operator",
+            Role::Developer => "Developer",
+        }
+    }
+}
+
+/// An account as the portal and the API show it (never the password hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Email and password, as typed at sign-up or log-in.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+// Hand-written so that a password never reaches a log line through `{:?}`.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Per-field validation messages for the sign-up and log-in forms.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl FieldErrors {
+    /// True when no field has a message.
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.password.is_none()
+    }
+}
+
+/// Answer of `GET /healthz` and `GET /readyz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// `"ok"` or `"unavailable"`.
+    pub status: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_debug_never_shows_the_password() {
+        let c = Credentials { email: "a@example.com".into(), password: "hunter2hunter2".into() };
+        let shown = format!("{c:?}");
+        assert!(shown.contains("a@example.com"));
+        assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in [Role::Admin, Role::Developer] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

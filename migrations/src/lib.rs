@@ -1,0 +1,23 @@
+//! The platform's database schema, as SeaORM migrations applied at start-up (`server migrate`
+//! applies them on their own). An applied migration is never edited: add a new one instead.
+#![forbid(unsafe_code)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_accounts;
+mod m20261122_000002_create_sessions;
+mod m20261122_000003_create_login_failures;
+
+/// Every migration of the platform, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_accounts::Migration),
+            Box::new(m20261122_000002_create_sessions::Migration),
+            Box::new(m20261122_000003_create_login_failures::Migration),
+        ]
+    }
+}

@@ -1,0 +1,146 @@
+//! Accounts and authentication: sign-up, log-in (throttled), sessions. The Cloud API handlers
+//! and the portal's port both call these functions, so the two can never disagree.
+pub mod email;
+pub mod password;
+pub mod session;
+pub mod throttle;
+
+use crate::db::{self, entities::accounts};
+use app::types::{AccountView, Credentials, FieldErrors, Role};
+use chrono::Utc;
+use email::Email;
+use password::Password;
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use std::net::IpAddr;
+use throttle::LoginThrottle;
+
+/// Why an authentication operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the request has invalid fields")]
+    Invalid(FieldErrors),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("incorrect email or password")]
+    InvalidCredentials,
+    #[error("too many failed log-in attempts")]
+    Throttled { retry_after_secs: u64 },
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for AuthError {
+    fn from(err: DbErr) -> Self {
+        AuthError::Internal(err.into())
+    }
+}
+
+const SCOPE_ACCOUNT: &str = "account";
+const SCOPE_ADDRESS: &str = "address";
+
+fn view(model: accounts::Model) -> Result<AccountView, AuthError> {
+    let role = Role::parse(&model.role)
+        .ok_or_else(|| anyhow::anyhow!("account {} has unknown role {:?}", model.id, model.role))?;
+    Ok(AccountView { id: model.id, email: model.email, role, created_at: model.created_at })
+}
+
+/// Creates an account from sign-up credentials. The first account on an empty platform is
+/// the operator (admin); every later one is a developer.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn sign_up(db: &DatabaseConnection, credentials: Credentials) -> Result<AccountView, AuthError> {
+    let email = Email::parse(&credentials.email);
+    let password = Password::parse(credentials.password);
+    let (email, password) = match (email, password) {
+        (Ok(e), Ok(p)) => (e, p),
+        (e, p) => {
+            return Err(AuthError::Invalid(FieldErrors { email: e.err(), password: p.err() }));
+        }
+    };
+    let password_hash = password::hash(password).await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let inserted = db::accounts::insert(
+        db,
+        db::accounts::NewAccount { id: &id, email: email.as_str(), password_hash: &password_hash, now: Utc::now() },
+    )
+    .await;
+    match inserted {
+        Ok(model) => {
+            tracing::info!(account_id = %model.id, role = %model.role, "account created");
+            view(model)
+        }
+        Err(e) if db::is_unique_violation(&e) => Err(AuthError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks log-in credentials for a client at `client`. Failures are throttled per account
+/// (by normalised email, whether or not it exists, so the throttle reveals nothing) and per
+/// client address. Attempts made at the same instant may each pass the check before either
+/// failure is recorded: the limit can be overshot by the number of concurrent requests,
+/// which bounds guessing just as well and needs no lock across requests.
+#[tracing::instrument(skip_all, fields(client = %client), err(level = "debug"))]
+pub async fn log_in(
+    db: &DatabaseConnection,
+    throttle: LoginThrottle,
+    credentials: Credentials,
+    client: IpAddr,
+) -> Result<AccountView, AuthError> {
+    let email = Email::parse(&credentials.email);
+    let password_missing = credentials.password.is_empty();
+    let email = match email {
+        Ok(email) if !password_missing => email,
+        email => {
+            return Err(AuthError::Invalid(FieldErrors {
+                email: email.err(),
+                password: password_missing.then(|| "Enter your password.".to_string()),
+            }));
+        }
+    };
+    let address = client.to_string();
+    let now = Utc::now();
+    let start = throttle.window_start(now);
+    let limit = u64::from(throttle.limit);
+    let mut wait = None;
+    for (scope, key) in [(SCOPE_ACCOUNT, email.as_str()), (SCOPE_ADDRESS, address.as_str())] {
+        let failures = db::login_failures::since(db, scope, key, start, limit).await?;
+        if let Err(w) = throttle.check(&failures, now) {
+            wait = wait.max(Some(w));
+        }
+    }
+    if let Some(wait) = wait {
+        tracing::warn!(email = %email, "log-in refused: throttled");
+        let retry_after_secs = u64::try_from((wait.num_milliseconds() + 999) / 1000).unwrap_or(1);
+        return Err(AuthError::Throttled { retry_after_secs });
+    }
+
+    let account = db::accounts::find_by_email(db, email.as_str()).await?;
+    // An over-long password cannot match any account: refuse it without hashing 1 MB.
+    let candidate = credentials.password;
+    let matched = if candidate.chars().count() > password::MAX_CHARS {
+        false
+    } else {
+        password::verify(candidate, account.as_ref().map(|a| a.password_hash.clone())).await?
+    };
+    match account {
+        Some(account) if matched => {
+            db::login_failures::clear(db, SCOPE_ACCOUNT, email.as_str()).await?;
+            view(account)
+        }
+        _ => {
+            let txn = db.begin().await?;
+            db::login_failures::record(&txn, SCOPE_ACCOUNT, email.as_str(), now).await?;
+            db::login_failures::record(&txn, SCOPE_ADDRESS, &address, now).await?;
+            db::login_failures::prune(&txn, start).await?;
+            txn.commit().await?;
+            tracing::info!(email = %email, "log-in failed");
+            Err(AuthError::InvalidCredentials)
+        }
+    }
+}
+
+/// The account with this id, if it still exists.
+pub async fn account(db: &DatabaseConnection, id: &str) -> Result<Option<AccountView>, AuthError> {
+    db::accounts::find_by_id(db, id).await?.map(view).transpose()
+}

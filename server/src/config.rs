@@ -1,0 +1,191 @@
+//! Configuration: command-line flags, then environment variables, then an optional TOML file,
+//! then defaults (first one set wins).
+use crate::auth::throttle::LoginThrottle;
+use anyhow::Context;
+use serde::Deserialize;
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+/// Settings a `serve` (or `migrate`) run can be given on the command line or in the environment.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// TOML configuration file; its keys are these options' long names with `_`
+    #[arg(long, env = "WEB4_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (LEPTOS_SITE_ADDR is honoured too) [default: 127.0.0.1:3000]
+    #[arg(long, env = "WEB4_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Directory for the SQLite database and node keys [default: ./data]
+    #[arg(long, env = "WEB4_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL [default: sqlite://<data-dir>/web4.db]
+    #[arg(long, env = "WEB4_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Directory holding the built portal assets (pkg/web4.js, .wasm, .css) [default: target/site]
+    #[arg(long, env = "LEPTOS_SITE_ROOT", value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
+    /// The portal's public origin (e.g. https://web4.example.com), accepted by the CSRF check
+    /// in addition to the request's own Host
+    #[arg(long, env = "WEB4_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Mark session cookies `Secure` (set this whenever the portal is served over HTTPS)
+    #[arg(long, env = "WEB4_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub secure_cookies: Option<bool>,
+    /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy)
+    #[arg(long, env = "WEB4_TRUST_FORWARDED_FOR", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub trust_forwarded_for: Option<bool>,
+}
+
+/// The optional configuration file. Unknown keys are an error, so a typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    site_root: Option<PathBuf>,
+    public_url: Option<String>,
+    secure_cookies: Option<bool>,
+    trust_forwarded_for: Option<bool>,
+    session_days: Option<i64>,
+    login_max_failures: Option<u32>,
+    login_window_minutes: Option<i64>,
+}
+
+/// The resolved configuration of one server process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub site_root: PathBuf,
+    /// Origins (scheme://host[:port]) that state-changing browser requests may come from,
+    /// besides the request's own Host.
+    pub trusted_origins: Vec<String>,
+    pub secure_cookies: bool,
+    pub trust_forwarded_for: bool,
+    /// Sessions expire after this many days without a request.
+    pub session_days: i64,
+    pub login_throttle: LoginThrottle,
+}
+
+impl Config {
+    /// Defaults for everything, rooted in `data_dir`: what tests start from.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: sqlite_url(&data_dir),
+            data_dir,
+            site_root: PathBuf::from("target/site"),
+            trusted_origins: Vec::new(),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            session_days: 7,
+            login_throttle: LoginThrottle::default(),
+        }
+    }
+
+    /// Resolves flags and environment (`args`, already merged by clap) over the file they
+    /// name, over the defaults.
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid configuration file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let site_addr = std::env::var("LEPTOS_SITE_ADDR").ok().and_then(|s| s.parse().ok());
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
+        let mut config = Self::for_data_dir(data_dir);
+        if let Some(bind) = args.bind.or(site_addr).or(file.bind) {
+            config.bind = bind;
+        }
+        if let Some(url) = args.database_url.or(file.database_url) {
+            config.database_url = url;
+        }
+        if let Some(root) = args.site_root.or(file.site_root) {
+            config.site_root = root;
+        }
+        if let Some(url) = args.public_url.or(file.public_url) {
+            config.trusted_origins.push(origin_of(&url)?);
+        }
+        config.secure_cookies = args.secure_cookies.or(file.secure_cookies).unwrap_or(false);
+        config.trust_forwarded_for = args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false);
+        if let Some(days) = file.session_days {
+            anyhow::ensure!(days > 0, "session_days must be at least 1");
+            config.session_days = days;
+        }
+        if let Some(limit) = file.login_max_failures {
+            anyhow::ensure!(limit > 0, "login_max_failures must be at least 1");
+            config.login_throttle.limit = limit;
+        }
+        if let Some(minutes) = file.login_window_minutes {
+            anyhow::ensure!(minutes > 0, "login_window_minutes must be at least 1");
+            config.login_throttle.window = chrono::Duration::minutes(minutes);
+        }
+        Ok(config)
+    }
+}
+
+fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("web4.db").display())
+}
+
+/// `https://Example.com:8443/portal` → `https://example.com:8443`.
+fn origin_of(url: &str) -> anyhow::Result<String> {
+    let parsed: http::Uri = url.parse().with_context(|| format!("public URL {url:?} is not a URL"))?;
+    let scheme = parsed.scheme_str().filter(|s| *s == "http" || *s == "https");
+    match (scheme, parsed.authority()) {
+        (Some(scheme), Some(authority)) => Ok(format!("{scheme}://{}", authority.as_str().to_lowercase())),
+        _ => anyhow::bail!("public URL {url:?} must look like https://host[:port]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_of_keeps_scheme_host_and_port_only() {
+        assert_eq!(origin_of("https://Web4.Example.com:8443/portal/").unwrap(), "https://web4.example.com:8443");
+        assert!(origin_of("web4.example.com").is_err());
+        assert!(origin_of("ftp://web4.example.com").is_err());
+    }
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:4000\"\ndata_dir = \"/srv/web4\"\nlogin_max_failures = 5\nsecure_cookies = true\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file),
+            bind: Some("127.0.0.1:5000".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        let config = Config::resolve(args).unwrap();
+        assert_eq!(config.bind.port(), 5000);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/web4"));
+        assert_eq!(config.database_url, "sqlite:///srv/web4/web4.db");
+        assert_eq!(config.login_throttle.limit, 5);
+        assert!(config.secure_cookies);
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(&file, "bnid = \"127.0.0.1:4000\"\n").unwrap();
+        let err = Config::resolve(ServeArgs { config: Some(file), ..ServeArgs::default() }).unwrap_err();
+        assert!(format!("{err:#}").contains("bnid"), "{err:#}");
+    }
+}

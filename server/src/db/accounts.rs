@@ -1,0 +1,65 @@
+//! Queries on accounts.
+use super::entities::accounts::{self, Entity as Accounts};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, Query, SimpleExpr},
+};
+
+/// A new account, validated and hashed by the caller.
+pub struct NewAccount<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Inserts an account. Its role is decided inside the same statement: `admin` when the table
+/// is empty, `developer` otherwise, so two sign-ups racing on a new platform cannot both
+/// become operators. A taken email fails with a unique violation (see `db::is_unique_violation`).
+pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<accounts::Model, DbErr> {
+    let role: SimpleExpr = Expr::case(
+        Expr::exists(Query::select().expr(Expr::val(1)).from(Accounts).to_owned()),
+        Expr::val("developer"),
+    )
+    .finally(Expr::val("admin"))
+    .into();
+    let insert = Query::insert()
+        .into_table(Accounts)
+        .columns([
+            accounts::Column::Id,
+            accounts::Column::Email,
+            accounts::Column::PasswordHash,
+            accounts::Column::Role,
+            accounts::Column::CreatedAt,
+            accounts::Column::UpdatedAt,
+        ])
+        .select_from(
+            Query::select()
+                .exprs([
+                    Expr::val(new.id).into(),
+                    Expr::val(new.email).into(),
+                    Expr::val(new.password_hash).into(),
+                    role,
+                    Expr::val(new.now).into(),
+                    Expr::val(new.now).into(),
+                ])
+                .to_owned(),
+        )
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .to_owned();
+    db.execute(db.get_database_backend().build(&insert)).await?;
+    find_by_id(db, new.id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("account {} vanished after insert", new.id)))
+}
+
+/// The account with this (normalised) email.
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<accounts::Model>, DbErr> {
+    Accounts::find().filter(accounts::Column::Email.eq(email)).one(db).await
+}
+
+/// The account with this id.
+pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<accounts::Model>, DbErr> {
+    Accounts::find_by_id(id.to_owned()).one(db).await
+}

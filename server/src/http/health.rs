@@ -1,0 +1,32 @@
+//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers).
+use super::error::ApiError;
+use crate::state::AppState;
+use app::types::HealthReport;
+use axum::{Json, Router, extract::State, routing::get};
+
+/// `GET /healthz`, `GET /readyz`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
+
+fn report(database: Option<&str>) -> HealthReport {
+    HealthReport {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        database: database.map(str::to_owned),
+    }
+}
+
+async fn healthz() -> Json<HealthReport> {
+    Json(report(None))
+}
+
+async fn readyz(State(state): State<AppState>) -> Result<Json<HealthReport>, ApiError> {
+    match state.db.ping().await {
+        Ok(()) => Ok(Json(report(Some("ok")))),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check: database unreachable");
+            Err(ApiError::Unavailable { code: "not_ready", message: "The database is unreachable.".into() })
+        }
+    }
+}

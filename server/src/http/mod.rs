@@ -1,0 +1,85 @@
+//! The HTTP surface: health probes, the Cloud API under `/api/v1`, the portal (SSR pages,
+//! server functions under `/_fn`, static assets) and the middleware around them all.
+pub mod accounts;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod portal;
+
+use crate::state::AppState;
+use app::{App, port::SharedPortalPort, shell};
+use axum::{
+    Router,
+    body::Body,
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderName, Uri},
+    middleware,
+    response::IntoResponse,
+    routing::post,
+};
+use error::ApiError;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list, handle_server_fns_with_context};
+use std::sync::Arc;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::SqliteStore;
+
+/// Largest JSON body the Cloud API accepts on the account endpoints.
+pub const API_BODY_LIMIT: usize = 64 * 1024;
+/// Name of the portal's session cookie.
+pub const SESSION_COOKIE: &str = "web4_session";
+
+/// The whole application router, with its state and middleware.
+pub fn router(state: AppState, session_store: SqliteStore) -> Router {
+    let port: SharedPortalPort = Arc::new(portal::PortalAdapter::new(state.clone()));
+    let context = move || provide_context(port.clone());
+    let leptos_options = state.leptos.clone();
+    let routes = generate_route_list(App);
+
+    let api = Router::new()
+        .merge(accounts::router())
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+
+    let server_fns = {
+        let context = context.clone();
+        post(move |req: Request<Body>| handle_server_fns_with_context(context.clone(), req))
+            .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+    };
+
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(state.config.session_days)));
+
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(health::router())
+        .nest("/api/v1", api)
+        .route("/_fn/{*name}", server_fns)
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_origin))
+        .layer(sessions)
+        .layer(middleware::from_fn(error::log_internal_errors))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn api_not_found(uri: Uri) -> impl IntoResponse {
+    ApiError::not_found(format!("There is no API endpoint at {}.", uri.path()))
+}

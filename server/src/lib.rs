@@ -1,0 +1,15 @@
+//! Web4 Platform server library: everything the `server` binary runs, importable by tests.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Application;
+pub use state::AppState;

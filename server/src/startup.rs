@@ -1,0 +1,105 @@
+//! Building and running the application: database, migrations, listener, router, and a
+//! graceful shutdown that lets in-flight requests finish.
+use crate::{config::Config, db, http, state::AppState};
+use anyhow::Context;
+use leptos::config::LeptosOptions;
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
+
+/// A built, bound, not yet running platform server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    session_store: SqliteStore,
+}
+
+impl Application {
+    /// Opens the database (creating the data directory), applies migrations and binds the
+    /// listener (port 0 picks a free port: see [`Application::local_addr`]).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        let db = db::connect(&config.database_url).await?;
+        let applied = migrate(&db).await?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let local = listener.local_addr()?;
+        let leptos = LeptosOptions::builder()
+            .output_name("web4")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(local)
+            .build();
+        let session_store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
+        let state = AppState { db, config: Arc::new(config), leptos };
+        Ok(Self { listener, state, session_store })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.state.config.bind)
+    }
+
+    /// The shared state (tests use it to look into the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests and closes the database.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, session_store } = self;
+        let cleanup = tokio::spawn(session_store.clone().continuously_delete_expired(Duration::from_secs(3600)));
+        let router = http::router(state.clone(), session_store);
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        cleanup.abort();
+        state.db.close().await.context("closing the database")?;
+        tracing::info!("server stopped");
+        Ok(served?)
+    }
+}
+
+/// Applies pending migrations; returns how many there were.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    let pending = Migrator::get_pending_migrations(db).await?.len();
+    Migrator::up(db, None).await.context("applying database migrations")?;
+    Ok(pending)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

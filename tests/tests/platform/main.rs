@@ -1,0 +1,4 @@
+//! Whole-system tests: each one starts the real server on a random port with its own database.
+mod accounts;
+mod errors;
+mod portal;

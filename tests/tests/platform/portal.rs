@@ -1,0 +1,103 @@
+//! The portal as a browser without JavaScript sees it: server-rendered pages, real status
+//! codes, and forms that work as plain HTML posts to the server functions.
+use reqwest::StatusCode;
+use web4_tests::{PASSWORD, spawn_app};
+
+#[tokio::test]
+async fn the_landing_page_renders_on_the_server() {
+    let app = spawn_app().await;
+
+    let response = app.get("/").await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Create an account"), "{html}");
+    assert!(html.contains("/pkg/web4.js"), "hydration script missing");
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_real_404() {
+    let app = spawn_app().await;
+
+    let response = app.get("/no/such/page").await;
+
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn the_dashboard_redirects_visitors_to_log_in() {
+    let app = spawn_app().await;
+
+    let response = app.client.get(app.url("/dashboard")).header("accept", "text/html").send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_logged_in_account() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com", PASSWORD).await;
+
+    let response = app.get("/dashboard").await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("ada@example.com"));
+    assert!(html.contains("Operator"));
+}
+
+async fn post_form(app: &web4_tests::TestApp, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/_fn/{function}")))
+        .header("accept", "text/html")
+        .header("referer", app.url("/signup"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_plain_html_sign_up_form_creates_the_account_and_redirects_to_the_dashboard() {
+    let app = spawn_app().await;
+
+    let response = post_form(&app, "sign_up", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
+
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], "/dashboard");
+    let dashboard = app.get("/dashboard").await.text().await.unwrap();
+    assert!(dashboard.contains("ada@example.com"));
+}
+
+#[tokio::test]
+async fn a_plain_html_form_with_errors_goes_back_with_them_rendered_inline() {
+    let app = spawn_app().await;
+
+    let response = post_form(&app, "sign_up", &[("email", "nope"), ("password", "short")]).await;
+
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(&app.url("/signup")), "{back}");
+    let html = app.client.get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Enter a valid email address"), "{html}");
+    assert!(html.contains("Use at least 10 characters"), "{html}");
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_to_a_server_function_is_refused() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/_fn/sign_up"))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(app.query_strings("SELECT email FROM accounts").await.is_empty());
+}
