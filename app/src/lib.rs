@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -93,7 +94,9 @@ fn Layout() -> impl IntoView {
         if signed_in {
             navigate("/dashboard", Default::default());
         } else if matches!(log_out.value().get(), Some(Ok(()))) {
-            navigate("/", Default::default());
+            // /login rather than /: a protected page refetching the account after log-out
+            // redirects there too, and two navigations to different places would race.
+            navigate("/login", Default::default());
         }
     });
     // Marks the document once the wasm bundle has taken over (end-to-end tests wait for it).

@@ -17,7 +17,7 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn sign_up(&self, credentials: Credentials) -> Result<AccountView, PortalError>;
     /// Logs in (throttled), rotating the session id, and redirects to the dashboard.
     async fn log_in(&self, credentials: Credentials) -> Result<AccountView, PortalError>;
-    /// Ends the session and redirects to the landing page.
+    /// Ends the session and redirects to the log-in page.
     async fn log_out(&self) -> Result<(), PortalError>;
 }
 

@@ -104,7 +104,7 @@ impl PortalPort for PortalAdapter {
     async fn log_out(&self) -> Result<(), PortalError> {
         let session = self.session().await?;
         auth::session::end(&session).await.map_err(internal)?;
-        redirect_plain_form("/");
+        redirect_plain_form("/login");
         Ok(())
     }
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every check and test of Web4 Platform, installing what they need first:
+#   fmt      cargo fmt --check
+#   clippy   clippy with -D warnings, for the server (ssr) build and the wasm (hydrate) build
+#   test     unit tests and the whole-system integration tests (cargo test)
+#   e2e      builds the portal and runs the Playwright suite in Debian's Chromium
+# With no arguments all stages run in that order; name stages to run only those.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stages=("$@")
+(( ${#stages[@]} )) || stages=(fmt clippy test e2e)
+logs=$(mktemp -d)
+say() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
+
+needs_browser=false
+for s in "${stages[@]}"; do [[ $s == e2e ]] && needs_browser=true; done
+if $needs_browser; then scripts/setup.sh --browser; else scripts/setup.sh; fi
+
+cargo_passed=0 cargo_failed=0 e2e_passed=0 e2e_failed=0
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    fmt)
+      say "cargo fmt --check"
+      cargo fmt --all -- --check
+      ;;
+    clippy)
+      say "clippy: server build (ssr)"
+      cargo clippy --all-targets -- -D warnings
+      say "clippy: wasm build (hydrate)"
+      cargo clippy -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+      ;;
+    test)
+      say "cargo test (unit + integration)"
+      set +e
+      cargo test 2>&1 | tee "$logs/cargo-test.log"
+      status=${PIPESTATUS[0]}
+      set -e
+      cargo_passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$logs/cargo-test.log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+      cargo_failed=$(grep -Eo '^test result: .* ([0-9]+) failed' "$logs/cargo-test.log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+      (( status == 0 )) || { echo "cargo test failed"; exit "$status"; }
+      ;;
+    e2e)
+      say "building the portal (cargo leptos build)"
+      cargo leptos build
+      say "Playwright end-to-end suite (Chromium)"
+      set +e
+      (cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
+      status=${PIPESTATUS[0]}
+      set -e
+      e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')
+      e2e_failed=$(grep -Eo '^ +[0-9]+ failed' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')
+      (( status == 0 )) || { echo "end-to-end suite failed"; exit "$status"; }
+      ;;
+    *)
+      echo "unknown stage '$stage' (fmt, clippy, test, e2e)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+say "summary"
+echo "cargo: $cargo_passed passed, $cargo_failed failed"
+echo "playwright: $e2e_passed passed, $e2e_failed failed"
+echo "total: $((cargo_passed + e2e_passed)) passed, $((cargo_failed + e2e_failed)) failed"
