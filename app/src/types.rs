@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn credentials_debug_never_shows_the_password() {
-        let c = Credentials { email: "a@example.com".into(), password: "hunter2hunter2".into() };
+        let c = Credentials {
+            email: "a@example.com".into(),
+            password: "hunter2hunter2".into(),
+        };
         let shown = format!("{c:?}");
         assert!(shown.contains("a@example.com"));
         assert!(!shown.contains("hunter2"));

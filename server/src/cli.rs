@@ -1,10 +1,19 @@
 //! The command line: `serve` (the default) and `migrate`.
-use crate::{config::{Config, ServeArgs}, startup::Application, telemetry::LogFormat};
+use crate::{
+    config::{Config, ServeArgs},
+    startup::Application,
+    telemetry::LogFormat,
+};
 use clap::{Parser, Subcommand};
 
 /// Web4 Platform server.
 #[derive(Debug, Parser)]
-#[command(name = "server", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "server",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Log line format
     #[arg(long, env = "WEB4_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -45,5 +54,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::resolve(args)?;
     let app = Application::build(config).await?;
     tracing::info!(address = %app.local_addr(), "Web4 Platform is listening: http://{}", app.local_addr());
-    app.run_until_stopped(crate::startup::shutdown_signal()).await
+    app.run_until_stopped(crate::startup::shutdown_signal())
+        .await
 }

@@ -4,25 +4,31 @@ use crate::{
     AuthContext,
     components::{EmailField, ErrorBanner, PasswordField},
     error::PortalError,
-    types::FieldErrors,
+    types::{AccountView, FieldErrors},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-/// Splits an action's error into the banner text and the per-field messages.
-fn error_signals(
-    value: Signal<Option<Result<crate::types::AccountView, PortalError>>>,
-) -> (Signal<Option<String>>, Signal<Option<String>>, Signal<Option<String>>) {
-    let error = move || value.get().and_then(Result::err);
-    let field = move |pick: fn(&FieldErrors) -> Option<String>| {
-        Signal::derive(move || error().and_then(|e| e.field_errors().and_then(pick)))
-    };
-    (
-        Signal::derive(move || error().map(|e| e.to_string())),
-        field(|f| f.email.clone()),
-        field(|f| f.password.clone()),
-    )
+/// What a failed auth action shows: a banner above the form and messages under the fields.
+struct FormErrors {
+    banner: Signal<Option<String>>,
+    email: Signal<Option<String>>,
+    password: Signal<Option<String>>,
+}
+
+impl FormErrors {
+    fn of(value: Signal<Option<Result<AccountView, PortalError>>>) -> Self {
+        let error = move || value.get().and_then(Result::err);
+        let field = move |pick: fn(&FieldErrors) -> Option<String>| {
+            Signal::derive(move || error().and_then(|e| e.field_errors().and_then(pick)))
+        };
+        Self {
+            banner: Signal::derive(move || error().map(|e| e.to_string())),
+            email: field(|f| f.email.clone()),
+            password: field(|f| f.password.clone()),
+        }
+    }
 }
 
 /// `/signup`
@@ -30,7 +36,7 @@ fn error_signals(
 pub fn SignUpPage() -> impl IntoView {
     let auth = expect_context::<AuthContext>();
     let action = auth.sign_up;
-    let (banner, email_error, password_error) = error_signals(Signal::derive(move || action.value().get()));
+    let errors = FormErrors::of(Signal::derive(move || action.value().get()));
     let pending = action.pending();
     view! {
         <Title text="Sign up" />
@@ -40,11 +46,11 @@ pub fn SignUpPage() -> impl IntoView {
                 "The first account on a new platform becomes its operator; everyone after is a developer."
             </p>
             <ActionForm action=action attr:novalidate=true>
-                <ErrorBanner message=banner />
-                <EmailField error=email_error />
+                <ErrorBanner message=errors.banner />
+                <EmailField error=errors.email />
                 <PasswordField
                     autocomplete="new-password"
-                    error=password_error
+                    error=errors.password
                     hint="At least 10 characters. A passphrase of a few words works well."
                 />
                 <button type="submit" class="button primary" disabled=pending>
@@ -61,16 +67,16 @@ pub fn SignUpPage() -> impl IntoView {
 pub fn LogInPage() -> impl IntoView {
     let auth = expect_context::<AuthContext>();
     let action = auth.log_in;
-    let (banner, email_error, password_error) = error_signals(Signal::derive(move || action.value().get()));
+    let errors = FormErrors::of(Signal::derive(move || action.value().get()));
     let pending = action.pending();
     view! {
         <Title text="Log in" />
         <section class="card auth">
             <h1>"Log in"</h1>
             <ActionForm action=action attr:novalidate=true>
-                <ErrorBanner message=banner />
-                <EmailField error=email_error />
-                <PasswordField autocomplete="current-password" error=password_error />
+                <ErrorBanner message=errors.banner />
+                <EmailField error=errors.email />
+                <PasswordField autocomplete="current-password" error=errors.password />
                 <button type="submit" class="button primary" disabled=pending>
                     {move || if pending.get() { "Logging in…" } else { "Log in" }}
                 </button>

@@ -19,11 +19,15 @@ impl Email {
             return Err("Enter your email address.".into());
         }
         if normalised.len() > MAX_LEN {
-            return Err(format!("An email address has at most {MAX_LEN} characters."));
+            return Err(format!(
+                "An email address has at most {MAX_LEN} characters."
+            ));
         }
         let valid = email_address::EmailAddress::parse_with_options(
             &normalised,
-            email_address::Options::default().without_display_text().without_domain_literal(),
+            email_address::Options::default()
+                .without_display_text()
+                .without_domain_literal(),
         )
         .is_ok();
         let dotted_domain = normalised
@@ -53,7 +57,10 @@ mod tests {
 
     #[test]
     fn parse_trims_and_lowercases() {
-        assert_eq!(Email::parse("  Ann.Lee@Example.COM \n").unwrap().as_str(), "ann.lee@example.com");
+        assert_eq!(
+            Email::parse("  Ann.Lee@Example.COM \n").unwrap().as_str(),
+            "ann.lee@example.com"
+        );
     }
 
     #[test]
@@ -63,9 +70,19 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed_addresses() {
-        for bad in ["", "   ", "plainaddress", "@example.com", "ann@", "ann@localhost", "ann@@example.com",
-            "ann example@example.com", "Ann <ann@example.com>", "ann@[127.0.0.1]", "ann@example."]
-        {
+        for bad in [
+            "",
+            "   ",
+            "plainaddress",
+            "@example.com",
+            "ann@",
+            "ann@localhost",
+            "ann@@example.com",
+            "ann example@example.com",
+            "Ann <ann@example.com>",
+            "ann@[127.0.0.1]",
+            "ann@example.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -7,7 +7,12 @@ use sea_orm::{
 };
 
 /// Records one failure for `(scope, key)` at `at`.
-pub async fn record(db: &impl ConnectionTrait, scope: &str, key: &str, at: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn record(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     LoginFailures::insert(login_failures::ActiveModel {
         id: NotSet,
         scope: Set(scope.to_owned()),

@@ -33,7 +33,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// True when `err` is a unique-constraint violation: the one place that knows how the
 /// database reports "already exists".
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
+    if matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) {
         return true;
     }
     // `sql_err()` does not see through every wrapper (e.g. `exec` vs `query` paths).

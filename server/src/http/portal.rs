@@ -33,8 +33,12 @@ impl PortalAdapter {
     }
 
     fn client_ip(&self) -> Result<IpAddr, PortalError> {
-        let parts = use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts in context")))?;
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        let parts = use_context::<Parts>()
+            .ok_or_else(|| internal(anyhow::anyhow!("no request parts in context")))?;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
         client_ip(&parts.headers, peer, self.state.config.trust_forwarded_for)
             .ok_or_else(|| internal(anyhow::anyhow!("no client address in the request")))
     }
@@ -76,16 +80,25 @@ fn redirect_plain_form(path: &str) {
 impl PortalPort for PortalAdapter {
     async fn current_account(&self) -> Result<Option<AccountView>, PortalError> {
         let session = self.session().await?;
-        match auth::session::account_id(&session).await.map_err(internal)? {
-            Some(id) => auth::account(&self.state.db, &id).await.map_err(portal_error),
+        match auth::session::account_id(&session)
+            .await
+            .map_err(internal)?
+        {
+            Some(id) => auth::account(&self.state.db, &id)
+                .await
+                .map_err(portal_error),
             None => Ok(None),
         }
     }
 
     async fn sign_up(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
-        let account = auth::sign_up(&self.state.db, credentials).await.map_err(portal_error)?;
-        auth::session::begin(&session, &account.id).await.map_err(internal)?;
+        let account = auth::sign_up(&self.state.db, credentials)
+            .await
+            .map_err(portal_error)?;
+        auth::session::begin(&session, &account.id)
+            .await
+            .map_err(internal)?;
         redirect_plain_form("/dashboard");
         Ok(account)
     }
@@ -93,10 +106,17 @@ impl PortalPort for PortalAdapter {
     async fn log_in(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
         let client = self.client_ip()?;
-        let account = auth::log_in(&self.state.db, self.state.config.login_throttle, credentials, client)
+        let account = auth::log_in(
+            &self.state.db,
+            self.state.config.login_throttle,
+            credentials,
+            client,
+        )
+        .await
+        .map_err(portal_error)?;
+        auth::session::begin(&session, &account.id)
             .await
-            .map_err(portal_error)?;
-        auth::session::begin(&session, &account.id).await.map_err(internal)?;
+            .map_err(internal)?;
         redirect_plain_form("/dashboard");
         Ok(account)
     }
