@@ -14,9 +14,7 @@ pub async fn current_account() -> Result<Option<AccountView>, PortalError> {
 /// Creates an account and logs it in.
 #[server(prefix = "/_fn", endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<AccountView, PortalError> {
-    portal_port()?
-        .sign_up(Credentials { email, password })
-        .await
+    portal_port()?.sign_up(Credentials { email, password }).await
 }
 
 /// Logs in with email and password.

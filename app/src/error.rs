@@ -71,12 +71,7 @@ mod tests {
 
     #[test]
     fn throttled_message_names_the_wait() {
-        let e = PortalError::Throttled {
-            retry_after_secs: 600,
-        };
-        assert_eq!(
-            e.to_string(),
-            "Too many failed log-in attempts. Try again in 10 minutes."
-        );
+        let e = PortalError::Throttled { retry_after_secs: 600 };
+        assert_eq!(e.to_string(), "Too many failed log-in attempts. Try again in 10 minutes.");
     }
 }

@@ -75,35 +75,22 @@ fn Layout() -> impl IntoView {
     // A form posted before hydration comes back with its error in the URL
     // (`?__path=…&__err=…`). The router offers it only to actions created inside <Routes>;
     // ours live above, next to the navigation, so offer it to them first.
-    leptos_router::hooks::use_url()
-        .read_untracked()
-        .provide_server_action_error();
+    leptos_router::hooks::use_url().read_untracked().provide_server_action_error();
     let sign_up = ServerAction::<SignUp>::new();
     let log_in = ServerAction::<LogIn>::new();
     let log_out = ServerAction::<LogOut>::new();
     let account = Resource::new(
-        move || {
-            (
-                sign_up.version().get(),
-                log_in.version().get(),
-                log_out.version().get(),
-            )
-        },
+        move || (sign_up.version().get(), log_in.version().get(), log_out.version().get()),
         |_| current_account(),
     );
-    provide_context(AuthContext {
-        sign_up,
-        log_in,
-        log_out,
-        account,
-    });
+    provide_context(AuthContext { sign_up, log_in, log_out, account });
 
     // After hydration, auth actions navigate on the client once the account has been
     // refetched (a plain form post gets a 302 from the server instead).
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move || {
-        let signed_in = matches!(sign_up.value().get(), Some(Ok(_)))
-            || matches!(log_in.value().get(), Some(Ok(_)));
+        let signed_in =
+            matches!(sign_up.value().get(), Some(Ok(_))) || matches!(log_in.value().get(), Some(Ok(_)));
         if signed_in {
             navigate("/dashboard", Default::default());
         } else if matches!(log_out.value().get(), Some(Ok(()))) {

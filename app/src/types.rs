@@ -59,10 +59,7 @@ pub struct Credentials {
 // Hand-written so that a password never reaches a log line through `{:?}`.
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("email", &self.email)
-            .field("password", &"<redacted>")
-            .finish()
+        f.debug_struct("Credentials").field("email", &self.email).field("password", &"<redacted>").finish()
     }
 }
 
@@ -98,10 +95,7 @@ mod tests {
 
     #[test]
     fn credentials_debug_never_shows_the_password() {
-        let c = Credentials {
-            email: "a@example.com".into(),
-            password: "hunter2hunter2".into(),
-        };
+        let c = Credentials { email: "a@example.com".into(), password: "hunter2hunter2".into() };
         let shown = format!("{c:?}");
         assert!(shown.contains("a@example.com"));
         assert!(!shown.contains("hunter2"));

@@ -11,27 +11,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Accounts::Table)
-                    .col(
-                        ColumnDef::new(Accounts::Id)
-                            .string()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Accounts::Id).string().not_null().primary_key())
                     // Stored normalised (trimmed, lower-case), so the unique index is the
                     // single source of truth for "this email is taken".
                     .col(ColumnDef::new(Accounts::Email).string().not_null())
                     .col(ColumnDef::new(Accounts::PasswordHash).string().not_null())
                     .col(ColumnDef::new(Accounts::Role).string().not_null())
-                    .col(
-                        ColumnDef::new(Accounts::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Accounts::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Accounts::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(Accounts::UpdatedAt).timestamp_with_time_zone().not_null())
                     .to_owned(),
             )
             .await?;
@@ -48,9 +35,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Accounts::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Accounts::Table).to_owned()).await
     }
 }
 

@@ -13,27 +13,16 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(TowerSessions::Table)
-                    .col(
-                        ColumnDef::new(TowerSessions::Id)
-                            .text()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(TowerSessions::Id).text().not_null().primary_key())
                     .col(ColumnDef::new(TowerSessions::Data).blob().not_null())
-                    .col(
-                        ColumnDef::new(TowerSessions::ExpiryDate)
-                            .integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(TowerSessions::ExpiryDate).integer().not_null())
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(TowerSessions::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(TowerSessions::Table).to_owned()).await
     }
 }
 

@@ -24,11 +24,7 @@ impl MigrationTrait for Migration {
                     // or "address" (keyed by the client's IP address).
                     .col(ColumnDef::new(LoginFailures::Scope).string().not_null())
                     .col(ColumnDef::new(LoginFailures::Key).string().not_null())
-                    .col(
-                        ColumnDef::new(LoginFailures::FailedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(LoginFailures::FailedAt).timestamp_with_time_zone().not_null())
                     .to_owned(),
             )
             .await?;
@@ -46,9 +42,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(LoginFailures::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(LoginFailures::Table).to_owned()).await
     }
 }
 

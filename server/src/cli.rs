@@ -8,12 +8,7 @@ use clap::{Parser, Subcommand};
 
 /// Web4 Platform server.
 #[derive(Debug, Parser)]
-#[command(
-    name = "server",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "server", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// Log line format
     #[arg(long, env = "WEB4_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -54,6 +49,5 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::resolve(args)?;
     let app = Application::build(config).await?;
     tracing::info!(address = %app.local_addr(), "Web4 Platform is listening: http://{}", app.local_addr());
-    app.run_until_stopped(crate::startup::shutdown_signal())
-        .await
+    app.run_until_stopped(crate::startup::shutdown_signal()).await
 }

@@ -93,21 +93,15 @@ impl Config {
     pub fn resolve(args: ServeArgs) -> anyhow::Result<Self> {
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| {
-                    format!("cannot read the configuration file {}", path.display())
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
                 toml::from_str::<FileConfig>(&text)
                     .with_context(|| format!("invalid configuration file {}", path.display()))?
             }
             None => FileConfig::default(),
         };
-        let site_addr = std::env::var("LEPTOS_SITE_ADDR")
-            .ok()
-            .and_then(|s| s.parse().ok());
-        let data_dir = args
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("data"));
+        let site_addr = std::env::var("LEPTOS_SITE_ADDR").ok().and_then(|s| s.parse().ok());
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
         let mut config = Self::for_data_dir(data_dir);
         if let Some(bind) = args.bind.or(site_addr).or(file.bind) {
             config.bind = bind;
@@ -122,10 +116,7 @@ impl Config {
             config.trusted_origins.push(origin_of(&url)?);
         }
         config.secure_cookies = args.secure_cookies.or(file.secure_cookies).unwrap_or(false);
-        config.trust_forwarded_for = args
-            .trust_forwarded_for
-            .or(file.trust_forwarded_for)
-            .unwrap_or(false);
+        config.trust_forwarded_for = args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false);
         if let Some(days) = file.session_days {
             anyhow::ensure!(days > 0, "session_days must be at least 1");
             config.session_days = days;
@@ -148,16 +139,10 @@ fn sqlite_url(data_dir: &Path) -> String {
 
 /// `https://Example.com:8443/portal` → `https://example.com:8443`.
 fn origin_of(url: &str) -> anyhow::Result<String> {
-    let parsed: http::Uri = url
-        .parse()
-        .with_context(|| format!("public URL {url:?} is not a URL"))?;
-    let scheme = parsed
-        .scheme_str()
-        .filter(|s| *s == "http" || *s == "https");
+    let parsed: http::Uri = url.parse().with_context(|| format!("public URL {url:?} is not a URL"))?;
+    let scheme = parsed.scheme_str().filter(|s| *s == "http" || *s == "https");
     match (scheme, parsed.authority()) {
-        (Some(scheme), Some(authority)) => {
-            Ok(format!("{scheme}://{}", authority.as_str().to_lowercase()))
-        }
+        (Some(scheme), Some(authority)) => Ok(format!("{scheme}://{}", authority.as_str().to_lowercase())),
         _ => anyhow::bail!("public URL {url:?} must look like https://host[:port]"),
     }
 }
@@ -203,11 +188,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("web4.toml");
         std::fs::write(&file, "bnid = \"127.0.0.1:4000\"\n").unwrap();
-        let err = Config::resolve(ServeArgs {
-            config: Some(file),
-            ..ServeArgs::default()
-        })
-        .unwrap_err();
+        let err = Config::resolve(ServeArgs { config: Some(file), ..ServeArgs::default() }).unwrap_err();
         assert!(format!("{err:#}").contains("bnid"), "{err:#}");
     }
 }

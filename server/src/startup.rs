@@ -21,12 +21,8 @@ impl Application {
     /// Opens the database (creating the data directory), applies migrations and binds the
     /// listener (port 0 picks a free port: see [`Application::local_addr`]).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                config.data_dir.display()
-            )
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         let db = db::connect(&config.database_url).await?;
         let applied = migrate(&db).await?;
         if applied > 0 {
@@ -43,16 +39,8 @@ impl Application {
             .site_addr(local)
             .build();
         let session_store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
-        let state = AppState {
-            db,
-            config: Arc::new(config),
-            leptos,
-        };
-        Ok(Self {
-            listener,
-            state,
-            session_store,
-        })
+        let state = AppState { db, config: Arc::new(config), leptos };
+        Ok(Self { listener, state, session_store })
     }
 
     /// The address the server listens on.
@@ -70,23 +58,13 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self {
-            listener,
-            state,
-            session_store,
-        } = self;
-        let cleanup = tokio::spawn(
-            session_store
-                .clone()
-                .continuously_delete_expired(Duration::from_secs(3600)),
-        );
+        let Self { listener, state, session_store } = self;
+        let cleanup =
+            tokio::spawn(session_store.clone().continuously_delete_expired(Duration::from_secs(3600)));
         let router = http::router(state.clone(), session_store);
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
         cleanup.abort();
         state.db.close().await.context("closing the database")?;
         tracing::info!("server stopped");
@@ -97,9 +75,7 @@ impl Application {
 /// Applies pending migrations; returns how many there were.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
     let pending = Migrator::get_pending_migrations(db).await?.len();
-    Migrator::up(db, None)
-        .await
-        .context("applying database migrations")?;
+    Migrator::up(db, None).await.context("applying database migrations")?;
     Ok(pending)
 }
 

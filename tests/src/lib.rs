@@ -52,24 +52,12 @@ async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp 
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    TestApp {
-        address,
-        client: client_with(cookies.clone()),
-        cookies,
-        db,
-        data_dir,
-        shutdown,
-        handle,
-    }
+    TestApp { address, client: client_with(cookies.clone()), cookies, db, data_dir, shutdown, handle }
 }
 
 /// A client that keeps cookies in `jar` and does not follow redirects (tests look at them).
 pub fn client_with(jar: Arc<Jar>) -> Client {
-    Client::builder()
-        .cookie_provider(jar)
-        .redirect(Policy::none())
-        .build()
-        .expect("http client")
+    Client::builder().cookie_provider(jar).redirect(Policy::none()).build().expect("http client")
 }
 
 impl TestApp {
@@ -81,27 +69,39 @@ impl TestApp {
     /// Stops the server gracefully and starts a new one on the same data directory; the
     /// client keeps its cookies (cookies are not scoped by port).
     pub async fn restart(self) -> TestApp {
-        let TestApp {
-            data_dir,
-            cookies,
-            shutdown,
-            handle,
-            ..
-        } = self;
+        let TestApp { data_dir, cookies, shutdown, handle, .. } = self;
         let _ = shutdown.send(());
-        handle
-            .await
-            .expect("server task")
-            .expect("server stopped cleanly");
+        handle.await.expect("server task").expect("server stopped cleanly");
         let config = test_config(&data_dir);
         start(config, data_dir, cookies).await
     }
 
     /// `POST path` with a JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+    }
+
+    /// `POST path` with a raw body of the given content type.
+    pub async fn post_body(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
         self.client
             .post(self.url(path))
-            .json(body)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `GET /api/v1/me` from a fresh client presenting `session_id` as its session cookie.
+    pub async fn me_with_session_id(&self, session_id: &str) -> Response {
+        Client::new()
+            .get(self.url("/api/v1/me"))
+            .header("cookie", format!("{}={session_id}", server::http::SESSION_COOKIE))
             .send()
             .await
             .expect("request sent")
@@ -109,38 +109,22 @@ impl TestApp {
 
     /// `GET path`.
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
     /// `POST /api/v1/auth/signup`.
     pub async fn sign_up(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/signup",
-            &json!({ "email": email, "password": password }),
-        )
-        .await
+        self.post_json("/api/v1/auth/signup", &json!({ "email": email, "password": password })).await
     }
 
     /// `POST /api/v1/auth/login`.
     pub async fn log_in(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/login",
-            &json!({ "email": email, "password": password }),
-        )
-        .await
+        self.post_json("/api/v1/auth/login", &json!({ "email": email, "password": password })).await
     }
 
     /// `POST /api/v1/auth/logout`.
     pub async fn log_out(&self) -> Response {
-        self.client
-            .post(self.url("/api/v1/auth/logout"))
-            .send()
-            .await
-            .expect("request sent")
+        self.client.post(self.url("/api/v1/auth/logout")).send().await.expect("request sent")
     }
 
     /// `GET /api/v1/me`.
@@ -153,23 +137,18 @@ impl TestApp {
         use reqwest::cookie::CookieStore;
         let url = self.url("/").parse().expect("url");
         let header = self.cookies.cookies(&url)?;
-        header.to_str().ok()?.split("; ").find_map(|c| {
-            c.strip_prefix(&format!("{}=", server::http::SESSION_COOKIE))
-                .map(str::to_owned)
-        })
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix(&format!("{}=", server::http::SESSION_COOKIE)).map(str::to_owned))
     }
 
     /// Runs `sql` and returns the first column of every row as strings.
     pub async fn query_strings(&self, sql: &str) -> Vec<String> {
         let backend = self.db.get_database_backend();
-        let rows = self
-            .db
-            .query_all(Statement::from_string(backend, sql))
-            .await
-            .expect("query runs");
-        rows.iter()
-            .map(|row| row.try_get_by_index::<String>(0).expect("a text column"))
-            .collect()
+        let rows = self.db.query_all(Statement::from_string(backend, sql)).await.expect("query runs");
+        rows.iter().map(|row| row.try_get_by_index::<String>(0).expect("a text column")).collect()
     }
 }
 
@@ -177,11 +156,7 @@ impl TestApp {
 /// failing the test if the body is not in that shape.
 pub async fn error_of(response: Response) -> (String, String) {
     let body: Value = response.json().await.expect("error body is JSON");
-    let code = body["error"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error.code in {body}"));
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error.message in {body}"));
+    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error.code in {body}"));
+    let message = body["error"]["message"].as_str().unwrap_or_else(|| panic!("no error.message in {body}"));
     (code.to_owned(), message.to_owned())
 }

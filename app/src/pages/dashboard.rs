@@ -36,11 +36,7 @@ struct Step {
 }
 
 fn next_steps(role: Role) -> Vec<Step> {
-    let mut steps = vec![Step {
-        title: "Create your account",
-        text: "Done. You are logged in.",
-        done: true,
-    }];
+    let mut steps = vec![Step { title: "Create your account", text: "Done. You are logged in.", done: true }];
     if role == Role::Admin {
         steps.push(Step {
             title: "Add nodes to the mesh",

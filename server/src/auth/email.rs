@@ -19,15 +19,11 @@ impl Email {
             return Err("Enter your email address.".into());
         }
         if normalised.len() > MAX_LEN {
-            return Err(format!(
-                "An email address has at most {MAX_LEN} characters."
-            ));
+            return Err(format!("An email address has at most {MAX_LEN} characters."));
         }
         let valid = email_address::EmailAddress::parse_with_options(
             &normalised,
-            email_address::Options::default()
-                .without_display_text()
-                .without_domain_literal(),
+            email_address::Options::default().without_display_text().without_domain_literal(),
         )
         .is_ok();
         let dotted_domain = normalised
@@ -57,10 +53,7 @@ mod tests {
 
     #[test]
     fn parse_trims_and_lowercases() {
-        assert_eq!(
-            Email::parse("  Ann.Lee@Example.COM \n").unwrap().as_str(),
-            "ann.lee@example.com"
-        );
+        assert_eq!(Email::parse("  Ann.Lee@Example.COM \n").unwrap().as_str(), "ann.lee@example.com");
     }
 
     #[test]

@@ -43,30 +43,19 @@ const SCOPE_ADDRESS: &str = "address";
 fn view(model: accounts::Model) -> Result<AccountView, AuthError> {
     let role = Role::parse(&model.role)
         .ok_or_else(|| anyhow::anyhow!("account {} has unknown role {:?}", model.id, model.role))?;
-    Ok(AccountView {
-        id: model.id,
-        email: model.email,
-        role,
-        created_at: model.created_at,
-    })
+    Ok(AccountView { id: model.id, email: model.email, role, created_at: model.created_at })
 }
 
 /// Creates an account from sign-up credentials. The first account on an empty platform is
 /// the operator (admin); every later one is a developer.
 #[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn sign_up(
-    db: &DatabaseConnection,
-    credentials: Credentials,
-) -> Result<AccountView, AuthError> {
+pub async fn sign_up(db: &DatabaseConnection, credentials: Credentials) -> Result<AccountView, AuthError> {
     let email = Email::parse(&credentials.email);
     let password = Password::parse(credentials.password);
     let (email, password) = match (email, password) {
         (Ok(e), Ok(p)) => (e, p),
         (e, p) => {
-            return Err(AuthError::Invalid(FieldErrors {
-                email: e.err(),
-                password: p.err(),
-            }));
+            return Err(AuthError::Invalid(FieldErrors { email: e.err(), password: p.err() }));
         }
     };
     let password_hash = password::hash(password).await?;
@@ -119,10 +108,7 @@ pub async fn log_in(
     let start = throttle.window_start(now);
     let limit = u64::from(throttle.limit);
     let mut wait = None;
-    for (scope, key) in [
-        (SCOPE_ACCOUNT, email.as_str()),
-        (SCOPE_ADDRESS, address.as_str()),
-    ] {
+    for (scope, key) in [(SCOPE_ACCOUNT, email.as_str()), (SCOPE_ADDRESS, address.as_str())] {
         let failures = db::login_failures::since(db, scope, key, start, limit).await?;
         if let Err(w) = throttle.check(&failures, now) {
             wait = wait.max(Some(w));
@@ -161,8 +147,5 @@ pub async fn log_in(
 
 /// The account with this id, if it still exists.
 pub async fn account(db: &DatabaseConnection, id: &str) -> Result<Option<AccountView>, AuthError> {
-    db::accounts::find_by_id(db, id)
-        .await?
-        .map(view)
-        .transpose()
+    db::accounts::find_by_id(db, id).await?.map(view).transpose()
 }

@@ -40,8 +40,7 @@ impl Password {
 
 fn hasher() -> Argon2<'static> {
     // The parameters are constants inside argon2's accepted ranges, so this cannot fail.
-    let params =
-        Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 params");
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 params");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -64,11 +63,8 @@ pub async fn verify(candidate: String, stored: Option<String>) -> anyhow::Result
     tokio::task::spawn_blocking(move || {
         let has_account = stored.is_some();
         let phc = stored.unwrap_or_else(|| dummy_hash().to_owned());
-        let parsed = PasswordHash::new(&phc)
-            .map_err(|e| anyhow::anyhow!("stored hash is malformed: {e}"))?;
-        let matched = hasher()
-            .verify_password(candidate.as_bytes(), &parsed)
-            .is_ok();
+        let parsed = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash is malformed: {e}"))?;
+        let matched = hasher().verify_password(candidate.as_bytes(), &parsed).is_ok();
         Ok(matched && has_account)
     })
     .await?
@@ -101,49 +97,26 @@ mod tests {
 
     #[tokio::test]
     async fn hash_uses_argon2id_with_owasp_parameters() {
-        let phc = hash(Password::parse("correct horse battery".into()).unwrap())
-            .await
-            .unwrap();
+        let phc = hash(Password::parse("correct horse battery".into()).unwrap()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
     }
 
     #[tokio::test]
     async fn hashes_are_salted() {
-        let a = hash(Password::parse("same password!".into()).unwrap())
-            .await
-            .unwrap();
-        let b = hash(Password::parse("same password!".into()).unwrap())
-            .await
-            .unwrap();
+        let a = hash(Password::parse("same password!".into()).unwrap()).await.unwrap();
+        let b = hash(Password::parse("same password!".into()).unwrap()).await.unwrap();
         assert_ne!(a, b);
     }
 
     #[tokio::test]
     async fn verify_accepts_the_right_password_only() {
-        let phc = hash(Password::parse("correct horse battery".into()).unwrap())
-            .await
-            .unwrap();
-        assert!(
-            verify("correct horse battery".into(), Some(phc.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !verify("correct horse batterY".into(), Some(phc))
-                .await
-                .unwrap()
-        );
+        let phc = hash(Password::parse("correct horse battery".into()).unwrap()).await.unwrap();
+        assert!(verify("correct horse battery".into(), Some(phc.clone())).await.unwrap());
+        assert!(!verify("correct horse batterY".into(), Some(phc)).await.unwrap());
     }
 
     #[tokio::test]
     async fn verify_without_an_account_always_fails() {
-        assert!(
-            !verify(
-                "no account has this password, it only burns time".into(),
-                None
-            )
-            .await
-            .unwrap()
-        );
+        assert!(!verify("no account has this password, it only burns time".into(), None).await.unwrap());
     }
 }

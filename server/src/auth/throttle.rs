@@ -15,10 +15,7 @@ pub struct LoginThrottle {
 impl Default for LoginThrottle {
     /// 10 failures in 15 minutes.
     fn default() -> Self {
-        Self {
-            limit: 10,
-            window: Duration::minutes(15),
-        }
+        Self { limit: 10, window: Duration::minutes(15) }
     }
 }
 
@@ -66,14 +63,8 @@ mod tests {
         let throttle = LoginThrottle::default();
         let failures: Vec<_> = (0..10).map(|i| at(i * 60)).collect();
         // Oldest at t=0: free again at t=900.
-        assert_eq!(
-            throttle.check(&failures, at(600)),
-            Err(Duration::seconds(300))
-        );
-        assert_eq!(
-            throttle.check(&failures, at(899)),
-            Err(Duration::seconds(1))
-        );
+        assert_eq!(throttle.check(&failures, at(600)), Err(Duration::seconds(300)));
+        assert_eq!(throttle.check(&failures, at(899)), Err(Duration::seconds(1)));
         assert_eq!(throttle.check(&failures, at(900)), Ok(()));
     }
 
@@ -87,24 +78,15 @@ mod tests {
 
     #[test]
     fn with_more_failures_than_the_limit_the_wait_follows_the_right_one() {
-        let throttle = LoginThrottle {
-            limit: 3,
-            window: Duration::seconds(100),
-        };
+        let throttle = LoginThrottle { limit: 3, window: Duration::seconds(100) };
         let failures = [at(0), at(10), at(20), at(30)];
         // 4 in window, limit 3: attempts resume when at(10) leaves, at t=110.
-        assert_eq!(
-            throttle.check(&failures, at(50)),
-            Err(Duration::seconds(60))
-        );
+        assert_eq!(throttle.check(&failures, at(50)), Err(Duration::seconds(60)));
     }
 
     #[test]
     fn the_wait_is_never_under_a_second() {
-        let throttle = LoginThrottle {
-            limit: 1,
-            window: Duration::seconds(10),
-        };
+        let throttle = LoginThrottle { limit: 1, window: Duration::seconds(10) };
         let failures = [DateTime::from_timestamp_millis(1_800_000_000_000).unwrap()];
         let now = DateTime::from_timestamp_millis(1_800_000_009_900).unwrap();
         assert_eq!(throttle.check(&failures, now), Err(Duration::seconds(1)));

@@ -17,10 +17,7 @@ pub struct NewAccount<'a> {
 /// Inserts an account. Its role is decided inside the same statement: `admin` when the table
 /// is empty, `developer` otherwise, so two sign-ups racing on a new platform cannot both
 /// become operators. A taken email fails with a unique violation (see `db::is_unique_violation`).
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    new: NewAccount<'_>,
-) -> Result<accounts::Model, DbErr> {
+pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<accounts::Model, DbErr> {
     let role: SimpleExpr = Expr::case(
         Expr::exists(Query::select().expr(Expr::val(1)).from(Accounts).to_owned()),
         Expr::val("developer"),
@@ -58,20 +55,11 @@ pub async fn insert(
 }
 
 /// The account with this (normalised) email.
-pub async fn find_by_email(
-    db: &impl ConnectionTrait,
-    email: &str,
-) -> Result<Option<accounts::Model>, DbErr> {
-    Accounts::find()
-        .filter(accounts::Column::Email.eq(email))
-        .one(db)
-        .await
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<accounts::Model>, DbErr> {
+    Accounts::find().filter(accounts::Column::Email.eq(email)).one(db).await
 }
 
 /// The account with this id.
-pub async fn find_by_id(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> Result<Option<accounts::Model>, DbErr> {
+pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<accounts::Model>, DbErr> {
     Accounts::find_by_id(id.to_owned()).one(db).await
 }

@@ -60,9 +60,7 @@ pub async fn clear(db: &impl ConnectionTrait, scope: &str, key: &str) -> Result<
 
 /// Deletes every failure older than `before`; returns how many went.
 pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
-    let res = LoginFailures::delete_many()
-        .filter(login_failures::Column::FailedAt.lt(before))
-        .exec(db)
-        .await?;
+    let res =
+        LoginFailures::delete_many().filter(login_failures::Column::FailedAt.lt(before)).exec(db).await?;
     Ok(res.rows_affected)
 }

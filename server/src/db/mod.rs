@@ -33,17 +33,14 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// True when `err` is a unique-constraint violation: the one place that knows how the
 /// database reports "already exists".
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    if matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    ) {
+    if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
         return true;
     }
     // `sql_err()` does not see through every wrapper (e.g. `exec` vs `query` paths).
     match err {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
-            .as_database_error()
-            .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            e.as_database_error().is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+        }
         _ => false,
     }
 }

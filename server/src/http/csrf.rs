@@ -14,11 +14,7 @@ use axum::{
 };
 
 /// Middleware: refuses cross-origin state-changing requests with 403 `cross_origin_request`.
-pub async fn verify_origin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn verify_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method().is_safe() {
         return next.run(request).await;
     }
@@ -28,29 +24,17 @@ pub async fn verify_origin(
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
-    match check(
-        request.headers(),
-        host.as_deref(),
-        &state.config.trusted_origins,
-    ) {
+    match check(request.headers(), host.as_deref(), &state.config.trusted_origins) {
         Ok(()) => next.run(request).await,
         Err(message) => {
             tracing::warn!(method = %request.method(), path = %request.uri().path(), %message, "cross-origin request refused");
-            ApiError::Forbidden {
-                code: "cross_origin_request",
-                message,
-            }
-            .into_response()
+            ApiError::Forbidden { code: "cross_origin_request", message }.into_response()
         }
     }
 }
 
 /// The decision, separated from the middleware so it can be tested on its own.
-pub fn check(
-    headers: &HeaderMap,
-    host: Option<&str>,
-    trusted_origins: &[String],
-) -> Result<(), String> {
+pub fn check(headers: &HeaderMap, host: Option<&str>, trusted_origins: &[String]) -> Result<(), String> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").trim().to_lowercase();
         let same_host = host.is_some_and(|host| {
@@ -66,9 +50,9 @@ pub fn check(
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         None | Some("same-origin") | Some("none") => Ok(()),
-        Some(other) => Err(format!(
-            "Requests that change state must come from this site (Sec-Fetch-Site: {other})."
-        )),
+        Some(other) => {
+            Err(format!("Requests that change state must come from this site (Sec-Fetch-Site: {other})."))
+        }
     }
 }
 
@@ -93,14 +77,7 @@ mod tests {
     #[test]
     fn configured_public_origin_passes_behind_a_proxy() {
         let h = headers(&[("origin", "https://web4.example.com")]);
-        assert!(
-            check(
-                &h,
-                Some("10.0.0.5:3000"),
-                &["https://web4.example.com".into()]
-            )
-            .is_ok()
-        );
+        assert!(check(&h, Some("10.0.0.5:3000"), &["https://web4.example.com".into()]).is_ok());
     }
 
     #[test]
@@ -113,22 +90,8 @@ mod tests {
 
     #[test]
     fn without_origin_sec_fetch_site_decides() {
-        assert!(
-            check(
-                &headers(&[("sec-fetch-site", "same-origin")]),
-                Some("h"),
-                &[]
-            )
-            .is_ok()
-        );
-        assert!(
-            check(
-                &headers(&[("sec-fetch-site", "cross-site")]),
-                Some("h"),
-                &[]
-            )
-            .is_err()
-        );
+        assert!(check(&headers(&[("sec-fetch-site", "same-origin")]), Some("h"), &[]).is_ok());
+        assert!(check(&headers(&[("sec-fetch-site", "cross-site")]), Some("h"), &[]).is_err());
         assert!(check(&headers(&[("sec-fetch-site", "same-site")]), Some("h"), &[]).is_err());
     }
 

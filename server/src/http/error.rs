@@ -47,11 +47,7 @@ pub enum ApiError {
     Validation { message: String, details: Value },
     /// 429: slow down; answered with `Retry-After`.
     #[error("{message}")]
-    TooManyRequests {
-        code: &'static str,
-        message: String,
-        retry_after_secs: u64,
-    },
+    TooManyRequests { code: &'static str, message: String, retry_after_secs: u64 },
     /// 503: a dependency is unavailable.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
@@ -104,9 +100,7 @@ impl ApiError {
 
     /// A 404 with a message.
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError::NotFound {
-            message: message.into(),
-        }
+        ApiError::NotFound { message: message.into() }
     }
 }
 
@@ -123,23 +117,14 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
         match self {
-            ApiError::TooManyRequests {
-                retry_after_secs, ..
-            } => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            ApiError::TooManyRequests { retry_after_secs, .. } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             ApiError::Unauthenticated => {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Session"),
-                );
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Session"));
             }
             ApiError::Internal(err) => {
-                response
-                    .extensions_mut()
-                    .insert(InternalErrorReport(Arc::new(err)));
+                response.extensions_mut().insert(InternalErrorReport(Arc::new(err)));
             }
             _ => {}
         }
@@ -152,9 +137,7 @@ pub async fn log_internal_errors(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
-    if let Some(InternalErrorReport(err)) =
-        response.extensions_mut().remove::<InternalErrorReport>()
-    {
+    if let Some(InternalErrorReport(err)) = response.extensions_mut().remove::<InternalErrorReport>() {
         tracing::error!(%method, %path, error = ?err, "internal error");
     }
     response
@@ -192,19 +175,14 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType {
                 message: "Send the body as JSON with `Content-Type: application/json`.".into(),
             },
-            JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest {
-                code: "malformed_json",
-                message: e.body_text(),
-            },
-            JsonRejection::JsonDataError(e) => ApiError::Validation {
-                message: e.body_text(),
-                details: Value::Object(Default::default()),
-            },
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::BadRequest { code: "malformed_json", message: e.body_text() }
+            }
+            JsonRejection::JsonDataError(e) => {
+                ApiError::Validation { message: e.body_text(), details: Value::Object(Default::default()) }
+            }
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-            other => ApiError::BadRequest {
-                code: "unreadable_body",
-                message: other.body_text(),
-            },
+            other => ApiError::BadRequest { code: "unreadable_body", message: other.body_text() },
         }
     }
 }

@@ -36,11 +36,7 @@ impl<T: serde::Serialize> IntoResponse for AppJson<T> {
 
 /// The client's IP address: the TCP peer, or, when the operator says a trusted proxy sits in
 /// front (`trust_forwarded_for`), the last `X-Forwarded-For` entry (the one that proxy added).
-pub fn client_ip(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trust_forwarded_for: bool,
-) -> Option<IpAddr> {
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for {
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -62,21 +58,11 @@ pub struct ClientIp(pub IpAddr);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        client_ip(&parts.headers, peer, state.config.trust_forwarded_for)
-            .map(ClientIp)
-            .ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!(
-                    "no client address: server started without connect info"
-                ))
-            })
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        client_ip(&parts.headers, peer, state.config.trust_forwarded_for).map(ClientIp).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("no client address: server started without connect info"))
+        })
     }
 }
 
@@ -86,21 +72,12 @@ pub struct CurrentAccount(pub AccountView);
 impl FromRequestParts<AppState> for CurrentAccount {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state)
             .await
-            .map_err(|(_, msg)| {
-                ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}"))
-            })?;
-        let id = auth::session::account_id(&session)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        let account = auth::account(&state.db, &id)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+            .map_err(|(_, msg)| ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}")))?;
+        let id = auth::session::account_id(&session).await?.ok_or(ApiError::Unauthenticated)?;
+        let account = auth::account(&state.db, &id).await?.ok_or(ApiError::Unauthenticated)?;
         Ok(CurrentAccount(account))
     }
 }
@@ -121,23 +98,14 @@ mod tests {
     fn client_ip_ignores_forwarded_for_unless_trusted() {
         let peer = Some(SocketAddr::from(([10, 0, 0, 1], 5000)));
         let h = headers(&["203.0.113.7"]);
-        assert_eq!(
-            client_ip(&h, peer, false),
-            Some(IpAddr::from([10, 0, 0, 1]))
-        );
+        assert_eq!(client_ip(&h, peer, false), Some(IpAddr::from([10, 0, 0, 1])));
     }
 
     #[test]
     fn client_ip_takes_the_last_forwarded_entry_when_trusted() {
         let peer = Some(SocketAddr::from(([10, 0, 0, 1], 5000)));
         let h = headers(&["198.51.100.1, 203.0.113.7", "192.0.2.9"]);
-        assert_eq!(
-            client_ip(&h, peer, true),
-            Some(IpAddr::from([192, 0, 2, 9]))
-        );
-        assert_eq!(
-            client_ip(&headers(&["garbage"]), peer, true),
-            Some(IpAddr::from([10, 0, 0, 1]))
-        );
+        assert_eq!(client_ip(&h, peer, true), Some(IpAddr::from([192, 0, 2, 9])));
+        assert_eq!(client_ip(&headers(&["garbage"]), peer, true), Some(IpAddr::from([10, 0, 0, 1])));
     }
 }

@@ -6,9 +6,7 @@ use axum::{Json, Router, extract::State, routing::get};
 
 /// `GET /healthz`, `GET /readyz`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
 fn report(database: Option<&str>) -> HealthReport {
@@ -28,10 +26,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<HealthReport>, Api
         Ok(()) => Ok(Json(report(Some("ok")))),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
-            Err(ApiError::Unavailable {
-                code: "not_ready",
-                message: "The database is unreachable.".into(),
-            })
+            Err(ApiError::Unavailable { code: "not_ready", message: "The database is unreachable.".into() })
         }
     }
 }

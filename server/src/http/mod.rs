@@ -21,8 +21,7 @@ use axum::{
 use error::ApiError;
 use leptos::prelude::provide_context;
 use leptos_axum::{
-    LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
-    handle_server_fns_with_context,
+    LeptosRoutes, file_and_error_handler_with_context, generate_route_list, handle_server_fns_with_context,
 };
 use std::sync::Arc;
 use tower_http::{
@@ -62,9 +61,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(
-            state.config.session_days,
-        )));
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(state.config.session_days)));
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

@@ -33,12 +33,9 @@ impl PortalAdapter {
     }
 
     fn client_ip(&self) -> Result<IpAddr, PortalError> {
-        let parts = use_context::<Parts>()
-            .ok_or_else(|| internal(anyhow::anyhow!("no request parts in context")))?;
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
+        let parts =
+            use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts in context")))?;
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         client_ip(&parts.headers, peer, self.state.config.trust_forwarded_for)
             .ok_or_else(|| internal(anyhow::anyhow!("no client address in the request")))
     }
@@ -76,49 +73,36 @@ fn redirect_plain_form(path: &str) {
     }
 }
 
+/// Binds the session to `account` (cycling its id) and sends a plain form to the dashboard.
+async fn signed_in(session: &Session, account: AccountView) -> Result<AccountView, PortalError> {
+    auth::session::begin(session, &account.id).await.map_err(internal)?;
+    redirect_plain_form("/dashboard");
+    Ok(account)
+}
+
 #[async_trait::async_trait]
 impl PortalPort for PortalAdapter {
     async fn current_account(&self) -> Result<Option<AccountView>, PortalError> {
         let session = self.session().await?;
-        match auth::session::account_id(&session)
-            .await
-            .map_err(internal)?
-        {
-            Some(id) => auth::account(&self.state.db, &id)
-                .await
-                .map_err(portal_error),
+        match auth::session::account_id(&session).await.map_err(internal)? {
+            Some(id) => auth::account(&self.state.db, &id).await.map_err(portal_error),
             None => Ok(None),
         }
     }
 
     async fn sign_up(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
-        let account = auth::sign_up(&self.state.db, credentials)
-            .await
-            .map_err(portal_error)?;
-        auth::session::begin(&session, &account.id)
-            .await
-            .map_err(internal)?;
-        redirect_plain_form("/dashboard");
-        Ok(account)
+        let account = auth::sign_up(&self.state.db, credentials).await.map_err(portal_error)?;
+        signed_in(&session, account).await
     }
 
     async fn log_in(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
         let client = self.client_ip()?;
-        let account = auth::log_in(
-            &self.state.db,
-            self.state.config.login_throttle,
-            credentials,
-            client,
-        )
-        .await
-        .map_err(portal_error)?;
-        auth::session::begin(&session, &account.id)
+        let account = auth::log_in(&self.state.db, self.state.config.login_throttle, credentials, client)
             .await
-            .map_err(internal)?;
-        redirect_plain_form("/dashboard");
-        Ok(account)
+            .map_err(portal_error)?;
+        signed_in(&session, account).await
     }
 
     async fn log_out(&self) -> Result<(), PortalError> {

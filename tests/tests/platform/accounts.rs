@@ -10,20 +10,12 @@ async fn sign_up_creates_an_account_and_logs_it_in() {
     let response = app.sign_up("  Ada@Example.com ", PASSWORD).await;
 
     assert_eq!(response.status(), StatusCode::CREATED);
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .expect("a session cookie")
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let set_cookie =
+        response.headers().get("set-cookie").expect("a session cookie").to_str().unwrap().to_owned();
     assert!(set_cookie.starts_with("web4_session="), "{set_cookie}");
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
-    assert!(
-        !set_cookie.contains("Secure"),
-        "plain-HTTP default must not set Secure: {set_cookie}"
-    );
+    assert!(!set_cookie.contains("Secure"), "plain-HTTP default must not set Secure: {set_cookie}");
     let account: Value = response.json().await.unwrap();
     assert_eq!(account["email"], "ada@example.com");
     assert!(account.get("password_hash").is_none());
@@ -31,15 +23,10 @@ async fn sign_up_creates_an_account_and_logs_it_in() {
     let me: Value = app.me().await.json().await.unwrap();
     assert_eq!(me["email"], "ada@example.com");
 
-    let hashes = app
-        .query_strings("SELECT password_hash FROM accounts WHERE email = 'ada@example.com'")
-        .await;
+    let hashes =
+        app.query_strings("SELECT password_hash FROM accounts WHERE email = 'ada@example.com'").await;
     assert_eq!(hashes.len(), 1);
-    assert!(
-        hashes[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{}",
-        hashes[0]
-    );
+    assert!(hashes[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hashes[0]);
     assert!(!hashes[0].contains(PASSWORD));
     let sessions = app.query_strings("SELECT id FROM tower_sessions").await;
     assert_eq!(sessions, vec![app.session_cookie().expect("cookie in jar")]);
@@ -51,12 +38,7 @@ async fn secure_cookies_are_marked_secure_when_configured() {
 
     let response = app.sign_up("ada@example.com", PASSWORD).await;
 
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let set_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
     assert!(set_cookie.contains("Secure"), "{set_cookie}");
 }
 
@@ -64,18 +46,8 @@ async fn secure_cookies_are_marked_secure_when_configured() {
 async fn the_first_account_is_the_operator_and_later_ones_are_developers() {
     let app = spawn_app().await;
 
-    let first: Value = app
-        .sign_up("op@example.com", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let second: Value = app
-        .sign_up("dev@example.com", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.sign_up("op@example.com", PASSWORD).await.json().await.unwrap();
+    let second: Value = app.sign_up("dev@example.com", PASSWORD).await.json().await.unwrap();
 
     assert_eq!(first["role"], "admin");
     assert_eq!(second["role"], "developer");
@@ -89,19 +61,13 @@ async fn concurrent_first_sign_ups_make_exactly_one_operator() {
     for i in 0..6 {
         let client = client_with(Default::default());
         let url = app.url("/api/v1/auth/signup");
-        let body =
-            serde_json::json!({ "email": format!("racer{i}@example.com"), "password": PASSWORD });
+        let body = serde_json::json!({ "email": format!("racer{i}@example.com"), "password": PASSWORD });
         attempts.spawn(async move { client.post(url).json(&body).send().await.unwrap().status() });
     }
     let statuses = attempts.join_all().await;
 
-    assert!(
-        statuses.iter().all(|s| *s == StatusCode::CREATED),
-        "{statuses:?}"
-    );
-    let admins = app
-        .query_strings("SELECT email FROM accounts WHERE role = 'admin'")
-        .await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
+    let admins = app.query_strings("SELECT email FROM accounts WHERE role = 'admin'").await;
     assert_eq!(admins.len(), 1, "{admins:?}");
 }
 
@@ -114,10 +80,7 @@ async fn sign_up_rejects_a_taken_email_with_409_whatever_its_case() {
 
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(error_of(response).await.0, "email_taken");
-    assert_eq!(
-        app.query_strings("SELECT email FROM accounts").await.len(),
-        1
-    );
+    assert_eq!(app.query_strings("SELECT email FROM accounts").await.len(), 1);
 }
 
 #[tokio::test]
@@ -129,23 +92,9 @@ async fn sign_up_reports_every_invalid_field() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "validation_failed");
-    assert!(
-        body["error"]["details"]["email"]
-            .as_str()
-            .unwrap()
-            .contains("valid email")
-    );
-    assert!(
-        body["error"]["details"]["password"]
-            .as_str()
-            .unwrap()
-            .contains("10")
-    );
-    assert!(
-        app.query_strings("SELECT email FROM accounts")
-            .await
-            .is_empty()
-    );
+    assert!(body["error"]["details"]["email"].as_str().unwrap().contains("valid email"));
+    assert!(body["error"]["details"]["password"].as_str().unwrap().contains("10"));
+    assert!(app.query_strings("SELECT email FROM accounts").await.is_empty());
 }
 
 #[tokio::test]
@@ -156,12 +105,7 @@ async fn sign_up_refuses_passwords_over_1024_characters() {
 
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().await.unwrap();
-    assert!(
-        body["error"]["details"]["password"]
-            .as_str()
-            .unwrap()
-            .contains("1024")
-    );
+    assert!(body["error"]["details"]["password"].as_str().unwrap().contains("1024"));
 }
 
 #[tokio::test]
@@ -177,12 +121,7 @@ async fn log_in_with_the_right_password_rotates_the_session_id() {
     assert_ne!(before, after, "the session id must change at log-in");
     assert_eq!(app.me().await.status(), StatusCode::OK);
     // The id from before log-in no longer authenticates anyone.
-    let stale = reqwest::Client::new()
-        .get(app.url("/api/v1/me"))
-        .header("cookie", format!("web4_session={before}"))
-        .send()
-        .await
-        .unwrap();
+    let stale = app.me_with_session_id(&before).await;
     assert_eq!(stale.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -197,10 +136,7 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
 
     assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown_email.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        error_of(wrong_password).await,
-        error_of(unknown_email).await
-    );
+    assert_eq!(error_of(wrong_password).await, error_of(unknown_email).await);
     assert_eq!(app.me().await.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -212,25 +148,14 @@ async fn failed_log_ins_are_throttled_per_account_with_retry_after() {
 
     for attempt in 1..=10 {
         let response = app.log_in("ada@example.com", "wrong password 123").await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNAUTHORIZED,
-            "attempt {attempt}"
-        );
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
     let throttled = app.log_in("ada@example.com", "wrong password 123").await;
     let even_right = app.log_in("ada@example.com", PASSWORD).await;
 
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = throttled.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(
-        (850..=900).contains(&retry_after),
-        "Retry-After {retry_after}"
-    );
+    let retry_after: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((850..=900).contains(&retry_after), "Retry-After {retry_after}");
     assert_eq!(error_of(throttled).await.0, "too_many_login_attempts");
     assert_eq!(
         even_right.status(),
@@ -247,9 +172,7 @@ async fn failed_log_ins_are_throttled_per_client_address_across_accounts() {
     app.log_out().await;
 
     for i in 0..10 {
-        let response = app
-            .log_in(&format!("guess{i}@example.com"), "wrong password 123")
-            .await;
+        let response = app.log_in(&format!("guess{i}@example.com"), "wrong password 123").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     let response = app.log_in("ada@example.com", PASSWORD).await;
@@ -267,19 +190,14 @@ async fn a_successful_log_in_clears_the_account_s_failures() {
     for _ in 0..2 {
         app.log_in("ada@example.com", "wrong password 123").await;
     }
-    assert_eq!(
-        app.log_in("ada@example.com", PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.log_in("ada@example.com", PASSWORD).await.status(), StatusCode::OK);
     app.log_out().await;
     let after_reset = app.log_in("ada@example.com", "wrong password 123").await;
 
     // Without the reset this would be the 3rd account failure and the next attempt refused;
     // the address budget (3) still counts all of them, so check the account scope only.
     assert_eq!(after_reset.status(), StatusCode::UNAUTHORIZED);
-    let account_failures = app
-        .query_strings("SELECT key FROM login_failures WHERE scope = 'account'")
-        .await;
+    let account_failures = app.query_strings("SELECT key FROM login_failures WHERE scope = 'account'").await;
     assert_eq!(account_failures, vec!["ada@example.com".to_string()]);
 }
 
@@ -306,18 +224,9 @@ async fn log_out_ends_the_session_for_good() {
 
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.me().await.status(), StatusCode::UNAUTHORIZED);
-    let replayed = reqwest::Client::new()
-        .get(app.url("/api/v1/me"))
-        .header("cookie", format!("web4_session={cookie}"))
-        .send()
-        .await
-        .unwrap();
+    let replayed = app.me_with_session_id(&cookie).await;
     assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
-    assert!(
-        app.query_strings("SELECT id FROM tower_sessions")
-            .await
-            .is_empty()
-    );
+    assert!(app.query_strings("SELECT id FROM tower_sessions").await.is_empty());
 }
 
 #[tokio::test]

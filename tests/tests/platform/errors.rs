@@ -8,14 +8,8 @@ use web4_tests::{PASSWORD, error_of, spawn_app};
 async fn malformed_json_is_400() {
     let app = spawn_app().await;
 
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/signup"))
-        .header("content-type", "application/json")
-        .body("{\"email\": \"a@example.com\", ")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.post_body("/api/v1/auth/signup", "application/json", "{\"email\": \"a@example.com\", ").await;
 
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_of(response).await.0, "malformed_json");
@@ -25,12 +19,8 @@ async fn malformed_json_is_400() {
 async fn json_with_missing_fields_is_422() {
     let app = spawn_app().await;
 
-    let response = app
-        .post_json(
-            "/api/v1/auth/signup",
-            &serde_json::json!({ "email": "a@example.com" }),
-        )
-        .await;
+    let response =
+        app.post_json("/api/v1/auth/signup", &serde_json::json!({ "email": "a@example.com" })).await;
 
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let (code, message) = error_of(response).await;
@@ -42,14 +32,7 @@ async fn json_with_missing_fields_is_422() {
 async fn a_body_that_is_not_json_is_415() {
     let app = spawn_app().await;
 
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("content-type", "text/plain")
-        .body("email=a@example.com")
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_body("/api/v1/auth/login", "text/plain", "email=a@example.com").await;
 
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(error_of(response).await.0, "unsupported_media_type");
@@ -58,19 +41,9 @@ async fn a_body_that_is_not_json_is_415() {
 #[tokio::test]
 async fn an_oversized_body_is_413() {
     let app = spawn_app().await;
-    let huge = format!(
-        "{{\"email\": \"a@example.com\", \"password\": \"{}\"}}",
-        "x".repeat(100 * 1024)
-    );
+    let huge = format!("{{\"email\": \"a@example.com\", \"password\": \"{}\"}}", "x".repeat(100 * 1024));
 
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/signup"))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_body("/api/v1/auth/signup", "application/json", huge).await;
 
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_of(response).await.0, "payload_too_large");
@@ -111,11 +84,7 @@ async fn a_cross_origin_write_is_refused_with_403() {
 
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_of(response).await.0, "cross_origin_request");
-    assert!(
-        app.query_strings("SELECT email FROM accounts")
-            .await
-            .is_empty()
-    );
+    assert!(app.query_strings("SELECT email FROM accounts").await.is_empty());
 }
 
 #[tokio::test]
@@ -164,11 +133,6 @@ async fn every_response_carries_a_request_id() {
 
     let response = app.get("/healthz").await;
 
-    let id = response
-        .headers()
-        .get("x-request-id")
-        .expect("x-request-id")
-        .to_str()
-        .unwrap();
+    let id = response.headers().get("x-request-id").expect("x-request-id").to_str().unwrap();
     assert_eq!(id.len(), 36, "{id}");
 }

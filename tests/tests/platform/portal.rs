@@ -29,13 +29,7 @@ async fn an_unknown_page_is_a_real_404() {
 async fn the_dashboard_redirects_visitors_to_log_in() {
     let app = spawn_app().await;
 
-    let response = app
-        .client
-        .get(app.url("/dashboard"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/dashboard")).header("accept", "text/html").send().await.unwrap();
 
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "/login");
@@ -54,11 +48,7 @@ async fn the_dashboard_shows_the_logged_in_account() {
     assert!(html.contains("Operator"));
 }
 
-async fn post_form(
-    app: &web4_tests::TestApp,
-    function: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
+async fn post_form(app: &web4_tests::TestApp, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/_fn/{function}")))
         .header("accept", "text/html")
@@ -73,12 +63,7 @@ async fn post_form(
 async fn a_plain_html_sign_up_form_creates_the_account_and_redirects_to_the_dashboard() {
     let app = spawn_app().await;
 
-    let response = post_form(
-        &app,
-        "sign_up",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = post_form(&app, "sign_up", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
 
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "/dashboard");
@@ -95,15 +80,7 @@ async fn a_plain_html_form_with_errors_goes_back_with_them_rendered_inline() {
     assert_eq!(response.status(), StatusCode::FOUND);
     let back = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.starts_with(&app.url("/signup")), "{back}");
-    let html = app
-        .client
-        .get(&back)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.client.get(&back).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Enter a valid email address"), "{html}");
     assert!(html.contains("Use at least 10 characters"), "{html}");
 }
@@ -122,9 +99,5 @@ async fn a_cross_site_form_post_to_a_server_function_is_refused() {
         .unwrap();
 
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(
-        app.query_strings("SELECT email FROM accounts")
-            .await
-            .is_empty()
-    );
+    assert!(app.query_strings("SELECT email FROM accounts").await.is_empty());
 }
