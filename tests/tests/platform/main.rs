@@ -1,4 +1,5 @@
 //! Whole-system tests: each one starts the real server on a random port with its own database.
 mod accounts;
 mod errors;
+mod migrations;
 mod portal;

@@ -1,0 +1,42 @@
+//! The schema: migrations apply on a fresh database, and every `down()` really undoes its `up()`.
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Statement};
+
+async fn tables(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    let rows = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> 'seaql_migrations' ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let db = server::db::connect(&url).await.unwrap();
+
+    let applied = server::startup::migrate(&db).await.unwrap();
+    assert_eq!(applied, Migrator::migrations().len());
+    assert_eq!(tables(&db).await, ["accounts", "login_failures", "tower_sessions"]);
+    assert_eq!(server::startup::migrate(&db).await.unwrap(), 0, "a second run applies nothing");
+
+    Migrator::down(&db, None).await.unwrap();
+    assert!(tables(&db).await.is_empty(), "down() left tables behind");
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(tables(&db).await.len(), 3);
+}
+
+#[tokio::test]
+async fn the_database_runs_in_wal_mode() {
+    let app = web4_tests::spawn_app().await;
+
+    let mode = app.query_strings("PRAGMA journal_mode").await;
+
+    assert_eq!(mode, ["wal"]);
+}
