@@ -1,5 +1,6 @@
 // Playwright drives Debian's Chromium (Playwright cannot download its own browser here)
-// against the real server, started by `webServer` below on a fresh data directory.
+// against the real server (the release build scripts/run.sh runs), started by `webServer`
+// below on a fresh data directory.
 import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `../target/debug/server serve --bind 127.0.0.1:${port} --data-dir ${dataDir} --site-root ../target/site`,
+    command: `../target/release/server serve --bind 127.0.0.1:${port} --data-dir ${dataDir} --site-root ../target/site`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

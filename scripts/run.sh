@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+source scripts/env.sh
 cargo leptos build --release
 export LEPTOS_SITE_ROOT=target/site
 exec target/release/server serve "$@"

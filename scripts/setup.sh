@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Web4 Platform needs, skipping whatever is
 # already there: the wasm target, wasm-bindgen-cli (the exact version in Cargo.lock),
-# cargo-leptos, Debian's binaryen (wasm-opt) and, with --browser, Chromium and the
-# end-to-end suite's npm packages. Only package registries are used (crates.io, Debian, npm).
+# cargo-leptos, binaryen's wasm-opt (from npm, into tools/) and, with --browser, Debian's
+# Chromium and the end-to-end suite's npm packages. Only package registries are used
+# (crates.io, Debian, npm). Callers put tools/node_modules/.bin on PATH (scripts/env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,20 +36,26 @@ if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPT
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
-apt_packages=()
-command -v wasm-opt >/dev/null || apt_packages+=(binaryen)
-$want_browser && [[ ! -x /usr/bin/chromium ]] && apt_packages+=(chromium)
-if (( ${#apt_packages[@]} )); then
-  say "installing Debian packages: ${apt_packages[*]}"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${apt_packages[@]}"
-fi
+# npm ci into $1 unless its node_modules already matches its package-lock.json.
+npm_install() {
+  local stamp="$1/node_modules/.package-lock.json"
+  if [[ ! -f "$stamp" || "$1/package-lock.json" -nt "$stamp" ]]; then
+    say "installing npm packages in $1/"
+    (cd "$1" && npm ci --no-audit --no-fund)
+  fi
+}
+
+# wasm-opt for release builds. Not Debian's binaryen: its version 108 corrupts the
+# reference-types wasm that rustc 1.95 + wasm-bindgen 0.2.130 emit (hydration then fails with
+# "WebAssembly.Table.set(): Argument 1 is invalid"). npm's binaryen 132 handles it.
+npm_install tools
 
 if $want_browser; then
-  stamp=end2end/node_modules/.package-lock.json
-  if [[ ! -f "$stamp" || end2end/package-lock.json -nt "$stamp" ]]; then
-    say "installing the end-to-end suite's npm packages"
-    (cd end2end && npm ci --no-audit --no-fund)
+  if [[ ! -x /usr/bin/chromium ]]; then
+    say "installing Debian's chromium"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium
   fi
+  npm_install end2end
 fi
 say "tools ready"

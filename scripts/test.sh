@@ -3,7 +3,8 @@
 #   fmt      cargo fmt --check
 #   clippy   clippy with -D warnings, for the server (ssr) build and the wasm (hydrate) build
 #   test     unit tests and the whole-system integration tests (cargo test)
-#   e2e      builds the portal and runs the Playwright suite in Debian's Chromium
+#   e2e      builds the platform as scripts/run.sh does (release) and runs the Playwright
+#            suite against it in Debian's Chromium
 # With no arguments all stages run in that order; name stages to run only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ say() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
 needs_browser=false
 for s in "${stages[@]}"; do [[ $s == e2e ]] && needs_browser=true; done
 if $needs_browser; then scripts/setup.sh --browser; else scripts/setup.sh; fi
+source scripts/env.sh
+
+# Sums the N of every "N <word>" that a line matching <pattern> holds, in <log> (0 if none).
+count() { grep -E "$2" "$1" | grep -Eo "[0-9]+ $3" | awk '{s+=$1} END {print s+0}' || true; }
 
 cargo_passed=0 cargo_failed=0 e2e_passed=0 e2e_failed=0
 for stage in "${stages[@]}"; do
@@ -36,20 +41,21 @@ for stage in "${stages[@]}"; do
       cargo test 2>&1 | tee "$logs/cargo-test.log"
       status=${PIPESTATUS[0]}
       set -e
-      cargo_passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$logs/cargo-test.log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-      cargo_failed=$(grep -Eo '^test result: .* ([0-9]+) failed' "$logs/cargo-test.log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+      cargo_passed=$(count "$logs/cargo-test.log" '^test result: ' passed)
+      cargo_failed=$(count "$logs/cargo-test.log" '^test result: ' failed)
       (( status == 0 )) || { echo "cargo test failed"; exit "$status"; }
       ;;
     e2e)
-      say "building the portal (cargo leptos build)"
-      cargo leptos build
+      # Release, like scripts/run.sh: the suite tests the wasm bundle and server people run.
+      say "building the platform (cargo leptos build --release)"
+      cargo leptos build --release
       say "Playwright end-to-end suite (Chromium)"
       set +e
       (cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
       status=${PIPESTATUS[0]}
       set -e
-      e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')
-      e2e_failed=$(grep -Eo '^ +[0-9]+ failed' "$logs/e2e.log" | awk '{s+=$1} END {print s+0}')
+      e2e_passed=$(count "$logs/e2e.log" '^ +[0-9]+ passed' passed)
+      e2e_failed=$(count "$logs/e2e.log" '^ +[0-9]+ failed' failed)
       (( status == 0 )) || { echo "end-to-end suite failed"; exit "$status"; }
       ;;
     *)

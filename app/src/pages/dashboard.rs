@@ -40,7 +40,7 @@ fn next_steps(role: Role) -> Vec<Step> {
     if role == Role::Admin {
         steps.push(Step {
             title: "Add nodes to the mesh",
-            text: "Mint a join token and start `server node` on another machine. The operator pages for nodes, trust and topology arrive with the mesh release.",
+            text: "Mint a join token and start a node on another machine with it. The operator pages for nodes, trust and topology arrive with the mesh release.",
             done: false,
         });
     }

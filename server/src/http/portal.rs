@@ -10,8 +10,12 @@ use app::{
     port::PortalPort,
     types::{AccountView, Credentials},
 };
-use axum::{extract::ConnectInfo, http::request::Parts};
+use axum::{
+    extract::ConnectInfo,
+    http::{HeaderValue, StatusCode, header, request::Parts},
+};
 use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
 use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
@@ -47,28 +51,48 @@ fn internal(err: anyhow::Error) -> PortalError {
     PortalError::Internal
 }
 
+/// Maps a domain failure to the portal's error and, for a hydrated call, gives the response
+/// the status it deserves (server functions answer every error with 500 otherwise, which
+/// would log a person's typo as a server failure). A plain form post keeps its 302 back to
+/// the form, which carries the error in the URL.
 fn portal_error(err: AuthError) -> PortalError {
-    match err {
-        AuthError::Invalid(fields) => PortalError::Invalid(fields),
-        AuthError::EmailTaken => PortalError::EmailTaken,
-        AuthError::InvalidCredentials => PortalError::InvalidCredentials,
-        AuthError::Throttled { retry_after_secs } => PortalError::Throttled { retry_after_secs },
-        AuthError::Unauthenticated => PortalError::Unauthenticated,
-        AuthError::Internal(err) => internal(err),
+    let (status, error) = match err {
+        AuthError::Invalid(fields) => (StatusCode::UNPROCESSABLE_ENTITY, PortalError::Invalid(fields)),
+        AuthError::EmailTaken => (StatusCode::CONFLICT, PortalError::EmailTaken),
+        AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, PortalError::InvalidCredentials),
+        AuthError::Throttled { retry_after_secs } => {
+            (StatusCode::TOO_MANY_REQUESTS, PortalError::Throttled { retry_after_secs })
+        }
+        AuthError::Unauthenticated => (StatusCode::UNAUTHORIZED, PortalError::Unauthenticated),
+        AuthError::Internal(err) => return internal(err),
+    };
+    if !is_plain_form()
+        && let Some(response) = use_context::<ResponseOptions>()
+    {
+        response.set_status(status);
+        if let PortalError::Throttled { retry_after_secs } = &error {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
     }
+    error
+}
+
+/// True when the request is a plain HTML navigation or form post (it accepts `text/html`),
+/// as opposed to a call from the hydrated app.
+fn is_plain_form() -> bool {
+    use_context::<Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
 }
 
 /// A form posted before hydration is a plain navigation: answer it with a 302 to `path`.
 /// A hydrated form navigates on the client once the account has been refetched.
 fn redirect_plain_form(path: &str) {
-    let plain = use_context::<Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    });
-    if plain {
+    if is_plain_form() {
         leptos_axum::redirect(path);
     }
 }

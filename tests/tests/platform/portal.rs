@@ -101,3 +101,23 @@ async fn a_cross_site_form_post_to_a_server_function_is_refused() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(app.query_strings("SELECT email FROM accounts").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_hydrated_call_with_a_wrong_password_answers_401_with_the_error() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com", PASSWORD).await;
+    app.log_out().await;
+
+    // What the hydrated app sends: a form-encoded body, asking for JSON back.
+    let response = app
+        .client
+        .post(app.url("/_fn/log_in"))
+        .header("accept", "application/json")
+        .form(&[("email", "ada@example.com"), ("password", "wrong password 123")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.text().await.unwrap(), "\"InvalidCredentials\"");
+}
