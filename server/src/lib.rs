@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod mesh;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
