@@ -3,10 +3,12 @@
 //! nodes that are not directly connected, with a per-peer trust state machine.
 pub mod envelope;
 pub mod identity;
+pub mod node;
 pub mod routing;
 pub mod trust;
 
 use libp2p::PeerId;
+pub use libp2p::{Multiaddr, identity::Keypair};
 use std::{fmt, str::FromStr};
 
 /// A node's identity on the mesh: derived from its Ed25519 public key (a libp2p `PeerId`
@@ -117,6 +119,11 @@ impl DropReason {
         DropReason::Backpressure,
         DropReason::Malformed,
     ];
+
+    /// Parses the snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
 
     /// Stable snake_case name (metrics labels, API).
     pub fn as_str(self) -> &'static str {
