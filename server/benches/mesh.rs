@@ -1,0 +1,2 @@
+//! Mesh benchmarks (placeholder, replaced by the benchmark work).
+fn main() {}
