@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_accounts;
 mod m20261122_000002_create_sessions;
 mod m20261122_000003_create_login_failures;
+mod m20261122_000004_create_mesh_control_plane;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_accounts::Migration),
             Box::new(m20261122_000002_create_sessions::Migration),
             Box::new(m20261122_000003_create_login_failures::Migration),
+            Box::new(m20261122_000004_create_mesh_control_plane::Migration),
         ]
     }
 }

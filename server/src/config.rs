@@ -33,6 +33,12 @@ pub struct ServeArgs {
     /// Mark session cookies `Secure` (set this whenever the portal is served over HTTPS)
     #[arg(long, env = "WEB4_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub secure_cookies: Option<bool>,
+    /// Mesh nodes this process runs itself, linked in a line [default: 3]
+    #[arg(long, env = "WEB4_NODES", value_name = "N")]
+    pub nodes: Option<usize>,
+    /// Address the embedded mesh nodes listen on [default: 127.0.0.1]
+    #[arg(long, env = "WEB4_MESH_HOST", value_name = "IP")]
+    pub mesh_host: Option<std::net::IpAddr>,
     /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy)
     #[arg(long, env = "WEB4_TRUST_FORWARDED_FOR", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub trust_forwarded_for: Option<bool>,
@@ -52,6 +58,11 @@ struct FileConfig {
     session_days: Option<i64>,
     login_max_failures: Option<u32>,
     login_window_minutes: Option<i64>,
+    nodes: Option<usize>,
+    mesh_host: Option<std::net::IpAddr>,
+    heartbeat_interval_ms: Option<u64>,
+    node_degraded_after_secs: Option<u64>,
+    node_offline_after_secs: Option<u64>,
 }
 
 /// The resolved configuration of one server process.
@@ -69,6 +80,12 @@ pub struct Config {
     /// Sessions expire after this many days without a request.
     pub session_days: i64,
     pub login_throttle: LoginThrottle,
+    /// Embedded mesh nodes (0: none).
+    pub nodes: usize,
+    /// Address the embedded nodes listen on.
+    pub mesh_host: std::net::IpAddr,
+    /// Heartbeat timing and the liveness it implies.
+    pub mesh: crate::nodes::MeshSettings,
 }
 
 impl Config {
@@ -85,6 +102,9 @@ impl Config {
             trust_forwarded_for: false,
             session_days: 7,
             login_throttle: LoginThrottle::default(),
+            nodes: 3,
+            mesh_host: std::net::IpAddr::from([127, 0, 0, 1]),
+            mesh: crate::nodes::MeshSettings::default(),
         }
     }
 
@@ -129,6 +149,27 @@ impl Config {
             anyhow::ensure!(minutes > 0, "login_window_minutes must be at least 1");
             config.login_throttle.window = chrono::Duration::minutes(minutes);
         }
+        if let Some(nodes) = args.nodes.or(file.nodes) {
+            anyhow::ensure!(nodes <= 100, "at most 100 embedded nodes (the mesh's scale ceiling)");
+            config.nodes = nodes;
+        }
+        if let Some(host) = args.mesh_host.or(file.mesh_host) {
+            config.mesh_host = host;
+        }
+        if let Some(ms) = file.heartbeat_interval_ms {
+            anyhow::ensure!(ms >= 100, "heartbeat_interval_ms must be at least 100");
+            config.mesh.heartbeat_interval = std::time::Duration::from_millis(ms);
+        }
+        if let Some(secs) = file.node_degraded_after_secs {
+            config.mesh.degraded_after = std::time::Duration::from_secs(secs);
+        }
+        if let Some(secs) = file.node_offline_after_secs {
+            config.mesh.offline_after = std::time::Duration::from_secs(secs);
+        }
+        anyhow::ensure!(
+            config.mesh.degraded_after < config.mesh.offline_after,
+            "node_degraded_after_secs must be shorter than node_offline_after_secs"
+        );
         Ok(config)
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod mesh;
+pub mod nodes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

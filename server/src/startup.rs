@@ -1,6 +1,12 @@
 //! Building and running the application: database, migrations, listener, router, and a
 //! graceful shutdown that lets in-flight requests finish.
-use crate::{config::Config, db, http, state::AppState};
+use crate::{
+    config::Config,
+    db, http,
+    mesh::node::NodeConfig,
+    nodes::{challenges::Challenges, supervisor::Mesh},
+    state::AppState,
+};
 use anyhow::Context;
 use leptos::config::LeptosOptions;
 use migrations::{Migrator, MigratorTrait};
@@ -39,7 +45,23 @@ impl Application {
             .site_addr(local)
             .build();
         let session_store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
-        let state = AppState { db, config: Arc::new(config), leptos };
+        let mesh = if config.nodes == 0 {
+            Mesh::empty(config.mesh)
+        } else {
+            let node_config = NodeConfig {
+                listen: format!(
+                    "/ip{}/{}/tcp/0",
+                    if config.mesh_host.is_ipv4() { 4 } else { 6 },
+                    config.mesh_host
+                )
+                .parse()
+                .context("mesh listen address")?,
+                ..NodeConfig::default()
+            };
+            Mesh::start(&db, &config.data_dir, config.nodes, config.mesh, node_config).await?
+        };
+        let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
+        let state = AppState { db, config: Arc::new(config), leptos, mesh: Arc::new(mesh), challenges };
         Ok(Self { listener, state, session_store })
     }
 
@@ -66,6 +88,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         cleanup.abort();
+        state.mesh.shutdown();
         state.db.close().await.context("closing the database")?;
         tracing::info!("server stopped");
         Ok(served?)

@@ -1,5 +1,8 @@
 //! The state every request handler shares.
-use crate::config::Config;
+use crate::{
+    config::Config,
+    nodes::{challenges::Challenges, supervisor::Mesh},
+};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -11,6 +14,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub leptos: LeptosOptions,
+    /// The embedded mesh nodes.
+    pub mesh: Arc<Mesh>,
+    /// Outstanding join challenges.
+    pub challenges: Arc<Challenges>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod entities;
 pub mod login_failures;
+pub mod mesh;
 
 use anyhow::Context;
 use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, SqlxSqliteConnector};

@@ -169,6 +169,30 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl From<crate::nodes::NodesError> for ApiError {
+    fn from(err: crate::nodes::NodesError) -> Self {
+        use crate::nodes::NodesError as E;
+        let message = err.to_string();
+        match err {
+            E::Invalid { field, message } => ApiError::Validation {
+                message: message.clone(),
+                details: serde_json::json!({ field: message }),
+            },
+            E::NotFound(what) => ApiError::not_found(format!("No such {what}.")),
+            E::ChallengeInvalid => ApiError::BadRequest { code: "challenge_invalid", message },
+            E::TooManyChallenges => ApiError::Unavailable { code: "too_many_challenges", message },
+            E::BadSignature => ApiError::Forbidden { code: "bad_signature", message },
+            E::TokenInvalid => ApiError::Forbidden { code: "join_token_invalid", message },
+            E::TokenRevoked => ApiError::Forbidden { code: "join_token_revoked", message },
+            E::TokenExpired => ApiError::Forbidden { code: "join_token_expired", message },
+            E::TokenUsed => ApiError::Conflict { code: "join_token_used", message },
+            E::NodeBlocked => ApiError::Forbidden { code: "node_blocked", message },
+            E::StaleHeartbeat => ApiError::BadRequest { code: "stale_heartbeat", message },
+            E::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {

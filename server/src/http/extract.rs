@@ -82,6 +82,24 @@ impl FromRequestParts<AppState> for CurrentAccount {
     }
 }
 
+/// The logged-in account, which must be the operator (admin); 401 or 403 otherwise.
+pub struct Operator(pub AccountView);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let CurrentAccount(account) = CurrentAccount::from_request_parts(parts, state).await?;
+        if account.role != app::types::Role::Admin {
+            return Err(ApiError::Forbidden {
+                code: "operator_only",
+                message: "Only the platform's operator can do this.".into(),
+            });
+        }
+        Ok(Operator(account))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

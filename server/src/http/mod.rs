@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod nodes;
 pub mod portal;
 
 use crate::state::AppState;
@@ -46,6 +47,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
 
     let api = Router::new()
         .merge(accounts::router())
+        .merge(nodes::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));

@@ -179,6 +179,7 @@ enum Command {
     Allow { peer: NodeId },
     Block { peer: NodeId, reason: TrustEvent },
     Unblock { peer: NodeId },
+    Forget { peer: NodeId },
     Snapshot { reply: oneshot::Sender<NodeSnapshot> },
     Shutdown,
 }
@@ -223,7 +224,7 @@ impl MeshHandle {
         self.command(Command::Link { peer, addr })
     }
 
-    /// Admits `peer` (the control plane registered it).
+    /// Admits `peer` (the control plane registered it, or lifted its block).
     pub fn allow(&self, peer: NodeId) -> Result<(), SendError> {
         self.command(Command::Allow { peer })
     }
@@ -236,6 +237,11 @@ impl MeshHandle {
     /// Lifts a block; the peer must earn trust again.
     pub fn unblock(&self, peer: NodeId) -> Result<(), SendError> {
         self.command(Command::Unblock { peer })
+    }
+
+    /// Forgets `peer` (it was removed from the mesh): disconnects it and refuses it again.
+    pub fn forget(&self, peer: NodeId) -> Result<(), SendError> {
+        self.command(Command::Forget { peer })
     }
 
     /// Peers, trust and routes, as the node sees them now.
@@ -443,9 +449,17 @@ impl Runtime {
                 let p = self.peer(peer);
                 p.allowed = true;
                 if p.trust.level() == TrustLevel::Blocked {
-                    return; // a block is lifted only by Unblock
+                    p.trust.apply(TrustEvent::OperatorUnblock, Utc::now());
                 }
                 self.swarm.behaviour_mut().allow.allow_peer(peer.peer_id());
+            }
+            Command::Forget { peer } => {
+                self.peers.remove(&peer);
+                self.swarm.behaviour_mut().allow.disallow_peer(peer.peer_id());
+                let _ = self.swarm.disconnect_peer_id(peer.peer_id());
+                if self.table.withdraw(peer, Instant::now()) {
+                    self.advertise_all();
+                }
             }
             Command::Block { peer, reason } => self.block(peer, reason),
             Command::Unblock { peer } => {

@@ -22,14 +22,17 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
 
     let applied = server::startup::migrate(&db).await.unwrap();
     assert_eq!(applied, Migrator::migrations().len());
-    assert_eq!(tables(&db).await, ["accounts", "login_failures", "tower_sessions"]);
+    assert_eq!(
+        tables(&db).await,
+        ["accounts", "join_tokens", "login_failures", "node_trust_events", "nodes", "tower_sessions"]
+    );
     assert_eq!(server::startup::migrate(&db).await.unwrap(), 0, "a second run applies nothing");
 
     Migrator::down(&db, None).await.unwrap();
     assert!(tables(&db).await.is_empty(), "down() left tables behind");
 
     Migrator::up(&db, None).await.unwrap();
-    assert_eq!(tables(&db).await.len(), 3);
+    assert_eq!(tables(&db).await.len(), 6);
 }
 
 #[tokio::test]

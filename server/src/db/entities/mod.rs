@@ -1,3 +1,6 @@
 //! SeaORM entities, one module per table.
 pub mod accounts;
+pub mod join_tokens;
 pub mod login_failures;
+pub mod node_trust_events;
+pub mod nodes;

@@ -1,0 +1,173 @@
+//! Cloud API: the mesh's control plane. Operator-only management of nodes and join tokens,
+//! and the node-facing join protocol and heartbeats (authenticated by the node's key).
+use super::{
+    error::ApiError,
+    extract::{AppJson, Operator},
+};
+use crate::{nodes, state::AppState};
+use app::types::nodes::{
+    CreateJoinToken, CreatedJoinToken, HeartbeatRequest, JoinChallenge, JoinRequest, JoinTokenView,
+    MembershipView, NodeAction, NodeDetail, NodeView, RevokeJoinToken, TopologyView,
+};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, State},
+    http::{HeaderMap, StatusCode},
+    routing::{get, post},
+};
+use chrono::Utc;
+
+/// Routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/nodes", get(list_nodes))
+        .route("/nodes/{id}", get(node_detail).delete(remove_node))
+        .route("/nodes/{id}/{action}", post(node_action))
+        .route("/mesh/topology", get(topology))
+        .route("/join-tokens", get(list_tokens).post(create_token))
+        .route("/join-tokens/{id}/revoke", post(revoke_token))
+        .route("/mesh/challenges", post(challenge))
+        .route("/mesh/join", post(join))
+        .route("/mesh/heartbeat", post(heartbeat).layer(DefaultBodyLimit::max(512 * 1024)))
+}
+
+async fn sync(state: &AppState) -> Result<(), ApiError> {
+    state.mesh.sync(&state.db).await.map_err(ApiError::Internal)
+}
+
+/// `GET /nodes`: every node with state, trust, last heartbeat, address and labels.
+async fn list_nodes(_: Operator, State(state): State<AppState>) -> Result<AppJson<Vec<NodeView>>, ApiError> {
+    Ok(AppJson(nodes::list_nodes(&state.db, Utc::now(), state.mesh.settings()).await?))
+}
+
+/// `GET /nodes/{id}`: a node with its trust history.
+async fn node_detail(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<NodeDetail>, ApiError> {
+    Ok(AppJson(nodes::node_detail(&state.db, &id, Utc::now(), state.mesh.settings()).await?))
+}
+
+/// `POST /nodes/{id}/{drain|undrain|block|unblock}`.
+#[tracing::instrument(skip_all, fields(node_id = %id, action = %action), err(level = "debug"))]
+async fn node_action(
+    _: Operator,
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<AppJson<NodeView>, ApiError> {
+    let action = match action.as_str() {
+        "drain" => NodeAction::Drain,
+        "undrain" => NodeAction::Undrain,
+        "block" => NodeAction::Block,
+        "unblock" => NodeAction::Unblock,
+        other => {
+            return Err(ApiError::not_found(format!(
+                "No node action {other:?} (drain, undrain, block, unblock)."
+            )));
+        }
+    };
+    let node = nodes::act(&state.db, &id, action, Utc::now(), state.mesh.settings()).await?;
+    sync(&state).await?;
+    node.map(AppJson).ok_or_else(|| ApiError::not_found("No such node."))
+}
+
+/// `DELETE /nodes/{id}`: removes a node from the mesh.
+async fn remove_node(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    nodes::act(&state.db, &id, NodeAction::Remove, Utc::now(), state.mesh.settings()).await?;
+    sync(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /mesh/topology`: nodes and live links.
+async fn topology(_: Operator, State(state): State<AppState>) -> Result<AppJson<TopologyView>, ApiError> {
+    Ok(AppJson(nodes::topology(&state.db, Utc::now(), state.mesh.settings()).await?))
+}
+
+/// `GET /join-tokens`.
+async fn list_tokens(
+    _: Operator,
+    State(state): State<AppState>,
+) -> Result<AppJson<Vec<JoinTokenView>>, ApiError> {
+    Ok(AppJson(nodes::list_tokens(&state.db, Utc::now()).await?))
+}
+
+/// `POST /join-tokens`: 201 with the secret, shown this once.
+async fn create_token(
+    Operator(account): Operator,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<CreateJoinToken>,
+) -> Result<(StatusCode, AppJson<CreatedJoinToken>), ApiError> {
+    let created = nodes::mint_token(&state.db, &account.id, req, Utc::now()).await?;
+    Ok((StatusCode::CREATED, AppJson(created)))
+}
+
+/// `POST /join-tokens/{id}/revoke`, optionally with `{ "block_nodes": true }`.
+async fn revoke_token(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<AppJson<JoinTokenView>, ApiError> {
+    let options: RevokeJoinToken = if body.iter().all(u8::is_ascii_whitespace) {
+        RevokeJoinToken::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest { code: "malformed_json", message: e.to_string() })?
+    };
+    let block_nodes = options.block_nodes;
+    let token = nodes::revoke_token(&state.db, &id, block_nodes, Utc::now()).await?;
+    sync(&state).await?;
+    Ok(AppJson(token))
+}
+
+/// `POST /mesh/challenges`: a nonce for a joining node to sign.
+async fn challenge(State(state): State<AppState>) -> Result<(StatusCode, AppJson<JoinChallenge>), ApiError> {
+    let nonce = state.challenges.issue().ok_or(nodes::NodesError::TooManyChallenges)?;
+    Ok((
+        StatusCode::CREATED,
+        AppJson(JoinChallenge {
+            challenge: nodes::secrets::b64(&nonce),
+            expires_in_secs: state.challenges.ttl().as_secs(),
+        }),
+    ))
+}
+
+/// `POST /mesh/join`: a node proves its key and presents a join token.
+#[tracing::instrument(skip_all, err(level = "info"))]
+async fn join(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<JoinRequest>,
+) -> Result<AppJson<MembershipView>, ApiError> {
+    let membership =
+        nodes::join(&state.db, &state.challenges, req, Utc::now(), state.mesh.settings()).await?;
+    sync(&state).await?;
+    Ok(AppJson(membership))
+}
+
+/// `POST /mesh/heartbeat`: signed by the node (`x-web4-node-id`, `x-web4-signature`).
+async fn heartbeat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<AppJson<MembershipView>, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let node = nodes::verify_heartbeat(header("x-web4-node-id"), header("x-web4-signature"), &body)?;
+    let req: HeartbeatRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest { code: "malformed_json", message: e.to_string() })?;
+    if req.node_id != node.to_string() {
+        return Err(ApiError::BadRequest {
+            code: "node_id_mismatch",
+            message: "The body's node_id differs from x-web4-node-id.".into(),
+        });
+    }
+    let membership =
+        nodes::heartbeat(&state.db, node, req.sent_at_ms, req.stats, Utc::now(), state.mesh.settings())
+            .await?;
+    Ok(AppJson(membership))
+}

@@ -1,0 +1,524 @@
+//! The mesh's control plane: join tokens, node registration (with proof of key possession),
+//! heartbeats, liveness, the operator's actions and the trust history of every node. The
+//! Cloud API and the portal both call these functions.
+pub mod challenges;
+pub mod secrets;
+pub mod supervisor;
+
+use crate::{
+    db::{self, entities::nodes as node_rows},
+    mesh::{
+        NodeId,
+        trust::{TrustEvent, TrustLevel},
+    },
+};
+use app::types::nodes::{
+    CreateJoinToken, CreatedJoinToken, JoinRequest, JoinTokenView, MemberView, MembershipView, NodeAction,
+    NodeDetail, NodeState, NodeStatsView, NodeStatus, NodeView, TopologyView, TrustEventView,
+};
+use challenges::Challenges;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sha2::{Digest, Sha256};
+use std::{collections::BTreeSet, time::Duration};
+
+/// Domain tag of the message a joining node signs.
+pub const JOIN_SIGNING_TAG: &[u8] = b"web4/join/v1";
+/// Domain tag of the message a node signs for each heartbeat.
+pub const HEARTBEAT_SIGNING_TAG: &[u8] = b"web4/heartbeat/v1";
+
+/// Timing of heartbeats and the liveness they imply.
+#[derive(Clone, Copy, Debug)]
+pub struct MeshSettings {
+    pub heartbeat_interval: Duration,
+    /// A node whose last heartbeat is older than this is `degraded`...
+    pub degraded_after: Duration,
+    /// ...and older than this, `offline`.
+    pub offline_after: Duration,
+}
+
+impl Default for MeshSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(1),
+            degraded_after: Duration::from_secs(5),
+            offline_after: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Why a control-plane operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NodesError {
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("the join challenge is unknown, used or expired; ask for a new one")]
+    ChallengeInvalid,
+    #[error("too many join challenges are outstanding; try again shortly")]
+    TooManyChallenges,
+    #[error("the signature does not verify against the node id's key")]
+    BadSignature,
+    #[error("the join token is not valid")]
+    TokenInvalid,
+    #[error("the join token was revoked")]
+    TokenRevoked,
+    #[error("the join token has expired")]
+    TokenExpired,
+    #[error("the one-time join token has already been used")]
+    TokenUsed,
+    #[error("this node is blocked by the operator")]
+    NodeBlocked,
+    #[error("the heartbeat is too old or from the future; check the node's clock")]
+    StaleHeartbeat,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for NodesError {
+    fn from(err: DbErr) -> Self {
+        NodesError::Internal(err.into())
+    }
+}
+
+type Result<T, E = NodesError> = std::result::Result<T, E>;
+
+/// Liveness from the age of the last heartbeat.
+pub fn state_of(last: Option<DateTime<Utc>>, now: DateTime<Utc>, s: &MeshSettings) -> NodeState {
+    let Some(last) = last else { return NodeState::Offline };
+    let age = (now - last).to_std().unwrap_or_default();
+    if age <= s.degraded_after {
+        NodeState::Online
+    } else if age <= s.offline_after {
+        NodeState::Degraded
+    } else {
+        NodeState::Offline
+    }
+}
+
+fn token_state(t: &db::entities::join_tokens::Model, now: DateTime<Utc>) -> &'static str {
+    if t.revoked_at.is_some() {
+        "revoked"
+    } else if t.expires_at.is_some_and(|e| e <= now) {
+        "expired"
+    } else if !t.reusable && t.uses > 0 {
+        "used"
+    } else {
+        "active"
+    }
+}
+
+fn token_view(t: db::entities::join_tokens::Model, now: DateTime<Utc>) -> JoinTokenView {
+    JoinTokenView {
+        state: token_state(&t, now).into(),
+        id: t.id,
+        prefix: t.prefix,
+        note: t.note,
+        reusable: t.reusable,
+        expires_at: t.expires_at,
+        revoked_at: t.revoked_at,
+        uses: u32::try_from(t.uses).unwrap_or(0),
+        created_at: t.created_at,
+    }
+}
+
+fn node_view(n: node_rows::Model, now: DateTime<Utc>, s: &MeshSettings) -> NodeView {
+    NodeView {
+        state: state_of(n.last_heartbeat_at, now, s),
+        status: NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Active),
+        labels: serde_json::from_value(n.labels).unwrap_or_default(),
+        stats: serde_json::from_value(n.stats).unwrap_or_default(),
+        id: n.id,
+        name: n.name,
+        kind: n.kind,
+        address: n.address,
+        version: n.version,
+        trust: n.trust_level,
+        last_heartbeat_at: n.last_heartbeat_at,
+        registered_at: n.registered_at,
+    }
+}
+
+/// Mints a join token; the secret is in the answer and nowhere else.
+pub async fn mint_token(
+    db: &DatabaseConnection,
+    created_by: &str,
+    req: CreateJoinToken,
+    now: DateTime<Utc>,
+) -> Result<CreatedJoinToken> {
+    let note = req.note.trim().to_owned();
+    if note.chars().count() > 200 {
+        return Err(NodesError::Invalid {
+            field: "note",
+            message: "Keep the note under 200 characters.".into(),
+        });
+    }
+    let expires_at = match req.expires_in_hours {
+        None => None,
+        Some(h) if (1..=8760).contains(&h) => Some(now + chrono::Duration::hours(i64::from(h))),
+        Some(_) => {
+            return Err(NodesError::Invalid {
+                field: "expires_in_hours",
+                message: "Expiry must be between 1 hour and 8760 hours (a year).".into(),
+            });
+        }
+    };
+    let secret = secrets::new_token_secret();
+    let row = db::entities::join_tokens::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        secret_hash: secrets::hash_secret(&secret),
+        prefix: secrets::display_prefix(&secret),
+        note,
+        reusable: req.reusable,
+        expires_at,
+        revoked_at: None,
+        uses: 0,
+        created_by: created_by.to_owned(),
+        created_at: now,
+    };
+    db::mesh::insert_token(db, row.clone()).await?;
+    tracing::info!(token_id = %row.id, reusable = row.reusable, "join token minted");
+    Ok(CreatedJoinToken { token: token_view(row, now), secret })
+}
+
+/// Every join token, newest first.
+pub async fn list_tokens(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<JoinTokenView>> {
+    Ok(db::mesh::tokens(db).await?.into_iter().map(|t| token_view(t, now)).collect())
+}
+
+/// Revokes a token; with `block_nodes`, blocks every node that joined with it.
+pub async fn revoke_token(
+    db: &DatabaseConnection,
+    id: &str,
+    block_nodes: bool,
+    now: DateTime<Utc>,
+) -> Result<JoinTokenView> {
+    let txn = db.begin().await?;
+    db::mesh::token(&txn, id).await?.ok_or(NodesError::NotFound("join token"))?;
+    db::mesh::revoke_token(&txn, id, now).await?;
+    if block_nodes {
+        for mut node in db::mesh::nodes_of_token(&txn, id).await? {
+            apply_trust(&txn, &mut node, TrustEvent::TokenRevoked, now).await?;
+            node.status = NodeStatus::Blocked.as_str().into();
+            node.updated_at = now;
+            db::mesh::save_node(&txn, node, true).await?;
+        }
+    }
+    let token = db::mesh::token(&txn, id).await?.ok_or(NodesError::NotFound("join token"))?;
+    txn.commit().await?;
+    tracing::info!(token_id = %id, block_nodes, "join token revoked");
+    Ok(token_view(token, now))
+}
+
+/// Moves a node's trust by `event` (if it applies) and records the transition.
+async fn apply_trust(
+    db: &impl ConnectionTrait,
+    node: &mut node_rows::Model,
+    event: TrustEvent,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let from = TrustLevel::parse(&node.trust_level).unwrap_or(TrustLevel::Unknown);
+    let Some(to) = from.after(event) else { return Ok(false) };
+    db::mesh::insert_trust_event(db, &node.id, from.as_str(), to.as_str(), event.as_str(), now).await?;
+    node.trust_level = to.as_str().into();
+    Ok(true)
+}
+
+/// A node registered by this process itself (an embedded node): the control plane holds
+/// its key, so the handshake and the attestation are immediate.
+pub async fn register_embedded(
+    db: &DatabaseConnection,
+    id: NodeId,
+    name: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    let existing = db::mesh::node(&txn, &id.to_string()).await?;
+    let existed = existing.is_some();
+    let mut node = existing.unwrap_or_else(|| new_node(id, "embedded", now));
+    node.name = name.into();
+    node.address = address.into();
+    node.version = env!("CARGO_PKG_VERSION").into();
+    node.updated_at = now;
+    if !existed {
+        db::mesh::save_node(&txn, node.clone(), false).await?;
+    }
+    apply_trust(&txn, &mut node, TrustEvent::Handshake, now).await?;
+    if node.status != NodeStatus::Blocked.as_str() {
+        apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
+    }
+    db::mesh::save_node(&txn, node, true).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn new_node(id: NodeId, kind: &str, now: DateTime<Utc>) -> node_rows::Model {
+    node_rows::Model {
+        id: id.to_string(),
+        name: String::new(),
+        kind: kind.into(),
+        address: String::new(),
+        labels: serde_json::json!({}),
+        version: String::new(),
+        join_token_id: None,
+        status: NodeStatus::Active.as_str().into(),
+        trust_level: TrustLevel::Unknown.as_str().into(),
+        last_heartbeat_at: None,
+        stats: serde_json::to_value(NodeStatsView::default()).unwrap_or_default(),
+        registered_at: now,
+        updated_at: now,
+    }
+}
+
+fn parse_node_id(text: &str) -> Result<NodeId> {
+    text.trim().parse().map_err(|_| NodesError::Invalid {
+        field: "node_id",
+        message: "node_id must be an Ed25519 libp2p peer id (it starts with 12D3KooW).".into(),
+    })
+}
+
+/// Admits a node that proved possession of its key by signing a challenge, with a valid
+/// join token. Answers with the membership it should link to.
+pub async fn join(
+    db: &DatabaseConnection,
+    challenges: &Challenges,
+    req: JoinRequest,
+    now: DateTime<Utc>,
+    s: &MeshSettings,
+) -> Result<MembershipView> {
+    let id = parse_node_id(&req.node_id)?;
+    let address: libp2p::Multiaddr = req.address.trim().parse().map_err(|_| NodesError::Invalid {
+        field: "address",
+        message: "address must be a multiaddr such as /ip4/10.0.0.5/tcp/7001.".into(),
+    })?;
+    if req.name.chars().count() > 100 || req.labels.len() > 32 {
+        return Err(NodesError::Invalid {
+            field: "labels",
+            message: "At most 32 labels and a 100-character name.".into(),
+        });
+    }
+    let challenge = secrets::unb64(&req.challenge).ok_or(NodesError::ChallengeInvalid)?;
+    if !challenges.take(&challenge) {
+        return Err(NodesError::ChallengeInvalid);
+    }
+    let signature = secrets::unb64(&req.signature).ok_or(NodesError::BadSignature)?;
+    let mut message = JOIN_SIGNING_TAG.to_vec();
+    message.extend_from_slice(&challenge);
+    message.extend_from_slice(&id.to_bytes());
+    let key = id.public_key().ok_or(NodesError::BadSignature)?;
+    if !key.verify(&message, &signature) {
+        return Err(NodesError::BadSignature);
+    }
+
+    let txn = db.begin().await?;
+    let token = db::mesh::token_by_hash(&txn, &secrets::hash_secret(req.token.trim()))
+        .await?
+        .ok_or(NodesError::TokenInvalid)?;
+    match token_state(&token, now) {
+        "revoked" => return Err(NodesError::TokenRevoked),
+        "expired" => return Err(NodesError::TokenExpired),
+        "used" => return Err(NodesError::TokenUsed),
+        _ => {}
+    }
+    let existing = db::mesh::node(&txn, &id.to_string()).await?;
+    if existing.as_ref().is_some_and(|n| n.status == NodeStatus::Blocked.as_str()) {
+        return Err(NodesError::NodeBlocked);
+    }
+    if !db::mesh::use_token(&txn, &token).await? {
+        return Err(NodesError::TokenUsed);
+    }
+    let existed = existing.is_some();
+    let mut node = existing.unwrap_or_else(|| new_node(id, "hosted", now));
+    node.name = if req.name.trim().is_empty() {
+        format!("node-{}", &node.id[node.id.len() - 6..])
+    } else {
+        req.name.trim().into()
+    };
+    node.address = address.to_string();
+    node.labels = serde_json::to_value(&req.labels).unwrap_or_default();
+    node.version = req.version.chars().take(40).collect();
+    node.join_token_id = Some(token.id.clone());
+    node.last_heartbeat_at = Some(now);
+    node.updated_at = now;
+    if !existed {
+        db::mesh::save_node(&txn, node.clone(), false).await?;
+    }
+    apply_trust(&txn, &mut node, TrustEvent::Handshake, now).await?;
+    apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
+    db::mesh::save_node(&txn, node, true).await?;
+    txn.commit().await?;
+    tracing::info!(node_id = %id, token_id = %token.id, "node joined");
+    membership(db, id, s).await
+}
+
+/// Checks a heartbeat's signature: `x-web4-signature` over `"web4/heartbeat/v1" | SHA-256(body)`.
+pub fn verify_heartbeat(node_id: &str, signature: &str, body: &[u8]) -> Result<NodeId> {
+    let id = parse_node_id(node_id)?;
+    let signature = secrets::unb64(signature).ok_or(NodesError::BadSignature)?;
+    let mut message = HEARTBEAT_SIGNING_TAG.to_vec();
+    message.extend_from_slice(&Sha256::digest(body));
+    let key = id.public_key().ok_or(NodesError::BadSignature)?;
+    if key.verify(&message, &signature) { Ok(id) } else { Err(NodesError::BadSignature) }
+}
+
+/// Records a heartbeat (already authenticated) and answers with the membership.
+pub async fn heartbeat(
+    db: &DatabaseConnection,
+    id: NodeId,
+    sent_at_ms: u64,
+    stats: NodeStatsView,
+    now: DateTime<Utc>,
+    s: &MeshSettings,
+) -> Result<MembershipView> {
+    let sent = DateTime::<Utc>::from_timestamp_millis(i64::try_from(sent_at_ms).unwrap_or(i64::MAX));
+    if sent.is_none_or(|t| (now - t).num_seconds().abs() > 30) {
+        return Err(NodesError::StaleHeartbeat);
+    }
+    record_heartbeat(db, id, stats, now).await?;
+    membership(db, id, s).await
+}
+
+/// Stores a node's report and time. A node back from a block (probing) is attested again by
+/// its first heartbeat after it: a fresh proof that it holds its key.
+pub async fn record_heartbeat(
+    db: &DatabaseConnection,
+    id: NodeId,
+    stats: NodeStatsView,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    let mut node = db::mesh::node(&txn, &id.to_string()).await?.ok_or(NodesError::NotFound("node"))?;
+    if node.status == NodeStatus::Blocked.as_str() {
+        return Err(NodesError::NodeBlocked);
+    }
+    node.last_heartbeat_at = Some(now);
+    node.stats = serde_json::to_value(stats).map_err(anyhow::Error::from)?;
+    if node.trust_level == TrustLevel::Probing.as_str() {
+        apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
+    }
+    db::mesh::save_node(&txn, node, true).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Who is in the mesh, as `node` should see it.
+pub async fn membership(db: &DatabaseConnection, node: NodeId, s: &MeshSettings) -> Result<MembershipView> {
+    Ok(MembershipView {
+        node_id: node.to_string(),
+        heartbeat_interval_ms: u64::try_from(s.heartbeat_interval.as_millis()).unwrap_or(1000),
+        members: members(db).await?,
+    })
+}
+
+/// Every registered node with its address and status.
+pub async fn members(db: &DatabaseConnection) -> Result<Vec<MemberView>> {
+    Ok(db::mesh::nodes(db)
+        .await?
+        .into_iter()
+        .map(|n| MemberView {
+            status: NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Active),
+            id: n.id,
+            address: n.address,
+        })
+        .collect())
+}
+
+/// Every node, by name.
+pub async fn list_nodes(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    s: &MeshSettings,
+) -> Result<Vec<NodeView>> {
+    Ok(db::mesh::nodes(db).await?.into_iter().map(|n| node_view(n, now, s)).collect())
+}
+
+/// One node with its trust history.
+pub async fn node_detail(
+    db: &DatabaseConnection,
+    id: &str,
+    now: DateTime<Utc>,
+    s: &MeshSettings,
+) -> Result<NodeDetail> {
+    let node = db::mesh::node(db, id).await?.ok_or(NodesError::NotFound("node"))?;
+    let trust_history = db::mesh::trust_events(db, id)
+        .await?
+        .into_iter()
+        .map(|e| TrustEventView { from: e.from_level, to: e.to_level, reason: e.reason, at: e.at })
+        .collect();
+    Ok(NodeDetail { node: node_view(node, now, s), trust_history })
+}
+
+/// The nodes and the live links their last reports name (a link counts when either end
+/// reports it connected, each pair once).
+pub async fn topology(db: &DatabaseConnection, now: DateTime<Utc>, s: &MeshSettings) -> Result<TopologyView> {
+    let nodes = list_nodes(db, now, s).await?;
+    let known: BTreeSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+    let mut links = BTreeSet::new();
+    for node in &nodes {
+        for peer in node.stats.peers.iter().filter(|p| p.connected && known.contains(p.id.as_str())) {
+            let (a, b) = if node.id < peer.id { (&node.id, &peer.id) } else { (&peer.id, &node.id) };
+            links.insert((a.clone(), b.clone()));
+        }
+    }
+    Ok(TopologyView { links: links.into_iter().collect(), nodes })
+}
+
+/// An operator's action on a node; `None` after a removal.
+pub async fn act(
+    db: &DatabaseConnection,
+    id: &str,
+    action: NodeAction,
+    now: DateTime<Utc>,
+    s: &MeshSettings,
+) -> Result<Option<NodeView>> {
+    let txn = db.begin().await?;
+    let mut node = db::mesh::node(&txn, id).await?.ok_or(NodesError::NotFound("node"))?;
+    let status = NodeStatus::parse(&node.status).unwrap_or(NodeStatus::Active);
+    let blocked_first =
+        || NodesError::Invalid { field: "action", message: "The node is blocked: unblock it first.".into() };
+    match action {
+        NodeAction::Remove => {
+            db::mesh::delete_node(&txn, id).await?;
+            txn.commit().await?;
+            tracing::info!(node_id = %id, "node removed");
+            return Ok(None);
+        }
+        NodeAction::Drain if status == NodeStatus::Blocked => return Err(blocked_first()),
+        NodeAction::Undrain if status == NodeStatus::Blocked => return Err(blocked_first()),
+        NodeAction::Drain => node.status = NodeStatus::Draining.as_str().into(),
+        NodeAction::Undrain => node.status = NodeStatus::Active.as_str().into(),
+        NodeAction::Block => {
+            apply_trust(&txn, &mut node, TrustEvent::OperatorBlock, now).await?;
+            node.status = NodeStatus::Blocked.as_str().into();
+        }
+        NodeAction::Unblock => {
+            apply_trust(&txn, &mut node, TrustEvent::OperatorUnblock, now).await?;
+            node.status = NodeStatus::Active.as_str().into();
+        }
+    }
+    node.updated_at = now;
+    db::mesh::save_node(&txn, node.clone(), true).await?;
+    txn.commit().await?;
+    tracing::info!(node_id = %id, ?action, "node action");
+    Ok(Some(node_view(node, now, s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn liveness_follows_the_age_of_the_last_heartbeat() {
+        let s = MeshSettings::default();
+        let now = Utc::now();
+        let ago = |secs| Some(now - chrono::Duration::seconds(secs));
+        assert_eq!(state_of(ago(1), now, &s), NodeState::Online);
+        assert_eq!(state_of(ago(5), now, &s), NodeState::Online);
+        assert_eq!(state_of(ago(6), now, &s), NodeState::Degraded);
+        assert_eq!(state_of(ago(15), now, &s), NodeState::Degraded);
+        assert_eq!(state_of(ago(16), now, &s), NodeState::Offline);
+        assert_eq!(state_of(None, now, &s), NodeState::Offline);
+    }
+}
