@@ -27,6 +27,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit
     Migrate(ServeArgs),
+    /// Run a hosted mesh node that joins a platform with a join token
+    Node(crate::nodes::agent::NodeArgs),
 }
 
 /// Runs the parsed command line to completion.
@@ -34,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Node(args)) => crate::nodes::agent::run(args, crate::startup::shutdown_signal()).await,
         Some(Command::Migrate(args)) => {
             let config = Config::resolve(args)?;
             std::fs::create_dir_all(&config.data_dir)?;

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub client: Client,
     pub cookies: Arc<Jar>,
     pub db: DatabaseConnection,
+    /// The embedded mesh nodes of the server.
+    pub mesh: Arc<server::nodes::supervisor::Mesh>,
     data_dir: TempDir,
     shutdown: oneshot::Sender<()>,
     handle: JoinHandle<anyhow::Result<()>>,
@@ -48,11 +50,12 @@ async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp 
     let app = Application::build(config).await.expect("the server builds");
     let address = app.local_addr();
     let db = app.state().db.clone();
+    let mesh = app.state().mesh.clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    TestApp { address, client: client_with(cookies.clone()), cookies, db, data_dir, shutdown, handle }
+    TestApp { address, client: client_with(cookies.clone()), cookies, db, mesh, data_dir, shutdown, handle }
 }
 
 /// A client that keeps cookies in `jar` and does not follow redirects (tests look at them).
@@ -69,7 +72,8 @@ impl TestApp {
     /// Stops the server gracefully and starts a new one on the same data directory; the
     /// client keeps its cookies (cookies are not scoped by port).
     pub async fn restart(self) -> TestApp {
-        let TestApp { data_dir, cookies, shutdown, handle, .. } = self;
+        let TestApp { data_dir, cookies, shutdown, handle, mesh, .. } = self;
+        drop(mesh);
         let _ = shutdown.send(());
         handle.await.expect("server task").expect("server stopped cleanly");
         let config = test_config(&data_dir);
@@ -150,6 +154,70 @@ impl TestApp {
         let rows = self.db.query_all(Statement::from_string(backend, sql)).await.expect("query runs");
         rows.iter().map(|row| row.try_get_by_index::<String>(0).expect("a text column")).collect()
     }
+}
+
+impl TestApp {
+    /// Signs up the first account of the platform (the operator) on this app's client.
+    pub async fn sign_up_operator(&self) {
+        let response = self.sign_up("operator@example.com", PASSWORD).await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    }
+
+    /// Mints a join token as the logged-in operator; returns `(id, secret)`.
+    pub async fn mint_token(&self, reusable: bool) -> (String, String) {
+        let response =
+            self.post_json("/api/v1/join-tokens", &json!({ "note": "test", "reusable": reusable })).await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        (body["token"]["id"].as_str().unwrap().to_owned(), body["secret"].as_str().unwrap().to_owned())
+    }
+
+    /// Asks for a join challenge and signs it with `key`, claiming to be `claimed`.
+    pub async fn signed_join(
+        &self,
+        key: &server::mesh::Keypair,
+        claimed: &server::mesh::NodeId,
+        token: &str,
+    ) -> Value {
+        let response = self.client.post(self.url("/api/v1/mesh/challenges")).send().await.expect("sent");
+        let challenge: Value = response.json().await.expect("json");
+        let challenge = challenge["challenge"].as_str().unwrap().to_owned();
+        let mut message = server::nodes::JOIN_SIGNING_TAG.to_vec();
+        message.extend_from_slice(&server::nodes::secrets::unb64(&challenge).unwrap());
+        message.extend_from_slice(&claimed.to_bytes());
+        json!({
+            "token": token,
+            "node_id": claimed.to_string(),
+            "challenge": challenge,
+            "signature": server::nodes::secrets::b64(&key.sign(&message).unwrap()),
+            "address": "/ip4/127.0.0.1/tcp/1",
+            "name": "test-node",
+            "labels": { "zone": "test" },
+        })
+    }
+
+    /// The nodes the API lists.
+    pub async fn nodes(&self) -> Vec<Value> {
+        let response = self.get("/api/v1/nodes").await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        response.json().await.expect("json")
+    }
+}
+
+/// Polls `condition` every 20 ms for up to 15 s; returns how long it took.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(15) {
+        if condition().await {
+            return start.elapsed();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 /// Reads a response's body as the platform's error shape and returns `(code, message)`,

@@ -1,6 +1,7 @@
 //! The mesh's control plane: join tokens, node registration (with proof of key possession),
 //! heartbeats, liveness, the operator's actions and the trust history of every node. The
 //! Cloud API and the portal both call these functions.
+pub mod agent;
 pub mod challenges;
 pub mod secrets;
 pub mod supervisor;

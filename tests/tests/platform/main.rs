@@ -3,4 +3,5 @@ mod accounts;
 mod errors;
 mod mesh;
 mod migrations;
+mod nodes;
 mod portal;
