@@ -1,6 +1,12 @@
 //! The portal's server functions: one line each over the [`PortalPort`](crate::port::PortalPort).
 //! They live under `/_fn/` so they never mix with the Cloud API's `/api/v1/`.
-use crate::{error::PortalError, types::AccountView};
+use crate::{
+    error::PortalError,
+    types::{
+        AccountView,
+        nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
+    },
+};
 #[cfg(feature = "ssr")]
 use crate::{port::portal_port, types::Credentials};
 use leptos::prelude::*;
@@ -27,4 +33,44 @@ pub async fn log_in(email: String, password: String) -> Result<AccountView, Port
 #[server(prefix = "/_fn", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), PortalError> {
     portal_port()?.log_out().await
+}
+
+/// Every node and the live links between them (operator).
+#[server(prefix = "/_fn", endpoint = "fetch_topology")]
+pub async fn fetch_topology() -> Result<TopologyView, PortalError> {
+    portal_port()?.topology().await
+}
+
+/// One node with its trust history (operator).
+#[server(prefix = "/_fn", endpoint = "fetch_node_detail")]
+pub async fn fetch_node_detail(id: String) -> Result<NodeDetail, PortalError> {
+    portal_port()?.node_detail(id).await
+}
+
+/// Drain, undrain, block, unblock or remove a node (operator).
+#[server(prefix = "/_fn", endpoint = "apply_node_action")]
+pub async fn apply_node_action(id: String, action: NodeAction) -> Result<(), PortalError> {
+    portal_port()?.node_action(id, action).await
+}
+
+/// Every join token (operator).
+#[server(prefix = "/_fn", endpoint = "list_join_tokens")]
+pub async fn list_join_tokens() -> Result<JoinTokensView, PortalError> {
+    portal_port()?.join_tokens().await
+}
+
+/// Mints a join token (operator). A checkbox sends `reusable` only when ticked.
+#[server(prefix = "/_fn", endpoint = "mint_join_token")]
+pub async fn mint_join_token(
+    note: String,
+    reusable: Option<String>,
+    expires_in_hours: String,
+) -> Result<CreatedJoinToken, PortalError> {
+    portal_port()?.create_join_token(note, reusable.is_some(), expires_in_hours).await
+}
+
+/// Revokes a join token (operator).
+#[server(prefix = "/_fn", endpoint = "revoke_token")]
+pub async fn revoke_token(id: String, block_nodes: Option<String>) -> Result<(), PortalError> {
+    portal_port()?.revoke_join_token(id, block_nodes.is_some()).await
 }

@@ -16,8 +16,13 @@ pub fn SignedOutNav() -> impl IntoView {
 #[allow(non_snake_case)]
 pub fn SignedInNav(account: AccountView) -> impl IntoView {
     let auth = expect_context::<AuthContext>();
+    let operator = account.role == crate::types::Role::Admin;
     view! {
         <A href="/dashboard">"Dashboard"</A>
+        <Show when=move || operator>
+            <A href="/nodes">"Nodes"</A>
+            <A href="/join-tokens">"Join tokens"</A>
+        </Show>
         <span class="who" title=account.role.label()>
             {account.email}
         </span>

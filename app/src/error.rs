@@ -21,6 +21,13 @@ pub enum PortalError {
     Throttled { retry_after_secs: u64 },
     #[error("Please log in first.")]
     Unauthenticated,
+    #[error("Only the platform's operator can see this.")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    /// A request the backend refused, with its reason.
+    #[error("{0}")]
+    Rejected(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("The request did not go through: {0}")]

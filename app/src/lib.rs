@@ -131,6 +131,9 @@ fn Layout() -> impl IntoView {
                 // Async: the account must be known before the first byte, so that a visitor
                 // who is not logged in gets a real 302 to /login.
                 <Route path=path!("/dashboard") view=pages::DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/nodes") view=pages::NodesPage ssr=SsrMode::Async />
+                <Route path=path!("/nodes/:id") view=pages::NodeDetailPage ssr=SsrMode::Async />
+                <Route path=path!("/join-tokens") view=pages::JoinTokensPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="footer">

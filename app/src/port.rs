@@ -3,7 +3,10 @@
 //! call, so the server functions stay one-liners and `app` never touches the database.
 use crate::{
     error::PortalError,
-    types::{AccountView, Credentials},
+    types::{
+        AccountView, Credentials,
+        nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
+    },
 };
 use std::sync::Arc;
 
@@ -19,6 +22,23 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn log_in(&self, credentials: Credentials) -> Result<AccountView, PortalError>;
     /// Ends the session and redirects to the log-in page.
     async fn log_out(&self) -> Result<(), PortalError>;
+    /// Operator: every node and the live links between them.
+    async fn topology(&self) -> Result<TopologyView, PortalError>;
+    /// Operator: one node with its trust history.
+    async fn node_detail(&self, id: String) -> Result<NodeDetail, PortalError>;
+    /// Operator: drain, undrain, block, unblock or remove a node.
+    async fn node_action(&self, id: String, action: NodeAction) -> Result<(), PortalError>;
+    /// Operator: every join token (and one just minted by a plain form post, once).
+    async fn join_tokens(&self) -> Result<JoinTokensView, PortalError>;
+    /// Operator: mints a join token (`expires_in_hours` as typed; empty for never).
+    async fn create_join_token(
+        &self,
+        note: String,
+        reusable: bool,
+        expires_in_hours: String,
+    ) -> Result<CreatedJoinToken, PortalError>;
+    /// Operator: revokes a token, optionally blocking the nodes that joined with it.
+    async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.

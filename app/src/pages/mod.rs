@@ -3,8 +3,10 @@ mod auth;
 mod dashboard;
 mod landing;
 mod not_found;
+mod operator;
 
 pub use auth::{LogInPage, SignUpPage};
 pub use dashboard::DashboardPage;
 pub use landing::LandingPage;
 pub use not_found::NotFound;
+pub use operator::{JoinTokensPage, NodeDetailPage, NodesPage};

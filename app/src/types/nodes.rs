@@ -98,6 +98,8 @@ pub struct NodeView {
     /// `unknown`, `probing`, `trusted` or `blocked`.
     pub trust: String,
     pub last_heartbeat_at: Option<DateTime<Utc>>,
+    /// Seconds since the last heartbeat, as the server saw it when answering.
+    pub last_heartbeat_secs_ago: Option<u64>,
     pub registered_at: DateTime<Utc>,
     pub stats: NodeStatsView,
 }
@@ -228,4 +230,14 @@ pub struct TopologyView {
     pub nodes: Vec<NodeView>,
     /// Pairs of node ids with a live link (each pair once).
     pub links: Vec<(String, String)>,
+}
+
+/// The join-tokens page: every token, the one just minted (once), and how to use it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinTokensView {
+    pub tokens: Vec<JoinTokenView>,
+    /// A token minted by a form posted before hydration, shown on this one page load.
+    pub just_created: Option<CreatedJoinToken>,
+    /// The control plane's URL as the browser reached it, for the example command.
+    pub control_plane: String,
 }

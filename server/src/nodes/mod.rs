@@ -136,6 +136,9 @@ fn node_view(n: node_rows::Model, now: DateTime<Utc>, s: &MeshSettings) -> NodeV
         address: n.address,
         version: n.version,
         trust: n.trust_level,
+        last_heartbeat_secs_ago: n
+            .last_heartbeat_at
+            .map(|t| u64::try_from((now - t).num_seconds()).unwrap_or(0)),
         last_heartbeat_at: n.last_heartbeat_at,
         registered_at: n.registered_at,
     }

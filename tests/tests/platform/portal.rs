@@ -121,3 +121,86 @@ async fn a_hydrated_call_with_a_wrong_password_answers_401_with_the_error() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(response.text().await.unwrap(), "\"InvalidCredentials\"");
 }
+
+async fn page(client: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let response = client.get(url).header("accept", "text/html").send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_operator_sees_nodes_and_the_topology_picture() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    web4_tests::eventually("links between the embedded nodes", || async {
+        let topology: serde_json::Value = app.get("/api/v1/mesh/topology").await.json().await.unwrap();
+        topology["links"].as_array().unwrap().len() == 2
+    })
+    .await;
+
+    let (status, html) = page(&app.client, app.url("/nodes")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    for name in ["embedded-1", "embedded-2", "embedded-3"] {
+        assert!(html.contains(name), "{name} missing");
+    }
+    assert!(html.contains("3 nodes, 2 live links"), "{html}");
+    assert_eq!(html.matches("<line").count(), 2);
+    assert!(html.contains(">Nodes</a>"), "the operator's navigation links to Nodes");
+}
+
+#[tokio::test]
+async fn developers_get_a_403_page_and_no_operator_navigation() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let developer = web4_tests::client_with(Default::default());
+    developer
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&serde_json::json!({ "email": "dev@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+
+    for path in ["/nodes", "/join-tokens"] {
+        let (status, html) = page(&developer, app.url(path)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(html.contains("Operators only"), "{path}");
+        assert!(!html.contains("embedded-1"), "{path} leaked node names");
+    }
+    let (_, dashboard) = page(&developer, app.url("/dashboard")).await;
+    assert!(!dashboard.contains(">Nodes</a>"));
+    let (status, _) = page(
+        &reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        app.url("/nodes"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FOUND, "visitors are sent to log in");
+}
+
+#[tokio::test]
+async fn a_token_minted_by_a_plain_form_is_shown_once_after_the_redirect() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+
+    let response = app
+        .client
+        .post(app.url("/_fn/mint_join_token"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/join-tokens"))
+        .form(&[("note", "rack 4"), ("expires_in_hours", "24")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], "/join-tokens");
+    let (_, first) = page(&app.client, app.url("/join-tokens")).await;
+    let secret_start = first.find("w4jt_").expect("the secret is shown");
+    let secret: String = first[secret_start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert_eq!(secret.len(), 5 + 43);
+    assert!(first.contains("rack 4"));
+    let (_, second) = page(&app.client, app.url("/join-tokens")).await;
+    assert!(!second.contains(&secret), "the secret is shown only once");
+}
