@@ -26,8 +26,10 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   projects: [
+    { name: 'setup', testMatch: /setup\.ts/ },
     {
       name: 'chromium',
+      dependencies: ['setup'],
       use: {
         browserName: 'chromium',
         launchOptions: {

@@ -1,6 +1,8 @@
 //! Web4 portal: the Leptos application (rendered on the server, hydrated in the browser) and the
 //! wire types it shares with the backend.
 #![forbid(unsafe_code)]
+// Leptos views are deeply nested generic types; the operator pages exceed the default 128.
+#![recursion_limit = "256"]
 
 pub mod api;
 mod components;

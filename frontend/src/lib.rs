@@ -1,5 +1,7 @@
 //! The wasm entry point: hydrates the server-rendered portal in the browser.
 #![forbid(unsafe_code)]
+// Leptos views are deeply nested generic types; the operator pages exceed the default 128.
+#![recursion_limit = "256"]
 
 /// Called by the generated JS once the wasm module has loaded.
 #[wasm_bindgen::prelude::wasm_bindgen]
