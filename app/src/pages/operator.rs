@@ -304,7 +304,7 @@ fn NodeDetailView(detail: NodeDetail, act: ServerAction<ApplyNodeAction>) -> imp
                                 <td><A href=format!("/nodes/{}", p.id)><code>{short(&p.id)}</code></A></td>
                                 <td>{if p.connected { "up" } else { "down" }}</td>
                                 <td>{p.trust}</td>
-                                <td class="num">{p.rtt_ms.map(|r| format!("{r} ms")).unwrap_or_default()}</td>
+                                <td class="num">{p.rtt_ms.map(|r| if r == 0 { "<1 ms".to_string() } else { format!("{r} ms") }).unwrap_or_default()}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

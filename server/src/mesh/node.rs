@@ -420,6 +420,16 @@ impl Runtime {
     }
 
     fn on_command(&mut self, command: Command) {
+        // Membership lists include this node itself; it is never its own peer.
+        if let Command::Link { peer, .. }
+        | Command::Allow { peer }
+        | Command::Block { peer, .. }
+        | Command::Unblock { peer }
+        | Command::Forget { peer } = &command
+            && *peer == self.me
+        {
+            return;
+        }
         match command {
             Command::Send { destination, payload, reply } => {
                 let id: [u8; 16] = rand::random();
