@@ -247,3 +247,26 @@ async fn a_hosted_node_process_joins_with_a_token_and_a_second_one_is_refused() 
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(stderr.contains("join_token_used"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_node_that_stops_heartbeating_goes_degraded_then_offline() {
+    let app = web4_tests::spawn_app_with(|c| {
+        c.mesh.degraded_after = Duration::from_millis(1500);
+        c.mesh.offline_after = Duration::from_millis(3000);
+    })
+    .await;
+    app.sign_up_operator().await;
+    let stopped = app.mesh.nodes()[2].handle.id().to_string();
+    let state = || async {
+        let detail: Value = app.get(&format!("/api/v1/nodes/{stopped}")).await.json().await.unwrap();
+        detail["node"]["state"].as_str().unwrap().to_owned()
+    };
+    eventually("the node to be online", || async { state().await == "online" }).await;
+
+    app.mesh.nodes()[2].handle.shutdown();
+
+    eventually("the node to be degraded", || async { state().await == "degraded" }).await;
+    eventually("the node to be offline", || async { state().await == "offline" }).await;
+    let others = app.nodes().await;
+    assert!(others.iter().filter(|n| n["id"] != stopped.as_str()).all(|n| n["state"] == "online"));
+}
