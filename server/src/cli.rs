@@ -31,6 +31,14 @@ pub enum Command {
     Node(crate::nodes::agent::NodeArgs),
 }
 
+/// The whole program: parses the command line, sets up logging, runs the command. Shared by
+/// the `server` binary and the test suite's copy of it.
+pub async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    crate::telemetry::init(cli.log_format);
+    run(cli).await
+}
+
 /// Runs the parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

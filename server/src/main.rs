@@ -1,11 +1,8 @@
-//! The `server` binary: parses the command line, sets up logging, hands over to the library.
+//! The `server` binary: parsing, logging and the commands all live in the library
+//! (`server::cli`), so tests can run exactly the same program.
 #![forbid(unsafe_code)]
-
-use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = server::cli::Cli::parse();
-    server::telemetry::init(cli.log_format);
-    server::cli::run(cli).await
+    server::cli::main().await
 }
