@@ -16,11 +16,15 @@ test('the operator sees the embedded nodes in the topology and their trust', asy
   await expect(page).toHaveURL(/\/nodes$/);
 
   const picture = page.getByTestId('topology');
+  // Links appear with the nodes' first heartbeats after start: reload until they are reported.
+  await expect(async () => {
+    await page.reload();
+    await expect(picture.locator('line')).toHaveCount(2, { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
   for (const name of ['embedded-1', 'embedded-2', 'embedded-3']) {
     await expect(picture.locator(`g[data-node="${name}"]`)).toHaveCount(1);
     await expect(page.getByTestId('nodes-table').getByRole('link', { name })).toBeVisible();
   }
-  await expect(picture.locator('line')).toHaveCount(2);
 
   await page.getByTestId('nodes-table').getByRole('link', { name: 'embedded-2' }).click();
   await expect(page.getByTestId('node-trust')).toHaveText('trusted');
