@@ -27,10 +27,17 @@ impl NodeId {
         self.0.to_bytes()
     }
 
-    /// Parses canonical bytes; only Ed25519 ids (with the key inlined) are node ids.
+    /// Parses canonical bytes; only Ed25519 ids (with the key inlined) are node ids. Checks
+    /// the shape without decompressing the key (that costs microseconds per id and happens
+    /// when a signature is first verified, in `envelope::KeyCache`).
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let peer = PeerId::from_bytes(bytes).ok()?;
-        Self::try_from(peer).ok()
+        let multihash = peer.as_ref();
+        // Identity multihash holding a protobuf PublicKey { type: Ed25519 (1), data: 32 bytes }.
+        let ed25519 = multihash.code() == 0
+            && multihash.digest().len() == 36
+            && multihash.digest()[..4] == [0x08, 0x01, 0x12, 0x20];
+        ed25519.then_some(NodeId(peer))
     }
 
     /// The Ed25519 public key inlined in the id.

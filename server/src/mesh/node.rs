@@ -72,7 +72,7 @@ impl Default for NodeConfig {
             listen: "/ip4/127.0.0.1/tcp/0".parse().expect("a valid multiaddr"),
             peer_queue: 256,
             inbox: 1024,
-            hop_limit: 16,
+            hop_limit: 32,
             advert_interval: Duration::from_secs(1),
             heartbeat_interval: Duration::from_secs(1),
             heartbeat_misses: 3,
@@ -363,6 +363,8 @@ pub async fn start(
         config,
         inbox,
         stats: stats.clone(),
+        advert_pending: false,
+        last_triggered: Instant::now(),
     };
     tokio::spawn(runtime.run(command_rx));
     tracing::info!(node_id = %me, %listen, "mesh node listening");
@@ -386,7 +388,13 @@ struct Runtime {
     listen: Vec<Multiaddr>,
     inbox: mpsc::Sender<Delivery>,
     stats: Arc<NodeStats>,
+    /// A reachability change waits to be advertised (coalesced, see `flush_adverts`).
+    advert_pending: bool,
+    last_triggered: Instant,
 }
+
+/// Least time between two triggered advertisements: changes arriving in a burst go out as one.
+const TRIGGER_COALESCE: Duration = Duration::from_millis(100);
 
 impl Runtime {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
@@ -402,9 +410,13 @@ impl Runtime {
                 _ = adverts.tick() => {
                     self.table.bump_own_seq(now_ms());
                     self.table.prune_broken(Instant::now(), Duration::from_secs(60));
+                    self.advert_pending = false;
                     self.advertise_all();
                 }
-                _ = redials.tick() => self.redial_due(),
+                _ = redials.tick() => {
+                    self.redial_due();
+                    self.flush_adverts();
+                }
             }
         }
         for (_, (_, pending)) in self.pending.drain() {
@@ -617,7 +629,7 @@ impl Runtime {
                     link.next_dial = Some(Instant::now() + backoff);
                 }
                 if self.table.neighbor_down(peer, Instant::now()) {
-                    self.advertise_all();
+                    self.trigger_adverts();
                 }
                 tracing::debug!(node_id = %self.me, %peer, "link down");
             }
@@ -767,7 +779,7 @@ impl Runtime {
             }
             let entries = routing::decode_advert(envelope.payload).ok_or(DropReason::Malformed)?;
             if self.table.apply(from, &entries, Instant::now()) {
-                self.advertise_all();
+                self.trigger_adverts();
             }
             return Ok(Accepted::Advert);
         }
@@ -788,6 +800,21 @@ impl Runtime {
         p.invalid_signatures += 1;
         if p.invalid_signatures >= limit {
             self.block(from, TrustEvent::RepeatedInvalidSignatures);
+        }
+    }
+
+    /// Asks for an advertisement of a reachability change, sent at once unless one went out
+    /// in the last `TRIGGER_COALESCE` (then the 50 ms tick sends it when that has passed).
+    fn trigger_adverts(&mut self) {
+        self.advert_pending = true;
+        self.flush_adverts();
+    }
+
+    fn flush_adverts(&mut self) {
+        if self.advert_pending && self.last_triggered.elapsed() >= TRIGGER_COALESCE {
+            self.advert_pending = false;
+            self.last_triggered = Instant::now();
+            self.advertise_all();
         }
     }
 

@@ -99,7 +99,12 @@ impl RoutingTable {
         changed
     }
 
-    /// Applies an advertisement from neighbour `from`; returns whether the table changed.
+    /// Applies an advertisement from neighbour `from`; returns whether reachability changed
+    /// (a route appeared, broke, or took another next hop or length) — what deserves an
+    /// immediate advertisement. A fresher sequence number on an unchanged path is recorded
+    /// but not reported: the periodic advertisement carries it on. Reporting those too made
+    /// every node re-advertise its whole table to all neighbours on each of every other
+    /// node's refreshes, a storm that kept a 100-node grid from converging.
     pub fn apply(&mut self, from: NodeId, entries: &[AdvertEntry], now: Instant) -> bool {
         if !self.neighbors.contains(&from) {
             return false;
@@ -124,11 +129,14 @@ impl RoutingTable {
                 }
             };
             if accept {
-                self.routes.insert(
-                    entry.destination,
-                    Route { next_hop: from, metric, seq: entry.seq, changed_at: now },
-                );
-                changed = true;
+                let significant = self
+                    .routes
+                    .get(&entry.destination)
+                    .is_none_or(|current| current.next_hop != from || current.metric != metric);
+                let changed_at = if significant { now } else { self.routes[&entry.destination].changed_at };
+                self.routes
+                    .insert(entry.destination, Route { next_hop: from, metric, seq: entry.seq, changed_at });
+                changed |= significant;
             }
         }
         changed
@@ -327,6 +335,19 @@ mod tests {
         sim.tables[2].bump_own_seq(5_000);
         sim.converge();
         assert_eq!(sim.path(0, 2), Some(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn a_fresher_sequence_number_alone_is_not_a_reachability_change() {
+        let mut sim = line(3);
+        let advert = {
+            sim.tables[2].bump_own_seq(9_000);
+            sim.tables[2].advert_for(sim.ids[1])
+        };
+        let changed = sim.tables[1].apply(sim.ids[2], &advert, Instant::now());
+        assert!(!changed, "same path, newer number: nothing to announce at once");
+        let route = sim.tables[1].routes().find(|(d, _)| **d == sim.ids[2]).unwrap().1;
+        assert_eq!(route.seq, 18_000, "but the newer number is kept");
     }
 
     #[test]
