@@ -13,8 +13,7 @@ pub mod port;
 pub mod types;
 
 use crate::{
-    api::{LogIn, LogOut, SignUp, current_account},
-    error::PortalError,
+    api::{LogIn, LogOut, SignUp},
     types::AccountView,
 };
 use leptos::prelude::*;
@@ -45,15 +44,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The session as every page sees it: the account (refetched after each auth action) and the
-/// actions that change it. Created inside the router so that an error from a form posted
-/// before hydration (carried back in the URL) reaches the right action.
+/// The session as every page sees it: the logged-in account (known before rendering, then
+/// updated by the auth actions) and the actions that change it. Deliberately not a resource
+/// under a Suspense boundary: with the navigation and a page each waiting on one, a fraction
+/// of SSR responses stalled forever (leptos-rs/leptos#4851).
 #[derive(Clone, Copy)]
 pub struct AuthContext {
     pub sign_up: ServerAction<SignUp>,
     pub log_in: ServerAction<LogIn>,
     pub log_out: ServerAction<LogOut>,
-    pub account: Resource<Result<Option<AccountView>, PortalError>>,
+    pub account: RwSignal<Option<AccountView>>,
 }
 
 /// The portal application.
@@ -81,23 +81,49 @@ fn Layout() -> impl IntoView {
     let sign_up = ServerAction::<SignUp>::new();
     let log_in = ServerAction::<LogIn>::new();
     let log_out = ServerAction::<LogOut>::new();
-    let account = Resource::new(
-        move || (sign_up.version().get(), log_in.version().get(), log_out.version().get()),
-        |_| current_account(),
-    );
+    // Rendered on the server from the request (see `server::http::attach_session_account`)
+    // and carried to the browser in the page, so both render the same navigation.
+    let initial = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<types::SessionAccount>().cloned())
+                .and_then(|session| session.0)
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None
+        }
+    })
+    .into_inner();
+    let account = RwSignal::new(initial);
     provide_context(AuthContext { sign_up, log_in, log_out, account });
 
-    // After hydration, auth actions navigate on the client once the account has been
-    // refetched (a plain form post gets a 302 from the server instead).
+    // After hydration, a successful auth action updates the account and navigates on the
+    // client (a plain form post gets a 302 from the server instead). Log-out goes to /login:
+    // a protected page redirects there too, and two different targets would race.
     let navigate = leptos_router::hooks::use_navigate();
+    Effect::new({
+        let navigate = navigate.clone();
+        move || {
+            if let Some(Ok(signed_up)) = sign_up.value().get() {
+                account.set(Some(signed_up));
+                navigate("/dashboard", Default::default());
+            }
+        }
+    });
+    Effect::new({
+        let navigate = navigate.clone();
+        move || {
+            if let Some(Ok(logged_in)) = log_in.value().get() {
+                account.set(Some(logged_in));
+                navigate("/dashboard", Default::default());
+            }
+        }
+    });
     Effect::new(move || {
-        let signed_in =
-            matches!(sign_up.value().get(), Some(Ok(_))) || matches!(log_in.value().get(), Some(Ok(_)));
-        if signed_in {
-            navigate("/dashboard", Default::default());
-        } else if matches!(log_out.value().get(), Some(Ok(()))) {
-            // /login rather than /: a protected page refetching the account after log-out
-            // redirects there too, and two navigations to different places would race.
+        if let Some(Ok(())) = log_out.value().get() {
+            account.set(None);
             navigate("/login", Default::default());
         }
     });
@@ -115,14 +141,10 @@ fn Layout() -> impl IntoView {
                 " Web4 Platform"
             </A>
             <nav aria-label="Main">
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match account.await {
-                            Ok(Some(account)) => components::SignedInNav(account).into_any(),
-                            _ => components::SignedOutNav().into_any(),
-                        }
-                    })}
-                </Transition>
+                {move || match account.get() {
+                    Some(account) => components::SignedInNav(account).into_any(),
+                    None => components::SignedOutNav().into_any(),
+                }}
             </nav>
         </header>
         <main class="page">

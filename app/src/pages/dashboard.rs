@@ -13,18 +13,10 @@ pub fn DashboardPage() -> impl IntoView {
     let auth = expect_context::<AuthContext>();
     view! {
         <Title text="Dashboard" />
-        <Suspense fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
-            {move || Suspend::new(async move {
-                match auth.account.await {
-                    Ok(Some(account)) => view! { <Dashboard account /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => {
-                        view! { <div class="banner error" role="alert">{error.to_string()}</div> }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        {move || match auth.account.get() {
+            Some(account) => view! { <Dashboard account /> }.into_any(),
+            None => view! { <Redirect path="/login" /> }.into_any(),
+        }}
     }
 }
 

@@ -51,6 +51,11 @@ pub struct AccountView {
     pub created_at: DateTime<Utc>,
 }
 
+/// The account a request's session is logged in as, put into the request's extensions by the
+/// server before the portal renders, so pages know it without waiting on a resource.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionAccount(pub Option<AccountView>);
+
 /// Email and password, as typed at sign-up or log-in.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Credentials {

@@ -14,7 +14,10 @@ use std::{str::FromStr, time::Duration};
 /// Opens the SQLite database at `url` (creating the file if missing) with the settings a
 /// concurrent web server needs: WAL journal, `synchronous = NORMAL` (durable at checkpoints,
 /// the usual pairing with WAL), foreign keys on, and a busy timeout instead of instant
-/// `SQLITE_BUSY` errors when two writers meet.
+/// `SQLITE_BUSY` errors when two writers meet. One connection: SQLite has one writer anyway,
+/// and a transaction that reads then writes (`BEGIN DEFERRED`) fails with `SQLITE_BUSY_SNAPSHOT`
+/// when another connection wrote in between — which the busy timeout cannot wait out. Queries
+/// queue for the connection instead.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("invalid database URL {url:?}"))?
@@ -24,7 +27,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(1)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database at {url:?}"))?;

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
@@ -35,6 +36,8 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 /// Largest JSON body the Cloud API accepts on the account endpoints.
 pub const API_BODY_LIMIT: usize = 64 * 1024;
+/// Longest a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Name of the portal's session cookie.
 pub const SESSION_COOKIE: &str = "web4_session";
 
@@ -73,7 +76,12 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), attach_session_account))
         .layer(sessions)
+        // No request may hang forever. Leptos occasionally stalls a server-rendered response
+        // (leptos-rs/leptos#4851, about one page load in a few hundred here): the person gets
+        // a 503 to reload instead of a page that never finishes.
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(error::log_internal_errors))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -82,6 +90,27 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Puts the session's account into the request for the portal to render with
+/// ([`app::types::SessionAccount`]); page loads only (GET outside the API and assets).
+async fn attach_session_account(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session: tower_sessions::Session,
+    mut request: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let page = request.method() == axum::http::Method::GET
+        && !["/api/", "/_fn/", "/pkg/", "/healthz", "/readyz"].iter().any(|p| path.starts_with(p));
+    if page {
+        let account = match crate::auth::session::account_id(&session).await {
+            Ok(Some(id)) => crate::auth::account(&state.db, &id).await.ok().flatten(),
+            _ => None,
+        };
+        request.extensions_mut().insert(app::types::SessionAccount(account));
+    }
+    next.run(request).await
 }
 
 async fn api_not_found(uri: Uri) -> impl IntoResponse {
