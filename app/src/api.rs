@@ -5,6 +5,7 @@ use crate::{
     types::{
         AccountView,
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
+        services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
 };
 #[cfg(feature = "ssr")]
@@ -73,4 +74,46 @@ pub async fn mint_join_token(
 #[server(prefix = "/_fn", endpoint = "revoke_token")]
 pub async fn revoke_token(id: String, block_nodes: Option<String>) -> Result<(), PortalError> {
     portal_port()?.revoke_join_token(id, block_nodes.is_some()).await
+}
+
+/// The account's services, newest first.
+#[server(prefix = "/_fn", endpoint = "list_services")]
+pub async fn list_services(cursor: Option<String>) -> Result<Page<ServiceView>, PortalError> {
+    portal_port()?.services(cursor).await
+}
+
+/// One of the account's services.
+#[server(prefix = "/_fn", endpoint = "fetch_service")]
+pub async fn fetch_service(id: String) -> Result<ServiceView, PortalError> {
+    portal_port()?.service(id).await
+}
+
+/// Registers a service.
+#[server(prefix = "/_fn", endpoint = "create_service")]
+pub async fn create_service(form: ServiceForm) -> Result<ServiceView, PortalError> {
+    portal_port()?.create_service(form).await
+}
+
+/// Changes a service.
+#[server(prefix = "/_fn", endpoint = "update_service")]
+pub async fn update_service(id: String, form: ServiceForm) -> Result<ServiceView, PortalError> {
+    portal_port()?.update_service(id, form).await
+}
+
+/// Activates (`active` = "true") or deactivates a service.
+#[server(prefix = "/_fn", endpoint = "set_service_active")]
+pub async fn set_service_active(id: String, active: String) -> Result<ServiceView, PortalError> {
+    portal_port()?.set_service_active(id, active == "true").await
+}
+
+/// Deletes an inactive service.
+#[server(prefix = "/_fn", endpoint = "delete_service")]
+pub async fn delete_service(id: String) -> Result<(), PortalError> {
+    portal_port()?.delete_service(id).await
+}
+
+/// Invokes a service through the mesh ("try it").
+#[server(prefix = "/_fn", endpoint = "invoke_service")]
+pub async fn invoke_service(call: TryInvoke) -> Result<TryInvokeResult, PortalError> {
+    portal_port()?.try_invoke(call).await
 }

@@ -1,6 +1,6 @@
 //! The error every portal server function returns: serialisable, so it crosses the wire (or,
 //! for a form posted before hydration, the redirect URL) and renders as an inline message.
-use crate::types::FieldErrors;
+use crate::types::{FieldErrors, services::ServiceFieldErrors};
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum PortalError {
     #[error("Please correct the highlighted fields.")]
     Invalid(FieldErrors),
+    /// Per-field messages of a form other than sign-up / log-in (field name → message).
+    #[error("Please correct the highlighted fields.")]
+    Fields(ServiceFieldErrors),
     #[error("An account with this email already exists. Log in instead.")]
     EmailTaken,
     /// Deliberately the same for an unknown email and a wrong password.

@@ -6,6 +6,7 @@ use crate::{
     types::{
         AccountView, Credentials,
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
+        services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
 };
 use std::sync::Arc;
@@ -39,6 +40,20 @@ pub trait PortalPort: Send + Sync + 'static {
     ) -> Result<CreatedJoinToken, PortalError>;
     /// Operator: revokes a token, optionally blocking the nodes that joined with it.
     async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError>;
+    /// The account's services, newest first, a page at a time (`cursor` from the last page).
+    async fn services(&self, cursor: Option<String>) -> Result<Page<ServiceView>, PortalError>;
+    /// One of the account's services (`NotFound` for anyone else's).
+    async fn service(&self, id: String) -> Result<ServiceView, PortalError>;
+    /// Registers a service from the form; `Fields` names every invalid field.
+    async fn create_service(&self, form: ServiceForm) -> Result<ServiceView, PortalError>;
+    /// Changes a service from the form (slug and kind are fixed; their fields are ignored).
+    async fn update_service(&self, id: String, form: ServiceForm) -> Result<ServiceView, PortalError>;
+    /// Activates or deactivates a service (deactivating releases its placements).
+    async fn set_service_active(&self, id: String, active: bool) -> Result<ServiceView, PortalError>;
+    /// Deletes an inactive service (`Rejected` while it is active).
+    async fn delete_service(&self, id: String) -> Result<(), PortalError>;
+    /// Invokes a service through the mesh as the logged-in account ("try it").
+    async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.
