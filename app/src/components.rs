@@ -19,6 +19,7 @@ pub fn SignedInNav(account: AccountView) -> impl IntoView {
     let operator = account.role == crate::types::Role::Admin;
     view! {
         <A href="/dashboard">"Dashboard"</A>
+        <A href="/services">"Services"</A>
         <Show when=move || operator>
             <A href="/nodes">"Nodes"</A>
             <A href="/join-tokens">"Join tokens"</A>

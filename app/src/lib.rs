@@ -158,6 +158,10 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/nodes") view=pages::NodesPage ssr=SsrMode::Async />
                 <Route path=path!("/nodes/:id") view=pages::NodeDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/join-tokens") view=pages::JoinTokensPage ssr=SsrMode::Async />
+                <Route path=path!("/services") view=pages::ServicesPage ssr=SsrMode::Async />
+                // Before `/services/:id`: the first route that matches wins.
+                <Route path=path!("/services/new") view=pages::NewServicePage ssr=SsrMode::Async />
+                <Route path=path!("/services/:id") view=pages::ServiceDetailPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="footer">

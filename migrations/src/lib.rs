@@ -8,6 +8,7 @@ mod m20261122_000001_create_accounts;
 mod m20261122_000002_create_sessions;
 mod m20261122_000003_create_login_failures;
 mod m20261122_000004_create_mesh_control_plane;
+mod m20261122_000005_create_services;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_sessions::Migration),
             Box::new(m20261122_000003_create_login_failures::Migration),
             Box::new(m20261122_000004_create_mesh_control_plane::Migration),
+            Box::new(m20261122_000005_create_services::Migration),
         ]
     }
 }

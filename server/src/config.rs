@@ -63,6 +63,7 @@ struct FileConfig {
     heartbeat_interval_ms: Option<u64>,
     node_degraded_after_secs: Option<u64>,
     node_offline_after_secs: Option<u64>,
+    service_unavailable_after_secs: Option<u64>,
 }
 
 /// The resolved configuration of one server process.
@@ -86,6 +87,8 @@ pub struct Config {
     pub mesh_host: std::net::IpAddr,
     /// Heartbeat timing and the liveness it implies.
     pub mesh: crate::nodes::MeshSettings,
+    /// Placement and availability timing of services.
+    pub services: crate::services::layer::ServiceSettings,
 }
 
 impl Config {
@@ -105,6 +108,7 @@ impl Config {
             nodes: 3,
             mesh_host: std::net::IpAddr::from([127, 0, 0, 1]),
             mesh: crate::nodes::MeshSettings::default(),
+            services: crate::services::layer::ServiceSettings::default(),
         }
     }
 
@@ -165,6 +169,9 @@ impl Config {
         }
         if let Some(secs) = file.node_offline_after_secs {
             config.mesh.offline_after = std::time::Duration::from_secs(secs);
+        }
+        if let Some(secs) = file.service_unavailable_after_secs {
+            config.services.unavailable_after = std::time::Duration::from_secs(secs);
         }
         anyhow::ensure!(
             config.mesh.degraded_after < config.mesh.offline_after,

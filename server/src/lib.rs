@@ -8,6 +8,7 @@ pub mod db;
 pub mod http;
 pub mod mesh;
 pub mod nodes;
+pub mod services;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -5,6 +5,7 @@ use crate::{
     db, http,
     mesh::node::NodeConfig,
     nodes::{challenges::Challenges, supervisor::Mesh},
+    services::layer::ServicesLayer,
     state::AppState,
 };
 use anyhow::Context;
@@ -61,7 +62,15 @@ impl Application {
             Mesh::start(&db, &config.data_dir, config.nodes, config.mesh, node_config).await?
         };
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
-        let state = AppState { db, config: Arc::new(config), leptos, mesh: Arc::new(mesh), challenges };
+        let services = ServicesLayer::new(
+            db.clone(),
+            config.mesh,
+            config.services,
+            mesh.nodes().iter().map(|n| n.handle.clone()).collect(),
+        );
+        services.start();
+        let state =
+            AppState { db, config: Arc::new(config), leptos, mesh: Arc::new(mesh), challenges, services };
         Ok(Self { listener, state, session_store })
     }
 
@@ -88,6 +97,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         cleanup.abort();
+        state.services.shutdown();
         state.mesh.shutdown();
         state.db.close().await.context("closing the database")?;
         tracing::info!("server stopped");

@@ -2,6 +2,7 @@
 use crate::{
     config::Config,
     nodes::{challenges::Challenges, supervisor::Mesh},
+    services::layer::ServicesLayer,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub mesh: Arc<Mesh>,
     /// Outstanding join challenges.
     pub challenges: Arc<Challenges>,
+    /// The service registry's run time: placements, health, the gateway.
+    pub services: Arc<ServicesLayer>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

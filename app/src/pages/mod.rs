@@ -4,9 +4,11 @@ mod dashboard;
 mod landing;
 mod not_found;
 mod operator;
+mod services;
 
 pub use auth::{LogInPage, SignUpPage};
 pub use dashboard::DashboardPage;
 pub use landing::LandingPage;
 pub use not_found::NotFound;
 pub use operator::{JoinTokensPage, NodeDetailPage, NodesPage};
+pub use services::{NewServicePage, ServiceDetailPage, ServicesPage};

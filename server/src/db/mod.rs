@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod entities;
 pub mod login_failures;
 pub mod mesh;
+pub mod services;
 
 use anyhow::Context;
 use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, SqlxSqliteConnector};

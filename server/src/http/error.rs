@@ -51,6 +51,16 @@ pub enum ApiError {
     /// 503: a dependency is unavailable.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// The invoke path's failures: 405 (with `Allow`), 413, 501, 502, 503 (with
+    /// `Retry-After` when waiting helps) and 504.
+    #[error("{message}")]
+    Gateway {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        retry_after_secs: Option<u64>,
+        allow: Option<String>,
+    },
     /// 500: a bug or an infrastructure failure. The cause is logged, never sent.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -75,6 +85,7 @@ impl ApiError {
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Gateway { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,7 +97,8 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::TooManyRequests { code, .. }
-            | ApiError::Unavailable { code, .. } => code,
+            | ApiError::Unavailable { code, .. }
+            | ApiError::Gateway { code, .. } => code,
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::NotFound { .. } => "not_found",
@@ -119,6 +131,14 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::TooManyRequests { retry_after_secs, .. } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            ApiError::Gateway { retry_after_secs, allow, .. } => {
+                if let Some(secs) = retry_after_secs {
+                    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                if let Some(allow) = allow.and_then(|a| HeaderValue::try_from(a).ok()) {
+                    response.headers_mut().insert(header::ALLOW, allow);
+                }
             }
             ApiError::Unauthenticated => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Session"));

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod nodes;
 pub mod portal;
+pub mod services;
 
 use crate::state::AppState;
 use app::{App, port::SharedPortalPort, shell};
@@ -51,6 +52,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
     let api = Router::new()
         .merge(accounts::router())
         .merge(nodes::router())
+        .merge(services::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
@@ -68,6 +70,9 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .with_secure(state.config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(state.config.session_days)));
 
+    // The invoke path sets its own limits per service (body size, timeout up to 60 s).
+    let invoke = Router::new().nest("/api/v1", services::invoke_router()).layer(DefaultBodyLimit::disable());
+
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(health::router())
@@ -75,13 +80,14 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .route("/_fn/{*name}", server_fns)
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_origin))
-        .layer(middleware::from_fn_with_state(state.clone(), attach_session_account))
-        .layer(sessions)
         // No request may hang forever. Leptos occasionally stalls a server-rendered response
         // (leptos-rs/leptos#4851, about one page load in a few hundred here): the person gets
         // a 503 to reload instead of a page that never finishes.
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .merge(invoke)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), attach_session_account))
+        .layer(sessions)
         .layer(middleware::from_fn(error::log_internal_errors))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

@@ -4,6 +4,7 @@ use super::extract::client_ip;
 use crate::{
     auth::{self, AuthError},
     nodes::{self, NodesError},
+    services::{self, NodeNames, ServicesError, gateway::Call},
     state::AppState,
 };
 use app::{
@@ -12,6 +13,9 @@ use app::{
     types::{
         AccountView, Credentials, Role,
         nodes::{CreateJoinToken, CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
+        services::{
+            Page, ServiceForm, ServiceStatus, ServiceUpdate, ServiceView, TryInvoke, TryInvokeResult,
+        },
     },
 };
 use axum::{
@@ -133,7 +137,69 @@ async fn signed_in(session: &Session, account: AccountView) -> Result<AccountVie
     Ok(account)
 }
 
+/// A registry failure, phrased for the form it came from.
+fn services_error(err: ServicesError) -> PortalError {
+    let (status, error) = match err {
+        ServicesError::Invalid(fields) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            PortalError::Fields(
+                fields.into_iter().map(|(k, v)| (services::form_field(&k).to_owned(), v)).collect(),
+            ),
+        ),
+        ServicesError::NotFound => (StatusCode::NOT_FOUND, PortalError::NotFound("No such service.".into())),
+        ServicesError::SlugTaken(slug) => (
+            StatusCode::CONFLICT,
+            PortalError::Fields(
+                [("slug".to_owned(), format!("You already have a service called {slug:?}."))].into(),
+            ),
+        ),
+        ServicesError::Active => {
+            (StatusCode::CONFLICT, PortalError::Rejected("Deactivate the service before deleting it.".into()))
+        }
+        ServicesError::BadCursor => {
+            (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
+        }
+        ServicesError::Internal(err) => return internal(err),
+    };
+    set_status(status, &error);
+    error
+}
+
+/// Per-field errors of a form that did not parse.
+fn form_error(fields: std::collections::BTreeMap<String, String>) -> PortalError {
+    let error = PortalError::Fields(fields);
+    set_status(StatusCode::UNPROCESSABLE_ENTITY, &error);
+    error
+}
+
+/// The body shown for a response, cut to 64 KiB at a character boundary.
+fn shown_body(body: &[u8]) -> (String, bool) {
+    const SHOWN: usize = 64 * 1024;
+    let text = String::from_utf8_lossy(&body[..body.len().min(SHOWN)]).into_owned();
+    (text, body.len() > SHOWN)
+}
+
 impl PortalAdapter {
+    /// The logged-in account, or `Unauthenticated` (401).
+    async fn account(&self) -> Result<AccountView, PortalError> {
+        self.current_account().await?.ok_or_else(|| {
+            let error = PortalError::Unauthenticated;
+            set_status(StatusCode::UNAUTHORIZED, &error);
+            error
+        })
+    }
+
+    async fn names(&self) -> Result<NodeNames, PortalError> {
+        NodeNames::load(&self.state.db, Utc::now(), self.state.mesh.settings()).await.map_err(services_error)
+    }
+
+    /// Re-places services after a change and reads the service back.
+    async fn after_change(&self, account: &AccountView, id: &str) -> Result<ServiceView, PortalError> {
+        self.state.services.reconcile().await.map_err(internal)?;
+        let names = self.names().await?;
+        services::get(&self.state.db, &account.id, id, &names).await.map_err(services_error)
+    }
+
     /// The logged-in operator, or the error a visitor or a developer gets.
     async fn operator(&self) -> Result<AccountView, PortalError> {
         let account = self.current_account().await?.ok_or_else(|| {
@@ -256,6 +322,132 @@ impl PortalPort for PortalAdapter {
         self.sync_mesh().await?;
         redirect_plain_form("/join-tokens");
         Ok(())
+    }
+
+    async fn services(&self, cursor: Option<String>) -> Result<Page<ServiceView>, PortalError> {
+        let account = self.account().await?;
+        let names = self.names().await?;
+        services::list(&self.state.db, &account.id, cursor.as_deref(), None, &names)
+            .await
+            .map_err(services_error)
+    }
+
+    async fn service(&self, id: String) -> Result<ServiceView, PortalError> {
+        let account = self.account().await?;
+        let names = self.names().await?;
+        services::get(&self.state.db, &account.id, &id, &names).await.map_err(services_error)
+    }
+
+    async fn create_service(&self, form: ServiceForm) -> Result<ServiceView, PortalError> {
+        let account = self.account().await?;
+        let input = services::from_form(&form).map_err(form_error)?;
+        let id =
+            services::create(&self.state.db, &account.id, input, Utc::now()).await.map_err(services_error)?;
+        let view = self.after_change(&account, &id).await?;
+        redirect_plain_form(&format!("/services/{id}"));
+        Ok(view)
+    }
+
+    async fn update_service(&self, id: String, form: ServiceForm) -> Result<ServiceView, PortalError> {
+        let account = self.account().await?;
+        let update = services::update_from_form(&form).map_err(form_error)?;
+        services::update(&self.state.db, &account.id, &id, update, Utc::now())
+            .await
+            .map_err(services_error)?;
+        let view = self.after_change(&account, &id).await?;
+        redirect_plain_form(&format!("/services/{id}"));
+        Ok(view)
+    }
+
+    async fn set_service_active(&self, id: String, active: bool) -> Result<ServiceView, PortalError> {
+        let account = self.account().await?;
+        let status = if active { ServiceStatus::Active } else { ServiceStatus::Inactive };
+        let update = ServiceUpdate { status: Some(status), ..ServiceUpdate::default() };
+        services::update(&self.state.db, &account.id, &id, update, Utc::now())
+            .await
+            .map_err(services_error)?;
+        let view = self.after_change(&account, &id).await?;
+        redirect_plain_form(&format!("/services/{id}"));
+        Ok(view)
+    }
+
+    async fn delete_service(&self, id: String) -> Result<(), PortalError> {
+        let account = self.account().await?;
+        services::delete(&self.state.db, &account.id, &id).await.map_err(services_error)?;
+        self.state.services.reconcile().await.map_err(internal)?;
+        redirect_plain_form("/services");
+        Ok(())
+    }
+
+    async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError> {
+        let account = self.account().await?;
+        let reject = |message: String| {
+            let error = PortalError::Rejected(message);
+            set_status(StatusCode::UNPROCESSABLE_ENTITY, &error);
+            error
+        };
+        let method = axum::http::Method::from_bytes(call.method.trim().to_uppercase().as_bytes())
+            .map_err(|_| reject(format!("{:?} is not an HTTP method.", call.method)))?;
+        let path = call.path.trim();
+        let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
+        if path.parse::<axum::http::uri::PathAndQuery>().is_err() {
+            return Err(reject(format!("{path:?} is not a valid path.")));
+        }
+        let layer = &self.state.services;
+        let (service, _) = layer.resolve(&account.id, &call.service_id).map_err(|_| {
+            let error = PortalError::NotFound("No such service.".into());
+            set_status(StatusCode::NOT_FOUND, &error);
+            error
+        })?;
+        let mut headers = axum::http::HeaderMap::new();
+        if !call.content_type.trim().is_empty() {
+            let value = HeaderValue::try_from(call.content_type.trim())
+                .map_err(|_| reject("The content type is not a valid header value.".into()))?;
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        let started = std::time::Instant::now();
+        let outcome = layer
+            .invoke(Call {
+                service,
+                method: &method,
+                path_and_query: &path,
+                headers: &headers,
+                body: call.body.into(),
+            })
+            .await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(match outcome {
+            Ok(invoked) => {
+                let (body, body_truncated) = shown_body(&invoked.body);
+                TryInvokeResult {
+                    status: invoked.status,
+                    headers: invoked
+                        .headers
+                        .iter()
+                        .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+                        .collect(),
+                    body,
+                    body_truncated,
+                    latency_ms,
+                    invoke_id: Some(invoked.invoke_id.to_string()),
+                    route_names: invoked.route.iter().map(|n| layer.node_name(n)).collect(),
+                    route: invoked.route.iter().map(ToString::to_string).collect(),
+                }
+            }
+            Err(err) => {
+                // The call's own failure (504, 503, ...) is the result to show, as the API
+                // would answer it.
+                let api = super::error::ApiError::from(err);
+                let body = serde_json::json!({ "error": { "code": api.code(), "message": api.to_string() } });
+                TryInvokeResult {
+                    status: api.status().as_u16(),
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: serde_json::to_string_pretty(&body).unwrap_or_default(),
+                    latency_ms,
+                    ..TryInvokeResult::default()
+                }
+            }
+        })
     }
 
     async fn log_out(&self) -> Result<(), PortalError> {

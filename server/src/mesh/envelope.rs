@@ -40,6 +40,8 @@ pub enum Kind {
     Reply,
     /// A routing advertisement for a direct neighbour.
     RouteAdvert,
+    /// Application data whose destination must answer (with a `Reply` signed by it).
+    Request,
 }
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Data => 1,
             Kind::Reply => 2,
             Kind::RouteAdvert => 3,
+            Kind::Request => 4,
         }
     }
 
@@ -56,6 +59,7 @@ impl Kind {
             1 => Some(Kind::Data),
             2 => Some(Kind::Reply),
             3 => Some(Kind::RouteAdvert),
+            4 => Some(Kind::Request),
             _ => None,
         }
     }

@@ -111,11 +111,13 @@ pub enum DropReason {
     Backpressure,
     /// The bytes are not a well-formed envelope.
     Malformed,
+    /// A request reached its destination but the application there never answered it.
+    Unanswered,
 }
 
 impl DropReason {
     /// Every reason, for reports that list all counters (zeros included).
-    pub const ALL: [DropReason; 9] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::NoRoute,
         DropReason::HopLimit,
         DropReason::Blocked,
@@ -125,6 +127,7 @@ impl DropReason {
         DropReason::Replay,
         DropReason::Backpressure,
         DropReason::Malformed,
+        DropReason::Unanswered,
     ];
 
     /// Parses the snake_case name.
@@ -144,6 +147,7 @@ impl DropReason {
             DropReason::Replay => "replay",
             DropReason::Backpressure => "backpressure",
             DropReason::Malformed => "malformed",
+            DropReason::Unanswered => "unanswered",
         }
     }
 }

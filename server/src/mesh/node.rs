@@ -54,7 +54,9 @@ pub struct NodeConfig {
     pub heartbeat_interval: Duration,
     /// Heartbeats missed in a row before a link is considered dead and closed.
     pub heartbeat_misses: u32,
-    /// How long a hop waits for the next one to answer.
+    /// How long a hop waits for the next one to answer. A request's answer includes the
+    /// destination application's work (invokes allow upstreams up to 60 s), so this is long;
+    /// dead links are found sooner by the heartbeats.
     pub hop_timeout: Duration,
     /// Invalid signatures from one peer before it is blocked.
     pub invalid_signature_limit: u32,
@@ -76,7 +78,7 @@ impl Default for NodeConfig {
             advert_interval: Duration::from_secs(1),
             heartbeat_interval: Duration::from_secs(1),
             heartbeat_misses: 3,
-            hop_timeout: Duration::from_secs(10),
+            hop_timeout: Duration::from_secs(75),
             invalid_signature_limit: 5,
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(10),
@@ -90,6 +92,41 @@ impl Default for NodeConfig {
 #[derive(Debug)]
 pub struct Delivery {
     pub envelope: Envelope,
+    /// For a `Request`: the way to answer it. Dropping it unanswered answers `Unanswered`.
+    pub responder: Option<Responder>,
+}
+
+/// Answers one request delivered to this node. The answer travels back to the origin along
+/// the hop-by-hop streams the request came on, as a `Reply` envelope signed by this node.
+#[derive(Debug)]
+pub struct Responder {
+    token: u64,
+    commands: mpsc::Sender<Command>,
+    answered: bool,
+}
+
+impl Responder {
+    /// Sends `payload` back to the request's origin.
+    pub async fn respond(mut self, payload: Bytes) {
+        self.answered = true;
+        let _ = self.commands.send(Command::Respond { token: self.token, payload: Some(payload) }).await;
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if !self.answered {
+            let _ = self.commands.try_send(Command::Respond { token: self.token, payload: None });
+        }
+    }
+}
+
+/// A request's answer: the reply's payload (verified against the destination's key) and the
+/// nodes the request crossed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub receipt: Receipt,
+    pub payload: Bytes,
 }
 
 /// Proof that an envelope was delivered: the nodes it crossed, origin to destination.
@@ -108,6 +145,10 @@ pub enum SendError {
     TooLarge,
     #[error("the node has stopped")]
     Stopped,
+    #[error("no answer within {0:?}")]
+    TimedOut(Duration),
+    #[error("the reply does not verify: {0}")]
+    BadReply(&'static str),
 }
 
 impl SendError {
@@ -173,8 +214,11 @@ pub struct NodeSnapshot {
     pub routes: Vec<RouteView>,
 }
 
+#[derive(Debug)]
 enum Command {
     Send { destination: NodeId, payload: Bytes, reply: oneshot::Sender<Result<Receipt, SendError>> },
+    Request { destination: NodeId, payload: Bytes, reply: oneshot::Sender<Result<Answer, SendError>> },
+    Respond { token: u64, payload: Option<Bytes> },
     Link { peer: NodeId, addr: Multiaddr },
     Allow { peer: NodeId },
     Block { peer: NodeId, reason: TrustEvent },
@@ -204,6 +248,11 @@ impl MeshHandle {
         &self.listen
     }
 
+    /// Whether the node still runs (it has not been shut down).
+    pub fn is_running(&self) -> bool {
+        !self.commands.is_closed()
+    }
+
     /// The node's counters.
     pub fn stats(&self) -> &NodeStats {
         &self.stats
@@ -217,6 +266,25 @@ impl MeshHandle {
         let (reply, answer) = oneshot::channel();
         self.command(Command::Send { destination, payload, reply })?;
         answer.await.map_err(|_| SendError::Stopped)?
+    }
+
+    /// Sends a request to `destination` and waits, at most `timeout`, for the application
+    /// there to answer it (see [`Responder`]).
+    pub async fn request(
+        &self,
+        destination: NodeId,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Answer, SendError> {
+        if payload.len() > MAX_PAYLOAD {
+            return Err(SendError::TooLarge);
+        }
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Request { destination, payload, reply })?;
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(answer) => answer.map_err(|_| SendError::Stopped)?,
+            Err(_) => Err(SendError::TimedOut(timeout)),
+        }
     }
 
     /// Keeps a link to `peer` at `addr`: dials now and redials whenever the link drops.
@@ -274,8 +342,19 @@ struct Frame(#[serde(with = "serde_bytes")] Vec<u8>);
 /// A hop's answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Ack {
-    Delivered { route: Vec<String> },
-    Dropped { reason: String, at: String },
+    Delivered {
+        route: Vec<String>,
+    },
+    Dropped {
+        reason: String,
+        at: String,
+    },
+    /// A request's answer: the `Reply` envelope the destination signed.
+    Replied {
+        route: Vec<String>,
+        #[serde(with = "serde_bytes")]
+        reply: Vec<u8>,
+    },
 }
 
 #[derive(NetworkBehaviour)]
@@ -287,6 +366,7 @@ struct Behaviour {
 
 enum Pending {
     Local { id: [u8; 16], reply: oneshot::Sender<Result<Receipt, SendError>> },
+    Request { id: [u8; 16], destination: NodeId, reply: oneshot::Sender<Result<Answer, SendError>> },
     Forward { channel: ResponseChannel<Ack> },
     Advert,
 }
@@ -318,7 +398,7 @@ pub async fn start(
     let me = NodeId::from(&key);
     let codec = cbor::codec::Codec::<Frame, Ack>::default()
         .set_request_size_maximum((MAX_PAYLOAD + 64 * 1024) as u64)
-        .set_response_size_maximum(64 * 1024);
+        .set_response_size_maximum((MAX_PAYLOAD + 64 * 1024) as u64);
     let rr_config = request_response::Config::default()
         .with_request_timeout(config.hop_timeout)
         .with_max_concurrent_streams(config.peer_queue.max(1));
@@ -362,6 +442,9 @@ pub async fn start(
         swarm,
         config,
         inbox,
+        commands: commands.clone(),
+        awaiting: HashMap::new(),
+        next_token: 0,
         stats: stats.clone(),
         advert_pending: false,
         last_triggered: Instant::now(),
@@ -387,6 +470,11 @@ struct Runtime {
     pending: HashMap<OutboundRequestId, (NodeId, Pending)>,
     listen: Vec<Multiaddr>,
     inbox: mpsc::Sender<Delivery>,
+    /// For responders to answer through.
+    commands: mpsc::Sender<Command>,
+    /// Requests delivered to the application, waiting for its answer.
+    awaiting: HashMap<u64, Awaiting>,
+    next_token: u64,
     stats: Arc<NodeStats>,
     /// A reachability change waits to be advertised (coalesced, see `flush_adverts`).
     advert_pending: bool,
@@ -420,8 +508,14 @@ impl Runtime {
             }
         }
         for (_, (_, pending)) in self.pending.drain() {
-            if let Pending::Local { reply, .. } = pending {
-                let _ = reply.send(Err(SendError::Stopped));
+            match pending {
+                Pending::Local { reply, .. } => {
+                    let _ = reply.send(Err(SendError::Stopped));
+                }
+                Pending::Request { reply, .. } => {
+                    let _ = reply.send(Err(SendError::Stopped));
+                }
+                Pending::Forward { .. } | Pending::Advert => {}
             }
         }
         tracing::info!(node_id = %self.me, "mesh node stopped");
@@ -463,6 +557,29 @@ impl Runtime {
                     self.stats.count_drop(reason);
                 }
             }
+            Command::Request { destination, payload, reply } => {
+                let id: [u8; 16] = rand::random();
+                let envelope = Envelope::new(
+                    &self.key,
+                    id,
+                    Kind::Request,
+                    destination,
+                    self.config.hop_limit,
+                    payload,
+                    now_ms(),
+                );
+                self.stats.originated.fetch_add(1, Ordering::Relaxed);
+                if destination == self.me {
+                    // Answered by this node's own application, without a hop.
+                    let awaiting = Awaiting::Local { id, reply };
+                    self.deliver(envelope, awaiting);
+                    return;
+                }
+                if let Err(reason) = self.forward(envelope, Pending::Request { id, destination, reply }) {
+                    self.stats.count_drop(reason);
+                }
+            }
+            Command::Respond { token, payload } => self.respond(token, payload),
             Command::Link { peer, addr } => {
                 self.peer(peer).link = Some(Link { addr, attempt: 0, next_dial: Some(Instant::now()) });
                 self.redial_due();
@@ -527,7 +644,7 @@ impl Runtime {
                     .swarm
                     .behaviour_mut()
                     .envelopes
-                    .send_request(&next.peer_id(), Frame(envelope.encode().to_vec()));
+                    .send_request(&next.peer_id(), Frame(Vec::from(envelope.encode())));
                 let in_flight = {
                     let p = self.peer(next);
                     p.in_flight += 1;
@@ -575,10 +692,94 @@ impl Runtime {
             Pending::Local { id, reply } => {
                 let _ = reply.send(self.receipt(id, ack));
             }
+            Pending::Request { id, destination, reply } => {
+                let _ = reply.send(self.answer_of(id, destination, ack));
+            }
             Pending::Forward { channel } => {
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, ack);
             }
             Pending::Advert => {}
+        }
+    }
+
+    /// A request's answer, after checking that the reply is the destination's, signed by it,
+    /// for this request, addressed to this node and fresh.
+    fn answer_of(&mut self, id: [u8; 16], destination: NodeId, ack: Ack) -> Result<Answer, SendError> {
+        let (route, reply) = match ack {
+            Ack::Replied { route, reply } => (route, reply),
+            Ack::Delivered { .. } => return Err(SendError::BadReply("delivered without an answer")),
+            Ack::Dropped { reason, at } => return Err(self.dropped(&reason, &at)),
+        };
+        let envelope =
+            Envelope::decode(Bytes::from(reply)).map_err(|_| SendError::BadReply("malformed reply"))?;
+        let header = &envelope.header;
+        if header.kind != Kind::Reply || header.id != id {
+            return Err(SendError::BadReply("not the reply to this request"));
+        }
+        if header.origin != destination || header.destination != self.me {
+            return Err(SendError::BadReply("reply from or to the wrong node"));
+        }
+        if envelope.hops.len() != 1 {
+            return Err(SendError::BadReply("reply with a forwarded hop record"));
+        }
+        envelope
+            .verify(now_ms(), self.config.freshness, &mut self.keys)
+            .map_err(|_| SendError::BadReply("bad signature"))?;
+        let route = route.iter().filter_map(|s| s.parse().ok()).collect();
+        Ok(Answer { receipt: Receipt { id, route }, payload: envelope.payload })
+    }
+
+    /// Hands an envelope that needs an answer to the application, remembering who waits.
+    fn deliver(&mut self, envelope: Envelope, awaiting: Awaiting) {
+        self.next_token += 1;
+        let token = self.next_token;
+        let responder = Responder { token, commands: self.commands.clone(), answered: false };
+        self.awaiting.insert(token, awaiting);
+        match self.inbox.try_send(Delivery { envelope, responder: Some(responder) }) {
+            Ok(()) => {
+                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(mpsc::error::TrySendError::Full(delivery) | mpsc::error::TrySendError::Closed(delivery)) => {
+                if let Some(mut responder) = delivery.responder {
+                    responder.answered = true;
+                }
+                self.stats.count_drop(DropReason::Backpressure);
+                self.unanswered(token, DropReason::Backpressure);
+            }
+        }
+    }
+
+    /// The application answered (or dropped) the request behind `token`.
+    fn respond(&mut self, token: u64, payload: Option<Bytes>) {
+        let Some(payload) = payload else {
+            self.stats.count_drop(DropReason::Unanswered);
+            self.unanswered(token, DropReason::Unanswered);
+            return;
+        };
+        match self.awaiting.remove(&token) {
+            Some(Awaiting::Remote { channel, route, origin, id }) => {
+                let reply = Envelope::new(&self.key, id, Kind::Reply, origin, 1, payload, now_ms());
+                let ack = Ack::Replied { route, reply: Vec::from(reply.encode()) };
+                let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, ack);
+            }
+            Some(Awaiting::Local { id, reply }) => {
+                let receipt = Receipt { id, route: vec![self.me] };
+                let _ = reply.send(Ok(Answer { receipt, payload }));
+            }
+            None => {}
+        }
+    }
+
+    fn unanswered(&mut self, token: u64, reason: DropReason) {
+        let dropped = Ack::Dropped { reason: reason.as_str().into(), at: self.me.to_string() };
+        match self.awaiting.remove(&token) {
+            Some(Awaiting::Remote { channel, .. }) => {
+                let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, dropped);
+            }
+            Some(Awaiting::Local { reply, .. }) => {
+                let _ = reply.send(Err(self.dropped(reason.as_str(), &self.me.to_string())));
+            }
+            None => {}
         }
     }
 
@@ -587,10 +788,17 @@ impl Runtime {
             Ack::Delivered { route } => {
                 Ok(Receipt { id, route: route.iter().filter_map(|s| s.parse().ok()).collect() })
             }
-            Ack::Dropped { reason, at } => Err(SendError::Dropped {
-                reason: DropReason::parse(&reason).unwrap_or(DropReason::Malformed),
-                at: at.parse().unwrap_or(self.me),
-            }),
+            Ack::Replied { route, .. } => {
+                Ok(Receipt { id, route: route.iter().filter_map(|s| s.parse().ok()).collect() })
+            }
+            Ack::Dropped { reason, at } => Err(self.dropped(&reason, &at)),
+        }
+    }
+
+    fn dropped(&self, reason: &str, at: &str) -> SendError {
+        SendError::Dropped {
+            reason: DropReason::parse(reason).unwrap_or(DropReason::Malformed),
+            at: at.parse().unwrap_or(self.me),
         }
     }
 
@@ -711,7 +919,12 @@ impl Runtime {
             Ok(Accepted::Deliver(envelope)) => {
                 let mut route: Vec<String> = envelope.route().map(|n| n.to_string()).collect();
                 route.push(self.me.to_string());
-                let ack = match self.inbox.try_send(Delivery { envelope }) {
+                if envelope.header.kind == Kind::Request {
+                    let (origin, id) = (envelope.header.origin, envelope.header.id);
+                    self.deliver(envelope, Awaiting::Remote { channel, route, origin, id });
+                    return;
+                }
+                let ack = match self.inbox.try_send(Delivery { envelope, responder: None }) {
                     Ok(()) => {
                         self.stats.delivered.fetch_add(1, Ordering::Relaxed);
                         Ack::Delivered { route }
@@ -773,6 +986,10 @@ impl Runtime {
             return Err(DropReason::Blocked);
         }
         self.replay.check(&envelope.header, now)?;
+        if envelope.header.kind == Kind::Reply {
+            // Replies travel back inside answers, never as envelopes of their own.
+            return Err(DropReason::Malformed);
+        }
         if envelope.header.kind == Kind::RouteAdvert {
             if envelope.header.origin != from || envelope.header.destination != self.me {
                 return Err(DropReason::Malformed);
@@ -909,6 +1126,14 @@ impl Runtime {
         routes.sort_by_key(|r| r.destination);
         NodeSnapshot { id: self.me, listen: self.listen.clone(), peers, routes }
     }
+}
+
+/// Who waits for the application's answer to a delivered request.
+enum Awaiting {
+    /// The hop the request came from (the answer goes back on its stream).
+    Remote { channel: ResponseChannel<Ack>, route: Vec<String>, origin: NodeId, id: [u8; 16] },
+    /// A request this node sent to itself.
+    Local { id: [u8; 16], reply: oneshot::Sender<Result<Answer, SendError>> },
 }
 
 enum Accepted {

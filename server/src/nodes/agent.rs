@@ -9,13 +9,18 @@ use crate::mesh::{
     node::{self, MeshHandle, NodeConfig},
     trust::TrustEvent,
 };
+use crate::services::{executor, health};
 use anyhow::{Context, bail};
-use app::types::nodes::{HeartbeatRequest, JoinChallenge, JoinRequest, MembershipView, NodeStatus};
+use app::types::nodes::{
+    HealthCheckAssignment, HealthCheckReport, HeartbeatRequest, JoinChallenge, JoinRequest, MembershipView,
+    NodeStatus,
+};
 use sha2::{Digest, Sha256};
 use std::{
     collections::{BTreeMap, HashSet},
     path::PathBuf,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 /// The options of `server node`.
@@ -58,9 +63,10 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
 pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
     let data_dir = args.data_dir.clone().unwrap_or_else(|| PathBuf::from("data/node"));
     let key = identity::load_or_create(&data_dir)?;
-    let (handle, mut inbox) =
+    let (handle, inbox) =
         node::start(key.clone(), NodeConfig { listen: args.listen.clone(), ..NodeConfig::default() }).await?;
-    tokio::spawn(async move { while inbox.recv().await.is_some() {} });
+    // Invokes of the services placed on this node.
+    tokio::spawn(executor::serve(inbox, executor::client()));
     let base = args.control_plane.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
 
@@ -70,21 +76,75 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
     links.apply(&handle, &membership, args.links)?;
     println!("linked to {} bootstrap peer(s) of {} member(s)", links.linked.len(), membership.members.len());
 
+    let checks = HealthChecks::default();
+    checks.assign(membership.checks.clone());
+    let checking = tokio::spawn(checks.clone().run(handle.id().to_string()));
     let interval = Duration::from_millis(membership.heartbeat_interval_ms.max(100));
     let heartbeats = async {
         let mut tick = tokio::time::interval(interval);
         loop {
             tick.tick().await;
-            match heartbeat(&client, &base, &key, &handle).await {
-                Ok(membership) => links.apply(&handle, &membership, args.links)?,
+            match heartbeat(&client, &base, &key, &handle, &checks).await {
+                Ok(membership) => {
+                    checks.assign(membership.checks.clone());
+                    links.apply(&handle, &membership, args.links)?
+                }
                 Err(HeartbeatError::Removed) => bail!("this node was removed from the mesh by the operator"),
                 Err(HeartbeatError::Other(err)) => tracing::warn!(error = %err, "heartbeat failed; retrying"),
             }
         }
     };
-    tokio::select! {
-        result = heartbeats => { handle.shutdown(); result }
-        () = shutdown => { handle.shutdown(); Ok(()) }
+    let result = tokio::select! {
+        result = heartbeats => result,
+        () = shutdown => Ok(()),
+    };
+    checking.abort();
+    handle.shutdown();
+    result
+}
+
+/// The health checks this node runs for the services placed on it: assigned by the control
+/// plane with each heartbeat's answer, results reported with the next heartbeat.
+#[derive(Clone, Default)]
+struct HealthChecks {
+    assigned: Arc<Mutex<Vec<HealthCheckAssignment>>>,
+    results: Arc<Mutex<Vec<HealthCheckReport>>>,
+}
+
+impl HealthChecks {
+    fn assign(&self, checks: Vec<HealthCheckAssignment>) {
+        *self.assigned.lock().unwrap_or_else(|e| e.into_inner()) = checks;
+    }
+
+    /// Results since the last call (at most 1000: older ones are superseded anyway).
+    fn take(&self) -> Vec<HealthCheckReport> {
+        std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    async fn run(self, me: String) {
+        let client = executor::client();
+        let mut schedule = health::Schedule::default();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            let assigned = self.assigned.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            for (_, check) in schedule.due(assigned.iter().map(|c| (me.as_str(), c)), Instant::now()) {
+                let (client, results) = (client.clone(), self.results.clone());
+                tokio::spawn(async move {
+                    let outcome = health::check(&client, &check).await;
+                    let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+                    if results.len() >= 1000 {
+                        results.remove(0);
+                    }
+                    results.push(HealthCheckReport {
+                        service_id: check.service_id,
+                        status: outcome.status.as_str().into(),
+                        output: outcome.output,
+                        checked_at_ms: now_ms(),
+                    });
+                });
+            }
+        }
     }
 }
 
@@ -153,6 +213,7 @@ async fn heartbeat(
     base: &str,
     key: &Keypair,
     handle: &MeshHandle,
+    checks: &HealthChecks,
 ) -> Result<MembershipView, HeartbeatError> {
     let other = |e: anyhow::Error| HeartbeatError::Other(e);
     let snapshot = handle.snapshot().await.map_err(|e| other(e.into()))?;
@@ -160,6 +221,7 @@ async fn heartbeat(
         node_id: handle.id().to_string(),
         sent_at_ms: now_ms(),
         stats: stats_view(handle, &snapshot),
+        health: checks.take(),
     };
     let body = serde_json::to_vec(&body).map_err(|e| other(e.into()))?;
     let mut message = HEARTBEAT_SIGNING_TAG.to_vec();

@@ -45,15 +45,15 @@ impl Mesh {
     ) -> anyhow::Result<Self> {
         let mut mesh = Self::empty(settings);
         let mut tasks = Vec::new();
+        let executor = crate::services::executor::client();
         for i in 1..=count {
             let name = format!("embedded-{i}");
             let key = identity::load_or_create(&data_dir.join("nodes").join(&name))?;
-            let (handle, mut inbox) = node::start(key, config.clone()).await?;
+            let (handle, inbox) = node::start(key, config.clone()).await?;
             super::register_embedded(db, handle.id(), &name, &handle.listen_addr().to_string(), Utc::now())
                 .await?;
-            // Nothing is addressed to embedded nodes yet but probes; the services layer
-            // takes these deliveries over.
-            tasks.push(tokio::spawn(async move { while inbox.recv().await.is_some() {} }));
+            // Invokes of the services placed on this node.
+            tasks.push(tokio::spawn(crate::services::executor::serve(inbox, executor.clone())));
             mesh.nodes.push(EmbeddedNode { name, handle });
         }
         mesh.sync(db).await?;

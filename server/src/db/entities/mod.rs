@@ -4,3 +4,5 @@ pub mod join_tokens;
 pub mod login_failures;
 pub mod node_trust_events;
 pub mod nodes;
+pub mod service_placements;
+pub mod services;

@@ -1,0 +1,149 @@
+//! Queries of the service registry. Every query that reads or changes one service takes the
+//! owner's account id, so no code path can reach another account's service by its id.
+use super::entities::{
+    service_placements::{self, Entity as Placements},
+    services::{self, Entity as Services},
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
+
+/// Inserts a service.
+pub async fn insert(db: &impl ConnectionTrait, service: services::Model) -> Result<(), DbErr> {
+    services::ActiveModel::from(service).insert(db).await.map(|_| ())
+}
+
+/// The account's service with this id.
+pub async fn owned(
+    db: &impl ConnectionTrait,
+    account: &str,
+    id: &str,
+) -> Result<Option<services::Model>, DbErr> {
+    Services::find_by_id(id.to_owned()).filter(services::Column::AccountId.eq(account)).one(db).await
+}
+
+/// A page of the account's services, newest first (ids are UUIDv7: time-ordered), starting
+/// after the id `before` when given.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    account: &str,
+    before: Option<&str>,
+    limit: u64,
+) -> Result<Vec<services::Model>, DbErr> {
+    let mut query = Services::find().filter(services::Column::AccountId.eq(account));
+    if let Some(before) = before {
+        query = query.filter(services::Column::Id.lt(before));
+    }
+    query.order_by_desc(services::Column::Id).limit(limit).all(db).await
+}
+
+/// Every service (the placement loop's view).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<services::Model>, DbErr> {
+    Services::find().order_by_asc(services::Column::Id).all(db).await
+}
+
+/// Replaces a service row (its owner unchanged).
+pub async fn update(db: &impl ConnectionTrait, service: services::Model) -> Result<(), DbErr> {
+    let account = service.account_id.clone();
+    let id = service.id.clone();
+    let active = sea_orm::IntoActiveModel::into_active_model(service).reset_all();
+    Services::update_many()
+        .set(active)
+        .filter(services::Column::Id.eq(id))
+        .filter(services::Column::AccountId.eq(account))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Deletes the account's service if it is inactive; returns whether it did.
+pub async fn delete_inactive(db: &impl ConnectionTrait, account: &str, id: &str) -> Result<bool, DbErr> {
+    let res = Services::delete_many()
+        .filter(services::Column::Id.eq(id))
+        .filter(services::Column::AccountId.eq(account))
+        .filter(services::Column::Status.eq("inactive"))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Records whether a service has a healthy placement.
+pub async fn set_availability(
+    db: &impl ConnectionTrait,
+    id: &str,
+    unhealthy_since: Option<DateTime<Utc>>,
+    available: bool,
+) -> Result<(), DbErr> {
+    Services::update_many()
+        .col_expr(services::Column::UnhealthySince, Expr::value(unhealthy_since))
+        .col_expr(services::Column::Available, Expr::value(available))
+        .filter(services::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Every placement.
+pub async fn placements(db: &impl ConnectionTrait) -> Result<Vec<service_placements::Model>, DbErr> {
+    Placements::find().all(db).await
+}
+
+/// The placements of one service.
+pub async fn placements_of(
+    db: &impl ConnectionTrait,
+    service: &str,
+) -> Result<Vec<service_placements::Model>, DbErr> {
+    Placements::find().filter(service_placements::Column::ServiceId.eq(service)).all(db).await
+}
+
+/// Places a service on a node (health unknown until its first check).
+pub async fn place(
+    db: &impl ConnectionTrait,
+    service: &str,
+    node: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    service_placements::ActiveModel::from(service_placements::Model {
+        service_id: service.to_owned(),
+        node_id: node.to_owned(),
+        health: "unknown".into(),
+        output: "not checked yet".into(),
+        checked_at: None,
+        placed_at: at,
+    })
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+/// Removes a placement.
+pub async fn unplace(db: &impl ConnectionTrait, service: &str, node: &str) -> Result<(), DbErr> {
+    Placements::delete_many()
+        .filter(service_placements::Column::ServiceId.eq(service))
+        .filter(service_placements::Column::NodeId.eq(node))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records a health check's result on a placement (ignored if the placement moved away).
+pub async fn record_health(
+    db: &impl ConnectionTrait,
+    service: &str,
+    node: &str,
+    health: &str,
+    output: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    Placements::update_many()
+        .col_expr(service_placements::Column::Health, Expr::value(health))
+        .col_expr(service_placements::Column::Output, Expr::value(output))
+        .col_expr(service_placements::Column::CheckedAt, Expr::value(Some(at)))
+        .filter(service_placements::Column::ServiceId.eq(service))
+        .filter(service_placements::Column::NodeId.eq(node))
+        .exec(db)
+        .await
+        .map(|_| ())
+}

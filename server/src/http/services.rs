@@ -1,0 +1,266 @@
+//! Cloud API: the service registry (`/services`, scoped to the caller's account), discovery,
+//! and the invoke path `ANY /invoke/{service}/{*path}`, where `{service}` is the service's id,
+//! `{owner-account-id}/{slug}`, or a slug of the caller's own services.
+use super::{
+    error::ApiError,
+    extract::{AppJson, CurrentAccount},
+};
+use crate::{
+    services::{
+        self, NodeNames, ServicesError,
+        gateway::{Call, InvokeError, Invoked},
+    },
+    state::AppState,
+};
+use app::types::services::{DiscoveryView, NewService, Page, ServiceUpdate, ServiceView};
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    extract::{Path, Query, State},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+    routing::{any, get},
+};
+use chrono::Utc;
+use serde::Deserialize;
+
+/// Registry routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services", get(list).post(create))
+        .route("/services/{id}", get(read).patch(update).delete(delete))
+        .route("/services/{id}/discovery", get(discover))
+}
+
+/// The invoke route under `/api/v1`: outside the request timeout and body limit of the rest
+/// of the API (each service sets its own).
+pub fn invoke_router() -> Router<AppState> {
+    Router::new().route("/invoke/{*rest}", any(invoke))
+}
+
+impl From<ServicesError> for ApiError {
+    fn from(err: ServicesError) -> Self {
+        let message = err.to_string();
+        match err {
+            ServicesError::Invalid(fields) => ApiError::Validation {
+                message: "Some fields are invalid.".into(),
+                details: serde_json::to_value(fields).unwrap_or_default(),
+            },
+            ServicesError::NotFound => ApiError::not_found("No such service."),
+            ServicesError::SlugTaken(_) => ApiError::Conflict { code: "slug_taken", message },
+            ServicesError::Active => ApiError::Conflict { code: "service_active", message },
+            ServicesError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
+            ServicesError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+impl From<InvokeError> for ApiError {
+    fn from(err: InvokeError) -> Self {
+        let message = err.to_string();
+        let gateway = |status, code| ApiError::Gateway {
+            status,
+            code,
+            message: message.clone(),
+            retry_after_secs: None,
+            allow: None,
+        };
+        match err {
+            InvokeError::NotFound => ApiError::not_found("No such service."),
+            InvokeError::Inactive => gateway(StatusCode::SERVICE_UNAVAILABLE, "service_inactive"),
+            InvokeError::Unavailable => gateway(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+            InvokeError::NoHealthyPlacement => ApiError::Gateway {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "no_healthy_placement",
+                message,
+                retry_after_secs: Some(1),
+                allow: None,
+            },
+            InvokeError::MethodNotAllowed { allowed, .. } => ApiError::Gateway {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                code: "method_not_allowed",
+                message,
+                retry_after_secs: None,
+                allow: Some(allowed.join(", ")),
+            },
+            InvokeError::BodyTooLarge { .. } => gateway(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            InvokeError::Timeout { .. } => gateway(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            InvokeError::Unreachable(_) => gateway(StatusCode::BAD_GATEWAY, "upstream_unreachable"),
+            InvokeError::ResponseTooLarge(_) => {
+                gateway(StatusCode::BAD_GATEWAY, "upstream_response_too_large")
+            }
+            InvokeError::Backpressure => ApiError::Gateway {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "backpressure",
+                message,
+                retry_after_secs: Some(1),
+                allow: None,
+            },
+            InvokeError::CircuitOpen { retry_after_secs } => ApiError::Gateway {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "circuit_open",
+                message,
+                retry_after_secs: Some(retry_after_secs),
+                allow: None,
+            },
+            InvokeError::Mesh(_) => gateway(StatusCode::BAD_GATEWAY, "mesh_undeliverable"),
+            InvokeError::NoEntryNode => gateway(StatusCode::SERVICE_UNAVAILABLE, "no_entry_node"),
+            InvokeError::BadRequest(_) => ApiError::BadRequest { code: "bad_invoke_request", message },
+            InvokeError::KvService => gateway(StatusCode::NOT_IMPLEMENTED, "kv_not_invokable"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<u64>,
+}
+
+async fn names(state: &AppState) -> Result<NodeNames, ApiError> {
+    Ok(NodeNames::load(&state.db, Utc::now(), state.mesh.settings()).await?)
+}
+
+/// Re-places services after a registry change, so the answer shows the placements.
+async fn replace(state: &AppState) -> Result<(), ApiError> {
+    state.services.reconcile().await.map_err(ApiError::Internal)
+}
+
+/// `GET /services?cursor=&limit=`: the caller's services, newest first.
+async fn list(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<AppJson<Page<ServiceView>>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::BadRequest { code: "bad_query", message: e.body_text() })?;
+    if query.limit.is_some_and(|l| l == 0 || l > services::MAX_PAGE) {
+        return Err(ApiError::BadRequest {
+            code: "bad_limit",
+            message: format!("limit must be between 1 and {}.", services::MAX_PAGE),
+        });
+    }
+    let names = names(&state).await?;
+    Ok(AppJson(services::list(&state.db, &account.id, query.cursor.as_deref(), query.limit, &names).await?))
+}
+
+/// `POST /services`: registers a service; 201 with it (and its first placements).
+#[tracing::instrument(skip_all, fields(account_id = %account.id), err(level = "debug"))]
+async fn create(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    AppJson(input): AppJson<NewService>,
+) -> Result<(StatusCode, AppJson<ServiceView>), ApiError> {
+    let id = services::create(&state.db, &account.id, input, Utc::now()).await?;
+    replace(&state).await?;
+    let names = names(&state).await?;
+    Ok((StatusCode::CREATED, AppJson(services::get(&state.db, &account.id, &id, &names).await?)))
+}
+
+/// `GET /services/{id}`.
+async fn read(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<ServiceView>, ApiError> {
+    let names = names(&state).await?;
+    Ok(AppJson(services::get(&state.db, &account.id, &id, &names).await?))
+}
+
+/// `PATCH /services/{id}`: changes the fields sent (`status: "inactive"` deactivates).
+async fn update(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(update): AppJson<ServiceUpdate>,
+) -> Result<AppJson<ServiceView>, ApiError> {
+    services::update(&state.db, &account.id, &id, update, Utc::now()).await?;
+    replace(&state).await?;
+    let names = names(&state).await?;
+    Ok(AppJson(services::get(&state.db, &account.id, &id, &names).await?))
+}
+
+/// `DELETE /services/{id}`: 204; 409 `service_active` until the service is deactivated.
+async fn delete(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    services::delete(&state.db, &account.id, &id).await?;
+    replace(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /services/{id}/discovery`: the healthy instances only.
+async fn discover(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<DiscoveryView>, ApiError> {
+    let names = names(&state).await?;
+    let service = services::get(&state.db, &account.id, &id, &names).await?;
+    Ok(AppJson(DiscoveryView {
+        instances: service.placements.iter().filter(|p| services::offered(p)).cloned().collect(),
+        service_id: service.id,
+        slug: service.slug,
+        status: service.status,
+        available: service.available,
+    }))
+}
+
+/// `ANY /invoke/{service}/{*path}`: calls the service through the mesh and answers with the
+/// upstream's status, headers and body, plus `x-web4-invoke-id` and `x-web4-route`.
+async fn invoke(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    Path(rest): Path<String>,
+    parts: Parts,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (service, path) = state.services.resolve(&account.id, &rest)?;
+    let limit = state.services.admit(&service, &parts.method)? as usize;
+    let declared =
+        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(InvokeError::BodyTooLarge { limit: limit as u32 }.into());
+    }
+    let body = to_bytes(body, limit).await.map_err(|_| InvokeError::BodyTooLarge { limit: limit as u32 })?;
+    let path_and_query = match parts.uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    let invoked = state
+        .services
+        .invoke(Call {
+            service,
+            method: &parts.method,
+            path_and_query: &path_and_query,
+            headers: &parts.headers,
+            body,
+        })
+        .await?;
+    Ok(response(invoked, parts.method == Method::HEAD))
+}
+
+/// The upstream's answer as the caller gets it.
+pub fn response(invoked: Invoked, head: bool) -> Response {
+    let Invoked { invoke_id, route, status, headers, body, attempts } = invoked;
+    let mut response = if head { Body::empty() } else { Body::from(body) }.into_response();
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let out = response.headers_mut();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_maybe_shared(value)) {
+            out.append(name, value);
+        }
+    }
+    let route = route.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    if let Ok(value) = HeaderValue::try_from(invoke_id.to_string()) {
+        out.insert("x-web4-invoke-id", value);
+    }
+    if let Ok(value) = HeaderValue::try_from(route) {
+        out.insert("x-web4-route", value);
+    }
+    out.insert("x-web4-attempts", HeaderValue::from(attempts));
+    response
+}

@@ -1,0 +1,305 @@
+//! The entry node's side of an invoke: find the service, check the method and body, pick a
+//! healthy placement whose breaker is closed, send the request over the mesh, and turn the
+//! answer (or the failure) into what the caller gets. Retries go to another placement:
+//! a call the mesh dropped before it reached the hosting node is retried for any method; one
+//! that may have reached the upstream only for idempotent methods.
+use super::{
+    MAX_BODY_BYTES,
+    breaker::Breaker,
+    catalog::Entry,
+    executor::is_hop_by_hop,
+    layer::ServicesLayer,
+    wire::{self, Failure, Reply},
+};
+use crate::mesh::{DropReason, NodeId, envelope::MAX_PAYLOAD, node::SendError};
+use app::types::services::{ServiceKind, ServiceStatus};
+use axum::http::{HeaderMap, Method};
+use bytes::Bytes;
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+
+/// Largest upstream answer a call can carry back (one envelope, less room for headers).
+pub const MAX_RESPONSE_BYTES: u32 = (MAX_PAYLOAD - 64 * 1024) as u32;
+/// Time the mesh may add to a service's timeout before the gateway gives up.
+const MESH_MARGIN: Duration = Duration::from_secs(1);
+
+/// Why an invoke produced no upstream answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    #[error("no such service")]
+    NotFound,
+    #[error("the service is inactive; its owner can activate it again")]
+    Inactive,
+    #[error("the service has had no healthy placement for too long and is marked unavailable")]
+    Unavailable,
+    #[error("no healthy placement of the service is available right now")]
+    NoHealthyPlacement,
+    #[error("the service does not accept {method}; it accepts {}", allowed.join(", "))]
+    MethodNotAllowed { method: String, allowed: Vec<String> },
+    #[error("the request body is larger than the service's limit of {limit} bytes")]
+    BodyTooLarge { limit: u32 },
+    #[error("the upstream did not answer within {timeout_ms} ms")]
+    Timeout { timeout_ms: u32 },
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    ResponseTooLarge(String),
+    #[error("the mesh is overloaded on the way to the service; retry shortly")]
+    Backpressure,
+    #[error(
+        "every placement's circuit breaker is open after repeated failures; retry in {retry_after_secs} s"
+    )]
+    CircuitOpen { retry_after_secs: u64 },
+    #[error("the mesh could not deliver the call: {0}")]
+    Mesh(String),
+    #[error("this platform runs no mesh node to enter the mesh from (serve --nodes 0)")]
+    NoEntryNode,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("kv services are reached through the memory API, not the invoke path")]
+    KvService,
+}
+
+/// One call to make.
+pub struct Call<'a> {
+    pub service: Arc<Entry>,
+    pub method: &'a Method,
+    /// Path (starting with `/`) and query after the service reference.
+    pub path_and_query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: Bytes,
+}
+
+/// The upstream's answer and how it came.
+#[derive(Debug)]
+pub struct Invoked {
+    pub invoke_id: uuid::Uuid,
+    pub route: Vec<NodeId>,
+    pub attempts: u32,
+    pub status: u16,
+    pub headers: Vec<(String, Bytes)>,
+    pub body: Bytes,
+}
+
+fn idempotent(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
+}
+
+/// Request headers the upstream never sees: hop-by-hop ones, the platform's session cookie,
+/// and the platform's own `x-web4-*` headers.
+fn forwarded(name: &str) -> bool {
+    !is_hop_by_hop(name) && name != "cookie" && !name.starts_with("x-web4-")
+}
+
+impl ServicesLayer {
+    /// Resolves the service a caller addresses: `{id}`, `{owner-account-id}/{slug}`, or a
+    /// `{slug}` of the caller's own; returns it with the rest of the path. Services of other
+    /// accounts are not found (the marketplace will open them to subscribers).
+    pub fn resolve<'p>(&self, caller: &str, rest: &'p str) -> Result<(Arc<Entry>, &'p str), InvokeError> {
+        let catalog = self.catalog();
+        let (first, after) = split_segment(rest);
+        let found = if let Some(entry) = catalog.get(first) {
+            Some((entry.clone(), after))
+        } else if uuid::Uuid::parse_str(first).is_ok() {
+            let (slug, after) = split_segment(after);
+            catalog.by_slug(first, slug).map(|e| (e.clone(), after))
+        } else {
+            catalog.by_slug(caller, first).map(|e| (e.clone(), after))
+        };
+        match found {
+            Some((entry, after)) if entry.owner == caller => Ok((entry, after)),
+            _ => Err(InvokeError::NotFound),
+        }
+    }
+
+    /// Checks what can be checked before the body is read: status, kind and method. Returns
+    /// the body limit.
+    pub fn admit(&self, service: &Entry, method: &Method) -> Result<u32, InvokeError> {
+        match service.status {
+            ServiceStatus::Inactive => return Err(InvokeError::Inactive),
+            ServiceStatus::Active if !service.available => return Err(InvokeError::Unavailable),
+            ServiceStatus::Active => {}
+        }
+        if service.kind == ServiceKind::Kv {
+            return Err(InvokeError::KvService);
+        }
+        let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
+        if !http.allowed_methods.iter().any(|m| m == method.as_str()) {
+            return Err(InvokeError::MethodNotAllowed {
+                method: method.to_string(),
+                allowed: http.allowed_methods.clone(),
+            });
+        }
+        Ok(http.max_body_bytes.min(MAX_BODY_BYTES))
+    }
+
+    /// Makes the call.
+    pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
+        let Call { service, method, path_and_query, headers, body } = call;
+        let limit = self.admit(&service, method)?;
+        if body.len() > limit as usize {
+            return Err(InvokeError::BodyTooLarge { limit });
+        }
+        let entry = self.entry.as_ref().ok_or(InvokeError::NoEntryNode)?;
+        let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
+        let invoke_id = uuid::Uuid::now_v7();
+        let forward: Vec<(&str, &[u8])> = headers
+            .iter()
+            .filter(|(n, _)| forwarded(n.as_str()))
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
+        let payload = wire::encode_request(wire::RequestParts {
+            invoke_id: *invoke_id.as_bytes(),
+            service_id: &service.id,
+            upstream: &http.upstream_url,
+            method: method.as_str(),
+            path_and_query,
+            timeout_ms: http.timeout_ms,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            headers: forward.iter().copied(),
+            body: &body,
+        });
+        drop((forward, body));
+        let policy = &service.policy;
+        let deadline = Instant::now() + Duration::from_millis(u64::from(http.timeout_ms)) + MESH_MARGIN;
+        let max_attempts = 1 + u32::from(policy.retries);
+        let placements = &service.healthy;
+        if placements.is_empty() {
+            return Err(InvokeError::NoHealthyPlacement);
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut attempts = 0;
+        let mut refused_for: Option<Duration> = None;
+        let mut last = InvokeError::NoHealthyPlacement;
+        for i in 0..placements.len() {
+            if attempts == max_attempts {
+                break;
+            }
+            let node = placements[(start + i) % placements.len()];
+            if let Err(wait) = self.acquire(&service, node) {
+                refused_for = Some(refused_for.map_or(wait, |w| w.min(wait)));
+                continue;
+            }
+            attempts += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let outcome = entry.request(node, payload.clone(), remaining).await;
+            let (error, counts_against_node, may_retry) = match outcome {
+                Ok(answer) => match wire::decode_reply(answer.payload) {
+                    Ok(Reply::Response { status, headers, body }) => {
+                        self.settle(&service, node, true);
+                        return Ok(Invoked {
+                            invoke_id,
+                            route: answer.receipt.route,
+                            attempts,
+                            status,
+                            headers,
+                            body,
+                        });
+                    }
+                    Ok(Reply::Failed { failure, message }) => match failure {
+                        Failure::Timeout => {
+                            (InvokeError::Timeout { timeout_ms: http.timeout_ms }, true, false)
+                        }
+                        Failure::Unreachable => (InvokeError::Unreachable(message), true, idempotent(method)),
+                        Failure::ResponseTooLarge => (InvokeError::ResponseTooLarge(message), false, false),
+                        Failure::BadRequest => (InvokeError::BadRequest(message), false, false),
+                    },
+                    Err(_) => (InvokeError::Mesh("the hosting node answered gibberish".into()), true, false),
+                },
+                Err(SendError::TimedOut(_)) => {
+                    (InvokeError::Timeout { timeout_ms: http.timeout_ms }, true, false)
+                }
+                Err(SendError::Dropped { reason: DropReason::Backpressure, .. }) => {
+                    (InvokeError::Backpressure, false, true)
+                }
+                Err(SendError::Dropped { reason: DropReason::Unanswered, at }) => (
+                    InvokeError::Mesh(format!("{at} took the call but did not answer")),
+                    true,
+                    idempotent(method),
+                ),
+                Err(err @ SendError::Dropped { .. }) => (InvokeError::Mesh(err.to_string()), true, true),
+                Err(err @ SendError::BadReply(_)) => (InvokeError::Mesh(err.to_string()), true, false),
+                Err(err @ (SendError::Stopped | SendError::TooLarge)) => {
+                    (InvokeError::Mesh(err.to_string()), false, false)
+                }
+            };
+            self.settle(&service, node, !counts_against_node);
+            tracing::debug!(service_id = %service.id, node_id = %node, error = %error, "invoke attempt failed");
+            last = error;
+            if !may_retry {
+                break;
+            }
+        }
+        if attempts == 0 {
+            if let Some(wait) = refused_for {
+                return Err(InvokeError::CircuitOpen {
+                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                });
+            }
+        }
+        Err(last)
+    }
+
+    /// Takes a call slot on the placement's breaker, or says how long it stays open.
+    fn acquire(&self, service: &Entry, node: NodeId) -> Result<(), Duration> {
+        let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
+        let cooldown = Duration::from_millis(u64::from(service.policy.breaker_cooldown_ms));
+        let breaker = breakers
+            .entry((service.id.clone(), node))
+            .or_insert_with(|| Breaker::new(service.policy.breaker_failures, cooldown));
+        breaker.configure(service.policy.breaker_failures, cooldown);
+        breaker.try_acquire(Instant::now()).map_err(|r| r.retry_in)
+    }
+
+    fn settle(&self, service: &Entry, node: NodeId, ok: bool) {
+        let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(breaker) = breakers.get_mut(&(service.id.clone(), node)) {
+            if ok {
+                breaker.success();
+            } else {
+                breaker.failure(Instant::now());
+                if !breaker.would_allow(Instant::now()) {
+                    tracing::warn!(service_id = %service.id, node_id = %node, state = breaker.name(), "circuit breaker open");
+                }
+            }
+        }
+    }
+
+    /// A node's name for people (empty if unknown).
+    pub fn node_name(&self, node: &NodeId) -> String {
+        self.catalog().node_name(node).unwrap_or_default().to_owned()
+    }
+}
+
+/// `"a/b/c"` → `("a", "/b/c")`; `"a"` → `("a", "/")`.
+fn split_segment(path: &str) -> (&str, &str) {
+    let path = path.trim_start_matches('/');
+    match path.find('/') {
+        Some(i) => (&path[..i], &path[i..]),
+        None => (path, "/"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_split_off_the_service_reference() {
+        assert_eq!(split_segment("svc/a/b"), ("svc", "/a/b"));
+        assert_eq!(split_segment("svc"), ("svc", "/"));
+        assert_eq!(split_segment("/svc/"), ("svc", "/"));
+    }
+
+    #[test]
+    fn platform_headers_are_not_forwarded() {
+        for h in ["cookie", "connection", "transfer-encoding", "x-web4-route", "host", "content-length"] {
+            assert!(!forwarded(h), "{h}");
+        }
+        for h in ["authorization", "content-type", "accept", "x-request-id"] {
+            assert!(forwarded(h), "{h}");
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! The services layer at run time: the placement loop (placements follow node liveness,
+//! trust and drain; a service's availability follows its health), the health checks the
+//! embedded nodes run, the catalog the gateway reads, and the gateway's breakers.
+use super::{
+    breaker::Breaker,
+    catalog::{Catalog, Entry},
+    health::{self, Schedule},
+    placement, settings_of,
+};
+use crate::{
+    db,
+    mesh::{NodeId, node::MeshHandle},
+    nodes::{MeshSettings, state_of},
+};
+use app::types::{
+    nodes::{HealthCheckAssignment, HealthCheckReport, NodeState, NodeStatus},
+    services::{HealthStatus, ServiceKind, ServiceStatus},
+};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, RwLock, atomic::AtomicUsize},
+    time::{Duration, Instant},
+};
+use tokio::{sync::Notify, task::JoinHandle};
+
+/// Timing of the services layer.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceSettings {
+    /// A service with no healthy placement for longer than this is marked unavailable.
+    pub unavailable_after: Duration,
+    /// Period of the placement loop (it also runs at once after every change).
+    pub reconcile_interval: Duration,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self { unavailable_after: Duration::from_secs(300), reconcile_interval: Duration::from_millis(500) }
+    }
+}
+
+/// The services layer. One per `serve` process.
+pub struct ServicesLayer {
+    pub(super) db: DatabaseConnection,
+    mesh: MeshSettings,
+    settings: ServiceSettings,
+    catalog: RwLock<Arc<Catalog>>,
+    pub(super) breakers: Mutex<HashMap<(String, NodeId), Breaker>>,
+    /// The node invokes enter the mesh at (the first embedded node).
+    pub(super) entry: Option<MeshHandle>,
+    embedded: Vec<MeshHandle>,
+    pub(super) next: AtomicUsize,
+    pass: tokio::sync::Mutex<()>,
+    wake: Notify,
+    client: reqwest::Client,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl ServicesLayer {
+    /// The layer over the embedded nodes `embedded` (the first is the entry node).
+    pub fn new(
+        db: DatabaseConnection,
+        mesh: MeshSettings,
+        settings: ServiceSettings,
+        embedded: Vec<MeshHandle>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            mesh,
+            settings,
+            catalog: RwLock::default(),
+            breakers: Mutex::default(),
+            entry: embedded.first().cloned(),
+            embedded,
+            next: AtomicUsize::new(0),
+            pass: tokio::sync::Mutex::new(()),
+            wake: Notify::new(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a TLS backend is compiled in"),
+            tasks: Mutex::default(),
+        })
+    }
+
+    /// Starts the placement loop and the embedded nodes' health checks.
+    pub fn start(self: &Arc<Self>) {
+        let placement = {
+            let layer = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(err) = layer.reconcile().await {
+                        tracing::warn!(error = %err, "placement pass failed");
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(layer.settings.reconcile_interval) => {}
+                        () = layer.wake.notified() => {}
+                    }
+                }
+            })
+        };
+        let checks = {
+            let layer = self.clone();
+            tokio::spawn(async move { layer.run_embedded_checks().await })
+        };
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).extend([placement, checks]);
+    }
+
+    /// Stops the background tasks.
+    pub fn shutdown(&self) {
+        for task in self.tasks.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            task.abort();
+        }
+    }
+
+    /// The current catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Asks for a placement pass soon (after a health result, say).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// One placement pass: every active service on its `replicas` best eligible nodes
+    /// (rendezvous hashing over trusted, active, not-offline nodes), inactive services on
+    /// none; availability from health; then a fresh catalog.
+    pub async fn reconcile(&self) -> anyhow::Result<()> {
+        let _one_at_a_time = self.pass.lock().await;
+        let now = Utc::now();
+        let nodes = db::mesh::nodes(&self.db).await?;
+        let live: HashMap<&str, (NodeState, NodeStatus)> = nodes
+            .iter()
+            .map(|n| {
+                let status = NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Blocked);
+                (n.id.as_str(), (state_of(n.last_heartbeat_at, now, &self.mesh), status))
+            })
+            .collect();
+        let eligible: Vec<&str> = nodes
+            .iter()
+            .filter(|n| {
+                n.status == NodeStatus::Active.as_str()
+                    && n.trust_level == "trusted"
+                    && live.get(n.id.as_str()).is_some_and(|(s, _)| *s != NodeState::Offline)
+            })
+            .map(|n| n.id.as_str())
+            .collect();
+        let services = db::services::all(&self.db).await?;
+        let mut placements: HashMap<String, Vec<db::entities::service_placements::Model>> = HashMap::new();
+        for p in db::services::placements(&self.db).await? {
+            placements.entry(p.service_id.clone()).or_default().push(p);
+        }
+        let mut catalog = Catalog::default();
+        for n in &nodes {
+            if let Ok(id) = n.id.parse() {
+                catalog.name(id, n.name.clone());
+            }
+        }
+        for service in services {
+            let active = service.status == ServiceStatus::Active.as_str();
+            let replicas = if active { usize::try_from(service.replicas).unwrap_or(1) } else { 0 };
+            let desired: HashSet<&str> =
+                placement::choose(&service.id, eligible.iter().copied(), replicas).into_iter().collect();
+            let mut current = placements.remove(&service.id).unwrap_or_default();
+            for gone in current.iter().filter(|p| !desired.contains(p.node_id.as_str())) {
+                db::services::unplace(&self.db, &service.id, &gone.node_id).await?;
+                tracing::info!(service_id = %service.id, node_id = %gone.node_id, "placement released");
+            }
+            current.retain(|p| desired.contains(p.node_id.as_str()));
+            for node in desired.iter().filter(|n| !current.iter().any(|p| p.node_id == **n)) {
+                db::services::place(&self.db, &service.id, node, now).await?;
+                tracing::info!(service_id = %service.id, node_id = %node, "service placed");
+            }
+            let settings = settings_of(&service);
+            let kind = ServiceKind::parse(&service.kind).unwrap_or_default();
+            let offered = |node: &str, health: HealthStatus| {
+                // kv services have no upstream to check: a live node is a healthy placement.
+                let healthy = health.is_healthy() || kind == ServiceKind::Kv;
+                healthy
+                    && live
+                        .get(node)
+                        .is_some_and(|(s, st)| *s != NodeState::Offline && *st != NodeStatus::Blocked)
+            };
+            let healthy: Vec<NodeId> = current
+                .iter()
+                .filter(|p| offered(&p.node_id, HealthStatus::parse(&p.health).unwrap_or_default()))
+                .filter_map(|p| p.node_id.parse().ok())
+                .chain(
+                    // Just placed: kv placements are usable at once; http ones after a check.
+                    desired
+                        .iter()
+                        .filter(|n| kind == ServiceKind::Kv && !current.iter().any(|p| p.node_id == **n))
+                        .filter(|n| offered(n, HealthStatus::Unknown))
+                        .filter_map(|n| n.parse().ok()),
+                )
+                .collect();
+            let (unhealthy_since, available) =
+                availability(&service, active, !healthy.is_empty(), now, &self.settings);
+            if (unhealthy_since, available) != (service.unhealthy_since, service.available) {
+                db::services::set_availability(&self.db, &service.id, unhealthy_since, available).await?;
+                if available != service.available {
+                    tracing::warn!(service_id = %service.id, available, "service availability changed");
+                }
+            }
+            if let (true, Some(http), Some(check)) = (active, &settings.http, &settings.health_check) {
+                for node in &desired {
+                    catalog.assign(
+                        node,
+                        HealthCheckAssignment {
+                            service_id: service.id.clone(),
+                            url: format!("{}{}", http.upstream_url, check.path),
+                            interval_ms: check.interval_ms,
+                            timeout_ms: check.timeout_ms,
+                        },
+                    );
+                }
+            }
+            catalog.insert(Entry {
+                id: service.id,
+                owner: service.account_id,
+                slug: service.slug,
+                kind,
+                status: ServiceStatus::parse(&service.status).unwrap_or_default(),
+                available,
+                http: settings.http,
+                policy: settings.policy,
+                healthy,
+                placed: desired.len(),
+            });
+        }
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        Ok(())
+    }
+
+    /// Runs the health checks of the services placed on the embedded nodes of this process,
+    /// recording each result as it comes.
+    async fn run_embedded_checks(self: Arc<Self>) {
+        let mut schedule = Schedule::default();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            let catalog = self.catalog();
+            let running: HashSet<String> =
+                self.embedded.iter().filter(|h| h.is_running()).map(|h| h.id().to_string()).collect();
+            let assigned = catalog.all_checks().filter(|(node, _)| running.contains(*node));
+            for (node, check) in schedule.due(assigned, Instant::now()) {
+                let layer = self.clone();
+                tokio::spawn(async move {
+                    let outcome = health::check(&layer.client, &check).await;
+                    layer.record(&check.service_id, &node, outcome.status, &outcome.output, Utc::now()).await;
+                });
+            }
+        }
+    }
+
+    async fn record(&self, service: &str, node: &str, status: HealthStatus, output: &str, at: DateTime<Utc>) {
+        match db::services::record_health(&self.db, service, node, status.as_str(), output, at).await {
+            Ok(()) => self.wake(),
+            Err(err) => {
+                tracing::warn!(service_id = service, node_id = node, error = %err, "recording a health check failed")
+            }
+        }
+    }
+
+    /// Records the health checks a hosted node reported with its heartbeat.
+    pub async fn record_reports(&self, node: &str, reports: Vec<HealthCheckReport>) {
+        for r in reports {
+            let status = HealthStatus::parse(&r.status).unwrap_or(HealthStatus::Critical);
+            let at = DateTime::<Utc>::from_timestamp_millis(i64::try_from(r.checked_at_ms).unwrap_or(0))
+                .unwrap_or_else(Utc::now);
+            let output: String = r.output.chars().take(200).collect();
+            self.record(&r.service_id, node, status, &output, at).await;
+        }
+    }
+
+    /// The health checks `node` runs.
+    pub fn assignments(&self, node: &str) -> Vec<HealthCheckAssignment> {
+        self.catalog().checks(node).to_vec()
+    }
+}
+
+fn availability(
+    service: &db::entities::services::Model,
+    active: bool,
+    healthy: bool,
+    now: DateTime<Utc>,
+    settings: &ServiceSettings,
+) -> (Option<DateTime<Utc>>, bool) {
+    if !active || healthy {
+        return (None, true);
+    }
+    let since = service.unhealthy_since.unwrap_or(now);
+    let unhealthy_for = (now - since).to_std().unwrap_or_default();
+    (Some(since), unhealthy_for <= settings.unavailable_after)
+}
