@@ -3,6 +3,8 @@
 //! [`TestApp`] with one helper per endpoint.
 #![forbid(unsafe_code)]
 
+pub mod upstream;
+
 use reqwest::{Client, Response, cookie::Jar, redirect::Policy};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
@@ -22,6 +24,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The embedded mesh nodes of the server.
     pub mesh: Arc<server::nodes::supervisor::Mesh>,
+    /// The services layer (placements, catalog, gateway).
+    pub services: Arc<server::services::layer::ServicesLayer>,
     data_dir: TempDir,
     shutdown: oneshot::Sender<()>,
     handle: JoinHandle<anyhow::Result<()>>,
@@ -51,11 +55,22 @@ async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp 
     let address = app.local_addr();
     let db = app.state().db.clone();
     let mesh = app.state().mesh.clone();
+    let services = app.state().services.clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    TestApp { address, client: client_with(cookies.clone()), cookies, db, mesh, data_dir, shutdown, handle }
+    TestApp {
+        address,
+        client: client_with(cookies.clone()),
+        cookies,
+        db,
+        mesh,
+        services,
+        data_dir,
+        shutdown,
+        handle,
+    }
 }
 
 /// A client that keeps cookies in `jar` and does not follow redirects (tests look at them).
@@ -72,8 +87,8 @@ impl TestApp {
     /// Stops the server gracefully and starts a new one on the same data directory; the
     /// client keeps its cookies (cookies are not scoped by port).
     pub async fn restart(self) -> TestApp {
-        let TestApp { data_dir, cookies, shutdown, handle, mesh, .. } = self;
-        drop(mesh);
+        let TestApp { data_dir, cookies, shutdown, handle, mesh, services, .. } = self;
+        drop((mesh, services));
         let _ = shutdown.send(());
         handle.await.expect("server task").expect("server stopped cleanly");
         let config = test_config(&data_dir);

@@ -452,7 +452,14 @@ fn ServiceFields(
                     <label for="kind">"Kind"</label>
                     {if editing {
                         view! {
-                            <input id="kind" name="form[kind]" type="text" value=kind.get_untracked() readonly aria-describedby="kind-help" />
+                            <input
+                                id="kind"
+                                name="form[kind]"
+                                type="text"
+                                value=kind.get_untracked()
+                                readonly
+                                aria-describedby="kind-help"
+                            />
                         }
                         .into_any()
                     } else {
@@ -739,10 +746,15 @@ fn ServiceDetail(service: ServiceView, actions: ServiceActions) -> impl IntoView
                 </ActionForm>
             </div>
         </header>
-        {move || toggle_error().map(|m| view! { <div class="banner error" role="alert" data-testid="status-error">{m}</div> })}
+        {move || toggle_error().map(|m| view! {
+            <div class="banner error" role="alert" data-testid="status-error">{m}</div>
+        })}
         {(!description.is_empty()).then(|| view! { <p class="description">{description}</p> })}
         {(!active).then(|| view! {
-            <p class="banner note">"Inactive: the service is not placed on any node and calls answer 503. Activate it to place it again."</p>
+            <p class="banner note">
+                "Inactive: the service is not placed on any node and calls answer 503. "
+                "Activate it to place it again."
+            </p>
         })}
         <div class="grid">
             <Invoke service=service.clone() />
@@ -891,6 +903,8 @@ fn TryIt(service: ServiceView, invoke: ServerAction<InvokeService>) -> impl Into
     view! {
         <article class="card" data-testid="try-it">
             <h2>"Try it"</h2>
+            // No <noscript> note: with scripting on, browsers parse its content as text, which
+            // hydration would then trip over.
             <p class="muted">"Sends one request through the mesh, exactly as a caller would, and shows what came back."</p>
             // No `action`: before hydration, "Send" only reloads the page (a post would run
             // the call and then lose its answer in the redirect).
@@ -921,7 +935,6 @@ fn TryIt(service: ServiceView, invoke: ServerAction<InvokeService>) -> impl Into
                 <button type="submit" class="button primary" disabled=pending>
                     {move || if pending.get() { "Sending…" } else { "Send" }}
                 </button>
-                <noscript><p class="muted small">"Try it needs JavaScript."</p></noscript>
             </form>
             {move || invoke.value().get().map(|outcome| match outcome {
                 Ok(result) => view! { <TryResult result /> }.into_any(),

@@ -142,7 +142,7 @@ impl ServicesLayer {
         if body.len() > limit as usize {
             return Err(InvokeError::BodyTooLarge { limit });
         }
-        let entry = self.entry.as_ref().ok_or(InvokeError::NoEntryNode)?;
+        let entry = self.entry().ok_or(InvokeError::NoEntryNode)?;
         let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
         let invoke_id = uuid::Uuid::now_v7();
         let forward: Vec<(&str, &[u8])> = headers

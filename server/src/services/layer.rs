@@ -47,8 +47,6 @@ pub struct ServicesLayer {
     settings: ServiceSettings,
     catalog: RwLock<Arc<Catalog>>,
     pub(super) breakers: Mutex<HashMap<(String, NodeId), Breaker>>,
-    /// The node invokes enter the mesh at (the first embedded node).
-    pub(super) entry: Option<MeshHandle>,
     embedded: Vec<MeshHandle>,
     pub(super) next: AtomicUsize,
     pass: tokio::sync::Mutex<()>,
@@ -71,7 +69,6 @@ impl ServicesLayer {
             settings,
             catalog: RwLock::default(),
             breakers: Mutex::default(),
-            entry: embedded.first().cloned(),
             embedded,
             next: AtomicUsize::new(0),
             pass: tokio::sync::Mutex::new(()),
@@ -112,6 +109,11 @@ impl ServicesLayer {
         for task in self.tasks.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
             task.abort();
         }
+    }
+
+    /// The node invokes enter the mesh at: the first embedded node still running.
+    pub fn entry(&self) -> Option<&MeshHandle> {
+        self.embedded.iter().find(|h| h.is_running())
     }
 
     /// The current catalog.

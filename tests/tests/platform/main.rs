@@ -5,3 +5,4 @@ mod mesh;
 mod migrations;
 mod nodes;
 mod portal;
+mod services;
