@@ -24,7 +24,16 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
     assert_eq!(applied, Migrator::migrations().len());
     assert_eq!(
         tables(&db).await,
-        ["accounts", "join_tokens", "login_failures", "node_trust_events", "nodes", "tower_sessions"]
+        [
+            "accounts",
+            "join_tokens",
+            "login_failures",
+            "node_trust_events",
+            "nodes",
+            "service_placements",
+            "services",
+            "tower_sessions"
+        ]
     );
     assert_eq!(server::startup::migrate(&db).await.unwrap(), 0, "a second run applies nothing");
 
@@ -32,7 +41,7 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
     assert!(tables(&db).await.is_empty(), "down() left tables behind");
 
     Migrator::up(&db, None).await.unwrap();
-    assert_eq!(tables(&db).await.len(), 6);
+    assert_eq!(tables(&db).await.len(), 8);
 }
 
 #[tokio::test]

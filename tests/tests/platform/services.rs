@@ -184,7 +184,9 @@ async fn a_hanging_upstream_gives_504_within_the_timeout() {
     assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     assert!(response.headers().contains_key("x-request-id"));
     assert_eq!(error_of(response).await.0, "upstream_timeout");
-    assert!(took >= Duration::from_millis(500) && took < Duration::from_millis(2000), "took {took:?}");
+    // The upstream would hang for 30 s; the caller hears back after the 500 ms timeout (plus
+    // scheduling on a loaded test machine).
+    assert!(took >= Duration::from_millis(500) && took < Duration::from_secs(5), "took {took:?}");
     // Not retried: a GET that may have reached the upstream is retried only on failures that
     // cannot have (the mesh's); a timeout could have.
     assert_eq!(upstream.controls.calls.load(Ordering::Relaxed), 1);
