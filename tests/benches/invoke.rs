@@ -53,7 +53,12 @@ async fn round(client: &Client, url: &str, requests: usize, concurrency: usize) 
     let elapsed = started.elapsed();
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Round { per_sec: all.len() as f64 / elapsed.as_secs_f64(), p50: pct(0.50), p90: pct(0.90), p99: pct(0.99) }
+    Round {
+        per_sec: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p90: pct(0.90),
+        p99: pct(0.99),
+    }
 }
 
 fn median(mut rounds: Vec<Round>) -> Round {
@@ -76,7 +81,8 @@ async fn main() {
         println!("invoke benchmark: run with `cargo bench -p web4-tests --bench invoke`");
         return;
     }
-    let requests: usize = std::env::var("INVOKE_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let requests: usize =
+        std::env::var("INVOKE_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let concurrency: usize =
         std::env::var("INVOKE_BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let app = spawn_app().await;
@@ -98,8 +104,13 @@ async fn main() {
     let invoke_url = app.url(&format!("/api/v1/invoke/{service}/bench/hello"));
     let direct = Client::builder().tcp_nodelay(true).build().unwrap();
 
-    println!("invoke benchmark: {requests} GET requests per round, {concurrency} in flight, 3 rounds each, median round");
-    println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>8}", "path", "req/s", "p50 ms", "p90 ms", "p99 ms", "vs direct");
+    println!(
+        "invoke benchmark: {requests} GET requests per round, {concurrency} in flight, 3 rounds each, median round"
+    );
+    println!(
+        "{:<28} {:>10} {:>9} {:>9} {:>9} {:>8}",
+        "path", "req/s", "p50 ms", "p90 ms", "p99 ms", "vs direct"
+    );
     for hops in 0..3usize {
         if hops > 0 {
             act(&app, &ids[hops], "undrain").await;

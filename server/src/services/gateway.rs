@@ -232,12 +232,12 @@ impl ServicesLayer {
                 break;
             }
         }
-        if attempts == 0 {
-            if let Some(wait) = refused_for {
-                return Err(InvokeError::CircuitOpen {
-                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-                });
-            }
+        if attempts == 0
+            && let Some(wait) = refused_for
+        {
+            return Err(InvokeError::CircuitOpen {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            });
         }
         Err(last)
     }
