@@ -32,19 +32,19 @@ fn next_steps(role: Role) -> Vec<Step> {
     if role == Role::Admin {
         steps.push(Step {
             title: "Add nodes to the mesh",
-            text: "Mint a join token and start a node on another machine with it. The operator pages for nodes, trust and topology arrive with the mesh release.",
+            text: "Mint a join token on the Join tokens page, start `server node` with it on another machine, and watch it join on the Nodes page.",
             done: false,
         });
     }
     steps.extend([
         Step {
             title: "Register a service",
-            text: "Point the platform at an HTTP API you own, or create a key-value bucket. Service registration arrives with the services release.",
+            text: "Services → New service: point the platform at an HTTP API you own. It is placed on healthy mesh nodes and callable at /api/v1/invoke/{id}/.",
             done: false,
         },
         Step {
             title: "Create an API key and call your service",
-            text: "Keys, the Cloud API invoke endpoint and usage metering follow the services release.",
+            text: "API keys, usage metering and bills come with the next release; until then call your services with your session, or with Try it on each service's page.",
             done: false,
         },
     ]);
@@ -81,8 +81,12 @@ fn Dashboard(account: AccountView) -> impl IntoView {
                 </article>
                 <article class="card">
                     <h2>"Services"</h2>
-                    <p class="empty-state">"You have no services yet."</p>
-                    <p class="muted">"Once service registration ships, your services, their health and today's calls show here."</p>
+                    <p class="muted">
+                        "Register the APIs you own, see which nodes run them and whether they are healthy, and call them through the mesh."
+                    </p>
+                    <p>
+                        <a href="/services" class="button">"Open services"</a>
+                    </p>
                 </article>
             </div>
             <article class="card">
