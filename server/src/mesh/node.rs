@@ -538,17 +538,7 @@ impl Runtime {
         }
         match command {
             Command::Send { destination, payload, reply } => {
-                let id: [u8; 16] = rand::random();
-                let envelope = Envelope::new(
-                    &self.key,
-                    id,
-                    Kind::Data,
-                    destination,
-                    self.config.hop_limit,
-                    payload,
-                    now_ms(),
-                );
-                self.stats.originated.fetch_add(1, Ordering::Relaxed);
+                let (id, envelope) = self.originate(Kind::Data, destination, payload);
                 if destination == self.me {
                     let _ = reply.send(Ok(Receipt { id, route: vec![self.me] }));
                     return;
@@ -558,17 +548,7 @@ impl Runtime {
                 }
             }
             Command::Request { destination, payload, reply } => {
-                let id: [u8; 16] = rand::random();
-                let envelope = Envelope::new(
-                    &self.key,
-                    id,
-                    Kind::Request,
-                    destination,
-                    self.config.hop_limit,
-                    payload,
-                    now_ms(),
-                );
-                self.stats.originated.fetch_add(1, Ordering::Relaxed);
+                let (id, envelope) = self.originate(Kind::Request, destination, payload);
                 if destination == self.me {
                     // Answered by this node's own application, without a hop.
                     let awaiting = Awaiting::Local { id, reply };
@@ -616,6 +596,15 @@ impl Runtime {
             }
             Command::Shutdown => {}
         }
+    }
+
+    /// A new envelope from this node, counted as originated.
+    fn originate(&self, kind: Kind, destination: NodeId, payload: Bytes) -> ([u8; 16], Envelope) {
+        let id: [u8; 16] = rand::random();
+        let envelope =
+            Envelope::new(&self.key, id, kind, destination, self.config.hop_limit, payload, now_ms());
+        self.stats.originated.fetch_add(1, Ordering::Relaxed);
+        (id, envelope)
     }
 
     fn block(&mut self, peer: NodeId, reason: TrustEvent) {

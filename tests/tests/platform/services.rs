@@ -31,6 +31,11 @@ fn http_service(slug: &str, upstream: &Upstream, extra: Value) -> Value {
     body
 }
 
+/// Sends a request and reads its JSON body.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 async fn discovery(app: &TestApp, client: &Client, id: &str) -> Value {
     let response = client.get(app.url(&format!("/api/v1/services/{id}/discovery"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -149,15 +154,7 @@ async fn stopping_the_hosting_node_moves_the_placement_and_invokes_keep_working(
     let host = nodes.iter().find(|n| n.handle.id().to_string() == first).unwrap();
     host.handle.shutdown();
     eventually("the placement to move off the stopped node", || async {
-        let view: Value = app
-            .client
-            .get(app.url(&format!("/api/v1/services/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let view: Value = json_of(app.client.get(app.url(&format!("/api/v1/services/{id}")))).await;
         let placed = &view["placements"][0];
         placed["node_id"] != first.as_str() && placed["health"] == "passing"
     })
@@ -282,7 +279,7 @@ async fn another_account_cannot_read_change_invoke_or_delete_a_private_service()
     healthy(&app, id, 2).await;
     let b = second_account(&app, "b@example.com").await;
 
-    let list: Value = b.get(app.url("/api/v1/services")).send().await.unwrap().json().await.unwrap();
+    let list: Value = json_of(b.get(app.url("/api/v1/services"))).await;
     assert_eq!(list["items"], json!([]));
     let attempts = [
         b.get(app.url(&format!("/api/v1/services/{id}"))),
@@ -301,15 +298,7 @@ async fn another_account_cannot_read_change_invoke_or_delete_a_private_service()
     }
     assert_eq!(upstream.controls.calls.load(Ordering::Relaxed), 0);
     // Nothing changed for the owner.
-    let view: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/services/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view: Value = json_of(app.client.get(app.url(&format!("/api/v1/services/{id}")))).await;
     assert_eq!(view["name"], "private");
     // B may use the same slug for its own service.
     register(&app, &b, http_service("private", &upstream, json!({}))).await;
@@ -342,21 +331,13 @@ async fn the_registry_validates_paginates_and_deletes_only_deactivated_services(
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(error_of(response).await.0, "slug_taken");
 
-    let page: Value =
-        app.client.get(app.url("/api/v1/services?limit=2")).send().await.unwrap().json().await.unwrap();
+    let page: Value = json_of(app.client.get(app.url("/api/v1/services?limit=2"))).await;
     let slugs: Vec<&str> =
         page["items"].as_array().unwrap().iter().map(|s| s["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["three", "two"], "newest first");
     let cursor = page["next_cursor"].as_str().unwrap();
-    let rest: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/services?limit=2&cursor={cursor}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest: Value =
+        json_of(app.client.get(app.url(&format!("/api/v1/services?limit=2&cursor={cursor}")))).await;
     assert_eq!(rest["items"][0]["slug"], "one");
     assert!(rest["next_cursor"].is_null());
     for query in ["limit=0", "limit=101", "cursor=garbage", "limit=ten"] {
@@ -365,16 +346,12 @@ async fn the_registry_validates_paginates_and_deletes_only_deactivated_services(
     }
 
     let one = page["items"][0]["id"].as_str().unwrap().to_owned();
-    let patched: Value = app
-        .client
-        .patch(app.url(&format!("/api/v1/services/{one}")))
-        .json(&json!({ "version": "2.0.0", "tags": ["Weather", "geo"], "replicas": 1 }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let patched: Value = json_of(
+        app.client
+            .patch(app.url(&format!("/api/v1/services/{one}")))
+            .json(&json!({ "version": "2.0.0", "tags": ["Weather", "geo"], "replicas": 1 })),
+    )
+    .await;
     assert_eq!(patched["version"], "2.0.0");
     assert_eq!(patched["tags"], json!(["weather", "geo"]));
     assert_eq!(patched["placements"].as_array().unwrap().len(), 1);
@@ -382,16 +359,10 @@ async fn the_registry_validates_paginates_and_deletes_only_deactivated_services(
     let response = app.client.delete(app.url(&format!("/api/v1/services/{one}"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(error_of(response).await.0, "service_active");
-    let inactive: Value = app
-        .client
-        .patch(app.url(&format!("/api/v1/services/{one}")))
-        .json(&json!({ "status": "inactive" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let inactive: Value = json_of(
+        app.client.patch(app.url(&format!("/api/v1/services/{one}"))).json(&json!({ "status": "inactive" })),
+    )
+    .await;
     assert_eq!(inactive["placements"], json!([]), "deactivating releases the placements");
     let response = app.client.get(app.url(&format!("/api/v1/invoke/{one}/"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -414,15 +385,7 @@ async fn health_checks_drive_discovery_and_availability() {
 
     upstream.controls.unhealthy.store(true, Ordering::Relaxed);
     healthy(&app, id, 0).await;
-    let view: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/services/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view: Value = json_of(app.client.get(app.url(&format!("/api/v1/services/{id}")))).await;
     assert!(view["placements"].as_array().unwrap().iter().all(|p| p["health"] == "critical"), "{view}");
     assert!(view["placements"][0]["output"].as_str().unwrap().contains("HTTP 503"), "{view}");
     eventually("the service to be marked unavailable", || async {
