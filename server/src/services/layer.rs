@@ -51,6 +51,8 @@ pub struct ServicesLayer {
     pub(super) next: AtomicUsize,
     pass: tokio::sync::Mutex<()>,
     wake: Notify,
+    /// The last health recorded per (service, node): a change refreshes the catalog at once.
+    last_health: Mutex<HashMap<(String, String), HealthStatus>>,
     client: reqwest::Client,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -73,6 +75,7 @@ impl ServicesLayer {
             next: AtomicUsize::new(0),
             pass: tokio::sync::Mutex::new(()),
             wake: Notify::new(),
+            last_health: Mutex::default(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -257,12 +260,21 @@ impl ServicesLayer {
         }
     }
 
+    /// Stores a check's result; when the health changed, the catalog follows before this
+    /// returns, so what discovery shows is what the gateway routes to.
     async fn record(&self, service: &str, node: &str, status: HealthStatus, output: &str, at: DateTime<Utc>) {
-        match db::services::record_health(&self.db, service, node, status.as_str(), output, at).await {
-            Ok(()) => self.wake(),
-            Err(err) => {
-                tracing::warn!(service_id = service, node_id = node, error = %err, "recording a health check failed")
-            }
+        if let Err(err) =
+            db::services::record_health(&self.db, service, node, status.as_str(), output, at).await
+        {
+            tracing::warn!(service_id = service, node_id = node, error = %err, "recording a health check failed");
+            return;
+        }
+        let changed = {
+            let mut last = self.last_health.lock().unwrap_or_else(|e| e.into_inner());
+            last.insert((service.to_owned(), node.to_owned()), status) != Some(status)
+        };
+        if changed && let Err(err) = self.reconcile().await {
+            tracing::warn!(error = %err, "placement pass failed");
         }
     }
 

@@ -42,10 +42,12 @@ async fn discovery(app: &TestApp, client: &Client, id: &str) -> Value {
     response.json().await.unwrap()
 }
 
-/// Waits until discovery offers `n` healthy instances.
+/// Waits until discovery offers `n` healthy instances and the gateway's catalog (rebuilt from
+/// the registry at most 500 ms later) routes to them.
 async fn healthy(app: &TestApp, id: &str, n: usize) {
     eventually("healthy instances", || async {
-        discovery(app, &app.client, id).await["instances"].as_array().map_or(0, Vec::len) == n
+        let routed = app.services.catalog().get(id).map_or(0, |e| e.healthy.len());
+        routed == n && discovery(app, &app.client, id).await["instances"].as_array().map_or(0, Vec::len) == n
     })
     .await;
 }
@@ -156,7 +158,11 @@ async fn stopping_the_hosting_node_moves_the_placement_and_invokes_keep_working(
     eventually("the placement to move off the stopped node", || async {
         let view: Value = json_of(app.client.get(app.url(&format!("/api/v1/services/{id}")))).await;
         let placed = &view["placements"][0];
-        placed["node_id"] != first.as_str() && placed["health"] == "passing"
+        let routed =
+            app.services.catalog().get(&id).map(|e| e.healthy.iter().map(ToString::to_string).collect());
+        placed["node_id"] != first.as_str()
+            && placed["health"] == "passing"
+            && routed.is_some_and(|r: Vec<String>| r.len() == 1 && r[0] != first)
     })
     .await;
     let response = invoke(&app).await.unwrap();
@@ -230,7 +236,7 @@ async fn oversized_bodies_and_disallowed_methods_are_refused_before_the_mesh() {
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
     let body = json!({ "slug": "small", "http": { "upstream_url": upstream.url(), "max_body_bytes": 1000,
-        "allowed_methods": ["GET", "POST"] } });
+        "allowed_methods": ["GET", "POST"] }, "health_check": { "path": "/health", "interval_ms": 500, "timeout_ms": 400 } });
     let service = register(&app, &app.client, body).await;
     let id = service["id"].as_str().unwrap();
     let url = app.url(&format!("/api/v1/invoke/{id}/echo"));
