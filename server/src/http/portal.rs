@@ -190,14 +190,22 @@ impl PortalAdapter {
     }
 
     async fn names(&self) -> Result<NodeNames, PortalError> {
-        NodeNames::load(&self.state.db, Utc::now(), self.state.mesh.settings()).await.map_err(services_error)
+        self.state.services.names().await.map_err(services_error)
     }
 
-    /// Re-places services after a change and reads the service back.
-    async fn after_change(&self, account: &AccountView, id: &str) -> Result<ServiceView, PortalError> {
-        self.state.services.reconcile().await.map_err(internal)?;
-        let names = self.names().await?;
-        services::get(&self.state.db, &account.id, id, &names).await.map_err(services_error)
+    /// Applies a change to the account's service; a plain form lands on the service's page.
+    async fn change_service(
+        &self,
+        account: &AccountView,
+        id: &str,
+        update: ServiceUpdate,
+    ) -> Result<ServiceView, PortalError> {
+        services::update(&self.state.db, &account.id, id, update, Utc::now())
+            .await
+            .map_err(services_error)?;
+        let view = self.state.services.settled(&account.id, id).await.map_err(services_error)?;
+        redirect_plain_form(&format!("/services/{id}"));
+        Ok(view)
     }
 
     /// The logged-in operator, or the error a visitor or a developer gets.
@@ -343,7 +351,7 @@ impl PortalPort for PortalAdapter {
         let input = services::from_form(&form).map_err(form_error)?;
         let id =
             services::create(&self.state.db, &account.id, input, Utc::now()).await.map_err(services_error)?;
-        let view = self.after_change(&account, &id).await?;
+        let view = self.state.services.settled(&account.id, &id).await.map_err(services_error)?;
         redirect_plain_form(&format!("/services/{id}"));
         Ok(view)
     }
@@ -351,24 +359,14 @@ impl PortalPort for PortalAdapter {
     async fn update_service(&self, id: String, form: ServiceForm) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let update = services::update_from_form(&form).map_err(form_error)?;
-        services::update(&self.state.db, &account.id, &id, update, Utc::now())
-            .await
-            .map_err(services_error)?;
-        let view = self.after_change(&account, &id).await?;
-        redirect_plain_form(&format!("/services/{id}"));
-        Ok(view)
+        self.change_service(&account, &id, update).await
     }
 
     async fn set_service_active(&self, id: String, active: bool) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let status = if active { ServiceStatus::Active } else { ServiceStatus::Inactive };
-        let update = ServiceUpdate { status: Some(status), ..ServiceUpdate::default() };
-        services::update(&self.state.db, &account.id, &id, update, Utc::now())
+        self.change_service(&account, &id, ServiceUpdate { status: Some(status), ..ServiceUpdate::default() })
             .await
-            .map_err(services_error)?;
-        let view = self.after_change(&account, &id).await?;
-        redirect_plain_form(&format!("/services/{id}"));
-        Ok(view)
     }
 
     async fn delete_service(&self, id: String) -> Result<(), PortalError> {
@@ -406,15 +404,20 @@ impl PortalPort for PortalAdapter {
             headers.insert(header::CONTENT_TYPE, value);
         }
         let started = std::time::Instant::now();
-        let outcome = layer
-            .invoke(Call {
-                service,
-                method: &method,
-                path_and_query: &path,
-                headers: &headers,
-                body: call.body.into(),
-            })
-            .await;
+        let body = call.body.into();
+        let outcome = match layer.admit(service, &method) {
+            Ok(admitted) => {
+                let call = Call {
+                    service: admitted,
+                    method: &method,
+                    path_and_query: &path,
+                    headers: &headers,
+                    body,
+                };
+                layer.invoke(call).await
+            }
+            Err(err) => Err(err),
+        };
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(match outcome {
             Ok(invoked) => {

@@ -119,12 +119,7 @@ struct ListQuery {
 }
 
 async fn names(state: &AppState) -> Result<NodeNames, ApiError> {
-    Ok(NodeNames::load(&state.db, Utc::now(), state.mesh.settings()).await?)
-}
-
-/// Re-places services after a registry change, so the answer shows the placements.
-async fn replace(state: &AppState) -> Result<(), ApiError> {
-    state.services.reconcile().await.map_err(ApiError::Internal)
+    Ok(state.services.names().await?)
 }
 
 /// `GET /services?cursor=&limit=`: the caller's services, newest first.
@@ -153,9 +148,7 @@ async fn create(
     AppJson(input): AppJson<NewService>,
 ) -> Result<(StatusCode, AppJson<ServiceView>), ApiError> {
     let id = services::create(&state.db, &account.id, input, Utc::now()).await?;
-    replace(&state).await?;
-    let names = names(&state).await?;
-    Ok((StatusCode::CREATED, AppJson(services::get(&state.db, &account.id, &id, &names).await?)))
+    Ok((StatusCode::CREATED, AppJson(state.services.settled(&account.id, &id).await?)))
 }
 
 /// `GET /services/{id}`.
@@ -176,9 +169,7 @@ async fn update(
     AppJson(update): AppJson<ServiceUpdate>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
     services::update(&state.db, &account.id, &id, update, Utc::now()).await?;
-    replace(&state).await?;
-    let names = names(&state).await?;
-    Ok(AppJson(services::get(&state.db, &account.id, &id, &names).await?))
+    Ok(AppJson(state.services.settled(&account.id, &id).await?))
 }
 
 /// `DELETE /services/{id}`: 204; 409 `service_active` until the service is deactivated.
@@ -188,7 +179,7 @@ async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     services::delete(&state.db, &account.id, &id).await?;
-    replace(&state).await?;
+    state.services.reconcile().await.map_err(ApiError::Internal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -199,14 +190,7 @@ async fn discover(
     Path(id): Path<String>,
 ) -> Result<AppJson<DiscoveryView>, ApiError> {
     let names = names(&state).await?;
-    let service = services::get(&state.db, &account.id, &id, &names).await?;
-    Ok(AppJson(DiscoveryView {
-        instances: service.placements.iter().filter(|p| services::offered(p)).cloned().collect(),
-        service_id: service.id,
-        slug: service.slug,
-        status: service.status,
-        available: service.available,
-    }))
+    Ok(AppJson(services::discover(&state.db, &account.id, &id, &names).await?))
 }
 
 /// `ANY /invoke/{service}/{*path}`: calls the service through the mesh and answers with the
@@ -219,13 +203,14 @@ async fn invoke(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (service, path) = state.services.resolve(&account.id, &rest)?;
-    let limit = state.services.admit(&service, &parts.method)? as usize;
+    let admitted = state.services.admit(service, &parts.method)?;
+    let limit = admitted.body_limit();
     let declared =
-        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(InvokeError::BodyTooLarge { limit: limit as u32 }.into());
+        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::from(limit)) {
+        return Err(InvokeError::BodyTooLarge { limit }.into());
     }
-    let body = to_bytes(body, limit).await.map_err(|_| InvokeError::BodyTooLarge { limit: limit as u32 })?;
+    let body = to_bytes(body, limit as usize).await.map_err(|_| InvokeError::BodyTooLarge { limit })?;
     let path_and_query = match parts.uri.query() {
         Some(q) => format!("{path}?{q}"),
         None => path.to_owned(),
@@ -233,7 +218,7 @@ async fn invoke(
     let invoked = state
         .services
         .invoke(Call {
-            service,
+            service: admitted,
             method: &parts.method,
             path_and_query: &path_and_query,
             headers: &parts.headers,

@@ -20,7 +20,7 @@ use std::{
     collections::{BTreeMap, HashSet},
     path::PathBuf,
     sync::{Arc, Mutex},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 /// The options of `server node`.
@@ -128,10 +128,11 @@ impl HealthChecks {
         loop {
             tick.tick().await;
             let assigned = self.assigned.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            for (_, check) in schedule.due(assigned.iter().map(|c| (me.as_str(), c)), Instant::now()) {
-                let (client, results) = (client.clone(), self.results.clone());
-                tokio::spawn(async move {
-                    let outcome = health::check(&client, &check).await;
+            let results = self.results.clone();
+            let pairs = assigned.iter().map(|c| (me.as_str(), c));
+            health::start_due(&mut schedule, &client, pairs, move |_, check, outcome| {
+                let results = results.clone();
+                async move {
                     let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
                     if results.len() >= 1000 {
                         results.remove(0);
@@ -142,8 +143,8 @@ impl HealthChecks {
                         output: outcome.output,
                         checked_at_ms: now_ms(),
                     });
-                });
-            }
+                }
+            });
         }
     }
 }

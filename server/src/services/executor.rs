@@ -122,11 +122,15 @@ fn classify(err: &reqwest::Error, timeout: Duration) -> (Failure, String) {
     if err.is_timeout() {
         (Failure::Timeout, format!("the upstream did not answer within {} ms", timeout.as_millis()))
     } else {
-        // The innermost cause is the useful part ("Connection refused (os error 111)").
-        let mut cause: &dyn std::error::Error = err;
-        while let Some(next) = cause.source() {
-            cause = next;
-        }
-        (Failure::Unreachable, format!("cannot reach the upstream: {cause}"))
+        (Failure::Unreachable, format!("cannot reach the upstream: {}", root_cause(err)))
     }
+}
+
+/// The innermost cause of an error: the useful part ("Connection refused (os error 111)").
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }

@@ -16,6 +16,7 @@ use app::types::services::{ServiceKind, ServiceStatus};
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use std::{
+    collections::HashMap,
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
@@ -62,9 +63,23 @@ pub enum InvokeError {
     KvService,
 }
 
+/// A service that takes calls with this method: what [`ServicesLayer::admit`] checked, so the
+/// call path never checks it again.
+pub struct Admitted {
+    service: Arc<Entry>,
+    limit: u32,
+}
+
+impl Admitted {
+    /// The largest body the call may carry.
+    pub fn body_limit(&self) -> u32 {
+        self.limit
+    }
+}
+
 /// One call to make.
 pub struct Call<'a> {
-    pub service: Arc<Entry>,
+    pub service: Admitted,
     pub method: &'a Method,
     /// Path (starting with `/`) and query after the service reference.
     pub path_and_query: &'a str,
@@ -114,9 +129,8 @@ impl ServicesLayer {
         }
     }
 
-    /// Checks what can be checked before the body is read: status, kind and method. Returns
-    /// the body limit.
-    pub fn admit(&self, service: &Entry, method: &Method) -> Result<u32, InvokeError> {
+    /// Checks what can be checked before the body is read: status, kind and method.
+    pub fn admit(&self, service: Arc<Entry>, method: &Method) -> Result<Admitted, InvokeError> {
         match service.status {
             ServiceStatus::Inactive => return Err(InvokeError::Inactive),
             ServiceStatus::Active if !service.available => return Err(InvokeError::Unavailable),
@@ -132,13 +146,13 @@ impl ServicesLayer {
                 allowed: http.allowed_methods.clone(),
             });
         }
-        Ok(http.max_body_bytes.min(MAX_BODY_BYTES))
+        let limit = http.max_body_bytes.min(MAX_BODY_BYTES);
+        Ok(Admitted { service, limit })
     }
 
     /// Makes the call.
     pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
-        let Call { service, method, path_and_query, headers, body } = call;
-        let limit = self.admit(&service, method)?;
+        let Call { service: Admitted { service, limit }, method, path_and_query, headers, body } = call;
         if body.len() > limit as usize {
             return Err(InvokeError::BodyTooLarge { limit });
         }
@@ -246,8 +260,13 @@ impl ServicesLayer {
     fn acquire(&self, service: &Entry, node: NodeId) -> Result<(), Duration> {
         let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
         let cooldown = Duration::from_millis(u64::from(service.policy.breaker_cooldown_ms));
+        if !breakers.contains_key(service.id.as_str()) {
+            breakers.insert(service.id.clone(), HashMap::new());
+        }
         let breaker = breakers
-            .entry((service.id.clone(), node))
+            .get_mut(service.id.as_str())
+            .expect("inserted above")
+            .entry(node)
             .or_insert_with(|| Breaker::new(service.policy.breaker_failures, cooldown));
         breaker.configure(service.policy.breaker_failures, cooldown);
         breaker.try_acquire(Instant::now()).map_err(|r| r.retry_in)
@@ -255,7 +274,7 @@ impl ServicesLayer {
 
     fn settle(&self, service: &Entry, node: NodeId, ok: bool) {
         let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(breaker) = breakers.get_mut(&(service.id.clone(), node)) {
+        if let Some(breaker) = breakers.get_mut(service.id.as_str()).and_then(|b| b.get_mut(&node)) {
             if ok {
                 breaker.success();
             } else {

@@ -46,13 +46,27 @@ pub async fn check(client: &reqwest::Client, assignment: &HealthCheckAssignment)
             status: HealthStatus::Critical,
             output: format!("timed out after {} ms", timeout.as_millis()),
         },
-        Err(err) => {
-            let mut cause: &dyn std::error::Error = &err;
-            while let Some(next) = cause.source() {
-                cause = next;
-            }
-            Outcome { status: HealthStatus::Critical, output: format!("{cause}") }
-        }
+        Err(err) => Outcome { status: HealthStatus::Critical, output: super::executor::root_cause(&err) },
+    }
+}
+
+/// Starts the checks of `assigned` that are due, each in its own task; `done` gets each
+/// outcome with the node and the check. Embedded nodes and hosted nodes both run this.
+pub fn start_due<'a, F, Fut>(
+    schedule: &mut Schedule,
+    client: &reqwest::Client,
+    assigned: impl IntoIterator<Item = (&'a str, &'a HealthCheckAssignment)>,
+    done: F,
+) where
+    F: Fn(String, HealthCheckAssignment, Outcome) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    for (node, assignment) in schedule.due(assigned, Instant::now()) {
+        let (client, done) = (client.clone(), done.clone());
+        tokio::spawn(async move {
+            let outcome = check(&client, &assignment).await;
+            done(node, assignment, outcome).await;
+        });
     }
 }
 

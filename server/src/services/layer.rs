@@ -21,7 +21,7 @@ use sea_orm::DatabaseConnection;
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex, RwLock, atomic::AtomicUsize},
-    time::{Duration, Instant},
+    time::Duration,
 };
 use tokio::{sync::Notify, task::JoinHandle};
 
@@ -46,7 +46,8 @@ pub struct ServicesLayer {
     mesh: MeshSettings,
     settings: ServiceSettings,
     catalog: RwLock<Arc<Catalog>>,
-    pub(super) breakers: Mutex<HashMap<(String, NodeId), Breaker>>,
+    /// Per service id, per placement: looked up by `&str`, so a call allocates nothing here.
+    pub(super) breakers: Mutex<HashMap<String, HashMap<NodeId, Breaker>>>,
     embedded: Vec<MeshHandle>,
     pub(super) next: AtomicUsize,
     pass: tokio::sync::Mutex<()>,
@@ -76,10 +77,7 @@ impl ServicesLayer {
             pass: tokio::sync::Mutex::new(()),
             wake: Notify::new(),
             last_health: Mutex::default(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("a TLS backend is compiled in"),
+            client: super::executor::client(),
             tasks: Mutex::default(),
         })
     }
@@ -124,6 +122,22 @@ impl ServicesLayer {
         self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Every node's name and liveness now, for views of services.
+    pub async fn names(&self) -> Result<super::NodeNames, super::ServicesError> {
+        super::NodeNames::load(&self.db, Utc::now(), &self.mesh).await
+    }
+
+    /// After a registry change: places services anew, then reads the account's service back
+    /// with its placements.
+    pub async fn settled(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> Result<app::types::services::ServiceView, super::ServicesError> {
+        self.reconcile().await?;
+        super::get(&self.db, account, id, &self.names().await?).await
+    }
+
     /// Asks for a placement pass soon (after a health result, say).
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -158,6 +172,7 @@ impl ServicesLayer {
             placements.entry(p.service_id.clone()).or_default().push(p);
         }
         let mut catalog = Catalog::default();
+        let mut placed: HashSet<(String, String)> = HashSet::new();
         for n in &nodes {
             if let Ok(id) = n.id.parse() {
                 catalog.name(id, n.name.clone());
@@ -178,28 +193,23 @@ impl ServicesLayer {
                 db::services::place(&self.db, &service.id, node, now).await?;
                 tracing::info!(service_id = %service.id, node_id = %node, "service placed");
             }
+            placed.extend(desired.iter().map(|n| (service.id.clone(), (*n).to_owned())));
             let settings = settings_of(&service);
             let kind = ServiceKind::parse(&service.kind).unwrap_or_default();
-            let offered = |node: &str, health: HealthStatus| {
-                // kv services have no upstream to check: a live node is a healthy placement.
-                let healthy = health.is_healthy() || kind == ServiceKind::Kv;
-                healthy
-                    && live
-                        .get(node)
-                        .is_some_and(|(s, st)| *s != NodeState::Offline && *st != NodeStatus::Blocked)
-            };
-            let healthy: Vec<NodeId> = current
+            // Every placement after this pass, with its last health (just placed: unknown).
+            let healthy: Vec<NodeId> = desired
                 .iter()
-                .filter(|p| offered(&p.node_id, HealthStatus::parse(&p.health).unwrap_or_default()))
-                .filter_map(|p| p.node_id.parse().ok())
-                .chain(
-                    // Just placed: kv placements are usable at once; http ones after a check.
-                    desired
+                .filter(|node| {
+                    let health = current
                         .iter()
-                        .filter(|n| kind == ServiceKind::Kv && !current.iter().any(|p| p.node_id == **n))
-                        .filter(|n| offered(n, HealthStatus::Unknown))
-                        .filter_map(|n| n.parse().ok()),
-                )
+                        .find(|p| p.node_id == **node)
+                        .and_then(|p| HealthStatus::parse(&p.health))
+                        .unwrap_or_default();
+                    let (state, status) =
+                        live.get(*node).copied().unwrap_or((NodeState::Offline, NodeStatus::Blocked));
+                    super::offered(kind, health, state, status)
+                })
+                .filter_map(|n| n.parse().ok())
                 .collect();
             let (unhealthy_since, available) =
                 availability(&service, active, !healthy.is_empty(), now, &self.settings);
@@ -236,6 +246,7 @@ impl ServicesLayer {
             });
         }
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        self.last_health.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| placed.contains(k));
         Ok(())
     }
 
@@ -250,13 +261,13 @@ impl ServicesLayer {
             let running: HashSet<String> =
                 self.embedded.iter().filter(|h| h.is_running()).map(|h| h.id().to_string()).collect();
             let assigned = catalog.all_checks().filter(|(node, _)| running.contains(*node));
-            for (node, check) in schedule.due(assigned, Instant::now()) {
-                let layer = self.clone();
-                tokio::spawn(async move {
-                    let outcome = health::check(&layer.client, &check).await;
+            let layer = self.clone();
+            health::start_due(&mut schedule, &self.client, assigned, move |node, check, outcome| {
+                let layer = layer.clone();
+                async move {
                     layer.record(&check.service_id, &node, outcome.status, &outcome.output, Utc::now()).await;
-                });
-            }
+                }
+            });
         }
     }
 

@@ -18,10 +18,10 @@ pub mod wire;
 
 use crate::db::{self, entities::services as service_rows};
 use app::types::{
-    nodes::NodeState,
+    nodes::{NodeState, NodeStatus},
     services::{
-        HealthCheckSettings, HealthStatus, HttpSettings, HttpSettingsInput, NewService, Page, PlacementView,
-        PolicySettings, ServiceForm, ServiceKind, ServiceStatus, ServiceUpdate, ServiceView,
+        DiscoveryView, HealthCheckSettings, HealthStatus, HttpSettings, HttpSettingsInput, NewService, Page,
+        PlacementView, PolicySettings, ServiceForm, ServiceKind, ServiceStatus, ServiceUpdate, ServiceView,
     },
 };
 use chrono::{DateTime, Utc};
@@ -428,7 +428,7 @@ pub async fn delete(db: &DatabaseConnection, account: &str, id: &str) -> Result<
 
 /// Node names and liveness, for placement views.
 pub struct NodeNames {
-    nodes: HashMap<String, (String, NodeState)>,
+    nodes: HashMap<String, (String, NodeState, NodeStatus)>,
 }
 
 impl NodeNames {
@@ -443,7 +443,8 @@ impl NodeNames {
             .into_iter()
             .map(|n| {
                 let state = crate::nodes::state_of(n.last_heartbeat_at, now, settings);
-                (n.id, (n.name, state))
+                let status = NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Blocked);
+                (n.id, (n.name, state, status))
             })
             .collect();
         Ok(Self { nodes })
@@ -451,11 +452,11 @@ impl NodeNames {
 
     /// A node's name (empty when unknown).
     pub fn name(&self, id: &str) -> &str {
-        self.nodes.get(id).map_or("", |(name, _)| name.as_str())
+        self.nodes.get(id).map_or("", |(name, ..)| name.as_str())
     }
 
-    fn state(&self, id: &str) -> NodeState {
-        self.nodes.get(id).map_or(NodeState::Offline, |(_, s)| *s)
+    fn state(&self, id: &str) -> (NodeState, NodeStatus) {
+        self.nodes.get(id).map_or((NodeState::Offline, NodeStatus::Blocked), |(_, s, st)| (*s, *st))
     }
 }
 
@@ -463,7 +464,7 @@ fn placement_view(p: &db::entities::service_placements::Model, names: &NodeNames
     PlacementView {
         node_id: p.node_id.clone(),
         node_name: names.name(&p.node_id).to_owned(),
-        node_state: names.state(&p.node_id).as_str().into(),
+        node_state: names.state(&p.node_id).0.as_str().into(),
         health: HealthStatus::parse(&p.health).unwrap_or_default(),
         output: p.output.clone(),
         checked_at: p.checked_at,
@@ -471,9 +472,12 @@ fn placement_view(p: &db::entities::service_placements::Model, names: &NodeNames
     }
 }
 
-/// Whether discovery offers this placement: healthy, on a node that is not offline.
-pub fn offered(p: &PlacementView) -> bool {
-    p.health.is_healthy() && p.node_state != NodeState::Offline.as_str()
+/// Whether discovery offers a placement and invokes may use it — the one rule both follow:
+/// healthy (a `kv` placement needs no upstream check), on a node that is not offline or blocked.
+pub fn offered(kind: ServiceKind, health: HealthStatus, state: NodeState, status: NodeStatus) -> bool {
+    (health.is_healthy() || kind == ServiceKind::Kv)
+        && state != NodeState::Offline
+        && status != NodeStatus::Blocked
 }
 
 fn view(
@@ -509,6 +513,33 @@ fn view(
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
+}
+
+/// Discovery: the account's service with only the placements [`offered`] says callers may use.
+pub async fn discover(
+    db: &DatabaseConnection,
+    account: &str,
+    id: &str,
+    names: &NodeNames,
+) -> Result<DiscoveryView> {
+    let row = db::services::owned(db, account, id).await?.ok_or(ServicesError::NotFound)?;
+    let kind = ServiceKind::parse(&row.kind).unwrap_or_default();
+    let placements = db::services::placements_of(db, id).await?;
+    let instances = placements
+        .iter()
+        .filter(|p| {
+            let (state, status) = names.state(&p.node_id);
+            offered(kind, HealthStatus::parse(&p.health).unwrap_or_default(), state, status)
+        })
+        .map(|p| placement_view(p, names))
+        .collect();
+    Ok(DiscoveryView {
+        status: ServiceStatus::parse(&row.status).unwrap_or_default(),
+        service_id: row.id,
+        slug: row.slug,
+        available: row.available,
+        instances,
+    })
 }
 
 /// The account's service, with its placements.
@@ -699,6 +730,20 @@ mod tests {
         ] {
             assert!(errors.contains_key(field), "{field} missing from {errors:?}");
         }
+    }
+
+    #[test]
+    fn discovery_and_the_gateway_offer_the_same_placements() {
+        use HealthStatus::*;
+        let (http, kv) = (ServiceKind::Http, ServiceKind::Kv);
+        let live = (NodeState::Online, NodeStatus::Active);
+        assert!(offered(http, Passing, live.0, live.1));
+        assert!(offered(http, Warning, NodeState::Degraded, NodeStatus::Draining));
+        assert!(!offered(http, Critical, live.0, live.1));
+        assert!(!offered(http, Unknown, live.0, live.1));
+        assert!(offered(kv, Unknown, live.0, live.1), "kv has no upstream check");
+        assert!(!offered(http, Passing, NodeState::Offline, NodeStatus::Active));
+        assert!(!offered(http, Passing, NodeState::Online, NodeStatus::Blocked));
     }
 
     #[test]
