@@ -8,4 +8,4 @@ scripts/setup.sh
 source scripts/env.sh
 cargo leptos build --release
 export LEPTOS_SITE_ROOT=target/site
-exec target/release/server serve "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/server" serve "$@"
