@@ -9,6 +9,8 @@ mod m20261122_000002_create_sessions;
 mod m20261122_000003_create_login_failures;
 mod m20261122_000004_create_mesh_control_plane;
 mod m20261122_000005_create_services;
+mod m20261122_000006_create_api_keys;
+mod m20261122_000007_create_usage_events;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_login_failures::Migration),
             Box::new(m20261122_000004_create_mesh_control_plane::Migration),
             Box::new(m20261122_000005_create_services::Migration),
+            Box::new(m20261122_000006_create_api_keys::Migration),
+            Box::new(m20261122_000007_create_usage_events::Migration),
         ]
     }
 }

@@ -64,6 +64,10 @@ struct FileConfig {
     node_degraded_after_secs: Option<u64>,
     node_offline_after_secs: Option<u64>,
     service_unavailable_after_secs: Option<u64>,
+    rate_limit_key_per_second: Option<u32>,
+    rate_limit_key_burst: Option<u32>,
+    rate_limit_account_per_second: Option<u32>,
+    rate_limit_account_burst: Option<u32>,
 }
 
 /// The resolved configuration of one server process.
@@ -89,6 +93,11 @@ pub struct Config {
     pub mesh: crate::nodes::MeshSettings,
     /// Placement and availability timing of services.
     pub services: crate::services::layer::ServiceSettings,
+    /// Request rate limits per API key and per account.
+    pub rate_limits: crate::ratelimit::RateLimitSettings,
+    /// Record usage of successful invokes (always on; only benchmarks turn it off, to
+    /// measure its cost: unmetered calls are never billed).
+    pub metering: bool,
 }
 
 impl Config {
@@ -109,6 +118,8 @@ impl Config {
             mesh_host: std::net::IpAddr::from([127, 0, 0, 1]),
             mesh: crate::nodes::MeshSettings::default(),
             services: crate::services::layer::ServiceSettings::default(),
+            rate_limits: crate::ratelimit::RateLimitSettings::default(),
+            metering: true,
         }
     }
 
@@ -172,6 +183,22 @@ impl Config {
         }
         if let Some(secs) = file.service_unavailable_after_secs {
             config.services.unavailable_after = std::time::Duration::from_secs(secs);
+        }
+        let limits = &mut config.rate_limits;
+        for (value, slot, name) in [
+            (file.rate_limit_key_per_second, &mut limits.key.per_second, "rate_limit_key_per_second"),
+            (file.rate_limit_key_burst, &mut limits.key.burst, "rate_limit_key_burst"),
+            (
+                file.rate_limit_account_per_second,
+                &mut limits.account.per_second,
+                "rate_limit_account_per_second",
+            ),
+            (file.rate_limit_account_burst, &mut limits.account.burst, "rate_limit_account_burst"),
+        ] {
+            if let Some(value) = value {
+                anyhow::ensure!(value > 0, "{name} must be at least 1");
+                *slot = value;
+            }
         }
         anyhow::ensure!(
             config.mesh.degraded_after < config.mesh.offline_after,

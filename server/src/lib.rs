@@ -1,13 +1,20 @@
 //! Web4 Platform server library: everything the `server` binary runs, importable by tests.
 #![forbid(unsafe_code)]
+// The portal's deeply nested view types (Leptos) need more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod keys;
 pub mod mesh;
+pub mod metering;
 pub mod nodes;
+pub mod pagination;
+pub mod ratelimit;
+pub mod secrets;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -35,6 +35,10 @@ impl Application {
         if applied > 0 {
             tracing::info!(applied, "database migrations applied");
         }
+        let released = http::idempotency::release_unfinished(&db).await?;
+        if released > 0 {
+            tracing::info!(released, "idempotent requests left unanswered by the last run released");
+        }
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -67,10 +71,21 @@ impl Application {
             config.mesh,
             config.services,
             mesh.nodes().iter().map(|n| n.handle.clone()).collect(),
+            config.metering.then(|| crate::metering::Meter::start(db.clone())),
         );
         services.start();
-        let state =
-            AppState { db, config: Arc::new(config), leptos, mesh: Arc::new(mesh), challenges, services };
+        let keys = crate::keys::KeyAuth::new(db.clone());
+        let limits = Arc::new(crate::ratelimit::RateLimits::new(config.rate_limits));
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            leptos,
+            mesh: Arc::new(mesh),
+            challenges,
+            services,
+            keys,
+            limits,
+        };
         Ok(Self { listener, state, session_store })
     }
 
@@ -92,11 +107,17 @@ impl Application {
         let Self { listener, state, session_store } = self;
         let cleanup =
             tokio::spawn(session_store.clone().continuously_delete_expired(Duration::from_secs(3600)));
+        let background =
+            [state.keys.start(), state.limits.start(), http::idempotency::start_purge(state.db.clone())];
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
         cleanup.abort();
+        background.iter().for_each(tokio::task::JoinHandle::abort);
+        if let Err(err) = state.keys.flush_touched().await {
+            tracing::warn!(error = %err, "cannot record when API keys were last used");
+        }
         state.services.shutdown();
         state.mesh.shutdown();
         state.db.close().await.context("closing the database")?;

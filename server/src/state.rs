@@ -1,7 +1,9 @@
 //! The state every request handler shares.
 use crate::{
     config::Config,
+    keys::KeyAuth,
     nodes::{challenges::Challenges, supervisor::Mesh},
+    ratelimit::RateLimits,
     services::layer::ServicesLayer,
 };
 use axum::extract::FromRef;
@@ -21,6 +23,10 @@ pub struct AppState {
     pub challenges: Arc<Challenges>,
     /// The service registry's run time: placements, health, the gateway.
     pub services: Arc<ServicesLayer>,
+    /// Bearer API key authentication (with its cache).
+    pub keys: Arc<KeyAuth>,
+    /// Request rate limits per key and per account.
+    pub limits: Arc<RateLimits>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

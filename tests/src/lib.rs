@@ -3,6 +3,7 @@
 //! [`TestApp`] with one helper per endpoint.
 #![forbid(unsafe_code)]
 
+pub mod fixtures;
 pub mod upstream;
 
 use reqwest::{Client, Response, cookie::Jar, redirect::Policy};
@@ -163,6 +164,18 @@ impl TestApp {
             .find_map(|c| c.strip_prefix(&format!("{}=", server::http::SESSION_COOKIE)).map(str::to_owned))
     }
 
+    /// Runs `sql` (a single-number query such as `SELECT COUNT(*) …`) and returns the number.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self.db.query_one(Statement::from_string(backend, sql)).await.expect("query runs");
+        row.expect("a row").try_get_by_index::<i64>(0).expect("a number")
+    }
+
+    /// The data directory of this server (its SQLite file lives there).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     /// Runs `sql` and returns the first column of every row as strings.
     pub async fn query_strings(&self, sql: &str) -> Vec<String> {
         let backend = self.db.get_database_backend();
@@ -198,13 +211,13 @@ impl TestApp {
         let challenge: Value = response.json().await.expect("json");
         let challenge = challenge["challenge"].as_str().unwrap().to_owned();
         let mut message = server::nodes::JOIN_SIGNING_TAG.to_vec();
-        message.extend_from_slice(&server::nodes::secrets::unb64(&challenge).unwrap());
+        message.extend_from_slice(&server::secrets::unb64(&challenge).unwrap());
         message.extend_from_slice(&claimed.to_bytes());
         json!({
             "token": token,
             "node_id": claimed.to_string(),
             "challenge": challenge,
-            "signature": server::nodes::secrets::b64(&key.sign(&message).unwrap()),
+            "signature": server::secrets::b64(&key.sign(&message).unwrap()),
             "address": "/ip4/127.0.0.1/tcp/1",
             "name": "test-node",
             "labels": { "zone": "test" },

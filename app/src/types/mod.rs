@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod keys;
 pub mod nodes;
 pub mod services;
 
@@ -56,6 +57,13 @@ pub struct AccountView {
 /// server before the portal renders, so pages know it without waiting on a resource.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionAccount(pub Option<AccountView>);
+
+/// A page of a list; pass `next_cursor` back as `cursor` for the next one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
 
 /// Email and password, as typed at sign-up or log-in.
 #[derive(Clone, Serialize, Deserialize)]

@@ -248,12 +248,7 @@ pub struct ServiceView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A page of a list; pass `next_cursor` back as `cursor` for the next one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
+pub use super::Page;
 
 /// Discovery's answer: the healthy instances of a service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

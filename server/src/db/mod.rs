@@ -3,9 +3,11 @@
 //! same inside or outside a transaction; nothing outside this module builds a query.
 pub mod accounts;
 pub mod entities;
+pub mod keys;
 pub mod login_failures;
 pub mod mesh;
 pub mod services;
+pub mod usage;
 
 use anyhow::Context;
 use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, SqlxSqliteConnector};

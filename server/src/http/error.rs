@@ -21,6 +21,9 @@ pub enum ApiError {
     /// 401: no valid session or key.
     #[error("authentication required")]
     Unauthenticated,
+    /// 401: a bearer API key that is malformed, unknown, expired or revoked.
+    #[error("{message}")]
+    InvalidKey { code: &'static str, message: String },
     /// 401: log-in with a wrong email or password (one message for both).
     #[error("incorrect email or password")]
     InvalidCredentials,
@@ -75,7 +78,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated | ApiError::InvalidCredentials | ApiError::InvalidKey { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -98,7 +103,8 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::TooManyRequests { code, .. }
             | ApiError::Unavailable { code, .. }
-            | ApiError::Gateway { code, .. } => code,
+            | ApiError::Gateway { code, .. }
+            | ApiError::InvalidKey { code, .. } => code,
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::NotFound { .. } => "not_found",
@@ -141,7 +147,15 @@ impl IntoResponse for ApiError {
                 }
             }
             ApiError::Unauthenticated => {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Session"));
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"web4\""));
+            }
+            ApiError::InvalidKey { .. } => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"web4\", error=\"invalid_token\""),
+                );
             }
             ApiError::Internal(err) => {
                 response.extensions_mut().insert(InternalErrorReport(Arc::new(err)));

@@ -1,7 +1,7 @@
 //! Extractors shared by the API handlers: JSON bodies that fail in the one error shape, the
 //! client's address, and the logged-in account.
 use super::error::ApiError;
-use crate::{auth, state::AppState};
+use crate::state::AppState;
 use app::types::AccountView;
 use axum::{
     Json,
@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use std::net::{IpAddr, SocketAddr};
-use tower_sessions::Session;
 
 /// `Json` whose rejections (bad syntax, wrong content type, too large) are [`ApiError`]s.
 pub struct AppJson<T>(pub T);
@@ -66,19 +65,46 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// The account the request's session is logged in as; 401 otherwise.
+/// The calling account (by API key or session, see [`super::caller`]); 401 otherwise.
 pub struct CurrentAccount(pub AccountView);
 
 impl FromRequestParts<AppState> for CurrentAccount {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|(_, msg)| ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}")))?;
-        let id = auth::session::account_id(&session).await?.ok_or(ApiError::Unauthenticated)?;
-        let account = auth::account(&state.db, &id).await?.ok_or(ApiError::Unauthenticated)?;
-        Ok(CurrentAccount(account))
+        let caller = super::caller::Caller::from_request_parts(parts, state).await?;
+        Ok(CurrentAccount(caller.account))
+    }
+}
+
+/// `?cursor=&limit=` of a list endpoint (see [`crate::pagination`]): 400 `bad_query` for
+/// unknown or malformed parameters, `bad_limit` outside 1–100.
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            cursor: Option<String>,
+            limit: Option<u64>,
+        }
+        let axum::extract::Query(raw) =
+            axum::extract::Query::<Raw>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::BadRequest { code: "bad_query", message: e.body_text() })?;
+        if raw.limit.is_some_and(|l| l == 0 || l > crate::pagination::MAX_PAGE) {
+            return Err(ApiError::BadRequest {
+                code: "bad_limit",
+                message: format!("limit must be between 1 and {}.", crate::pagination::MAX_PAGE),
+            });
+        }
+        Ok(PageQuery { cursor: raw.cursor, limit: raw.limit })
     }
 }
 

@@ -1,10 +1,13 @@
 //! The HTTP surface: health probes, the Cloud API under `/api/v1`, the portal (SSR pages,
 //! server functions under `/_fn`, static assets) and the middleware around them all.
 pub mod accounts;
+pub mod caller;
 pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
+pub mod keys;
 pub mod nodes;
 pub mod portal;
 pub mod services;
@@ -53,9 +56,12 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(accounts::router())
         .merge(nodes::router())
         .merge(services::router())
+        .merge(keys::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(middleware::from_fn_with_state((state.clone(), API_BODY_LIMIT), idempotency::idempotent))
+        .layer(middleware::from_fn_with_state(state.clone(), caller::authenticate));
 
     let server_fns = {
         let context = context.clone();
@@ -71,7 +77,14 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(state.config.session_days)));
 
     // The invoke path sets its own limits per service (body size, timeout up to 60 s).
-    let invoke = Router::new().nest("/api/v1", services::invoke_router()).layer(DefaultBodyLimit::disable());
+    let invoke = Router::new()
+        .nest("/api/v1", services::invoke_router())
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), crate::services::MAX_BODY_BYTES as usize),
+            idempotency::idempotent,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), caller::authenticate));
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

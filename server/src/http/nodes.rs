@@ -132,7 +132,7 @@ async fn challenge(State(state): State<AppState>) -> Result<(StatusCode, AppJson
     Ok((
         StatusCode::CREATED,
         AppJson(JoinChallenge {
-            challenge: nodes::secrets::b64(&nonce),
+            challenge: crate::secrets::b64(&nonce),
             expires_in_secs: state.challenges.ttl().as_secs(),
         }),
     ))

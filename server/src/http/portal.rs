@@ -408,6 +408,9 @@ impl PortalPort for PortalAdapter {
         let outcome = match layer.admit(service, &method) {
             Ok(admitted) => {
                 let call = Call {
+                    payer: &account.id,
+                    key_id: None,
+                    invoke_id: None,
                     service: admitted,
                     method: &method,
                     path_and_query: &path,

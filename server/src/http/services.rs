@@ -2,8 +2,9 @@
 //! and the invoke path `ANY /invoke/{service}/{*path}`, where `{service}` is the service's id,
 //! `{owner-account-id}/{slug}`, or a slug of the caller's own services.
 use super::{
+    caller::Caller,
     error::ApiError,
-    extract::{AppJson, CurrentAccount},
+    extract::{AppJson, CurrentAccount, PageQuery},
 };
 use crate::{
     services::{
@@ -16,13 +17,12 @@ use app::types::services::{DiscoveryView, NewService, Page, ServiceUpdate, Servi
 use axum::{
     Router,
     body::{Body, to_bytes},
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderName, HeaderValue, Method, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{any, get},
 };
 use chrono::Utc;
-use serde::Deserialize;
 
 /// Registry routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
@@ -107,15 +107,9 @@ impl From<InvokeError> for ApiError {
             InvokeError::NoEntryNode => gateway(StatusCode::SERVICE_UNAVAILABLE, "no_entry_node"),
             InvokeError::BadRequest(_) => ApiError::BadRequest { code: "bad_invoke_request", message },
             InvokeError::KvService => gateway(StatusCode::NOT_IMPLEMENTED, "kv_not_invokable"),
+            InvokeError::Metering(_) => gateway(StatusCode::SERVICE_UNAVAILABLE, "metering_unavailable"),
         }
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    cursor: Option<String>,
-    limit: Option<u64>,
 }
 
 async fn names(state: &AppState) -> Result<NodeNames, ApiError> {
@@ -126,16 +120,8 @@ async fn names(state: &AppState) -> Result<NodeNames, ApiError> {
 async fn list(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    query: PageQuery,
 ) -> Result<AppJson<Page<ServiceView>>, ApiError> {
-    let Query(query) =
-        query.map_err(|e| ApiError::BadRequest { code: "bad_query", message: e.body_text() })?;
-    if query.limit.is_some_and(|l| l == 0 || l > services::MAX_PAGE) {
-        return Err(ApiError::BadRequest {
-            code: "bad_limit",
-            message: format!("limit must be between 1 and {}.", services::MAX_PAGE),
-        });
-    }
     let names = names(&state).await?;
     Ok(AppJson(services::list(&state.db, &account.id, query.cursor.as_deref(), query.limit, &names).await?))
 }
@@ -196,13 +182,13 @@ async fn discover(
 /// `ANY /invoke/{service}/{*path}`: calls the service through the mesh and answers with the
 /// upstream's status, headers and body, plus `x-web4-invoke-id` and `x-web4-route`.
 async fn invoke(
-    CurrentAccount(account): CurrentAccount,
+    caller: Caller,
     State(state): State<AppState>,
     Path(rest): Path<String>,
     parts: Parts,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (service, path) = state.services.resolve(&account.id, &rest)?;
+    let (service, path) = state.services.resolve(&caller.account.id, &rest)?;
     let admitted = state.services.admit(service, &parts.method)?;
     let limit = admitted.body_limit();
     let declared =
@@ -218,6 +204,13 @@ async fn invoke(
     let invoked = state
         .services
         .invoke(Call {
+            payer: &caller.account.id,
+            key_id: caller.key_id(),
+            invoke_id: parts
+                .headers
+                .get(super::idempotency::HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(|key| services::gateway::invoke_id_for(&caller.account.id, key)),
             service: admitted,
             method: &parts.method,
             path_and_query: &path_and_query,

@@ -3,12 +3,13 @@
 //! a join token, links to its bootstrap peers, and heartbeats its stats, applying the
 //! membership every answer carries (admitting new nodes, blocking blocked ones, forgetting
 //! removed ones).
-use super::{HEARTBEAT_SIGNING_TAG, JOIN_SIGNING_TAG, secrets, supervisor::stats_view};
+use super::{HEARTBEAT_SIGNING_TAG, JOIN_SIGNING_TAG, supervisor::stats_view};
 use crate::mesh::{
     Keypair, Multiaddr, NodeId, identity,
     node::{self, MeshHandle, NodeConfig},
     trust::TrustEvent,
 };
+use crate::secrets;
 use crate::services::{executor, health};
 use anyhow::{Context, bail};
 use app::types::nodes::{

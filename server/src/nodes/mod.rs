@@ -3,7 +3,6 @@
 //! Cloud API and the portal both call these functions.
 pub mod agent;
 pub mod challenges;
-pub mod secrets;
 pub mod supervisor;
 
 use crate::{
@@ -12,6 +11,7 @@ use crate::{
         NodeId,
         trust::{TrustEvent, TrustLevel},
     },
+    secrets,
 };
 use app::types::nodes::{
     CreateJoinToken, CreatedJoinToken, JoinRequest, JoinTokenView, MemberView, MembershipView, NodeAction,
@@ -168,11 +168,11 @@ pub async fn mint_token(
             });
         }
     };
-    let secret = secrets::new_token_secret();
+    let secret = secrets::new_secret(secrets::TOKEN_PREFIX);
     let row = db::entities::join_tokens::Model {
         id: uuid::Uuid::now_v7().to_string(),
         secret_hash: secrets::hash_secret(&secret),
-        prefix: secrets::display_prefix(&secret),
+        prefix: secrets::display_prefix(&secret, secrets::TOKEN_PREFIX),
         note,
         reusable: req.reusable,
         expires_at,

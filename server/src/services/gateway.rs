@@ -11,7 +11,10 @@ use super::{
     layer::ServicesLayer,
     wire::{self, Failure, Reply},
 };
-use crate::mesh::{DropReason, NodeId, envelope::MAX_PAYLOAD, node::SendError};
+use crate::{
+    mesh::{DropReason, NodeId, envelope::MAX_PAYLOAD, node::SendError},
+    metering::UsageEvent,
+};
 use app::types::services::{ServiceKind, ServiceStatus};
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
@@ -61,6 +64,10 @@ pub enum InvokeError {
     BadRequest(String),
     #[error("kv services are reached through the memory API, not the invoke path")]
     KvService,
+    /// The upstream answered, but its usage could not be recorded, so the call is not
+    /// acknowledged as a success.
+    #[error("the call could not be metered ({0}); it was not billed, retry it")]
+    Metering(String),
 }
 
 /// A service that takes calls with this method: what [`ServicesLayer::admit`] checked, so the
@@ -79,6 +86,12 @@ impl Admitted {
 
 /// One call to make.
 pub struct Call<'a> {
+    /// The calling account, which pays for the call.
+    pub payer: &'a str,
+    /// The API key it came with (`None` through the portal's session).
+    pub key_id: Option<&'a str>,
+    /// The call's id when the caller fixed it (see [`invoke_id_for`]); a new UUIDv7 otherwise.
+    pub invoke_id: Option<uuid::Uuid>,
     pub service: Admitted,
     pub method: &'a Method,
     /// Path (starting with `/`) and query after the service reference.
@@ -96,6 +109,22 @@ pub struct Invoked {
     pub status: u16,
     pub headers: Vec<(String, Bytes)>,
     pub body: Bytes,
+}
+
+/// The invoke id of a call made with an `Idempotency-Key`: the same for every retry of it, so
+/// that a retry the platform executes again (after a crash lost the stored answer) is still
+/// metered once.
+pub fn invoke_id_for(account: &str, idempotency_key: &str) -> uuid::Uuid {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"web4 invoke id\n")
+        .chain_update(account.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(idempotency_key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Uuid::new_v8(bytes)
 }
 
 fn idempotent(method: &Method) -> bool {
@@ -150,15 +179,51 @@ impl ServicesLayer {
         Ok(Admitted { service, limit })
     }
 
-    /// Makes the call.
+    /// Makes the call and meters it: a 2xx answer is returned only once its usage event is
+    /// recorded (see [`crate::metering`]).
     pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
-        let Call { service: Admitted { service, limit }, method, path_and_query, headers, body } = call;
+        let started = Instant::now();
+        let (payer, key_id, service, bytes_in) =
+            (call.payer, call.key_id, call.service.service.clone(), call.body.len());
+        let invoked = self.forward(call).await?;
+        if let Some(meter) = &self.meter
+            && (200..300).contains(&invoked.status)
+        {
+            let event = UsageEvent {
+                invoke_id: invoked.invoke_id,
+                payer_account_id: payer.to_owned(),
+                service_id: service.id.clone(),
+                provider_account_id: service.owner.clone(),
+                api_key_id: key_id.map(str::to_owned),
+                calls: 1,
+                bytes_in: bytes_in as i64,
+                bytes_out: invoked.body.len() as i64,
+                duration_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+                status: invoked.status,
+                occurred_at: chrono::Utc::now(),
+            };
+            meter.record(event).await.map_err(|e| InvokeError::Metering(e.to_string()))?;
+        }
+        Ok(invoked)
+    }
+
+    /// Makes the call through the mesh, with retries and breakers.
+    async fn forward(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
+        let Call {
+            service: Admitted { service, limit },
+            method,
+            path_and_query,
+            headers,
+            body,
+            invoke_id,
+            ..
+        } = call;
         if body.len() > limit as usize {
             return Err(InvokeError::BodyTooLarge { limit });
         }
         let entry = self.entry().ok_or(InvokeError::NoEntryNode)?;
         let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
-        let invoke_id = uuid::Uuid::now_v7();
+        let invoke_id = invoke_id.unwrap_or_else(uuid::Uuid::now_v7);
         let forward: Vec<(&str, &[u8])> = headers
             .iter()
             .filter(|(n, _)| forwarded(n.as_str()))

@@ -56,6 +56,8 @@ pub struct ServicesLayer {
     last_health: Mutex<HashMap<(String, String), HealthStatus>>,
     client: reqwest::Client,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Records successful invokes (`None`: metering off, for benchmarks only).
+    pub(super) meter: Option<Arc<crate::metering::Meter>>,
 }
 
 impl ServicesLayer {
@@ -65,6 +67,7 @@ impl ServicesLayer {
         mesh: MeshSettings,
         settings: ServiceSettings,
         embedded: Vec<MeshHandle>,
+        meter: Option<Arc<crate::metering::Meter>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             db,
@@ -79,7 +82,13 @@ impl ServicesLayer {
             last_health: Mutex::default(),
             client: super::executor::client(),
             tasks: Mutex::default(),
+            meter,
         })
+    }
+
+    /// The meter that records successful invokes (`None` when metering is off).
+    pub fn meter(&self) -> Option<&Arc<crate::metering::Meter>> {
+        self.meter.as_ref()
     }
 
     /// Starts the placement loop and the embedded nodes' health checks.

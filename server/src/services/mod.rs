@@ -16,7 +16,10 @@ pub mod layer;
 pub mod placement;
 pub mod wire;
 
-use crate::db::{self, entities::services as service_rows};
+use crate::{
+    db::{self, entities::services as service_rows},
+    pagination,
+};
 use app::types::{
     nodes::{NodeState, NodeStatus},
     services::{
@@ -38,8 +41,6 @@ pub const MAX_TIMEOUT_MS: u32 = 60_000;
 pub const MAX_REPLICAS: u8 = 5;
 /// Methods a service may allow.
 pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-/// Largest page of a list.
-pub const MAX_PAGE: u64 = 100;
 
 /// Why a registry operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -558,17 +559,11 @@ pub async fn list(
     limit: Option<u64>,
     names: &NodeNames,
 ) -> Result<Page<ServiceView>> {
-    let limit = limit.unwrap_or(20).clamp(1, MAX_PAGE);
-    let before = match cursor.filter(|c| !c.is_empty()) {
-        Some(c) => Some(uuid::Uuid::parse_str(c).map_err(|_| ServicesError::BadCursor)?.to_string()),
-        None => None,
-    };
-    let mut rows = db::services::page(db, account, before.as_deref(), limit + 1).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
+    let limit = pagination::limit(limit);
+    let before = pagination::before(cursor).map_err(|_| ServicesError::BadCursor)?;
+    let rows = db::services::page(db, account, before.as_deref(), limit + 1).await?;
     let placements = db::services::placements(db).await?;
-    Ok(Page { items: rows.into_iter().map(|r| view(r, &placements, names)).collect(), next_cursor })
+    Ok(pagination::finish(rows, limit, |r| &r.id, |r| view(r, &placements, names)))
 }
 
 /// Maps a validation error's JSON paths to the portal form's field names.

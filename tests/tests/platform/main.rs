@@ -1,7 +1,10 @@
 //! Whole-system tests: each one starts the real server on a random port with its own database.
 mod accounts;
+mod crash;
 mod errors;
+mod keys;
 mod mesh;
+mod metering;
 mod migrations;
 mod nodes;
 mod portal;

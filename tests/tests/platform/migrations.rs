@@ -22,17 +22,21 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
 
     let applied = server::startup::migrate(&db).await.unwrap();
     assert_eq!(applied, Migrator::migrations().len());
+    let created = tables(&db).await;
     assert_eq!(
-        tables(&db).await,
+        created,
         [
             "accounts",
+            "api_keys",
+            "idempotency_records",
             "join_tokens",
             "login_failures",
             "node_trust_events",
             "nodes",
             "service_placements",
             "services",
-            "tower_sessions"
+            "tower_sessions",
+            "usage_events"
         ]
     );
     assert_eq!(server::startup::migrate(&db).await.unwrap(), 0, "a second run applies nothing");
@@ -41,7 +45,7 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
     assert!(tables(&db).await.is_empty(), "down() left tables behind");
 
     Migrator::up(&db, None).await.unwrap();
-    assert_eq!(tables(&db).await.len(), 8);
+    assert_eq!(tables(&db).await, created);
 }
 
 #[tokio::test]

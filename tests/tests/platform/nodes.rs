@@ -141,7 +141,7 @@ async fn heartbeats_must_be_signed_by_the_node() {
         .client
         .post(app.url("/api/v1/mesh/heartbeat"))
         .header("x-web4-node-id", node.to_string())
-        .header("x-web4-signature", server::nodes::secrets::b64(&[7; 64]))
+        .header("x-web4-signature", server::secrets::b64(&[7; 64]))
         .body(body)
         .send()
         .await

@@ -1,77 +1,17 @@
 //! The services layer end to end: a real upstream on port 0, real mesh nodes, the registry,
 //! placement, health checks and the invoke path.
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::{
     sync::atomic::Ordering,
     time::{Duration, Instant},
 };
 use web4_tests::{
-    PASSWORD, TestApp, client_with, error_of, eventually, spawn_app, spawn_app_with, upstream::Upstream,
+    TestApp, error_of, eventually,
+    fixtures::{discovery, healthy, http_service, json_of, node_action, node_ids, register, second_account},
+    spawn_app, spawn_app_with,
+    upstream::Upstream,
 };
-
-/// Registers a service as the app's logged-in account; returns its view.
-async fn register(app: &TestApp, client: &Client, body: Value) -> Value {
-    let response = client.post(app.url("/api/v1/services")).json(&body).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
-    response.json().await.unwrap()
-}
-
-fn http_service(slug: &str, upstream: &Upstream, extra: Value) -> Value {
-    let mut body = json!({
-        "slug": slug,
-        "http": { "upstream_url": upstream.url(), "timeout_ms": 2000 },
-        "health_check": { "path": "/health", "interval_ms": 500, "timeout_ms": 400 },
-    });
-    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
-        for (k, v) in extra {
-            body.insert(k.clone(), v.clone());
-        }
-    }
-    body
-}
-
-/// Sends a request and reads its JSON body.
-async fn json_of(request: reqwest::RequestBuilder) -> Value {
-    request.send().await.unwrap().json().await.unwrap()
-}
-
-async fn discovery(app: &TestApp, client: &Client, id: &str) -> Value {
-    let response = client.get(app.url(&format!("/api/v1/services/{id}/discovery"))).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
-/// Waits until discovery offers `n` healthy instances and the gateway's catalog (rebuilt from
-/// the registry at most 500 ms later) routes to them.
-async fn healthy(app: &TestApp, id: &str, n: usize) {
-    eventually("healthy instances", || async {
-        let routed = app.services.catalog().get(id).map_or(0, |e| e.healthy.len());
-        routed == n && discovery(app, &app.client, id).await["instances"].as_array().map_or(0, Vec::len) == n
-    })
-    .await;
-}
-
-fn node_ids(app: &TestApp) -> Vec<String> {
-    app.mesh.nodes().iter().map(|n| n.handle.id().to_string()).collect()
-}
-
-async fn node_action(app: &TestApp, id: &str, action: &str) {
-    let response = app.client.post(app.url(&format!("/api/v1/nodes/{id}/{action}"))).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{action} {id}");
-}
-
-async fn second_account(app: &TestApp, email: &str) -> Client {
-    let client = client_with(Default::default());
-    let response = client
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-    client
-}
 
 #[tokio::test]
 async fn an_invoke_two_hops_away_returns_exactly_the_upstreams_answer() {

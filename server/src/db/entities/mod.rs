@@ -1,8 +1,11 @@
 //! SeaORM entities, one module per table.
 pub mod accounts;
+pub mod api_keys;
+pub mod idempotency_records;
 pub mod join_tokens;
 pub mod login_failures;
 pub mod node_trust_events;
 pub mod nodes;
 pub mod service_placements;
 pub mod services;
+pub mod usage_events;

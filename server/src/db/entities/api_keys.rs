@@ -1,0 +1,24 @@
+//! The `api_keys` table.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub prefix: String,
+    #[sea_orm(unique)]
+    pub key_hash: String,
+    pub scopes: Json,
+    pub created_at: ChronoDateTimeUtc,
+    pub expires_at: Option<ChronoDateTimeUtc>,
+    pub last_used_at: Option<ChronoDateTimeUtc>,
+    pub revoked_at: Option<ChronoDateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,80 @@
+//! Cloud API: the caller's API keys (`/keys`). The secret is in the creation answer only.
+use super::{
+    caller::Caller,
+    error::ApiError,
+    extract::{AppJson, PageQuery},
+    idempotency::SecretFields,
+};
+use crate::{keys, keys::KeysError, state::AppState};
+use app::types::{
+    Page,
+    keys::{ApiKeyView, CreatedApiKey, NewApiKey},
+};
+use axum::{
+    Extension, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::get,
+};
+use chrono::Utc;
+
+/// Key routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/keys", get(list).post(create)).route("/keys/{id}", get(read).delete(revoke))
+}
+
+impl From<KeysError> for ApiError {
+    fn from(err: KeysError) -> Self {
+        let message = err.to_string();
+        match err {
+            KeysError::Invalid(fields) => ApiError::Validation {
+                message: "Some fields are invalid.".into(),
+                details: serde_json::to_value(fields).unwrap_or_default(),
+            },
+            KeysError::NotFound => ApiError::not_found("No such API key."),
+            KeysError::ScopeEscalation => ApiError::Forbidden { code: "scope_escalation", message },
+            KeysError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
+            KeysError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+/// `GET /keys`: the caller's keys, newest first (never their secrets).
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    query: PageQuery,
+) -> Result<AppJson<Page<ApiKeyView>>, ApiError> {
+    let page =
+        keys::list(&state.db, &caller.account.id, query.cursor.as_deref(), query.limit, Utc::now()).await?;
+    Ok(AppJson(page))
+}
+
+/// `POST /keys`: 201 with the key and its secret, shown this once (an `Idempotency-Key`
+/// replay answers the key with `secret: null`: it is never stored).
+async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppJson(input): AppJson<NewApiKey>,
+) -> Result<(StatusCode, Extension<SecretFields>, AppJson<CreatedApiKey>), ApiError> {
+    let created = keys::create(&state.db, &caller.account.id, caller.scopes(), input, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Extension(SecretFields(&["secret"])), AppJson(created)))
+}
+
+/// `GET /keys/{id}`.
+async fn read(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<ApiKeyView>, ApiError> {
+    Ok(AppJson(keys::get(&state.db, &caller.account.id, &id, Utc::now()).await?))
+}
+
+/// `DELETE /keys/{id}`: revokes the key at once; answers it (kept, as `revoked`, for the record).
+async fn revoke(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<ApiKeyView>, ApiError> {
+    Ok(AppJson(state.keys.revoke(&caller.account.id, &id, Utc::now()).await?))
+}

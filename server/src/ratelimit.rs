@@ -1,0 +1,190 @@
+//! Request rate limits per API key and per account (GCRA, from `governor`): a steady rate
+//! per second and a burst. Limits come from configuration; marketplace plans will set their
+//! own later. The answer carries what the `RateLimit-*` headers report.
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+    middleware::StateInformationMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+};
+use std::{num::NonZeroU32, time::Duration};
+
+/// One limit: a steady rate and the burst allowed on top of an idle period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+/// The configured limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Per API key.
+    pub key: Limit,
+    /// Per account, over all its keys and its portal session's API calls.
+    pub account: Limit,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { key: Limit { per_second: 100, burst: 200 }, account: Limit { per_second: 200, burst: 400 } }
+    }
+}
+
+/// Which limit answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Key,
+    Account,
+}
+
+impl Scope {
+    /// The policy name in `RateLimit-Policy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Key => "key",
+            Scope::Account => "account",
+        }
+    }
+}
+
+/// What the headers report: the limit that is closest to running out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    pub scope: Scope,
+    pub limit: Limit,
+    /// Requests that may still be made right now.
+    pub remaining: u32,
+    /// Seconds until the full burst is available again.
+    pub reset_secs: u64,
+}
+
+/// A refusal: which limit, and when to try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limited {
+    pub quotas: Quotas,
+    pub retry_after_secs: u64,
+}
+
+type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+/// The platform's limiters.
+pub struct RateLimits {
+    settings: RateLimitSettings,
+    keys: Keyed,
+    accounts: Keyed,
+    clock: DefaultClock,
+}
+
+fn keyed(limit: Limit) -> Keyed {
+    let rate = NonZeroU32::new(limit.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+        .with_middleware::<StateInformationMiddleware>()
+}
+
+fn reset_secs(limit: Limit, remaining: u32) -> u64 {
+    let missing = u64::from(limit.burst.saturating_sub(remaining));
+    missing.div_ceil(u64::from(limit.per_second.max(1)))
+}
+
+impl RateLimits {
+    /// Limiters with these settings.
+    pub fn new(settings: RateLimitSettings) -> Self {
+        Self {
+            settings,
+            keys: keyed(settings.key),
+            accounts: keyed(settings.account),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    fn check(&self, limiter: &Keyed, scope: Scope, limit: Limit, id: &str) -> Result<Quotas, Limited> {
+        match limiter.check_key(&id.to_owned()) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Ok(Quotas { scope, limit, remaining, reset_secs: reset_secs(limit, remaining) })
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                Err(Limited {
+                    quotas: Quotas { scope, limit, remaining: 0, reset_secs: reset_secs(limit, 0) },
+                    retry_after_secs: retry_after_secs.max(1),
+                })
+            }
+        }
+    }
+
+    /// Counts one request of `account` (through `key`, when it came with one).
+    pub fn admit(&self, account: &str, key: Option<&str>) -> Result<Quotas, Limited> {
+        let by_key = key.map(|k| self.check(&self.keys, Scope::Key, self.settings.key, k)).transpose()?;
+        let by_account = self.check(&self.accounts, Scope::Account, self.settings.account, account)?;
+        Ok(match by_key {
+            Some(k) if k.remaining <= by_account.remaining => k,
+            _ => by_account,
+        })
+    }
+
+    /// Forgets limiter state that has fully refilled (bounded memory).
+    pub fn prune(&self) {
+        self.keys.retain_recent();
+        self.accounts.retain_recent();
+    }
+
+    /// Prunes every minute until the task is aborted.
+    pub fn start(self: &std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let limits = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let Some(limits) = limits.upgrade() else { return };
+                limits.prune();
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_allowed_then_refused_with_a_retry_time() {
+        let limits = RateLimits::new(RateLimitSettings {
+            key: Limit { per_second: 1, burst: 3 },
+            account: Limit { per_second: 100, burst: 100 },
+        });
+        let remaining: Vec<u32> = (0..3).map(|_| limits.admit("a", Some("k")).unwrap().remaining).collect();
+        assert_eq!(remaining, [2, 1, 0]);
+        let refused = limits.admit("a", Some("k")).unwrap_err();
+        assert_eq!(refused.quotas.scope, Scope::Key);
+        assert_eq!(refused.retry_after_secs, 1);
+        // Another key of the same account has its own budget; the account's is shared.
+        let other = limits.admit("a", Some("k2")).unwrap();
+        assert_eq!(other.scope, Scope::Key);
+        assert_eq!(limits.admit("a", None).unwrap().scope, Scope::Account);
+    }
+
+    #[test]
+    fn the_account_limit_spans_its_keys() {
+        let limits = RateLimits::new(RateLimitSettings {
+            key: Limit { per_second: 100, burst: 100 },
+            account: Limit { per_second: 1, burst: 2 },
+        });
+        limits.admit("a", Some("k1")).unwrap();
+        limits.admit("a", Some("k2")).unwrap();
+        let refused = limits.admit("a", Some("k3")).unwrap_err();
+        assert_eq!(refused.quotas.scope, Scope::Account);
+        assert!(limits.admit("b", Some("k4")).is_ok(), "accounts are limited separately");
+    }
+
+    #[test]
+    fn reset_is_the_time_to_refill_the_burst() {
+        let limit = Limit { per_second: 10, burst: 100 };
+        assert_eq!(reset_secs(limit, 100), 0);
+        assert_eq!(reset_secs(limit, 95), 1);
+        assert_eq!(reset_secs(limit, 0), 10);
+    }
+}

@@ -1,0 +1,61 @@
+//! Bearer secrets (join tokens, API keys) and join challenges: random bytes from the OS,
+//! hashed with SHA-256 for storage. A 256-bit random secret needs no slow password hash:
+//! nobody can guess it, so a fast hash loses nothing and keeps lookups cheap.
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+
+/// What every join-token secret starts with (so it is recognisable in a leak scanner).
+pub const TOKEN_PREFIX: &str = "w4jt_";
+/// What every API key starts with.
+pub const API_KEY_PREFIX: &str = "w4k_";
+
+/// A new secret: `prefix` and 32 random bytes (256 bits) from the OS's generator, base64url.
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The stored form of a secret: lowercase hex SHA-256.
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The part of a secret shown in lists: its prefix (`prefix`) and six more characters.
+pub fn display_prefix(secret: &str, prefix: &str) -> String {
+    secret.chars().take(prefix.len() + 6).collect()
+}
+
+/// Base64url (no padding) of `bytes`.
+pub fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes base64url (no padding).
+pub fn unb64(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text.trim()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_random_and_recognisable() {
+        let a = new_secret(TOKEN_PREFIX);
+        let b = new_secret(TOKEN_PREFIX);
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(unb64(&a[TOKEN_PREFIX.len()..]).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn the_stored_hash_never_contains_the_secret() {
+        let secret = new_secret(API_KEY_PREFIX);
+        let hash = hash_secret(&secret);
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains(&secret[API_KEY_PREFIX.len()..]));
+        assert_eq!(display_prefix(&secret, API_KEY_PREFIX).len(), API_KEY_PREFIX.len() + 6);
+        assert_eq!(hash, hash_secret(&secret));
+    }
+}

@@ -1,0 +1,81 @@
+//! Fixtures shared by the whole-system tests: registering services against a real upstream,
+//! waiting for them to be routable, second accounts, API keys.
+use crate::{PASSWORD, TestApp, client_with, eventually, upstream::Upstream};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+/// Registers a service as the app's logged-in account; returns its view.
+pub async fn register(app: &TestApp, client: &Client, body: Value) -> Value {
+    let response = client.post(app.url("/api/v1/services")).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+    response.json().await.unwrap()
+}
+
+pub fn http_service(slug: &str, upstream: &Upstream, extra: Value) -> Value {
+    let mut body = json!({
+        "slug": slug,
+        "http": { "upstream_url": upstream.url(), "timeout_ms": 2000 },
+        "health_check": { "path": "/health", "interval_ms": 500, "timeout_ms": 400 },
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    body
+}
+
+/// Sends a request and reads its JSON body.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+pub async fn discovery(app: &TestApp, client: &Client, id: &str) -> Value {
+    let response = client.get(app.url(&format!("/api/v1/services/{id}/discovery"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// Waits until discovery offers `n` healthy instances and the gateway's catalog (rebuilt from
+/// the registry at most 500 ms later) routes to them.
+pub async fn healthy(app: &TestApp, id: &str, n: usize) {
+    eventually("healthy instances", || async {
+        let routed = app.services.catalog().get(id).map_or(0, |e| e.healthy.len());
+        routed == n && discovery(app, &app.client, id).await["instances"].as_array().map_or(0, Vec::len) == n
+    })
+    .await;
+}
+
+pub fn node_ids(app: &TestApp) -> Vec<String> {
+    app.mesh.nodes().iter().map(|n| n.handle.id().to_string()).collect()
+}
+
+pub async fn node_action(app: &TestApp, id: &str, action: &str) {
+    let response = app.client.post(app.url(&format!("/api/v1/nodes/{id}/{action}"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{action} {id}");
+}
+
+pub async fn second_account(app: &TestApp, email: &str) -> Client {
+    let client = client_with(Default::default());
+    let response = client
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    client
+}
+
+/// Creates an API key with `scopes` as the client's account; returns (id, secret).
+pub async fn api_key(app: &TestApp, client: &Client, scopes: &[&str]) -> (String, String) {
+    let response = client
+        .post(app.url("/api/v1/keys"))
+        .json(&json!({ "name": "test key", "scopes": scopes }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+    let created: Value = response.json().await.unwrap();
+    (created["key"]["id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
+}
