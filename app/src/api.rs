@@ -4,6 +4,7 @@ use crate::{
     error::PortalError,
     types::{
         AccountView,
+        keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
@@ -116,4 +117,23 @@ pub async fn delete_service(id: String) -> Result<(), PortalError> {
 #[server(prefix = "/_fn", endpoint = "invoke_service")]
 pub async fn invoke_service(call: TryInvoke) -> Result<TryInvokeResult, PortalError> {
     portal_port()?.try_invoke(call).await
+}
+
+/// The account's API keys, newest first (never their secrets), and a key just created by a
+/// plain form post, once.
+#[server(prefix = "/_fn", endpoint = "list_api_keys")]
+pub async fn list_api_keys(cursor: Option<String>) -> Result<ApiKeysView, PortalError> {
+    portal_port()?.api_keys(cursor).await
+}
+
+/// Creates an API key; the answer carries its secret, this once.
+#[server(prefix = "/_fn", endpoint = "create_api_key")]
+pub async fn create_api_key(form: ApiKeyForm) -> Result<CreatedApiKey, PortalError> {
+    portal_port()?.create_api_key(form).await
+}
+
+/// Revokes an API key.
+#[server(prefix = "/_fn", endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(id: String) -> Result<(), PortalError> {
+    portal_port()?.revoke_api_key(id).await
 }

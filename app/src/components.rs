@@ -20,6 +20,7 @@ pub fn SignedInNav(account: AccountView) -> impl IntoView {
     view! {
         <A href="/dashboard">"Dashboard"</A>
         <A href="/services">"Services"</A>
+        <A href="/keys">"API keys"</A>
         <Show when=move || operator>
             <A href="/nodes">"Nodes"</A>
             <A href="/join-tokens">"Join tokens"</A>

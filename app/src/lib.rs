@@ -162,6 +162,7 @@ fn Layout() -> impl IntoView {
                 // Before `/services/:id`: the first route that matches wins.
                 <Route path=path!("/services/new") view=pages::NewServicePage ssr=SsrMode::Async />
                 <Route path=path!("/services/:id") view=pages::ServiceDetailPage ssr=SsrMode::Async />
+                <Route path=path!("/keys") view=pages::KeysPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="footer">

@@ -5,6 +5,7 @@ use crate::{
     error::PortalError,
     types::{
         AccountView, Credentials,
+        keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
@@ -54,6 +55,14 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn delete_service(&self, id: String) -> Result<(), PortalError>;
     /// Invokes a service through the mesh as the logged-in account ("try it").
     async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError>;
+    /// The account's API keys, newest first, a page at a time (`cursor` from the last page),
+    /// and a key just created by a plain form post, once.
+    async fn api_keys(&self, cursor: Option<String>) -> Result<ApiKeysView, PortalError>;
+    /// Creates an API key from the form; `Fields` names every invalid field (`name`, `scopes`,
+    /// `expires_in_days`). The answer is the only time the secret is sent.
+    async fn create_api_key(&self, form: ApiKeyForm) -> Result<CreatedApiKey, PortalError>;
+    /// Revokes one of the account's API keys, effective at once (`NotFound` for anyone else's).
+    async fn revoke_api_key(&self, id: String) -> Result<(), PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.

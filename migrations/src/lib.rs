@@ -11,6 +11,7 @@ mod m20261122_000004_create_mesh_control_plane;
 mod m20261122_000005_create_services;
 mod m20261122_000006_create_api_keys;
 mod m20261122_000007_create_usage_events;
+mod m20261122_000008_create_billing;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_services::Migration),
             Box::new(m20261122_000006_create_api_keys::Migration),
             Box::new(m20261122_000007_create_usage_events::Migration),
+            Box::new(m20261122_000008_create_billing::Migration),
         ]
     }
 }

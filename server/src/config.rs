@@ -68,6 +68,7 @@ struct FileConfig {
     rate_limit_key_burst: Option<u32>,
     rate_limit_account_per_second: Option<u32>,
     rate_limit_account_burst: Option<u32>,
+    platform_fee_percent: Option<u32>,
 }
 
 /// The resolved configuration of one server process.
@@ -95,6 +96,8 @@ pub struct Config {
     pub services: crate::services::layer::ServiceSettings,
     /// Request rate limits per API key and per account.
     pub rate_limits: crate::ratelimit::RateLimitSettings,
+    /// Pricing and invoicing: the platform fee and the month-end scheduler.
+    pub billing: crate::billing::BillingSettings,
     /// Record usage of successful invokes (always on; only benchmarks turn it off, to
     /// measure its cost: unmetered calls are never billed).
     pub metering: bool,
@@ -120,6 +123,7 @@ impl Config {
             services: crate::services::layer::ServiceSettings::default(),
             rate_limits: crate::ratelimit::RateLimitSettings::default(),
             metering: true,
+            billing: crate::billing::BillingSettings::default(),
         }
     }
 
@@ -183,6 +187,10 @@ impl Config {
         }
         if let Some(secs) = file.service_unavailable_after_secs {
             config.services.unavailable_after = std::time::Duration::from_secs(secs);
+        }
+        if let Some(percent) = file.platform_fee_percent {
+            anyhow::ensure!(percent <= 100, "platform_fee_percent must be between 0 and 100");
+            config.billing.fee_bps = percent * 100;
         }
         let limits = &mut config.rate_limits;
         for (value, slot, name) in [

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod db;

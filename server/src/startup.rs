@@ -107,8 +107,12 @@ impl Application {
         let Self { listener, state, session_store } = self;
         let cleanup =
             tokio::spawn(session_store.clone().continuously_delete_expired(Duration::from_secs(3600)));
-        let background =
-            [state.keys.start(), state.limits.start(), http::idempotency::start_purge(state.db.clone())];
+        let background = [
+            state.keys.start(),
+            state.limits.start(),
+            http::idempotency::start_purge(state.db.clone()),
+            crate::billing::start_scheduler(state.db.clone(), state.config.billing),
+        ];
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

@@ -19,7 +19,7 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use web4_tests::{TestApp, eventually, spawn_app, upstream::Upstream};
+use web4_tests::{TestApp, eventually, spawn_app_with, upstream::Upstream};
 
 struct Round {
     per_sec: f64,
@@ -85,7 +85,8 @@ async fn main() {
         std::env::var("INVOKE_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let concurrency: usize =
         std::env::var("INVOKE_BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
-    let app = spawn_app().await;
+    // Rate limits would cap the load; the benchmark measures the path, not the limits.
+    let app = spawn_app_with(web4_tests::unlimited).await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
     let ids: Vec<String> = app.mesh.nodes().iter().map(|n| n.handle.id().to_string()).collect();

@@ -5,7 +5,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
+use leptos_router::components::{A, Redirect};
 
 /// `/dashboard` (log-in required: visitors are redirected to `/login`).
 #[component]
@@ -25,15 +25,19 @@ struct Step {
     title: &'static str,
     text: &'static str,
     done: bool,
+    /// Where the step is done, when a page of its own does it.
+    href: Option<&'static str>,
 }
 
 fn next_steps(role: Role) -> Vec<Step> {
-    let mut steps = vec![Step { title: "Create your account", text: "Done. You are logged in.", done: true }];
+    let mut steps =
+        vec![Step { title: "Create your account", text: "Done. You are logged in.", done: true, href: None }];
     if role == Role::Admin {
         steps.push(Step {
             title: "Add nodes to the mesh",
             text: "Mint a join token on the Join tokens page, start `server node` with it on another machine, and watch it join on the Nodes page.",
             done: false,
+            href: None,
         });
     }
     steps.extend([
@@ -41,11 +45,13 @@ fn next_steps(role: Role) -> Vec<Step> {
             title: "Register a service",
             text: "Services → New service: point the platform at an HTTP API you own. It is placed on healthy mesh nodes and callable at /api/v1/invoke/{id}/.",
             done: false,
+            href: None,
         },
         Step {
             title: "Create an API key and call your service",
-            text: "API keys, usage metering and bills come with the next release; until then call your services with your session, or with Try it on each service's page.",
+            text: "API keys: create one with the invoke scope, copy its secret (it is shown once), and send it as Authorization: Bearer w4k_… with your calls.",
             done: false,
+            href: Some("/keys"),
         },
     ]);
     steps
@@ -97,7 +103,12 @@ fn Dashboard(account: AccountView) -> impl IntoView {
                         .map(|step| {
                             view! {
                                 <li class:done=step.done>
-                                    <strong>{step.title}</strong>
+                                    <strong>
+                                        {match step.href {
+                                            Some(href) => view! { <A href=href>{step.title}</A> }.into_any(),
+                                            None => step.title.into_any(),
+                                        }}
+                                    </strong>
                                     <span class="muted">{step.text}</span>
                                 </li>
                             }

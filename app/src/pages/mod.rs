@@ -1,6 +1,7 @@
 //! One module per page of the portal.
 mod auth;
 mod dashboard;
+mod keys;
 mod landing;
 mod not_found;
 mod operator;
@@ -8,6 +9,7 @@ mod services;
 
 pub use auth::{LogInPage, SignUpPage};
 pub use dashboard::DashboardPage;
+pub use keys::KeysPage;
 pub use landing::LandingPage;
 pub use not_found::NotFound;
 pub use operator::{JoinTokensPage, NodeDetailPage, NodesPage};

@@ -15,6 +15,7 @@ use crate::{
     error::PortalError,
     types::{
         Role,
+        billing::{Currency, plain_units},
         services::{
             HealthStatus, Page, PlacementView, ServiceFieldErrors, ServiceForm, ServiceStatus, ServiceView,
             TryInvoke, TryInvokeResult,
@@ -30,7 +31,7 @@ use leptos_router::{
 
 /// The form's field names (those of [`ServiceForm`]). A message the backend sends for any
 /// other name has no input to sit next to, so it goes into the banner above the form.
-const FORM_FIELDS: [&str; 18] = [
+const FORM_FIELDS: [&str; 20] = [
     "slug",
     "name",
     "description",
@@ -38,6 +39,8 @@ const FORM_FIELDS: [&str; 18] = [
     "tags",
     "kind",
     "price_per_call",
+    "free_calls_per_month",
+    "tiers",
     "replicas",
     "upstream_url",
     "allowed_methods",
@@ -572,12 +575,28 @@ fn ServiceFields(
                 />
                 <Field
                     name="price_per_call"
-                    label="Price per call (minor units)"
+                    label="Price per call (USD)"
                     value=i.price_per_call
                     errors
+                    placeholder="0.0025"
+                    hint="Up to 6 decimals; empty or 0 for free."
+                />
+                <Field
+                    name="free_calls_per_month"
+                    label="Free calls per month"
+                    value=i.free_calls_per_month
+                    errors
                     placeholder="0"
-                    hint="In minor units of the platform currency, e.g. cents: 25 is 0.25."
+                    hint="Per caller, each calendar month (UTC)."
                     numeric=true
+                />
+                <Field
+                    name="tiers"
+                    label="Graduated tiers (instead of a flat price)"
+                    value=i.tiers
+                    errors
+                    placeholder="1000=0.002, 10000=0.0015, *=0.001"
+                    hint="Calls up to a bound at a price; * for the rest. Counted after the free calls."
                 />
             </div>
         </fieldset>
@@ -627,7 +646,9 @@ fn form_of(service: &ServiceView) -> ServiceForm {
         version: service.version.clone(),
         tags: service.tags.join(", "),
         kind: service.kind.as_str().to_owned(),
-        price_per_call: service.price_per_call.to_string(),
+        price_per_call: service.pricing.flat_price().map(plain_units).unwrap_or_default(),
+        free_calls_per_month: service.pricing.free_calls_per_month.to_string(),
+        tiers: service.pricing.tiers_text(),
         replicas: service.replicas.to_string(),
         upstream_url: http.map(|h| h.upstream_url.clone()).unwrap_or_default(),
         allowed_methods: http.map(|h| h.allowed_methods.join(", ")).unwrap_or_default(),
@@ -822,7 +843,7 @@ fn Settings(service: ServiceView) -> impl IntoView {
                 {http}
                 {check}
                 <dt>"Replicas"</dt><dd>{service.replicas}</dd>
-                <dt>"Price"</dt><dd>{format!("{} minor units per call", service.price_per_call)}</dd>
+                <dt>"Price"</dt><dd>{service.pricing.describe(&Currency::usd())}</dd>
                 <dt>"Policy"</dt><dd>{policy}</dd>
                 <dt>"Registered"</dt><dd>{service.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
                 <dt>"Id"</dt><dd><code>{service.id.clone()}</code></dd>
@@ -1041,6 +1062,8 @@ mod tests {
             tags: _,
             kind: _,
             price_per_call: _,
+            free_calls_per_month: _,
+            tiers: _,
             replicas: _,
             upstream_url: _,
             allowed_methods: _,
@@ -1120,7 +1143,13 @@ mod tests {
                 version: "1.2.0".into(),
                 tags: vec!["europe".into()],
                 kind: ServiceKind::Http,
-                price_per_call: 25,
+                pricing: crate::types::billing::Pricing {
+                    free_calls_per_month: 0,
+                    tiers: vec![crate::types::billing::PriceTier {
+                        up_to: None,
+                        price_per_call_micros: 2500,
+                    }],
+                },
                 replicas: 2,
                 status: ServiceStatus::Active,
                 available: true,

@@ -1,4 +1,5 @@
 //! API keys as the Cloud API and the portal show them.
+use super::Page;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +101,14 @@ pub struct CreatedApiKey {
     /// `w4k_` and 43 base64url characters (256 random bits). Store it now: it cannot be
     /// shown again.
     pub secret: String,
+}
+
+/// The portal's keys page: a page of keys, and a key just created by a form posted before
+/// hydration (its secret survives the redirect in the session, for this one page load).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeysView {
+    pub page: Page<ApiKeyView>,
+    pub created: Option<CreatedApiKey>,
 }
 
 /// The portal's key form, as typed.

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod billing;
 pub mod keys;
 pub mod nodes;
 pub mod services;

@@ -1,6 +1,7 @@
 //! Wire types of the services layer: the registry (a service, its kind-specific settings, its
 //! policy and health check), placements on mesh nodes with their health, discovery, and the
 //! portal's "try it" invocations.
+use super::billing::{PriceTier, Pricing};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -158,9 +159,16 @@ pub struct NewService {
     pub tags: Vec<String>,
     #[serde(default)]
     pub kind: ServiceKind,
-    /// Price of one call in minor units of the platform currency (billing), ≥ 0.
+    /// A flat price per call in micros (millionths of the currency unit); omitted: free.
+    /// Give either this or `tiers`.
     #[serde(default)]
-    pub price_per_call: i64,
+    pub price_per_call_micros: Option<i64>,
+    /// Calls per payer per calendar month (UTC) that are free; default 0.
+    #[serde(default)]
+    pub free_calls_per_month: Option<i64>,
+    /// Graduated tiers (after the free calls); the last one has `up_to: null`.
+    #[serde(default)]
+    pub tiers: Option<Vec<PriceTier>>,
     /// Nodes the service is placed on, 1..=5 (default 2).
     #[serde(default)]
     pub replicas: Option<u8>,
@@ -196,7 +204,11 @@ pub struct ServiceUpdate {
     pub description: Option<String>,
     pub version: Option<String>,
     pub tags: Option<Vec<String>>,
-    pub price_per_call: Option<i64>,
+    /// Sets a flat price (replacing any tiers).
+    pub price_per_call_micros: Option<i64>,
+    pub free_calls_per_month: Option<i64>,
+    /// Sets graduated tiers (replacing a flat price).
+    pub tiers: Option<Vec<PriceTier>>,
     pub replicas: Option<u8>,
     pub http: Option<HttpSettingsInput>,
     pub health_check: Option<HealthCheckSettings>,
@@ -230,7 +242,7 @@ pub struct ServiceView {
     pub version: String,
     pub tags: Vec<String>,
     pub kind: ServiceKind,
-    pub price_per_call: i64,
+    pub pricing: Pricing,
     pub replicas: u8,
     pub status: ServiceStatus,
     /// False once no placement has been healthy for longer than the platform's
@@ -303,7 +315,15 @@ pub struct ServiceForm {
     pub tags: String,
     /// `http` or `kv`.
     pub kind: String,
+    /// In currency units, e.g. `0.0025`; empty for free.
     pub price_per_call: String,
+    /// Empty for none.
+    #[serde(default)]
+    pub free_calls_per_month: String,
+    /// Graduated tiers instead of a flat price: `1000=0.002, 10000=0.0015, *=0.001`
+    /// (calls up to a bound at a price; `*` for the rest).
+    #[serde(default)]
+    pub tiers: String,
     pub replicas: String,
     pub upstream_url: String,
     /// Comma- or space-separated, e.g. `GET, POST`; empty for every method.

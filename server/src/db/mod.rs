@@ -2,6 +2,7 @@
 //! functions the domain calls. Query functions take `&impl ConnectionTrait` so they run the
 //! same inside or outside a transaction; nothing outside this module builds a query.
 pub mod accounts;
+pub mod billing;
 pub mod entities;
 pub mod keys;
 pub mod login_failures;

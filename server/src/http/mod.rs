@@ -1,6 +1,7 @@
 //! The HTTP surface: health probes, the Cloud API under `/api/v1`, the portal (SSR pages,
 //! server functions under `/_fn`, static assets) and the middleware around them all.
 pub mod accounts;
+pub mod billing;
 pub mod caller;
 pub mod csrf;
 pub mod error;
@@ -57,6 +58,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(nodes::router())
         .merge(services::router())
         .merge(keys::router())
+        .merge(billing::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))

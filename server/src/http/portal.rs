@@ -3,6 +3,7 @@
 use super::extract::client_ip;
 use crate::{
     auth::{self, AuthError},
+    keys::{self, KeysError},
     nodes::{self, NodesError},
     services::{self, NodeNames, ServicesError, gateway::Call},
     state::AppState,
@@ -12,6 +13,7 @@ use app::{
     port::PortalPort,
     types::{
         AccountView, Credentials, Role,
+        keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreateJoinToken, CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{
             Page, ServiceForm, ServiceStatus, ServiceUpdate, ServiceView, TryInvoke, TryInvokeResult,
@@ -30,6 +32,9 @@ use tower_sessions::Session;
 
 /// Session key of a join token minted by a plain form post, shown once on the next page.
 const FLASH_JOIN_TOKEN: &str = "flash.join_token";
+/// Session key of an API key created by a plain form post (with its owner's id), shown once on
+/// the next load of the keys page.
+const FLASH_API_KEY: &str = "flash.api_key";
 
 /// Serves the portal's server functions from the platform's domain functions.
 pub struct PortalAdapter {
@@ -156,10 +161,40 @@ fn services_error(err: ServicesError) -> PortalError {
         ServicesError::Active => {
             (StatusCode::CONFLICT, PortalError::Rejected("Deactivate the service before deleting it.".into()))
         }
+        ServicesError::UnbilledUsage => (
+            StatusCode::CONFLICT,
+            PortalError::Rejected(
+                "This service has calls that are not invoiced yet; delete it after the month's invoices are final."
+                    .into(),
+            ),
+        ),
         ServicesError::BadCursor => {
             (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
         }
         ServicesError::Internal(err) => return internal(err),
+    };
+    set_status(status, &error);
+    error
+}
+
+/// An API key failure, phrased for the keys page (field names are the form's).
+fn keys_error(err: KeysError) -> PortalError {
+    let (status, error) = match err {
+        KeysError::Invalid(fields) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            PortalError::Fields(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (if k == "expires_at" { "expires_in_days".to_owned() } else { k }, v))
+                    .collect(),
+            ),
+        ),
+        KeysError::NotFound => (StatusCode::NOT_FOUND, PortalError::NotFound("No such API key.".into())),
+        KeysError::ScopeEscalation => (StatusCode::FORBIDDEN, PortalError::Rejected(err.to_string())),
+        KeysError::BadCursor => {
+            (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
+        }
+        KeysError::Internal(err) => return internal(err),
     };
     set_status(status, &error);
     error
@@ -454,6 +489,45 @@ impl PortalPort for PortalAdapter {
                 }
             }
         })
+    }
+
+    async fn api_keys(&self, cursor: Option<String>) -> Result<ApiKeysView, PortalError> {
+        let account = self.account().await?;
+        let page = keys::list(&self.state.db, &account.id, cursor.as_deref(), None, Utc::now())
+            .await
+            .map_err(keys_error)?;
+        // Taken only once the list has loaded, so a failed load does not lose the secret.
+        let session = self.session().await?;
+        let flashed =
+            session.remove::<(String, CreatedApiKey)>(FLASH_API_KEY).await.map_err(|e| internal(e.into()))?;
+        // A session that logged in as someone else since (log-in keeps the session's data)
+        // must not see the previous account's secret.
+        let created = flashed.filter(|(owner, _)| *owner == account.id).map(|(_, created)| created);
+        Ok(ApiKeysView { page, created })
+    }
+
+    async fn create_api_key(&self, form: ApiKeyForm) -> Result<CreatedApiKey, PortalError> {
+        let account = self.account().await?;
+        let now = Utc::now();
+        let input = keys::from_form(&form, now).map_err(keys_error)?;
+        // A session holds every scope, so it may grant any of them.
+        let created =
+            keys::create(&self.state.db, &account.id, None, input, now).await.map_err(keys_error)?;
+        if is_plain_form() {
+            // As for join tokens: the redirect would lose the secret, so the session keeps it
+            // for the next page load only (never in the URL).
+            let session = self.session().await?;
+            session.insert(FLASH_API_KEY, (&account.id, &created)).await.map_err(|e| internal(e.into()))?;
+            redirect_plain_form("/keys");
+        }
+        Ok(created)
+    }
+
+    async fn revoke_api_key(&self, id: String) -> Result<(), PortalError> {
+        let account = self.account().await?;
+        self.state.keys.revoke(&account.id, &id, Utc::now()).await.map_err(keys_error)?;
+        redirect_plain_form("/keys");
+        Ok(())
     }
 
     async fn log_out(&self) -> Result<(), PortalError> {

@@ -49,6 +49,7 @@ impl From<ServicesError> for ApiError {
             ServicesError::NotFound => ApiError::not_found("No such service."),
             ServicesError::SlugTaken(_) => ApiError::Conflict { code: "slug_taken", message },
             ServicesError::Active => ApiError::Conflict { code: "service_active", message },
+            ServicesError::UnbilledUsage => ApiError::Conflict { code: "unbilled_usage", message },
             ServicesError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
             ServicesError::Internal(err) => ApiError::Internal(err),
         }

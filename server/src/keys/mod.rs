@@ -160,19 +160,19 @@ pub fn from_form(form: &ApiKeyForm, now: DateTime<Utc>) -> Result<NewApiKey> {
         .map(|(s, _)| s)
         .collect();
     let days = form.expires_in_days.trim();
-    let expires_at = if days.is_empty() {
-        None
-    } else {
-        match days.parse::<u32>() {
-            Ok(d) if (1..=3650).contains(&d) => Some(now + chrono::Duration::days(i64::from(d))),
-            _ => {
-                let mut errors = BTreeMap::new();
-                errors.insert(
-                    "expires_in_days".into(),
-                    "A whole number of days from 1 to 3650, or empty.".into(),
-                );
-                return Err(KeysError::Invalid(errors));
-            }
+    let expires_at = match days.parse::<u32>() {
+        _ if days.is_empty() => None,
+        Ok(d) if (1..=3650).contains(&d) => Some(now + chrono::Duration::days(i64::from(d))),
+        _ => {
+            // Report the other fields' problems too, all at once.
+            let mut errors =
+                match validate(&NewApiKey { name: form.name.clone(), scopes, expires_at: None }, now) {
+                    Err(KeysError::Invalid(errors)) => errors,
+                    _ => BTreeMap::new(),
+                };
+            errors
+                .insert("expires_in_days".into(), "A whole number of days from 1 to 3650, or empty.".into());
+            return Err(KeysError::Invalid(errors));
         }
     };
     Ok(NewApiKey { name: form.name.clone(), scopes, expires_at })

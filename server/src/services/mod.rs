@@ -21,6 +21,7 @@ use crate::{
     pagination,
 };
 use app::types::{
+    billing::{PriceTier, Pricing},
     nodes::{NodeState, NodeStatus},
     services::{
         DiscoveryView, HealthCheckSettings, HealthStatus, HttpSettings, HttpSettingsInput, NewService, Page,
@@ -56,6 +57,8 @@ pub enum ServicesError {
     Active,
     #[error("the cursor is not one this API returned")]
     BadCursor,
+    #[error("the service has calls not invoiced yet: it can be deleted once this month's invoices are final")]
+    UnbilledUsage,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -85,7 +88,7 @@ pub struct Valid {
     pub version: String,
     pub tags: Vec<String>,
     pub kind: ServiceKind,
-    pub price_per_call: i64,
+    pub pricing: Pricing,
     pub replicas: u8,
     pub settings: Settings,
 }
@@ -156,8 +159,12 @@ pub fn validate(input: NewService) -> Result<Valid> {
     if tags.len() > 10 {
         errors.insert("tags".into(), "At most 10 tags.".into());
     }
-    let price_per_call =
-        range(&mut errors, "price_per_call", input.price_per_call, 0, 1_000_000_000_000, " minor units");
+    let pricing = crate::billing::pricing::validate(
+        input.price_per_call_micros,
+        input.free_calls_per_month,
+        input.tiers.clone(),
+        &mut errors,
+    );
     let replicas = range(&mut errors, "replicas", input.replicas.unwrap_or(2), 1, MAX_REPLICAS, "");
     let policy = input.policy.unwrap_or_default();
     range(&mut errors, "policy.retries", policy.retries, 0, 5, "");
@@ -199,7 +206,7 @@ pub fn validate(input: NewService) -> Result<Valid> {
         version,
         tags,
         kind: input.kind,
-        price_per_call,
+        pricing,
         replicas,
         settings: Settings { http, health_check, policy },
     })
@@ -280,6 +287,8 @@ fn validate_check(check: HealthCheckSettings, errors: &mut BTreeMap<String, Stri
 /// The registration a stored service corresponds to (updates are applied to it, then the
 /// whole is validated again).
 fn as_input(row: &service_rows::Model, settings: &Settings) -> NewService {
+    let pricing = pricing_of(&row.pricing);
+    let flat = pricing.tiers.len() == 1 && pricing.tiers[0].up_to.is_none();
     NewService {
         slug: row.slug.clone(),
         name: row.name.clone(),
@@ -287,7 +296,9 @@ fn as_input(row: &service_rows::Model, settings: &Settings) -> NewService {
         version: row.version.clone(),
         tags: serde_json::from_value(row.tags.clone()).unwrap_or_default(),
         kind: ServiceKind::parse(&row.kind).unwrap_or_default(),
-        price_per_call: row.price_per_call,
+        price_per_call_micros: flat.then(|| pricing.tiers[0].price_per_call_micros),
+        free_calls_per_month: Some(pricing.free_calls_per_month),
+        tiers: (!flat).then(|| pricing.tiers.clone()),
         replicas: u8::try_from(row.replicas).ok(),
         http: settings.http.as_ref().map(|h| HttpSettingsInput {
             upstream_url: h.upstream_url.clone(),
@@ -327,7 +338,7 @@ pub async fn create(
         version: valid.version,
         tags: serde_json::json!(valid.tags),
         kind: valid.kind.as_str().into(),
-        price_per_call: valid.price_per_call,
+        pricing: serde_json::to_value(&valid.pricing).unwrap_or_default(),
         replicas: i32::from(valid.replicas),
         status: ServiceStatus::Active.as_str().into(),
         settings: settings_json(&valid.settings),
@@ -359,7 +370,9 @@ pub async fn update(
         description,
         version,
         tags,
-        price_per_call,
+        price_per_call_micros,
+        free_calls_per_month,
+        tiers,
         replicas,
         http,
         health_check,
@@ -378,8 +391,16 @@ pub async fn update(
     if let Some(v) = tags {
         input.tags = v;
     }
-    if let Some(v) = price_per_call {
-        input.price_per_call = v;
+    if price_per_call_micros.is_some() {
+        input.price_per_call_micros = price_per_call_micros;
+        input.tiers = None;
+    }
+    if tiers.is_some() {
+        input.tiers = tiers;
+        input.price_per_call_micros = None;
+    }
+    if free_calls_per_month.is_some() {
+        input.free_calls_per_month = free_calls_per_month;
     }
     if replicas.is_some() {
         input.replicas = replicas;
@@ -405,7 +426,7 @@ pub async fn update(
     row.description = valid.description;
     row.version = valid.version;
     row.tags = serde_json::json!(valid.tags);
-    row.price_per_call = valid.price_per_call;
+    row.pricing = serde_json::to_value(&valid.pricing).unwrap_or_default();
     row.replicas = i32::from(valid.replicas);
     row.settings = settings_json(&valid.settings);
     if let Some(status) = status {
@@ -418,6 +439,9 @@ pub async fn update(
 
 /// Deletes the account's service; refused while it is active.
 pub async fn delete(db: &DatabaseConnection, account: &str, id: &str) -> Result<()> {
+    if db::services::owned(db, account, id).await?.is_some() && db::billing::has_unbilled(db, id).await? {
+        return Err(ServicesError::UnbilledUsage);
+    }
     if db::services::delete_inactive(db, account, id).await? {
         return Ok(());
     }
@@ -507,7 +531,7 @@ fn view(
         name: row.name,
         description: row.description,
         version: row.version,
-        price_per_call: row.price_per_call,
+        pricing: pricing_of(&row.pricing),
         available: row.available,
         health,
         placements,
@@ -566,10 +590,43 @@ pub async fn list(
     Ok(pagination::finish(rows, limit, |r| &r.id, |r| view(r, &placements, names)))
 }
 
+/// A stored service's pricing.
+pub fn pricing_of(json: &serde_json::Value) -> Pricing {
+    serde_json::from_value(json.clone()).unwrap_or_default()
+}
+
+/// Parses the form's tiers (`1000=0.002, 10000=0.0015, *=0.001`); `None` when empty.
+pub fn parse_tiers(text: &str) -> std::result::Result<Option<Vec<PriceTier>>, String> {
+    let items: Vec<&str> = text.split([',', '\n', ';']).map(str::trim).filter(|t| !t.is_empty()).collect();
+    if items.is_empty() {
+        return Ok(None);
+    }
+    items
+        .into_iter()
+        .map(|item| {
+            let (bound, price) = item.split_once('=').ok_or_else(|| {
+                format!("{item:?}: write each tier as calls=price, e.g. 1000=0.002 or *=0.001.")
+            })?;
+            let up_to = match bound.trim() {
+                "*" => None,
+                n => Some(
+                    n.replace('_', "")
+                        .parse::<i64>()
+                        .map_err(|_| format!("{n:?} is not a number of calls."))?,
+                ),
+            };
+            let price_per_call_micros = app::types::billing::parse_price(price)?;
+            Ok(PriceTier { up_to, price_per_call_micros })
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map(Some)
+}
+
 /// Maps a validation error's JSON paths to the portal form's field names.
 pub fn form_field(path: &str) -> &str {
     match path {
         "http.upstream_url" => "upstream_url",
+        "price_per_call_micros" => "price_per_call",
         "http.allowed_methods" => "allowed_methods",
         "http.timeout_ms" => "timeout_ms",
         "http.max_body_bytes" => "max_body_bytes",
@@ -615,7 +672,29 @@ pub fn from_form(form: &ServiceForm) -> std::result::Result<NewService, BTreeMap
     let list = |s: &str| -> Vec<String> {
         s.split([',', ' ']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
     };
-    let price_per_call = number::<i64>(&mut errors, "price_per_call", &form.price_per_call).unwrap_or(0);
+    let (price_per_call_micros, tiers) = match parse_tiers(&form.tiers) {
+        Ok(None) => match app::types::billing::parse_price(&form.price_per_call) {
+            Ok(price) => (Some(price), None),
+            Err(message) => {
+                errors.insert("price_per_call".into(), message);
+                (None, None)
+            }
+        },
+        Ok(Some(tiers)) => {
+            if !form.price_per_call.trim().is_empty() {
+                errors.insert(
+                    "price_per_call".into(),
+                    "Leave the flat price empty when you give tiers.".into(),
+                );
+            }
+            (None, Some(tiers))
+        }
+        Err(message) => {
+            errors.insert("tiers".into(), message);
+            (None, None)
+        }
+    };
+    let free_calls_per_month = number::<i64>(&mut errors, "free_calls_per_month", &form.free_calls_per_month);
     let replicas = number::<u8>(&mut errors, "replicas", &form.replicas);
     let timeout_ms = number(&mut errors, "timeout_ms", &form.timeout_ms);
     let max_body_bytes = number(&mut errors, "max_body_bytes", &form.max_body_bytes);
@@ -633,7 +712,9 @@ pub fn from_form(form: &ServiceForm) -> std::result::Result<NewService, BTreeMap
         version: form.version.clone(),
         tags: list(&form.tags),
         kind,
-        price_per_call,
+        price_per_call_micros,
+        free_calls_per_month,
+        tiers,
         replicas,
         http: is_http.then(|| HttpSettingsInput {
             upstream_url: form.upstream_url.clone(),
@@ -663,7 +744,9 @@ pub fn update_from_form(form: &ServiceForm) -> std::result::Result<ServiceUpdate
         description: Some(new.description),
         version: Some(new.version),
         tags: Some(new.tags),
-        price_per_call: Some(new.price_per_call),
+        price_per_call_micros: new.price_per_call_micros,
+        free_calls_per_month: Some(new.free_calls_per_month.unwrap_or(0)),
+        tiers: new.tiers,
         replicas: new.replicas,
         http: new.http,
         health_check: new.health_check,
@@ -711,14 +794,14 @@ mod tests {
         let mut input = http("ftp://example.com");
         input.slug = "Bad Slug".into();
         input.replicas = Some(9);
-        input.price_per_call = -1;
+        input.price_per_call_micros = Some(-1);
         input.health_check =
             Some(HealthCheckSettings { path: "health".into(), interval_ms: 100, timeout_ms: 50 });
         let Err(ServicesError::Invalid(errors)) = validate(input) else { panic!("accepted") };
         for field in [
             "slug",
             "replicas",
-            "price_per_call",
+            "price_per_call_micros",
             "http.upstream_url",
             "health_check.path",
             "health_check.interval_ms",

@@ -29,6 +29,8 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
             "accounts",
             "api_keys",
             "idempotency_records",
+            "invoice_lines",
+            "invoices",
             "join_tokens",
             "login_failures",
             "node_trust_events",

@@ -2,6 +2,8 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod idempotency_records;
+pub mod invoice_lines;
+pub mod invoices;
 pub mod join_tokens;
 pub mod login_failures;
 pub mod node_trust_events;

@@ -13,7 +13,7 @@ pub struct Model {
     pub version: String,
     pub tags: Json,
     pub kind: String,
-    pub price_per_call: i64,
+    pub pricing: Json,
     pub replicas: i32,
     pub status: String,
     pub settings: Json,

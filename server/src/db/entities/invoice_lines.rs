@@ -1,0 +1,26 @@
+//! The `invoice_lines` table.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "invoice_lines")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub invoice_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub position: i32,
+    pub service_id: String,
+    pub service_slug: String,
+    pub provider_account_id: String,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price_micros: i64,
+    pub amount_minor: i64,
+    pub fee_minor: i64,
+    pub first_call: i64,
+    pub last_call: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,159 @@
+//! Cloud API: usage, the billing preview, invoices (with CSV/JSON export and the usage events
+//! behind each line), earnings, and the operator's finalize action.
+use super::{
+    caller::Caller,
+    error::ApiError,
+    extract::{AppJson, Operator, PageQuery},
+};
+use crate::{
+    billing::{self, BillingError},
+    state::AppState,
+};
+use app::types::{
+    Page,
+    billing::{EarningsView, FinalizeRequest, InvoiceSummary, InvoiceView, UsageEventView, UsageReport},
+};
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+
+/// Billing routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/usage", get(usage))
+        .route("/billing/preview", get(preview))
+        .route("/billing/finalize", post(finalize))
+        .route("/invoices", get(list))
+        .route("/invoices/{id}", get(read))
+        .route("/invoices/{id}/export.json", get(export_json))
+        .route("/invoices/{id}/export.csv", get(export_csv))
+        .route("/invoices/{id}/lines/{position}/events", get(line_events))
+        .route("/earnings", get(earnings))
+}
+
+impl From<BillingError> for ApiError {
+    fn from(err: BillingError) -> Self {
+        let message = err.to_string();
+        match err {
+            BillingError::NotFound => ApiError::not_found("No such invoice."),
+            BillingError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
+            BillingError::BadRange(_) => ApiError::BadRequest { code: "bad_range", message },
+            BillingError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageQuery {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+/// `GET /usage?from=YYYY-MM-DD&to=YYYY-MM-DD`: the caller's metered calls per day and service.
+async fn usage(
+    caller: Caller,
+    State(state): State<AppState>,
+    query: Result<Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<AppJson<UsageReport>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest { code: "bad_query", message: e.body_text() })?;
+    Ok(AppJson(billing::usage(&state.db, &caller.account.id, q.from, q.to, Utc::now()).await?))
+}
+
+/// `GET /billing/preview`: the open period's draft invoice, as it stands now.
+async fn preview(caller: Caller, State(state): State<AppState>) -> Result<AppJson<InvoiceView>, ApiError> {
+    Ok(AppJson(billing::preview(&state.db, &caller.account.id, Utc::now()).await?))
+}
+
+/// `POST /billing/finalize` (operator): finalizes every unbilled call up to now, for one
+/// account or all, as the month-end scheduler would. Answers the invoices made.
+async fn finalize(
+    _: Operator,
+    State(state): State<AppState>,
+    AppJson(request): AppJson<FinalizeRequest>,
+) -> Result<AppJson<Vec<InvoiceView>>, ApiError> {
+    let now = Utc::now();
+    let fee = state.config.billing.fee_bps;
+    Ok(AppJson(billing::finalize_until(&state.db, request.account_id.as_deref(), now, now, fee).await?))
+}
+
+/// `GET /invoices`: the caller's finalized invoices, newest first.
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    query: PageQuery,
+) -> Result<AppJson<Page<InvoiceSummary>>, ApiError> {
+    let page = billing::invoices(&state.db, &caller.account.id, query.cursor.as_deref(), query.limit).await?;
+    Ok(AppJson(page))
+}
+
+/// `GET /invoices/{id}`.
+async fn read(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<InvoiceView>, ApiError> {
+    Ok(AppJson(billing::invoice(&state.db, &caller.account.id, &id).await?))
+}
+
+fn attachment(invoice: &InvoiceView, extension: &str, content_type: &'static str, body: String) -> Response {
+    let name = invoice.number.clone().unwrap_or_else(|| "draft".into());
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{extension}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /invoices/{id}/export.json`: the invoice as a JSON file.
+async fn export_json(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let invoice = billing::invoice(&state.db, &caller.account.id, &id).await?;
+    let body = serde_json::to_string_pretty(&invoice).map_err(anyhow::Error::from)?;
+    Ok(attachment(&invoice, "json", "application/json", body))
+}
+
+/// `GET /invoices/{id}/export.csv`: one row per line, then the total.
+async fn export_csv(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let invoice = billing::invoice(&state.db, &caller.account.id, &id).await?;
+    let body = billing::csv(&invoice)?;
+    Ok(attachment(&invoice, "csv", "text/csv; charset=utf-8", body))
+}
+
+/// `GET /invoices/{id}/lines/{position}/events?cursor=&limit=`: the usage events behind a
+/// line, in the order they were priced (`cursor`: events of the line already listed).
+async fn line_events(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((id, position)): Path<(String, i32)>,
+    query: PageQuery,
+) -> Result<AppJson<Page<UsageEventView>>, ApiError> {
+    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or(BillingError::BadCursor)?,
+    };
+    let page = billing::line_events(&state.db, &caller.account.id, &id, position, after, query.limit).await?;
+    Ok(AppJson(page))
+}
+
+/// `GET /earnings`: what the caller's services billed, the platform fee, and the net.
+async fn earnings(caller: Caller, State(state): State<AppState>) -> Result<AppJson<EarningsView>, ApiError> {
+    let fee = state.config.billing.fee_bps;
+    Ok(AppJson(billing::earnings(&state.db, &caller.account.id, Utc::now(), fee).await?))
+}
