@@ -4,6 +4,7 @@ use crate::{
     error::PortalError,
     types::{
         AccountView,
+        billing::{EarningsView, InvoiceSummary, InvoiceView},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
@@ -136,4 +137,46 @@ pub async fn create_api_key(form: ApiKeyForm) -> Result<CreatedApiKey, PortalErr
 #[server(prefix = "/_fn", endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(id: String) -> Result<(), PortalError> {
     portal_port()?.revoke_api_key(id).await
+}
+
+/// The ranges, in days, the usage page offers (and [`usage_report`] accepts).
+pub const USAGE_DAYS: [u32; 3] = [7, 30, 90];
+/// The usage page's range when the address names none (or one it does not offer).
+pub const DEFAULT_USAGE_DAYS: u32 = 30;
+
+/// The account's calls per day and service over the last `days` days (one of [`USAGE_DAYS`]).
+// Named explicitly: the default struct name, `UsageReport`, is the report's own type.
+#[server(name = FetchUsageReport, prefix = "/_fn", endpoint = "usage_report")]
+pub async fn usage_report(days: u32) -> Result<crate::types::billing::UsageReport, PortalError> {
+    portal_port()?.usage(days).await
+}
+
+/// The account's open period as a draft invoice.
+#[server(prefix = "/_fn", endpoint = "billing_preview")]
+pub async fn billing_preview() -> Result<InvoiceView, PortalError> {
+    portal_port()?.billing_preview().await
+}
+
+/// The account's finalized invoices, newest first.
+#[server(prefix = "/_fn", endpoint = "list_invoices")]
+pub async fn list_invoices(cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError> {
+    portal_port()?.invoices(cursor).await
+}
+
+/// One of the account's finalized invoices.
+#[server(prefix = "/_fn", endpoint = "fetch_invoice")]
+pub async fn fetch_invoice(id: String) -> Result<InvoiceView, PortalError> {
+    portal_port()?.invoice(id).await
+}
+
+/// What the account's services earned, net of the platform fee.
+#[server(prefix = "/_fn", endpoint = "fetch_earnings")]
+pub async fn fetch_earnings() -> Result<EarningsView, PortalError> {
+    portal_port()?.earnings().await
+}
+
+/// The API reference (public), with curl commands against `origin`.
+#[server(prefix = "/_fn", endpoint = "fetch_api_docs")]
+pub async fn fetch_api_docs(origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError> {
+    portal_port()?.api_docs(origin).await
 }

@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+mod chart;
 mod components;
 pub mod error;
 mod pages;
@@ -163,6 +164,11 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/services/new") view=pages::NewServicePage ssr=SsrMode::Async />
                 <Route path=path!("/services/:id") view=pages::ServiceDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/keys") view=pages::KeysPage ssr=SsrMode::Async />
+                <Route path=path!("/usage") view=pages::UsagePage ssr=SsrMode::Async />
+                <Route path=path!("/billing") view=pages::BillingPage ssr=SsrMode::Async />
+                <Route path=path!("/billing/invoices/:id") view=pages::InvoicePage ssr=SsrMode::Async />
+                <Route path=path!("/earnings") view=pages::EarningsPage ssr=SsrMode::Async />
+                <Route path=path!("/docs") view=pages::DocsPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="footer">

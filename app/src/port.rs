@@ -5,6 +5,7 @@ use crate::{
     error::PortalError,
     types::{
         AccountView, Credentials,
+        billing::{EarningsView, InvoiceSummary, InvoiceView, UsageReport},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
@@ -63,6 +64,19 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn create_api_key(&self, form: ApiKeyForm) -> Result<CreatedApiKey, PortalError>;
     /// Revokes one of the account's API keys, effective at once (`NotFound` for anyone else's).
     async fn revoke_api_key(&self, id: String) -> Result<(), PortalError>;
+    /// The account's metered calls per day and service over the last `days` days (UTC, today
+    /// included); `Rejected` unless `days` is one of [`USAGE_DAYS`](crate::api::USAGE_DAYS).
+    async fn usage(&self, days: u32) -> Result<UsageReport, PortalError>;
+    /// The account's open period as a draft invoice, recomputed now.
+    async fn billing_preview(&self) -> Result<InvoiceView, PortalError>;
+    /// The account's finalized invoices, newest first, a page at a time.
+    async fn invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError>;
+    /// One of the account's finalized invoices (`NotFound` for anyone else's).
+    async fn invoice(&self, id: String) -> Result<InvoiceView, PortalError>;
+    /// What the account's services earned, per period and service, net of the platform fee.
+    async fn earnings(&self) -> Result<EarningsView, PortalError>;
+    /// The API reference, with curl commands against `origin` (public).
+    async fn api_docs(&self, origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.

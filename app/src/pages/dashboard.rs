@@ -53,6 +53,12 @@ fn next_steps(role: Role) -> Vec<Step> {
             done: false,
             href: Some("/keys"),
         },
+        Step {
+            title: "Watch your usage and your bill",
+            text: "Usage charts your calls per day and service; Billing shows this month's draft invoice and past invoices; Earnings shows what your priced services earned.",
+            done: false,
+            href: Some("/usage"),
+        },
     ]);
     steps
 }

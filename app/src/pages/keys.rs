@@ -6,6 +6,7 @@
 //! The secret needs one more step: a redirect would lose it, so after a plain post the server
 //! keeps the new key in the session for the next load of this page only (never in the URL),
 //! and the page shows it from there (`ApiKeysView::created`).
+use super::common::{self, CopyState, copy_text, encode_query, page_origin, when};
 use crate::{
     AuthContext,
     api::{CreateApiKey, RevokeApiKey, list_api_keys},
@@ -34,17 +35,11 @@ const EXPIRES_HINT: &str = "Optional: 1 to 3650. Empty: it never expires.";
 const SCOPES_HINT: &str =
     "At least one. Give a key only what it needs: it can do nothing its scopes do not allow.";
 
-/// What a failed page load shows: visitors go to log in.
+/// What a failed page load shows: visitors go to log in, anything else a banner.
 fn failure(error: PortalError) -> AnyView {
-    match error {
-        PortalError::Unauthenticated => view! { <Redirect path="/login" /> }.into_any(),
-        other => view! { <div class="banner error" role="alert">{other.to_string()}</div> }.into_any(),
-    }
-}
-
-/// A time as the other pages show it.
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    common::failure(error, || {
+        view! { <div class="banner error" role="alert">"No such API key."</div> }.into_any()
+    })
 }
 
 /// An optional time, or `none` ("never").
@@ -55,41 +50,6 @@ fn when_or(at: Option<DateTime<Utc>>, none: &str) -> String {
 /// "read, invoke".
 fn scope_list(scopes: &[Scope]) -> String {
     scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-}
-
-/// Percent-encodes a query value (cursors are opaque to the portal).
-fn encode_query(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The origin to show in the curl example (as on the service page: the request's `Host` on
-/// the server, the window's origin in the browser).
-fn page_origin() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| {
-                let host = parts.headers.get(http::header::HOST)?.to_str().ok()?.to_owned();
-                let scheme = parts
-                    .headers
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .filter(|s| *s == "https")
-                    .unwrap_or("http");
-                Some(format!("{scheme}://{host}"))
-            })
-            .unwrap_or_default()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        window().location().origin().unwrap_or_default()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,60 +125,6 @@ pub fn KeysPage() -> impl IntoView {
     }
 }
 
-/// How the Copy button's last click went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CopyState {
-    Idle,
-    Copied,
-    /// Neither clipboard route worked: the text is selected for Ctrl+C.
-    Selected,
-}
-
-/// Copies `text` to the clipboard and reports the outcome in `state` (hydrated app only).
-///
-/// The asynchronous Clipboard API exists only in secure contexts (https, localhost), and a
-/// self-hosted portal is often reached over plain http: there `execCommand("copy")` on the
-/// selected input still works in current browsers. Both are reached through `Reflect`
-/// because `app` builds `web-sys` without its `Navigator` and `Clipboard` features.
-fn copy_text(text: &str, input: Option<leptos::web_sys::HtmlInputElement>, state: RwSignal<CopyState>) {
-    use leptos::web_sys::{
-        js_sys::{Function, Reflect},
-        wasm_bindgen::{JsCast, JsValue, closure::Closure},
-    };
-    let method = |target: &JsValue, name: &str| {
-        Reflect::get(target, &JsValue::from_str(name)).ok()?.dyn_into::<Function>().ok()
-    };
-    // Selected first: whatever happens next, the text is ready for Ctrl+C.
-    if let Some(input) = &input {
-        input.select();
-    }
-    let fallback = move || {
-        let document = document();
-        let copied = method(document.as_ref(), "execCommand")
-            .and_then(|exec| exec.call1(document.as_ref(), &JsValue::from_str("copy")).ok())
-            .and_then(|answer| answer.as_bool())
-            .unwrap_or(false);
-        state.set(if copied { CopyState::Copied } else { CopyState::Selected });
-    };
-    let promise = Reflect::get(window().as_ref(), &JsValue::from_str("navigator"))
-        .ok()
-        .and_then(|navigator| Reflect::get(&navigator, &JsValue::from_str("clipboard")).ok())
-        .filter(JsValue::is_object)
-        .and_then(|clipboard| {
-            method(&clipboard, "writeText")?.call1(&clipboard, &JsValue::from_str(text)).ok()
-        })
-        .filter(JsValue::is_object);
-    let Some((promise, then)) = promise.and_then(|p| method(&p, "then").map(|then| (p, then))) else {
-        return fallback();
-    };
-    // Exactly one of the two runs; the other stays a tiny function on the JS heap.
-    let copied = Closure::once_into_js(move |_: JsValue| state.set(CopyState::Copied));
-    let refused = Closure::once_into_js(move |_: JsValue| fallback());
-    if then.call2(&promise, &copied, &refused).is_err() {
-        fallback();
-    }
-}
-
 /// The key just created, with its secret: shown this once.
 #[component]
 fn CreatedKey(created: CreatedApiKey) -> impl IntoView {
@@ -231,7 +137,17 @@ fn CreatedKey(created: CreatedApiKey) -> impl IntoView {
     let state = RwSignal::new(CopyState::Idle);
     let copy = {
         let secret = secret.clone();
-        move |_| copy_text(&secret, input.get(), state)
+        move |_| {
+            copy_text(
+                &secret,
+                move || {
+                    if let Some(input) = input.get() {
+                        input.select();
+                    }
+                },
+                state,
+            )
+        }
     };
     let select = move |_| {
         if let Some(input) = input.get() {

@@ -1,16 +1,25 @@
 //! One module per page of the portal.
 mod auth;
+mod billing;
+pub(crate) mod common;
 mod dashboard;
+mod docs;
+mod earnings;
 mod keys;
 mod landing;
 mod not_found;
 mod operator;
 mod services;
+mod usage;
 
 pub use auth::{LogInPage, SignUpPage};
+pub use billing::{BillingPage, InvoicePage};
 pub use dashboard::DashboardPage;
+pub use docs::DocsPage;
+pub use earnings::EarningsPage;
 pub use keys::KeysPage;
 pub use landing::LandingPage;
 pub use not_found::NotFound;
 pub use operator::{JoinTokensPage, NodeDetailPage, NodesPage};
 pub use services::{NewServicePage, ServiceDetailPage, ServicesPage};
+pub use usage::UsagePage;

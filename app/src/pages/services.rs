@@ -5,6 +5,7 @@
 //! before hydration too: the server answers with a redirect and a failure comes back in the
 //! URL, where the page's `ServerAction` picks it up. "Try it" is the exception: its answer is
 //! the whole point and a redirect would lose it, so it only runs in the hydrated app.
+use super::common::{self, encode_query, page_origin};
 use crate::{
     AuthContext,
     api::{
@@ -66,27 +67,14 @@ const SLUG_PATTERN: &str = "[a-z0-9]([a-z0-9\\-]{0,61}[a-z0-9])?";
 
 /// What a failed page load shows: visitors go to log in, a missing service gets a real 404.
 fn failure(error: PortalError) -> AnyView {
-    match error {
-        PortalError::Unauthenticated => view! { <Redirect path="/login" /> }.into_any(),
-        PortalError::NotFound(_) => service_not_found(),
-        other => view! { <div class="banner error" role="alert">{other.to_string()}</div> }.into_any(),
-    }
-}
-
-fn service_not_found() -> AnyView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <section class="empty">
-            <p class="code">"404"</p>
-            <h1>"No such service"</h1>
-            <p>"It may have been deleted, or it belongs to another account."</p>
-            <A href="/services" attr:class="button">"Back to your services"</A>
-        </section>
-    }
-    .into_any()
+    common::failure(error, || {
+        common::not_found(
+            "No such service",
+            "It may have been deleted, or it belongs to another account.",
+            "/services",
+            "Back to your services",
+        )
+    })
 }
 
 /// `…` and the last 8 characters of a long id.
@@ -95,17 +83,6 @@ fn short(id: &str) -> String {
         Some((at, _)) if id.len() > 14 => format!("…{}", &id[at..]),
         _ => id.to_owned(),
     }
-}
-
-/// Percent-encodes a query value (cursors are opaque to the portal).
-fn encode_query(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// "1 MiB", "64 KiB", or plain bytes.
@@ -140,30 +117,6 @@ fn route_text(result: &TryInvokeResult) -> String {
         })
         .collect::<Vec<_>>()
         .join(" → ")
-}
-
-/// The origin to show in the curl example. On the server it comes from the request's `Host`
-/// (and a proxy's `X-Forwarded-Proto`, which is only displayed, never trusted for anything).
-fn page_origin() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| {
-                let host = parts.headers.get(http::header::HOST)?.to_str().ok()?.to_owned();
-                let scheme = parts
-                    .headers
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .filter(|s| *s == "https")
-                    .unwrap_or("http");
-                Some(format!("{scheme}://{host}"))
-            })
-            .unwrap_or_default()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        window().location().origin().unwrap_or_default()
-    }
 }
 
 #[component]

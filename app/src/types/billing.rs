@@ -14,6 +14,7 @@ pub const MICROS_PER_UNIT: i64 = 1_000_000;
 /// One graduated tier: calls up to `up_to` (counted within the month, after the free calls)
 /// cost `price_per_call_micros` each; the last tier has no bound.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PriceTier {
     pub up_to: Option<i64>,
@@ -22,6 +23,7 @@ pub struct PriceTier {
 
 /// How a service is priced, as the service shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Pricing {
     /// The first calls of each calendar month (UTC) that are free, per payer.
     pub free_calls_per_month: i64,
@@ -31,6 +33,7 @@ pub struct Pricing {
 
 /// A currency as the platform bills in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Currency {
     /// ISO 4217 code, e.g. `USD`.
     pub code: String,
@@ -176,6 +179,7 @@ pub fn plain_units(micros: i64) -> String {
 
 /// Usage of one service on one day (UTC).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageDay {
     pub day: NaiveDate,
     pub service_id: String,
@@ -187,6 +191,7 @@ pub struct UsageDay {
 
 /// `GET /api/v1/usage`: the caller's metered calls per day and service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageReport {
     pub from: NaiveDate,
     /// Inclusive.
@@ -197,6 +202,7 @@ pub struct UsageReport {
 
 /// `draft` (the open period, recomputed on every read) or `finalized` (numbered, immutable).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
     Draft,
@@ -205,6 +211,7 @@ pub enum InvoiceStatus {
 
 /// One line: a service's calls in one tier (or its free calls).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvoiceLine {
     /// 1-based position on the invoice.
     pub position: i32,
@@ -225,6 +232,7 @@ pub struct InvoiceLine {
 
 /// An invoice: the payer's metered calls in one calendar month (UTC).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvoiceView {
     /// `None` for the draft.
     pub id: Option<String>,
@@ -245,6 +253,7 @@ pub struct InvoiceView {
 
 /// A finalized invoice in a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvoiceSummary {
     pub id: String,
     pub number: String,
@@ -257,6 +266,7 @@ pub struct InvoiceSummary {
 
 /// A usage event behind an invoice line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageEventView {
     pub invoke_id: String,
     pub service_id: String,
@@ -271,6 +281,7 @@ pub struct UsageEventView {
 
 /// What one of the provider's services earned in one period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EarningsLine {
     pub period_start: NaiveDate,
     pub service_id: String,
@@ -288,6 +299,7 @@ pub struct EarningsLine {
 
 /// `GET /api/v1/earnings`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EarningsView {
     pub currency: Currency,
     /// The platform fee in basis points (2000 = 20%).
@@ -300,6 +312,7 @@ pub struct EarningsView {
 
 /// Operator: `POST /api/v1/billing/finalize`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FinalizeRequest {
     /// One account; omitted: every account with unbilled usage.

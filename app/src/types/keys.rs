@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// `invoke` for anything under `/api/v1/invoke/`, `read` for other `GET`/`HEAD` requests,
 /// `write` for every other method. Sessions (the portal) hold every scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Read registry, keys, usage and billing (`GET`).
@@ -47,6 +48,7 @@ impl Scope {
 
 /// Where a key stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyState {
     Active,
@@ -67,6 +69,7 @@ impl KeyState {
 
 /// An API key; never its secret, which is shown once, at creation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     pub id: String,
     pub name: String,
@@ -83,6 +86,7 @@ pub struct ApiKeyView {
 
 /// `POST /api/v1/keys`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// 1–100 characters, e.g. `ci deploys`.
@@ -96,6 +100,7 @@ pub struct NewApiKey {
 
 /// The answer to creating a key: the only time its secret is ever sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiKey {
     pub key: ApiKeyView,
     /// `w4k_` and 43 base64url characters (256 random bits). Store it now: it cannot be
@@ -106,6 +111,7 @@ pub struct CreatedApiKey {
 /// The portal's keys page: a page of keys, and a key just created by a form posted before
 /// hydration (its secret survives the redirect in the session, for this one page load).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeysView {
     pub page: Page<ApiKeyView>,
     pub created: Option<CreatedApiKey>,
@@ -113,6 +119,7 @@ pub struct ApiKeysView {
 
 /// The portal's key form, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyForm {
     pub name: String,
     #[serde(default)]

@@ -4,12 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod billing;
+pub mod docs;
 pub mod keys;
 pub mod nodes;
 pub mod services;
 
 /// What an account may do on the platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the platform: nodes, join tokens, platform metrics. The first account is one.
@@ -47,6 +49,7 @@ impl Role {
 
 /// An account as the portal and the API show it (never the password hash).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountView {
     pub id: String,
     pub email: String,
@@ -61,6 +64,7 @@ pub struct SessionAccount(pub Option<AccountView>);
 
 /// A page of a list; pass `next_cursor` back as `cursor` for the next one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -68,6 +72,7 @@ pub struct Page<T> {
 
 /// Email and password, as typed at sign-up or log-in.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Credentials {
     pub email: String,
     pub password: String,
@@ -82,6 +87,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Per-field validation messages for the sign-up and log-in forms.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldErrors {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -98,6 +104,7 @@ impl FieldErrors {
 
 /// Answer of `GET /healthz` and `GET /readyz`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthReport {
     /// `"ok"` or `"unavailable"`.
     pub status: String,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// Liveness, derived from the age of the node's last heartbeat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeState {
     Online,
@@ -15,6 +16,7 @@ pub enum NodeState {
 
 /// What the operator decided about a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
     /// Carries traffic and may host services.
@@ -54,6 +56,7 @@ impl NodeState {
 
 /// A link as one node sees it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PeerLinkView {
     pub id: String,
     pub connected: bool,
@@ -63,6 +66,7 @@ pub struct PeerLinkView {
 
 /// A route as one node sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RouteEntryView {
     pub destination: String,
     pub next_hop: String,
@@ -72,6 +76,7 @@ pub struct RouteEntryView {
 
 /// What a node reports with each heartbeat.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeStatsView {
     pub originated: u64,
     pub delivered: u64,
@@ -85,6 +90,7 @@ pub struct NodeStatsView {
 
 /// A registered node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeView {
     pub id: String,
     pub name: String,
@@ -106,6 +112,7 @@ pub struct NodeView {
 
 /// One trust transition of a node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TrustEventView {
     pub from: String,
     pub to: String,
@@ -115,6 +122,7 @@ pub struct TrustEventView {
 
 /// A node with its trust history (newest first).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeDetail {
     pub node: NodeView,
     pub trust_history: Vec<TrustEventView>,
@@ -122,6 +130,7 @@ pub struct NodeDetail {
 
 /// What an operator can do to a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeAction {
     Drain,
@@ -133,6 +142,7 @@ pub enum NodeAction {
 
 /// A join token as listed (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JoinTokenView {
     pub id: String,
     /// The first characters of the secret, to recognise it.
@@ -149,6 +159,7 @@ pub struct JoinTokenView {
 
 /// Request to mint a join token.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateJoinToken {
     #[serde(default)]
     pub note: String,
@@ -161,6 +172,7 @@ pub struct CreateJoinToken {
 
 /// A freshly minted token: the only time its secret is ever shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedJoinToken {
     pub token: JoinTokenView,
     pub secret: String,
@@ -168,6 +180,7 @@ pub struct CreatedJoinToken {
 
 /// Request to revoke a token.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevokeJoinToken {
     /// Also block every node that joined with this token.
     #[serde(default)]
@@ -176,6 +189,7 @@ pub struct RevokeJoinToken {
 
 /// A challenge a joining node must sign.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JoinChallenge {
     /// Base64 (URL-safe, no padding) random bytes.
     pub challenge: String,
@@ -184,6 +198,7 @@ pub struct JoinChallenge {
 
 /// A node asking to join.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JoinRequest {
     pub token: String,
     pub node_id: String,
@@ -202,6 +217,7 @@ pub struct JoinRequest {
 
 /// Another node, as a node needs to know it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub id: String,
     pub address: String,
@@ -210,6 +226,7 @@ pub struct MemberView {
 
 /// The control plane's answer to a join or a heartbeat: who is in the mesh now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MembershipView {
     pub node_id: String,
     pub heartbeat_interval_ms: u64,
@@ -221,6 +238,7 @@ pub struct MembershipView {
 
 /// A health check a node runs for a service placed on it: `GET url` every `interval_ms`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthCheckAssignment {
     pub service_id: String,
     pub url: String,
@@ -230,6 +248,7 @@ pub struct HealthCheckAssignment {
 
 /// The result of one health check, reported with the next heartbeat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthCheckReport {
     pub service_id: String,
     /// `passing`, `warning` or `critical`.
@@ -240,6 +259,7 @@ pub struct HealthCheckReport {
 
 /// A node's heartbeat (signed: see the API docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeartbeatRequest {
     pub node_id: String,
     pub sent_at_ms: u64,
@@ -251,6 +271,7 @@ pub struct HeartbeatRequest {
 
 /// The mesh as a picture: nodes and the links between them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TopologyView {
     pub nodes: Vec<NodeView>,
     /// Pairs of node ids with a live link (each pair once).
@@ -259,6 +280,7 @@ pub struct TopologyView {
 
 /// The join-tokens page: every token, the one just minted (once), and how to use it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JoinTokensView {
     pub tokens: Vec<JoinTokenView>,
     /// A token minted by a form posted before hydration, shown on this one page load.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 /// What a service is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceKind {
     /// An upstream HTTP API the developer owns; invokes are forwarded to it.
@@ -34,6 +35,7 @@ impl ServiceKind {
 
 /// Whether the owner lets the service take invokes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceStatus {
     /// Placed on nodes and taking invokes.
@@ -60,6 +62,7 @@ impl ServiceStatus {
 
 /// Health of one placement (Consul's vocabulary), or of a whole service (its best placement).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     /// Not checked yet.
@@ -99,6 +102,7 @@ impl HealthStatus {
 
 /// Settings of an `http` service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HttpSettings {
     /// Base URL invokes are forwarded to (`http` or `https`); the invoke's path is appended.
     pub upstream_url: String,
@@ -112,6 +116,7 @@ pub struct HttpSettings {
 
 /// The HTTP health check the hosting nodes run against an `http` service's upstream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthCheckSettings {
     /// Path appended to the upstream URL, e.g. `/healthz`.
     pub path: String,
@@ -123,6 +128,7 @@ pub struct HealthCheckSettings {
 
 /// How the gateway treats failures of the service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PolicySettings {
     /// Further attempts on another placement for idempotent methods (GET, HEAD, OPTIONS, PUT,
     /// DELETE) after a failure that cannot have reached the upstream twice, 0..=5.
@@ -142,6 +148,7 @@ impl Default for PolicySettings {
 /// What a developer sends to register a service (`POST /api/v1/services`). Omitted optional
 /// fields take the defaults documented on each.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewService {
     /// Unique per account: 1–63 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
@@ -184,6 +191,7 @@ pub struct NewService {
 
 /// `http` settings as sent; omitted fields take defaults (every method, 10 s, 1 MiB).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HttpSettingsInput {
     pub upstream_url: String,
@@ -198,6 +206,7 @@ pub struct HttpSettingsInput {
 /// A partial update (`PATCH /api/v1/services/{id}`): only the fields sent change. The slug and
 /// kind are fixed once registered.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceUpdate {
     pub name: Option<String>,
@@ -219,6 +228,7 @@ pub struct ServiceUpdate {
 
 /// One placement of a service on a node, with the health its node last saw.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlacementView {
     pub node_id: String,
     pub node_name: String,
@@ -233,6 +243,7 @@ pub struct PlacementView {
 
 /// A registered service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceView {
     pub id: String,
     pub owner_id: String,
@@ -264,6 +275,7 @@ pub use super::Page;
 
 /// Discovery's answer: the healthy instances of a service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiscoveryView {
     pub service_id: String,
     pub slug: String,
@@ -275,6 +287,7 @@ pub struct DiscoveryView {
 
 /// A "try it" call from the portal.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TryInvoke {
     pub service_id: String,
     pub method: String,
@@ -286,6 +299,7 @@ pub struct TryInvoke {
 
 /// What a "try it" call returned.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TryInvokeResult {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -306,6 +320,7 @@ pub type ServiceFieldErrors = BTreeMap<String, String>;
 /// The portal's service form, every field as typed (so a form posted before hydration works,
 /// and every field's error can be shown next to it). Empty optional fields take defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceForm {
     pub slug: String,
     pub name: String,

@@ -1,5 +1,6 @@
 //! Cloud API: usage, the billing preview, invoices (with CSV/JSON export and the usage events
 //! behind each line), earnings, and the operator's finalize action.
+use super::openapi::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,
@@ -57,6 +58,7 @@ struct UsageQuery {
 }
 
 /// `GET /usage?from=YYYY-MM-DD&to=YYYY-MM-DD`: the caller's metered calls per day and service.
+#[utoipa::path(get, path = "/api/v1/usage", tag = "Billing", params(("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"), ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default: today, UTC)")), responses((status = 200, body = UsageReport), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn usage(
     caller: Caller,
     State(state): State<AppState>,
@@ -67,12 +69,14 @@ async fn usage(
 }
 
 /// `GET /billing/preview`: the open period's draft invoice, as it stands now.
+#[utoipa::path(get, path = "/api/v1/billing/preview", tag = "Billing", responses((status = 200, body = InvoiceView, description = "The open period's draft"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn preview(caller: Caller, State(state): State<AppState>) -> Result<AppJson<InvoiceView>, ApiError> {
     Ok(AppJson(billing::preview(&state.db, &caller.account.id, Utc::now()).await?))
 }
 
 /// `POST /billing/finalize` (operator): finalizes every unbilled call up to now, for one
 /// account or all, as the month-end scheduler would. Answers the invoices made.
+#[utoipa::path(post, path = "/api/v1/billing/finalize", tag = "Billing", request_body = FinalizeRequest, responses((status = 200, body = Vec<InvoiceView>, description = "The invoices finalized"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn finalize(
     _: Operator,
     State(state): State<AppState>,
@@ -84,6 +88,7 @@ async fn finalize(
 }
 
 /// `GET /invoices`: the caller's finalized invoices, newest first.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "Billing", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<InvoiceSummary>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -94,6 +99,7 @@ async fn list(
 }
 
 /// `GET /invoices/{id}`.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "Billing", params(("id" = String, Path, description = "The invoice's id")), responses((status = 200, body = InvoiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn read(
     caller: Caller,
     State(state): State<AppState>,
@@ -115,6 +121,7 @@ fn attachment(invoice: &InvoiceView, extension: &str, content_type: &'static str
 }
 
 /// `GET /invoices/{id}/export.json`: the invoice as a JSON file.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/export.json", tag = "Billing", params(("id" = String, Path, description = "The invoice's id")), responses((status = 200, body = InvoiceView, description = "A JSON file download"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn export_json(
     caller: Caller,
     State(state): State<AppState>,
@@ -126,6 +133,7 @@ async fn export_json(
 }
 
 /// `GET /invoices/{id}/export.csv`: one row per line, then the total.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/export.csv", tag = "Billing", params(("id" = String, Path, description = "The invoice's id")), responses((status = 200, body = String, content_type = "text/csv", description = "A CSV file download: one row per line, then the total"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn export_csv(
     caller: Caller,
     State(state): State<AppState>,
@@ -138,6 +146,7 @@ async fn export_csv(
 
 /// `GET /invoices/{id}/lines/{position}/events?cursor=&limit=`: the usage events behind a
 /// line, in the order they were priced (`cursor`: events of the line already listed).
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/lines/{position}/events", tag = "Billing", params(("id" = String, Path, description = "The invoice's id"), ("position" = i32, Path, description = "The line's position"), ("cursor" = Option<String>, Query, description = "Events of the line already listed"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<UsageEventView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn line_events(
     caller: Caller,
     State(state): State<AppState>,
@@ -153,6 +162,7 @@ async fn line_events(
 }
 
 /// `GET /earnings`: what the caller's services billed, the platform fee, and the net.
+#[utoipa::path(get, path = "/api/v1/earnings", tag = "Billing", responses((status = 200, body = EarningsView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn earnings(caller: Caller, State(state): State<AppState>) -> Result<AppJson<EarningsView>, ApiError> {
     let fee = state.config.billing.fee_bps;
     Ok(AppJson(billing::earnings(&state.db, &caller.account.id, Utc::now(), fee).await?))

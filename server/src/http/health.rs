@@ -1,5 +1,6 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers).
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use crate::state::AppState;
 use app::types::HealthReport;
 use axum::{Json, Router, extract::State, routing::get};
@@ -17,10 +18,12 @@ fn report(database: Option<&str>) -> HealthReport {
     }
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "Health", security(()), responses((status = 200, body = HealthReport)))]
 async fn healthz() -> Json<HealthReport> {
     Json(report(None))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "Health", security(()), responses((status = 200, body = HealthReport), (status = 503, body = ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<HealthReport>, ApiError> {
     match state.db.ping().await {
         Ok(()) => Ok(Json(report(Some("ok")))),

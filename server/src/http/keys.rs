@@ -1,4 +1,5 @@
 //! Cloud API: the caller's API keys (`/keys`). The secret is in the creation answer only.
+use super::openapi::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,
@@ -40,6 +41,7 @@ impl From<KeysError> for ApiError {
 }
 
 /// `GET /keys`: the caller's keys, newest first (never their secrets).
+#[utoipa::path(get, path = "/api/v1/keys", tag = "API keys", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<ApiKeyView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -52,6 +54,7 @@ async fn list(
 
 /// `POST /keys`: 201 with the key and its secret, shown this once (an `Idempotency-Key`
 /// replay answers the key with `secret: null`: it is never stored).
+#[utoipa::path(post, path = "/api/v1/keys", tag = "API keys", request_body = NewApiKey, responses((status = 201, body = CreatedApiKey, description = "The secret, shown this once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -62,6 +65,7 @@ async fn create(
 }
 
 /// `GET /keys/{id}`.
+#[utoipa::path(get, path = "/api/v1/keys/{id}", tag = "API keys", params(("id" = String, Path, description = "The key's id")), responses((status = 200, body = ApiKeyView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn read(
     caller: Caller,
     State(state): State<AppState>,
@@ -71,6 +75,7 @@ async fn read(
 }
 
 /// `DELETE /keys/{id}`: revokes the key at once; answers it (kept, as `revoked`, for the record).
+#[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "API keys", params(("id" = String, Path, description = "The key's id")), responses((status = 200, body = ApiKeyView, description = "Revoked, effective at once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn revoke(
     caller: Caller,
     State(state): State<AppState>,

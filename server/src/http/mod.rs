@@ -10,6 +10,7 @@ pub mod health;
 pub mod idempotency;
 pub mod keys;
 pub mod nodes;
+pub mod openapi;
 pub mod portal;
 pub mod services;
 
@@ -59,6 +60,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(services::router())
         .merge(keys::router())
         .merge(billing::router())
+        .merge(openapi::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))

@@ -1,5 +1,6 @@
 //! Cloud API: the mesh's control plane. Operator-only management of nodes and join tokens,
 //! and the node-facing join protocol and heartbeats (authenticated by the node's key).
+use super::openapi::ErrorBody;
 use super::{
     error::ApiError,
     extract::{AppJson, Operator},
@@ -37,11 +38,13 @@ async fn sync(state: &AppState) -> Result<(), ApiError> {
 }
 
 /// `GET /nodes`: every node with state, trust, last heartbeat, address and labels.
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "Mesh (operator)", responses((status = 200, body = Vec<NodeView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn list_nodes(_: Operator, State(state): State<AppState>) -> Result<AppJson<Vec<NodeView>>, ApiError> {
     Ok(AppJson(nodes::list_nodes(&state.db, Utc::now(), state.mesh.settings()).await?))
 }
 
 /// `GET /nodes/{id}`: a node with its trust history.
+#[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "Mesh (operator)", params(("id" = String, Path, description = "The node's id")), responses((status = 200, body = NodeDetail), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn node_detail(
     _: Operator,
     State(state): State<AppState>,
@@ -52,6 +55,7 @@ async fn node_detail(
 
 /// `POST /nodes/{id}/{drain|undrain|block|unblock}`.
 #[tracing::instrument(skip_all, fields(node_id = %id, action = %action), err(level = "debug"))]
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/{action}", tag = "Mesh (operator)", params(("id" = String, Path, description = "The node's id"), ("action" = String, Path, description = "drain, undrain, block or unblock")), responses((status = 200, body = NodeView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn node_action(
     _: Operator,
     State(state): State<AppState>,
@@ -74,6 +78,7 @@ async fn node_action(
 }
 
 /// `DELETE /nodes/{id}`: removes a node from the mesh.
+#[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "Mesh (operator)", params(("id" = String, Path, description = "The node's id")), responses((status = 204, description = "Removed"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn remove_node(
     _: Operator,
     State(state): State<AppState>,
@@ -85,11 +90,13 @@ async fn remove_node(
 }
 
 /// `GET /mesh/topology`: nodes and live links.
+#[utoipa::path(get, path = "/api/v1/mesh/topology", tag = "Mesh (operator)", responses((status = 200, body = TopologyView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn topology(_: Operator, State(state): State<AppState>) -> Result<AppJson<TopologyView>, ApiError> {
     Ok(AppJson(nodes::topology(&state.db, Utc::now(), state.mesh.settings()).await?))
 }
 
 /// `GET /join-tokens`.
+#[utoipa::path(get, path = "/api/v1/join-tokens", tag = "Mesh (operator)", responses((status = 200, body = Vec<JoinTokenView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn list_tokens(
     _: Operator,
     State(state): State<AppState>,
@@ -98,6 +105,7 @@ async fn list_tokens(
 }
 
 /// `POST /join-tokens`: 201 with the secret, shown this once.
+#[utoipa::path(post, path = "/api/v1/join-tokens", tag = "Mesh (operator)", request_body = CreateJoinToken, responses((status = 201, body = CreatedJoinToken), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn create_token(
     Operator(account): Operator,
     State(state): State<AppState>,
@@ -108,6 +116,7 @@ async fn create_token(
 }
 
 /// `POST /join-tokens/{id}/revoke`, optionally with `{ "block_nodes": true }`.
+#[utoipa::path(post, path = "/api/v1/join-tokens/{id}/revoke", tag = "Mesh (operator)", params(("id" = String, Path, description = "The join token's id")), request_body(content = Option<RevokeJoinToken>, description = "Optional"), responses((status = 200, body = JoinTokenView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn revoke_token(
     _: Operator,
     State(state): State<AppState>,
@@ -127,6 +136,7 @@ async fn revoke_token(
 }
 
 /// `POST /mesh/challenges`: a nonce for a joining node to sign.
+#[utoipa::path(post, path = "/api/v1/mesh/challenges", tag = "Mesh (nodes)", security(()), responses((status = 201, body = JoinChallenge), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn challenge(State(state): State<AppState>) -> Result<(StatusCode, AppJson<JoinChallenge>), ApiError> {
     let nonce = state.challenges.issue().ok_or(nodes::NodesError::TooManyChallenges)?;
     Ok((
@@ -140,6 +150,7 @@ async fn challenge(State(state): State<AppState>) -> Result<(StatusCode, AppJson
 
 /// `POST /mesh/join`: a node proves its key and presents a join token.
 #[tracing::instrument(skip_all, err(level = "info"))]
+#[utoipa::path(post, path = "/api/v1/mesh/join", tag = "Mesh (nodes)", security(()), request_body = JoinRequest, responses((status = 200, body = MembershipView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn join(
     State(state): State<AppState>,
     AppJson(req): AppJson<JoinRequest>,
@@ -151,6 +162,7 @@ async fn join(
 }
 
 /// `POST /mesh/heartbeat`: signed by the node (`x-web4-node-id`, `x-web4-signature`).
+#[utoipa::path(post, path = "/api/v1/mesh/heartbeat", tag = "Mesh (nodes)", security(()), params(("x-web4-node-id" = String, Header, description = "The node's id"), ("x-web4-signature" = String, Header, description = "Ed25519 signature over the body's SHA-256")), request_body = HeartbeatRequest, responses((status = 200, body = MembershipView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn heartbeat(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -3,6 +3,7 @@
 use super::extract::client_ip;
 use crate::{
     auth::{self, AuthError},
+    billing::{self, BillingError},
     keys::{self, KeysError},
     nodes::{self, NodesError},
     services::{self, NodeNames, ServicesError, gateway::Call},
@@ -13,6 +14,7 @@ use app::{
     port::PortalPort,
     types::{
         AccountView, Credentials, Role,
+        billing::{EarningsView, InvoiceSummary, InvoiceView, UsageReport},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreateJoinToken, CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{
@@ -195,6 +197,20 @@ fn keys_error(err: KeysError) -> PortalError {
             (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
         }
         KeysError::Internal(err) => return internal(err),
+    };
+    set_status(status, &error);
+    error
+}
+
+/// A billing failure, phrased for the usage and billing pages.
+fn billing_error(err: BillingError) -> PortalError {
+    let (status, error) = match err {
+        BillingError::NotFound => (StatusCode::NOT_FOUND, PortalError::NotFound("No such invoice.".into())),
+        BillingError::BadCursor => {
+            (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
+        }
+        BillingError::BadRange(message) => (StatusCode::BAD_REQUEST, PortalError::Rejected(message)),
+        BillingError::Internal(err) => return internal(err),
     };
     set_status(status, &error);
     error
@@ -528,6 +544,53 @@ impl PortalPort for PortalAdapter {
         self.state.keys.revoke(&account.id, &id, Utc::now()).await.map_err(keys_error)?;
         redirect_plain_form("/keys");
         Ok(())
+    }
+
+    async fn usage(&self, days: u32) -> Result<UsageReport, PortalError> {
+        let account = self.account().await?;
+        if !app::api::USAGE_DAYS.contains(&days) {
+            let [short, medium, long] = app::api::USAGE_DAYS;
+            let error =
+                PortalError::Rejected(format!("Usage covers the last {short}, {medium} or {long} days."));
+            set_status(StatusCode::BAD_REQUEST, &error);
+            return Err(error);
+        }
+        let now = Utc::now();
+        let to = now.date_naive();
+        let from = to - chrono::Duration::days(i64::from(days) - 1);
+        billing::usage(&self.state.db, &account.id, Some(from), Some(to), now).await.map_err(billing_error)
+    }
+
+    async fn billing_preview(&self) -> Result<InvoiceView, PortalError> {
+        let account = self.account().await?;
+        billing::preview(&self.state.db, &account.id, Utc::now()).await.map_err(billing_error)
+    }
+
+    async fn invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError> {
+        let account = self.account().await?;
+        billing::invoices(&self.state.db, &account.id, cursor.as_deref(), None).await.map_err(billing_error)
+    }
+
+    async fn invoice(&self, id: String) -> Result<InvoiceView, PortalError> {
+        let account = self.account().await?;
+        billing::invoice(&self.state.db, &account.id, &id).await.map_err(billing_error)
+    }
+
+    async fn earnings(&self) -> Result<EarningsView, PortalError> {
+        let account = self.account().await?;
+        let fee_bps = self.state.config.billing.fee_bps;
+        billing::earnings(&self.state.db, &account.id, Utc::now(), fee_bps).await.map_err(billing_error)
+    }
+
+    async fn api_docs(&self, origin: String) -> Result<app::types::docs::ApiDocsView, PortalError> {
+        // Only displayed in the curl examples; anything that is not an http(s) origin is
+        // replaced by a placeholder.
+        let origin = origin.trim_end_matches('/');
+        let shown = match origin.parse::<http::Uri>() {
+            Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.path() == "/" => origin,
+            _ => "http://127.0.0.1:3000",
+        };
+        Ok(super::openapi::docs_view(shown))
     }
 
     async fn log_out(&self) -> Result<(), PortalError> {

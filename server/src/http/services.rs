@@ -1,6 +1,7 @@
 //! Cloud API: the service registry (`/services`, scoped to the caller's account), discovery,
 //! and the invoke path `ANY /invoke/{service}/{*path}`, where `{service}` is the service's id,
 //! `{owner-account-id}/{slug}`, or a slug of the caller's own services.
+use super::openapi::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,
@@ -118,6 +119,7 @@ async fn names(state: &AppState) -> Result<NodeNames, ApiError> {
 }
 
 /// `GET /services?cursor=&limit=`: the caller's services, newest first.
+#[utoipa::path(get, path = "/api/v1/services", tag = "Services", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<ServiceView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn list(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
@@ -129,6 +131,7 @@ async fn list(
 
 /// `POST /services`: registers a service; 201 with it (and its first placements).
 #[tracing::instrument(skip_all, fields(account_id = %account.id), err(level = "debug"))]
+#[utoipa::path(post, path = "/api/v1/services", tag = "Services", request_body = NewService, responses((status = 201, body = ServiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn create(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
@@ -139,6 +142,7 @@ async fn create(
 }
 
 /// `GET /services/{id}`.
+#[utoipa::path(get, path = "/api/v1/services/{id}", tag = "Services", params(("id" = String, Path, description = "The service's id")), responses((status = 200, body = ServiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn read(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
@@ -149,6 +153,7 @@ async fn read(
 }
 
 /// `PATCH /services/{id}`: changes the fields sent (`status: "inactive"` deactivates).
+#[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "Services", params(("id" = String, Path, description = "The service's id")), request_body = ServiceUpdate, responses((status = 200, body = ServiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn update(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
@@ -160,6 +165,7 @@ async fn update(
 }
 
 /// `DELETE /services/{id}`: 204; 409 `service_active` until the service is deactivated.
+#[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "Services", params(("id" = String, Path, description = "The service's id")), responses((status = 204, description = "Deleted"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn delete(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
@@ -171,6 +177,7 @@ async fn delete(
 }
 
 /// `GET /services/{id}/discovery`: the healthy instances only.
+#[utoipa::path(get, path = "/api/v1/services/{id}/discovery", tag = "Services", params(("id" = String, Path, description = "The service's id")), responses((status = 200, body = DiscoveryView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn discover(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
@@ -182,6 +189,7 @@ async fn discover(
 
 /// `ANY /invoke/{service}/{*path}`: calls the service through the mesh and answers with the
 /// upstream's status, headers and body, plus `x-web4-invoke-id` and `x-web4-route`.
+#[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/api/v1/invoke/{service}/{path}", tag = "Invoke", params(("service" = String, Path, description = "Service id, `{owner-account-id}/{slug}`, or one of your slugs"), ("path" = String, Path, description = "Path forwarded to the upstream (with the query)"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored answer to a retry; the call is metered once")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "Any body up to the service's limit"), responses((status = 200, description = "The upstream's status, headers and body, plus `x-web4-invoke-id`, `x-web4-route`, `x-web4-attempts`; a 2xx is metered once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn invoke(
     caller: Caller,
     State(state): State<AppState>,

@@ -8,5 +8,6 @@ mod mesh;
 mod metering;
 mod migrations;
 mod nodes;
+mod openapi;
 mod portal;
 mod services;

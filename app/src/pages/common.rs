@@ -1,0 +1,130 @@
+//! Helpers every page shares: error states, times, query encoding, the page's origin for
+//! curl examples, and copying to the clipboard.
+use crate::error::PortalError;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+/// What a failed page load shows: visitors go to log in, a missing thing gets `not_found`
+/// (a real 404), anything else a banner.
+pub fn failure(error: PortalError, not_found: impl FnOnce() -> AnyView) -> AnyView {
+    match error {
+        PortalError::Unauthenticated => view! { <Redirect path="/login" /> }.into_any(),
+        PortalError::NotFound(_) => not_found(),
+        other => view! { <div class="banner error" role="alert">{other.to_string()}</div> }.into_any(),
+    }
+}
+
+/// A 404 state (status set on the server): a heading, a line, and a way back.
+pub fn not_found(
+    title: &'static str,
+    text: &'static str,
+    back: &'static str,
+    back_label: &'static str,
+) -> AnyView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="empty">
+            <p class="code">"404"</p>
+            <h1>{title}</h1>
+            <p>{text}</p>
+            <A href=back attr:class="button">{back_label}</A>
+        </section>
+    }
+    .into_any()
+}
+
+/// A time as the pages show it.
+pub fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Percent-encodes a query value (cursors are opaque to the portal).
+pub fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The origin to show in the curl example. On the server it comes from the request's `Host`
+/// (and a proxy's `X-Forwarded-Proto`, which is only displayed, never trusted for anything).
+pub fn page_origin() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                let host = parts.headers.get(http::header::HOST)?.to_str().ok()?.to_owned();
+                let scheme = parts
+                    .headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|s| *s == "https")
+                    .unwrap_or("http");
+                Some(format!("{scheme}://{host}"))
+            })
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        window().location().origin().unwrap_or_default()
+    }
+}
+
+/// How the Copy button's last click went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyState {
+    Idle,
+    Copied,
+    /// Neither clipboard route worked: the text is selected for Ctrl+C.
+    Selected,
+}
+
+/// Copies `text` to the clipboard and reports the outcome in `state` (hydrated app only).
+///
+/// The asynchronous Clipboard API exists only in secure contexts (https, localhost), and a
+/// self-hosted portal is often reached over plain http: there `execCommand("copy")` on the
+/// selected input still works in current browsers. Both are reached through `Reflect`
+/// because `app` builds `web-sys` without its `Navigator` and `Clipboard` features.
+pub fn copy_text(text: &str, select: impl Fn() + 'static, state: RwSignal<CopyState>) {
+    use leptos::web_sys::{
+        js_sys::{Function, Reflect},
+        wasm_bindgen::{JsCast, JsValue, closure::Closure},
+    };
+    let method = |target: &JsValue, name: &str| {
+        Reflect::get(target, &JsValue::from_str(name)).ok()?.dyn_into::<Function>().ok()
+    };
+    // Selected first: whatever happens next, the text is ready for Ctrl+C.
+    select();
+    let fallback = move || {
+        let document = document();
+        let copied = method(document.as_ref(), "execCommand")
+            .and_then(|exec| exec.call1(document.as_ref(), &JsValue::from_str("copy")).ok())
+            .and_then(|answer| answer.as_bool())
+            .unwrap_or(false);
+        state.set(if copied { CopyState::Copied } else { CopyState::Selected });
+    };
+    let promise = Reflect::get(window().as_ref(), &JsValue::from_str("navigator"))
+        .ok()
+        .and_then(|navigator| Reflect::get(&navigator, &JsValue::from_str("clipboard")).ok())
+        .filter(JsValue::is_object)
+        .and_then(|clipboard| {
+            method(&clipboard, "writeText")?.call1(&clipboard, &JsValue::from_str(text)).ok()
+        })
+        .filter(JsValue::is_object);
+    let Some((promise, then)) = promise.and_then(|p| method(&p, "then").map(|then| (p, then))) else {
+        return fallback();
+    };
+    // Exactly one of the two runs; the other stays a tiny function on the JS heap.
+    let copied = Closure::once_into_js(move |_: JsValue| state.set(CopyState::Copied));
+    let refused = Closure::once_into_js(move |_: JsValue| fallback());
+    if then.call2(&promise, &copied, &refused).is_err() {
+        fallback();
+    }
+}

@@ -1,0 +1,294 @@
+//! The Cloud API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
+//! annotations and the wire types' `ToSchema` derives, served at `/api/v1/openapi.json`.
+use super::{accounts, billing, health, keys, nodes, services};
+use axum::{Json, Router, routing::get};
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+/// The one error shape of every 4xx/5xx answer.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable, e.g. `validation_failed`, `rate_limited`.
+    code: String,
+    /// For a person.
+    message: String,
+    /// Per-field messages (`validation_failed` only), keyed by the field's JSON path.
+    details: Option<std::collections::BTreeMap<String, String>>,
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("w4k_…")
+                    .description(Some(
+                        "An API key from the portal's API keys page or `POST /api/v1/keys`. Scopes: `read` for \
+                         GET/HEAD, `write` for other methods, `invoke` for /api/v1/invoke/….",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                super::SESSION_COOKIE,
+                "The portal's session (log in through /api/v1/auth/login); holds every scope.",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Web4 Platform Cloud API",
+        description = "Register services, call them through the mesh, manage API keys, read usage, invoices and \
+                       earnings. JSON in and out; every error is `{\"error\": {\"code\", \"message\", \"details\"?}}`; \
+                       lists are cursor-paginated (`limit` ≤ 100, pass `next_cursor` back as `cursor`); every \
+                       response carries `x-request-id`. Authenticated requests are rate limited per key and per \
+                       account (429 with `Retry-After` and `RateLimit-*` headers). POSTs accept `Idempotency-Key` \
+                       (responses kept 24 h; the same key with another body answers 422). Money: amounts in minor \
+                       units of USD (cents), per-call prices in micros (millionths of a dollar).",
+    ),
+    modifiers(&Security),
+    security(("api_key" = []), ("session" = [])),
+    paths(
+        accounts::sign_up, accounts::log_in, accounts::log_out, accounts::me,
+        services::list, services::create, services::read, services::update, services::delete, services::discover,
+        services::invoke,
+        keys::list, keys::create, keys::read, keys::revoke,
+        billing::usage, billing::preview, billing::finalize, billing::list, billing::read, billing::export_json,
+        billing::export_csv, billing::line_events, billing::earnings,
+        nodes::list_nodes, nodes::node_detail, nodes::node_action, nodes::remove_node, nodes::topology,
+        nodes::list_tokens, nodes::create_token, nodes::revoke_token, nodes::challenge, nodes::join, nodes::heartbeat,
+        health::healthz, health::readyz,
+    ),
+    tags(
+        (name = "Accounts", description = "Sign up, log in, the current account"),
+        (name = "Services", description = "The service registry, scoped to your account"),
+        (name = "Invoke", description = "Calling services through the mesh (metered)"),
+        (name = "API keys", description = "Bearer keys: shown once, stored as hashes, revocable at once"),
+        (name = "Billing", description = "Usage, the draft invoice, invoices, exports, earnings"),
+        (name = "Mesh (operator)", description = "Nodes, topology and join tokens (operator only)"),
+        (name = "Mesh (nodes)", description = "What hosted nodes call: join and heartbeats"),
+        (name = "Health", description = "Liveness and readiness probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `GET /openapi.json` under `/api/v1` (public: it describes, it does not grant).
+pub fn router() -> Router<crate::state::AppState> {
+    Router::new().route("/openapi.json", get(|| async { Json(document()) }))
+}
+
+/// The reference page's content: every operation grouped by tag, with a generated example
+/// body and a curl command against `origin` (e.g. `http://127.0.0.1:3000`).
+pub fn docs_view(origin: &str) -> app::types::docs::ApiDocsView {
+    use app::types::docs::{ApiDocsView, DocGroup, EndpointDoc, ParamDoc};
+    use serde_json::Value;
+    let doc = serde_json::to_value(document()).unwrap_or_default();
+    let schemas = doc["components"]["schemas"].clone();
+    let mut groups: Vec<DocGroup> = doc["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| DocGroup {
+            name: t["name"].as_str().unwrap_or_default().to_owned(),
+            description: t["description"].as_str().unwrap_or_default().to_owned(),
+            endpoints: Vec::new(),
+        })
+        .collect();
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            // The invoke path lists every method; one example (POST) is enough.
+            if path.contains("/invoke/") && method != "post" {
+                continue;
+            }
+            let upper = method.to_uppercase();
+            let tag = op["tags"][0].as_str().unwrap_or("Other").to_owned();
+            let public = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+            let operator = tag.contains("operator") || path.ends_with("/billing/finalize");
+            let scope = super::caller::required_scope(
+                &axum::http::Method::from_bytes(upper.as_bytes()).unwrap_or(axum::http::Method::GET),
+                path,
+            );
+            let auth = if public {
+                "None (public)".to_owned()
+            } else if operator {
+                format!(
+                    "The operator: their portal session or one of their API keys with the `{}` scope",
+                    scope.as_str()
+                )
+            } else {
+                format!("An API key with the `{}` scope, or the portal session", scope.as_str())
+            };
+            let params: Vec<ParamDoc> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| ParamDoc {
+                    name: text(&p["name"]),
+                    location: text(&p["in"]),
+                    required: p["required"].as_bool().unwrap_or(false),
+                    description: text(&p["description"]),
+                })
+                .collect();
+            let body_schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            let request_example = (!body_schema.is_null()).then(|| {
+                serde_json::to_string_pretty(&example(body_schema, &schemas, 0)).unwrap_or_default()
+            });
+            let responses = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(status, r)| (status.clone(), text(&r["description"])))
+                .collect();
+            let url_path = path.replace('{', "<").replace('}', ">");
+            let mut curl = match upper.as_str() {
+                "GET" => format!("curl \"{origin}{url_path}\""),
+                m => format!("curl -X {m} \"{origin}{url_path}\""),
+            };
+            if !public {
+                curl.push_str(" \\\n  -H \"Authorization: Bearer $WEB4_API_KEY\"");
+            }
+            if path.contains("/invoke/") {
+                curl.push_str(" \\\n  -H \"Idempotency-Key: order-42\" \\\n  -d 'hello'");
+            } else if let Some(body) = &request_example {
+                let compact = serde_json::from_str::<Value>(body).map(|v| v.to_string()).unwrap_or_default();
+                curl.push_str(&format!(" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{compact}'"));
+            }
+            let endpoint = EndpointDoc {
+                anchor: format!("{method}-{}", path.trim_matches('/').replace(['/', '{', '}', '.'], "-")),
+                method: upper,
+                path: path.clone(),
+                summary: text(&op["summary"]),
+                description: text(&op["description"]),
+                auth,
+                params,
+                request_example,
+                responses,
+                curl,
+            };
+            match groups.iter_mut().find(|g| g.name == tag) {
+                Some(group) => group.endpoints.push(endpoint),
+                None => {
+                    groups.push(DocGroup { name: tag, description: String::new(), endpoints: vec![endpoint] })
+                }
+            }
+        }
+    }
+    groups.retain(|g| !g.endpoints.is_empty());
+    ApiDocsView {
+        title: text(&doc["info"]["title"]),
+        description: text(&doc["info"]["description"]),
+        version: text(&doc["info"]["version"]),
+        groups,
+    }
+}
+
+/// An example value for a JSON schema: required properties only, placeholders by type.
+fn example(schema: &serde_json::Value, schemas: &serde_json::Value, depth: usize) -> serde_json::Value {
+    use serde_json::{Value, json};
+    if depth > 6 {
+        return Value::Null;
+    }
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        return example(&schemas[name], schemas, depth + 1);
+    }
+    if let Some(first) = schema["oneOf"]
+        .as_array()
+        .or(schema["anyOf"].as_array())
+        .and_then(|v| v.iter().find(|s| s["type"] != "null"))
+    {
+        return example(first, schemas, depth + 1);
+    }
+    if let Some(all) = schema["allOf"].as_array().and_then(|v| v.first()) {
+        return example(all, schemas, depth + 1);
+    }
+    if let Some(values) = schema["enum"].as_array().and_then(|v| v.first()) {
+        return values.clone();
+    }
+    let kind = match &schema["type"] {
+        Value::Array(types) => types.iter().find(|t| *t != "null").and_then(Value::as_str).unwrap_or("null"),
+        Value::String(t) => t.as_str(),
+        _ if schema["properties"].is_object() => "object",
+        _ => "null",
+    };
+    match kind {
+        "object" => {
+            let required: Vec<&str> =
+                schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let mut out = serde_json::Map::new();
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                if required.contains(&name.as_str()) {
+                    out.insert(name.clone(), example(property, schemas, depth + 1));
+                }
+            }
+            Value::Object(out)
+        }
+        "array" => json!([example(&schema["items"], schemas, depth + 1)]),
+        "string" => match schema["format"].as_str() {
+            Some("date-time") => json!("2026-11-22T12:00:00Z"),
+            Some("date") => json!("2026-11-01"),
+            _ => json!("string"),
+        },
+        "integer" | "number" => json!(0),
+        "boolean" => json!(false),
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_has_a_curl_for_every_operation() {
+        let docs = docs_view("http://127.0.0.1:3000");
+        let endpoints: Vec<_> = docs.groups.iter().flat_map(|g| &g.endpoints).collect();
+        assert!(endpoints.len() >= 30, "{}", endpoints.len());
+        for e in &endpoints {
+            assert!(e.curl.starts_with("curl "), "{}", e.curl);
+            assert!(
+                e.curl.contains(&format!(
+                    "http://127.0.0.1:3000{}",
+                    e.path.replace('{', "<").replace('}', ">")
+                ))
+            );
+        }
+        let create = endpoints.iter().find(|e| e.method == "POST" && e.path == "/api/v1/keys").unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(create.request_example.as_deref().unwrap()).unwrap();
+        assert!(body["name"].is_string() && body["scopes"].is_array(), "{body}");
+        assert!(create.auth.contains("`write`"));
+        let signup = endpoints.iter().find(|e| e.path == "/api/v1/auth/signup").unwrap();
+        assert_eq!(signup.auth, "None (public)");
+        assert!(!signup.curl.contains("Authorization"));
+    }
+}
