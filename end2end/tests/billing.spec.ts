@@ -4,14 +4,11 @@
 // invoice to its downloads and to the calls behind its line.
 // The `request` fixture carries no session cookie: the calls it makes are the key's.
 import { test, expect, type Page } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 
 import { OPERATOR } from './accounts';
+import { hydrated, signUp as signUpAs, startUpstream, stopUpstream, unique } from './helpers';
 
-const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const unique = () => `${Date.now().toString(36)}-${counter++}`;
 
 /** The price the service is registered with: 3 calls cost 3.75 cents, billed as $0.04. */
 const PRICE = '0.0125';
@@ -22,47 +19,14 @@ let upstream: Server;
 let upstreamUrl: string;
 
 test.beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    // Tolerates a doubled slash from joining the upstream URL and the invoke's path.
-    const path = new URL(req.url ?? '/', 'http://upstream').pathname.replace(/\/{2,}/g, '/');
-    if (path === '/health') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
-    } else if (path === '/anything') {
-      let received = 0;
-      req.on('data', (chunk: Buffer) => (received += chunk.length));
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ method: req.method, received }));
-      });
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not here');
-    }
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  ({ server: upstream, url: upstreamUrl } = await startUpstream());
 });
 
-test.afterAll(async () => {
-  upstream.closeAllConnections();
-  await new Promise<void>((resolve) => upstream.close(() => resolve()));
-});
+test.afterAll(async () => stopUpstream(upstream));
 
-/** Waits until the wasm bundle has hydrated the page (the app marks <html>). */
-async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
-}
 
 /** Signs a fresh developer up through the portal; ends on the dashboard. */
-async function signUp(page: Page) {
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(`billing-${unique()}@example.com`);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-}
+const signUp = (page: Page) => signUpAs(page, 'billing');
 
 /** Registers a flat-priced http service in the portal and waits until a placement passes its
  * health check; answers the service's id. */

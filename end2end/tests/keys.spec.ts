@@ -2,28 +2,15 @@
 // see its secret shown once and never again, revoke it and see the API refuse it at once.
 // The `request` fixture carries no session cookie: whatever it is allowed, the key allowed.
 import { test, expect, type Page } from '@playwright/test';
+import { hydrated, signUp as signUpAs, unique } from './helpers';
 
-const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const unique = () => `${Date.now().toString(36)}-${counter++}`;
 
 /** `w4k_` and 256 bits in base64url. */
 const SECRET = /^w4k_[A-Za-z0-9_-]{43}$/;
 
-/** Waits until the wasm bundle has hydrated the page (the app marks <html>). */
-async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
-}
 
 /** Signs a fresh developer up through the portal (works with or without JavaScript). */
-async function signUp(page: Page, javaScript = true) {
-  await page.goto('/signup');
-  if (javaScript) await hydrated(page);
-  await page.getByLabel('Email').fill(`keys-${unique()}@example.com`);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-}
+const signUp = (page: Page, javaScript = true) => signUpAs(page, 'keys', javaScript);
 
 /** A scope's checkbox; its label is the scope's name and then what it allows. */
 const scope = (page: Page, name: 'read' | 'write' | 'invoke') =>

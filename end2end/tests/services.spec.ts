@@ -1,12 +1,9 @@
 // Services as a developer uses them: register an HTTP API, watch its placements turn healthy,
 // call it through the mesh with "try it", fix a mistake in the form, and delete a service.
 import { test, expect, type Page } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { PASSWORD, hydrated, signUp as signUpAs, startUpstream, stopUpstream, unique } from './helpers';
 
-const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const unique = () => `${Date.now().toString(36)}-${counter++}`;
 
 /** The service page's address (an id, never the registration form). */
 const SERVICE_URL = /\/services\/(?!new$)[^/?#]+$/;
@@ -17,43 +14,14 @@ let upstream: Server;
 let upstreamUrl: string;
 
 test.beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    // Tolerates a doubled slash from joining the upstream URL and the invoke's path.
-    const path = new URL(req.url ?? '/', 'http://upstream').pathname.replace(/\/{2,}/g, '/');
-    if (path === '/health') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
-    } else if (req.method === 'GET' && path === '/hello') {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
-      res.end(JSON.stringify({ hello: 'mesh' }));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not here');
-    }
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  ({ server: upstream, url: upstreamUrl } = await startUpstream());
 });
 
-test.afterAll(async () => {
-  upstream.closeAllConnections();
-  await new Promise<void>((resolve) => upstream.close(() => resolve()));
-});
+test.afterAll(async () => stopUpstream(upstream));
 
-/** Waits until the wasm bundle has hydrated the page (the app marks <html>). */
-async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
-}
 
 /** Signs a fresh developer up through the portal; ends on the dashboard. */
-async function signUp(page: Page) {
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(`svc-${unique()}@example.com`);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-}
+const signUp = (page: Page) => signUpAs(page, 'svc');
 
 test('a developer registers an http service, sees it healthy and calls it through the mesh', async ({ page }) => {
   // Placement and the first passing checks take a few seconds after registration.

@@ -5,7 +5,7 @@
 //! The downloads and the line → calls links go straight to the Cloud API
 //! (`/api/v1/invoices/…`): the browser's session cookie authenticates them, so they are plain
 //! links, marked so the hydrated router leaves them to the browser.
-use super::common::{self, encode_query, when};
+use super::common::{self, when};
 use crate::{
     api::{billing_preview, fetch_invoice, list_invoices},
     chart::thousands,
@@ -255,13 +255,7 @@ fn InvoiceList(page: Page<InvoiceSummary>, paged: bool) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
-            {none_left.then(|| view! { <p class="muted">"No more invoices."</p> })}
-            <div class="pager">
-                {paged.then(|| view! { <A href="/billing">"First page"</A> })}
-                {page.next_cursor.map(|c| view! {
-                    <A href=format!("/billing?cursor={}", encode_query(&c)) attr:rel="next">"Next page"</A>
-                })}
-            </div>
+            <common::Pager base="/billing" what="invoices" paged none_left next_cursor=page.next_cursor />
         </article>
     }
     .into_any()
@@ -448,7 +442,7 @@ mod tests {
         );
         assert_eq!(export_href("inv_1", "csv"), "/api/v1/invoices/inv_1/export.csv");
         assert_eq!(line_events_href("inv_1", 3), "/api/v1/invoices/inv_1/lines/3/events");
-        assert_eq!(encode_query("a+b/c=&"), "a%2Bb%2Fc%3D%26");
+        assert_eq!(crate::pages::common::encode_query("a+b/c=&"), "a%2Bb%2Fc%3D%26");
     }
 
     #[cfg(feature = "ssr")]

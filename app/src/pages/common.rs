@@ -37,6 +37,30 @@ pub fn not_found(
     .into_any()
 }
 
+/// The foot of a paged list: "No more …" on a last page reached by paging, a link back to the
+/// first page, and the next page's link (`base?cursor=…`).
+#[component]
+pub fn Pager(
+    base: &'static str,
+    /// Plural of what is listed, e.g. `keys`.
+    what: &'static str,
+    /// Whether this page was reached by paging (a cursor in the URL).
+    paged: bool,
+    /// This page is past the end: paged, and empty.
+    none_left: bool,
+    next_cursor: Option<String>,
+) -> impl IntoView {
+    view! {
+        {none_left.then(|| view! { <p class="muted">{format!("No more {what}.")}</p> })}
+        <div class="pager">
+            {paged.then(|| view! { <A href=base>"First page"</A> })}
+            {next_cursor.map(|c| view! {
+                <A href=format!("{base}?cursor={}", encode_query(&c)) attr:rel="next">"Next page"</A>
+            })}
+        </div>
+    }
+}
+
 /// A time as the pages show it.
 pub fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()

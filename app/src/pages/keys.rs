@@ -6,7 +6,7 @@
 //! The secret needs one more step: a redirect would lose it, so after a plain post the server
 //! keeps the new key in the session for the next load of this page only (never in the URL),
 //! and the page shows it from there (`ApiKeysView::created`).
-use super::common::{self, CopyState, copy_text, encode_query, page_origin, when};
+use super::common::{self, CopyState, copy_text, page_origin, when};
 use crate::{
     AuthContext,
     api::{CreateApiKey, RevokeApiKey, list_api_keys},
@@ -21,10 +21,7 @@ use crate::{
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{A, Redirect},
-    hooks::use_query_map,
-};
+use leptos_router::{components::Redirect, hooks::use_query_map};
 
 /// The form's field names, as the server reports errors for them. A message for any other
 /// name has no input to sit next to, so it goes into the banner above the form.
@@ -346,13 +343,7 @@ fn KeyList(page: Page<ApiKeyView>, paged: bool, revoke: ServerAction<RevokeApiKe
                     {page.items.into_iter().map(|key| view! { <KeyRow key revoke /> }).collect_view()}
                 </tbody>
             </table>
-            {none_left.then(|| view! { <p class="muted">"No more keys."</p> })}
-            <div class="pager">
-                {paged.then(|| view! { <A href="/keys">"First page"</A> })}
-                {page.next_cursor.map(|c| view! {
-                    <A href=format!("/keys?cursor={}", encode_query(&c)) attr:rel="next">"Next page"</A>
-                })}
-            </div>
+            <common::Pager base="/keys" what="keys" paged none_left next_cursor=page.next_cursor />
         </article>
     }
     .into_any()
@@ -426,7 +417,7 @@ mod tests {
         assert_eq!(when(at), "2026-09-21 14:13 UTC");
         assert_eq!(when_or(None, "never"), "never");
         assert_eq!(scope_list(&[Scope::Read, Scope::Invoke]), "read, invoke");
-        assert_eq!(encode_query("a+b/c=&"), "a%2Bb%2Fc%3D%26");
+        assert_eq!(crate::pages::common::encode_query("a+b/c=&"), "a%2Bb%2Fc%3D%26");
     }
 
     #[cfg(feature = "ssr")]

@@ -5,7 +5,7 @@
 //! before hydration too: the server answers with a redirect and a failure comes back in the
 //! URL, where the page's `ServerAction` picks it up. "Try it" is the exception: its answer is
 //! the whole point and a redirect would lose it, so it only runs in the hydrated app.
-use super::common::{self, encode_query, page_origin};
+use super::common::{self, page_origin};
 use crate::{
     AuthContext,
     api::{
@@ -206,13 +206,7 @@ fn ServiceList(page: Page<ServiceView>, paged: bool) -> impl IntoView {
                     {page.items.into_iter().map(|s| view! { <ServiceRow service=s /> }).collect_view()}
                 </tbody>
             </table>
-            {none_left.then(|| view! { <p class="muted">"No more services."</p> })}
-            <div class="pager">
-                {paged.then(|| view! { <A href="/services">"First page"</A> })}
-                {page.next_cursor.map(|c| view! {
-                    <A href=format!("/services?cursor={}", encode_query(&c)) attr:rel="next">"Next page"</A>
-                })}
-            </div>
+            <common::Pager base="/services" what="services" paged none_left next_cursor=page.next_cursor />
         </article>
     }
     .into_any()
@@ -1049,8 +1043,8 @@ mod tests {
 
     #[test]
     fn cursors_are_percent_encoded() {
-        assert_eq!(encode_query("abc-_.~09"), "abc-_.~09");
-        assert_eq!(encode_query("a+b/c=&"), "a%2Bb%2Fc%3D%26");
+        assert_eq!(crate::pages::common::encode_query("abc-_.~09"), "abc-_.~09");
+        assert_eq!(crate::pages::common::encode_query("a+b/c=&"), "a%2Bb%2Fc%3D%26");
     }
 
     #[test]

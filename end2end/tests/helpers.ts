@@ -1,0 +1,60 @@
+// Helpers the end-to-end specs share (a plain module: not a test file).
+import { expect, type Page } from '@playwright/test';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+/** A string no other test of this run uses. */
+export const unique = () => `${Date.now().toString(36)}-${counter++}`;
+
+/** Waits until the wasm bundle has hydrated the page (the app marks <html>). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
+}
+
+/** Signs a fresh developer up through the portal (with or without JavaScript); ends on the
+ * dashboard. */
+export async function signUp(page: Page, prefix: string, javaScript = true) {
+  await page.goto('/signup');
+  if (javaScript) await hydrated(page);
+  await page.getByLabel('Email').fill(`${prefix}-${unique()}@example.com`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+/** A small upstream API the platform's nodes call: `/health`; `GET /hello`, a JSON answer
+ * marked `x-upstream: yes`; and `/anything`, which answers any method with what it received. */
+export async function startUpstream(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    // Tolerates a doubled slash from joining the upstream URL and the invoke's path.
+    const path = new URL(req.url ?? '/', 'http://upstream').pathname.replace(/\/{2,}/g, '/');
+    if (path === '/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    } else if (req.method === 'GET' && path === '/hello') {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+      res.end(JSON.stringify({ hello: 'mesh' }));
+    } else if (path === '/anything') {
+      let received = 0;
+      req.on('data', (chunk: Buffer) => (received += chunk.length));
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ method: req.method, received }));
+      });
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not here');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Stops an upstream from [`startUpstream`]. */
+export async function stopUpstream(server: Server) {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
