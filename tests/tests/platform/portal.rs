@@ -212,3 +212,98 @@ async fn a_token_minted_by_a_plain_form_is_shown_once_after_the_redirect() {
     let (_, second) = page(&app.client, app.url("/join-tokens")).await;
     assert!(!second.contains(&secret), "the secret is shown only once");
 }
+
+#[tokio::test]
+async fn an_api_key_created_by_a_plain_form_is_shown_once_and_works() {
+    let app = spawn_app().await;
+    app.sign_up("dev@example.com", PASSWORD).await;
+    let response = app
+        .client
+        .post(app.url("/_fn/create_api_key"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/keys"))
+        .form(&[("form[name]", "deploys"), ("form[read]", "on"), ("form[expires_in_days]", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (status, first) = page(&app.client, app.url("/keys")).await;
+    assert_eq!(status, StatusCode::OK);
+    let start = first.find("value=\"w4k_").expect("the key is shown") + "value=\"".len();
+    let secret: String =
+        first[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    assert_eq!(secret.len(), 4 + 43, "{secret}");
+    let me = reqwest::Client::new().get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let (_, second) = page(&app.client, app.url("/keys")).await;
+    assert!(!second.contains(&secret), "the secret is shown only once");
+    assert!(second.contains("deploys") && second.contains(&secret[..10]), "the prefix stays");
+}
+
+#[tokio::test]
+async fn billing_pages_show_the_owners_invoice_and_404_for_anyone_else() {
+    use serde_json::{Value, json};
+    use web4_tests::fixtures::{api_key, healthy, http_service, register, second_account};
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let upstream = web4_tests::upstream::Upstream::start().await;
+    let service = register(
+        &app,
+        &app.client,
+        http_service("echo", &upstream, json!({ "price_per_call_micros": 25_000 })),
+    )
+    .await;
+    let id = service["id"].as_str().unwrap().to_owned();
+    healthy(&app, &id, 2).await;
+    let (_, secret) = api_key(&app, &app.client, &["invoke"]).await;
+    for _ in 0..2 {
+        let r = reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/invoke/{id}/echo")))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let (_, usage) = page(&app.client, app.url("/usage")).await;
+    assert!(usage.contains("<svg") && usage.contains("echo"), "the chart shows the service");
+    let (_, billing) = page(&app.client, app.url("/billing")).await;
+    assert!(billing.contains("$0.05"), "2 calls at $0.025 in the draft");
+
+    let made: Value = app
+        .client
+        .post(app.url("/api/v1/billing/finalize"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let invoice = made[0]["id"].as_str().unwrap().to_owned();
+    let number = made[0]["number"].as_str().unwrap().to_owned();
+    let (status, detail) = page(&app.client, app.url(&format!("/billing/invoices/{invoice}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(detail.contains(&number) && detail.contains("export.csv"));
+
+    let b = second_account(&app, "b@example.com").await;
+    let (status, other) = page(&b, app.url(&format!("/billing/invoices/{invoice}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!other.contains(&number));
+    let (_, earnings) = page(&b, app.url("/earnings")).await;
+    assert!(!earnings.contains("echo"));
+}
+
+#[tokio::test]
+async fn the_api_reference_is_public_and_lists_the_endpoints() {
+    let app = spawn_app().await;
+    let (status, html) = page(&reqwest::Client::new(), app.url("/docs")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Web4 Platform Cloud API"));
+    assert!(html.contains("id=\"post-api-v1-keys\""));
+    assert!(
+        html.contains(&format!("curl -X POST &quot;{}/api/v1/keys&quot;", app.url("")))
+            || html.contains(&format!("curl -X POST \"{}/api/v1/keys\"", app.url(""))),
+        "curl against this server"
+    );
+}
