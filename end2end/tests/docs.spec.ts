@@ -15,7 +15,7 @@ test('the API reference lists every endpoint with a curl command against this se
   expect(await endpoints.count()).toBeGreaterThanOrEqual(30);
   const createKey = page.locator('#post-api-v1-keys');
   await expect(createKey).toContainText('POST');
-  await expect(createKey).toContainText('`write` scope');
+  await expect(createKey).toContainText('An API key with the write scope, or the portal session');
   await expect(createKey.getByTestId('curl')).toContainText(`curl -X POST "${baseURL}/api/v1/keys"`);
   await expect(createKey.getByTestId('curl')).toContainText('Authorization: Bearer $WEB4_API_KEY');
   const signup = page.locator('#post-api-v1-auth-signup');

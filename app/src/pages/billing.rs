@@ -272,9 +272,9 @@ fn PricingExplained() -> impl IntoView {
                     "in each calendar month (UTC), if it offers any."
                 </li>
                 <li>
-                    "Then graduated tiers: each call costs the price of the tier it falls in, counted from the "
-                    "start of the month (say the first 1,000 at $0.002, the rest at $0.001). A flat price is "
-                    "one tier."
+                    "Then graduated tiers: each call costs the price of the tier it falls in, counting the "
+                    "month's calls after the free ones (say the next 1,000 at $0.002, the rest at $0.001). "
+                    "A flat price is one tier."
                 </li>
                 <li>
                     "A line is one service's calls at one price. Its amount is quantity × unit price, rounded "

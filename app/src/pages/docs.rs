@@ -53,7 +53,7 @@ fn Reference(docs: ApiDocsView) -> impl IntoView {
                     <h1>{title}</h1>
                     <p class="muted">{format!("Version {version} · OpenAPI document at /api/v1/openapi.json")}</p>
                 </header>
-                <p class="lead">{description}</p>
+                <p class="lead">{inline_code(description)}</p>
                 <p>
                     "Create a key on the " <a href="/keys">"API keys"</a>
                     " page and put it in " <code>"WEB4_API_KEY"</code>
@@ -64,6 +64,17 @@ fn Reference(docs: ApiDocsView) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// Text with `backticks` shown as inline code (the document's descriptions use them).
+fn inline_code(text: String) -> impl IntoView {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            let part = part.to_owned();
+            if i % 2 == 1 { view! { <code>{part}</code> }.into_any() } else { part.into_any() }
+        })
+        .collect_view()
 }
 
 fn group_anchor(name: &str) -> String {
@@ -110,7 +121,7 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
                         <td><code>{p.name}</code></td>
                         <td>{p.location}</td>
                         <td>{if p.required { "yes" } else { "no" }}</td>
-                        <td>{p.description}</td>
+                        <td>{inline_code(p.description)}</td>
                     </tr>
                 }
             })
@@ -130,7 +141,7 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
     });
     let responses = responses
         .into_iter()
-        .map(|(status, text)| view! { <li><code>{status}</code>" " {text}</li> })
+        .map(|(status, text)| view! { <li><code>{status}</code>" " {inline_code(text)}</li> })
         .collect_view();
     view! {
         <article class="card endpoint" id=article_id data-testid="endpoint">
@@ -139,9 +150,9 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
                 " "
                 <code class="endpoint-path">{path.clone()}</code>
             </h3>
-            <p>{summary}</p>
-            {(!description.is_empty()).then(|| view! { <p class="muted">{description}</p> })}
-            <p class="small"><strong>"Who may call it: "</strong>{auth}</p>
+            <p>{inline_code(summary)}</p>
+            {(!description.is_empty()).then(|| view! { <p class="muted">{inline_code(description)}</p> })}
+            <p class="small"><strong>"Who may call it: "</strong>{inline_code(auth)}</p>
             {params}
             {example}
             <ul class="responses small">{responses}</ul>
@@ -242,7 +253,7 @@ mod tests {
         };
         let html = render(move || view! { <Endpoint endpoint /> }.into_any());
         assert!(html.contains("method-post") && html.contains("/api/v1/keys"), "{html}");
-        assert!(html.contains("`write` scope"));
+        assert!(html.contains("<code>write</code> scope"), "{html}");
         assert!(html.contains("cursor") && html.contains("query"));
         assert!(html.contains("&quot;name&quot;") || html.contains("\"name\""));
         assert!(html.contains("curl -X POST"));
