@@ -23,11 +23,18 @@ pub struct RateLimitSettings {
     pub key: Limit,
     /// Per account, over all its keys and its portal session's API calls.
     pub account: Limit,
+    /// Per client address: bearer keys that fail to authenticate (unknown, expired, revoked).
+    /// Past it, the address gets 429 before any key lookup until the wait is over.
+    pub failed_auth: Limit,
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        Self { key: Limit { per_second: 100, burst: 200 }, account: Limit { per_second: 200, burst: 400 } }
+        Self {
+            key: Limit { per_second: 100, burst: 200 },
+            account: Limit { per_second: 200, burst: 400 },
+            failed_auth: Limit { per_second: 5, burst: 50 },
+        }
     }
 }
 
@@ -73,6 +80,9 @@ pub struct RateLimits {
     settings: RateLimitSettings,
     keys: Keyed,
     accounts: Keyed,
+    failures: Keyed,
+    /// Addresses refused for failed authentications, and until when.
+    blocked: moka::sync::Cache<String, std::time::Instant>,
     clock: DefaultClock,
 }
 
@@ -95,6 +105,11 @@ impl RateLimits {
             settings,
             keys: keyed(settings.key),
             accounts: keyed(settings.account),
+            failures: keyed(settings.failed_auth),
+            blocked: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
             clock: DefaultClock::default(),
         }
     }
@@ -126,10 +141,31 @@ impl RateLimits {
         })
     }
 
+    /// Seconds `address` must still wait after too many failed authentications, if any.
+    pub fn blocked(&self, address: &str) -> Option<u64> {
+        let until = self.blocked.get(address)?;
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        (!left.is_zero()).then(|| left.as_secs() + u64::from(left.subsec_nanos() > 0))
+    }
+
+    /// Counts a failed authentication from `address`; past the limit the address is blocked
+    /// and the wait is returned.
+    pub fn failed_auth(&self, address: &str) -> Option<u64> {
+        match self.check(&self.failures, Scope::Account, self.settings.failed_auth, address) {
+            Ok(_) => None,
+            Err(Limited { retry_after_secs, .. }) => {
+                let until = std::time::Instant::now() + Duration::from_secs(retry_after_secs);
+                self.blocked.insert(address.to_owned(), until);
+                Some(retry_after_secs)
+            }
+        }
+    }
+
     /// Forgets limiter state that has fully refilled (bounded memory).
     pub fn prune(&self) {
         self.keys.retain_recent();
         self.accounts.retain_recent();
+        self.failures.retain_recent();
     }
 
     /// Prunes every minute until the task is aborted.
@@ -155,6 +191,7 @@ mod tests {
         let limits = RateLimits::new(RateLimitSettings {
             key: Limit { per_second: 1, burst: 3 },
             account: Limit { per_second: 100, burst: 100 },
+            ..RateLimitSettings::default()
         });
         let remaining: Vec<u32> = (0..3).map(|_| limits.admit("a", Some("k")).unwrap().remaining).collect();
         assert_eq!(remaining, [2, 1, 0]);
@@ -172,12 +209,27 @@ mod tests {
         let limits = RateLimits::new(RateLimitSettings {
             key: Limit { per_second: 100, burst: 100 },
             account: Limit { per_second: 1, burst: 2 },
+            ..RateLimitSettings::default()
         });
         limits.admit("a", Some("k1")).unwrap();
         limits.admit("a", Some("k2")).unwrap();
         let refused = limits.admit("a", Some("k3")).unwrap_err();
         assert_eq!(refused.quotas.scope, Scope::Account);
         assert!(limits.admit("b", Some("k4")).is_ok(), "accounts are limited separately");
+    }
+
+    #[test]
+    fn too_many_failed_authentications_block_the_address() {
+        let limits = RateLimits::new(RateLimitSettings {
+            failed_auth: Limit { per_second: 1, burst: 2 },
+            ..RateLimitSettings::default()
+        });
+        assert_eq!(limits.blocked("10.0.0.1"), None);
+        assert_eq!(limits.failed_auth("10.0.0.1"), None);
+        assert_eq!(limits.failed_auth("10.0.0.1"), None);
+        assert_eq!(limits.failed_auth("10.0.0.1"), Some(1));
+        assert_eq!(limits.blocked("10.0.0.1"), Some(1));
+        assert_eq!(limits.blocked("10.0.0.2"), None, "per address");
     }
 
     #[test]

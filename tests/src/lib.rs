@@ -235,7 +235,8 @@ impl TestApp {
 /// Lifts the rate limits (for benchmarks and load tests).
 pub fn unlimited(config: &mut Config) {
     let unlimited = server::ratelimit::Limit { per_second: 1_000_000, burst: 1_000_000 };
-    config.rate_limits = server::ratelimit::RateLimitSettings { key: unlimited, account: unlimited };
+    config.rate_limits =
+        server::ratelimit::RateLimitSettings { key: unlimited, account: unlimited, failed_auth: unlimited };
 }
 
 /// Polls `condition` every 20 ms for up to 15 s; returns how long it took.

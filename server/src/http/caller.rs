@@ -90,10 +90,34 @@ fn capitalised(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+fn too_many_failures(retry_after_secs: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        code: "too_many_failed_authentications",
+        message: format!("Too many invalid API keys from this address. Retry after {retry_after_secs} s."),
+        retry_after_secs,
+    }
+}
+
 async fn resolve(state: &AppState, parts: &mut Parts) -> Result<Option<Caller>, ApiError> {
     if let Some(token) = bearer(&parts.headers)? {
+        // Guessing keys from one address is throttled before any lookup.
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+        let address = super::extract::client_ip(&parts.headers, peer, state.config.trust_forwarded_for)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
+        if let Some(wait) = state.limits.blocked(&address) {
+            return Err(too_many_failures(wait));
+        }
         let principal = state.keys.authenticate(token, Utc::now()).await.map_err(anyhow::Error::from)?;
-        let principal = principal.map_err(refused)?;
+        let principal = match principal {
+            Ok(principal) => principal,
+            Err(reason) => {
+                return Err(match state.limits.failed_auth(&address) {
+                    Some(wait) => too_many_failures(wait),
+                    None => refused(reason),
+                });
+            }
+        };
         return Ok(Some(Caller { account: principal.account.clone(), key: Some(principal) }));
     }
     let session = Session::from_request_parts(parts, state)

@@ -280,3 +280,30 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() 
     assert_eq!(replayed["key"]["id"], created["key"]["id"]);
     assert_eq!(app.count("SELECT COUNT(*) FROM api_keys").await, 1);
 }
+
+#[tokio::test]
+async fn guessing_keys_from_one_address_is_throttled_before_any_lookup() {
+    let app = spawn_app_with(|c| {
+        c.rate_limits.failed_auth = server::ratelimit::Limit { per_second: 1, burst: 3 };
+    })
+    .await;
+    app.sign_up("dev@example.com", web4_tests::PASSWORD).await;
+    let (_, secret) = api_key(&app, &app.client, &["read"]).await;
+    for i in 0..3 {
+        let guess = format!("w4k_guess{i}");
+        let response = bare().get(app.url("/api/v1/me")).bearer_auth(guess).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = bare().get(app.url("/api/v1/me")).bearer_auth("w4k_guess3").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(error_of(response).await.0, "too_many_failed_authentications");
+    // While blocked, the address gets 429 even with a valid key; after the wait it works.
+    let blocked = bare().get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let ok = bare().get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    // The portal session is not affected.
+    assert_eq!(app.me().await.status(), StatusCode::OK);
+}
