@@ -1,7 +1,5 @@
 //! Web4 Platform server library: everything the `server` binary runs, importable by tests.
 #![forbid(unsafe_code)]
-// The portal's deeply nested view types (Leptos) need more than the default 128.
-#![recursion_limit = "256"]
 
 pub mod auth;
 pub mod billing;

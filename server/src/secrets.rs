@@ -18,7 +18,18 @@ pub fn new_secret(prefix: &str) -> String {
 
 /// The stored form of a secret: lowercase hex SHA-256.
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Lowercase hex of `bytes`, in one allocation (hashing is on every key-authenticated request).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 /// The part of a secret shown in lists: its prefix (`prefix`) and six more characters.

@@ -162,11 +162,10 @@ async fn invoice_of_a_million(events: usize) {
         e.provider_account_id = payer.clone();
         e.occurred_at = base + chrono::Duration::milliseconds(i as i64);
         batch.push(server::db::entities::usage_events::Model::from(e));
-        if batch.len() == batch.capacity() || i + 1 == events {
+        if batch.len() == 10_000 || i + 1 == events {
             let txn = sea_orm::TransactionTrait::begin(&app.db).await.unwrap();
-            server::db::usage::insert_new(&txn, &batch).await.unwrap();
+            server::db::usage::insert_new(&txn, std::mem::take(&mut batch)).await.unwrap();
             txn.commit().await.unwrap();
-            batch.clear();
         }
     }
     println!("  loaded {events} usage events in {:.1} s", started.elapsed().as_secs_f64());

@@ -61,6 +61,38 @@ pub fn Pager(
     }
 }
 
+/// A form's errors from its action's last failure: per field (for the inputs), and a banner
+/// message that also carries messages for fields the form has no input for.
+pub fn form_errors(
+    error: Signal<Option<PortalError>>,
+    fields: &'static [&'static str],
+) -> (Signal<crate::types::services::ServiceFieldErrors>, Signal<Option<String>>) {
+    let errors = Signal::derive(move || match error.get() {
+        Some(PortalError::Fields(fields)) => fields,
+        _ => Default::default(),
+    });
+    let banner = Signal::derive(move || {
+        error.get().map(|e| {
+            let mut message = e.to_string();
+            if let PortalError::Fields(all) = &e {
+                for (field, text) in all.iter().filter(|(f, _)| !fields.contains(&f.as_str())) {
+                    message.push_str(&format!(" {field}: {text}"));
+                }
+            }
+            message
+        })
+    });
+    (errors, banner)
+}
+
+/// One field's message from [`form_errors`].
+pub fn field_error(
+    errors: Signal<crate::types::services::ServiceFieldErrors>,
+    name: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || errors.with(|e| e.get(name).cloned()))
+}
+
 /// A time as the pages show it.
 pub fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -15,7 +15,6 @@ use crate::{
     types::{
         Page,
         keys::{ApiKeyView, CreatedApiKey, KeyState, Scope},
-        services::ServiceFieldErrors,
     },
 };
 use chrono::{DateTime, Utc};
@@ -220,22 +219,8 @@ fn KeyFields(
     create: ServerAction<CreateApiKey>,
     #[prop(into)] error: Signal<Option<PortalError>>,
 ) -> impl IntoView {
-    let errors: Signal<ServiceFieldErrors> = Signal::derive(move || match error.get() {
-        Some(PortalError::Fields(fields)) => fields,
-        _ => ServiceFieldErrors::new(),
-    });
-    let banner = Signal::derive(move || {
-        error.get().map(|e| {
-            let mut message = e.to_string();
-            if let PortalError::Fields(fields) = &e {
-                for (field, text) in fields.iter().filter(|(f, _)| !FORM_FIELDS.contains(&f.as_str())) {
-                    message.push_str(&format!(" {field}: {text}"));
-                }
-            }
-            message
-        })
-    });
-    let field_error = move |name: &'static str| Signal::derive(move || errors.with(|e| e.get(name).cloned()));
+    let (errors, banner) = common::form_errors(error, &FORM_FIELDS);
+    let field_error = move |name: &'static str| common::field_error(errors, name);
     let (name_error, scopes_error, expires_error) =
         (field_error("name"), field_error("scopes"), field_error("expires_in_days"));
     // A key just created clears the form for the next one (a failure keeps what was typed).
@@ -539,7 +524,7 @@ mod tests {
 
         #[test]
         fn field_errors_sit_next_to_their_fields() {
-            let fields = ServiceFieldErrors::from([
+            let fields = crate::types::services::ServiceFieldErrors::from([
                 ("scopes".to_string(), "Choose at least one scope.".to_string()),
                 ("expires_in_days".to_string(), "A whole number of days.".to_string()),
                 ("other".to_string(), "Odd.".to_string()),

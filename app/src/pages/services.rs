@@ -294,7 +294,7 @@ fn Field(
     #[prop(optional)] maxlength: Option<&'static str>,
     #[prop(default = "text")] input_type: &'static str,
 ) -> impl IntoView {
-    let error = Signal::derive(move || errors.with(|e| e.get(name).cloned()));
+    let error = common::field_error(errors, name);
     let help = format!("{name}-help");
     view! {
         <div class="field">
@@ -330,23 +330,9 @@ fn ServiceFields(
     error: Signal<Option<PortalError>>,
     editing: bool,
 ) -> impl IntoView {
-    let errors: Signal<ServiceFieldErrors> = Signal::derive(move || match error.get() {
-        Some(PortalError::Fields(fields)) => fields,
-        _ => ServiceFieldErrors::new(),
-    });
-    let banner = Signal::derive(move || {
-        error.get().map(|e| {
-            let mut message = e.to_string();
-            if let PortalError::Fields(fields) = &e {
-                for (field, text) in fields.iter().filter(|(f, _)| !FORM_FIELDS.contains(&f.as_str())) {
-                    message.push_str(&format!(" {field}: {text}"));
-                }
-            }
-            message
-        })
-    });
-    let description_error = Signal::derive(move || errors.with(|e| e.get("description").cloned()));
-    let kind_error = Signal::derive(move || errors.with(|e| e.get("kind").cloned()));
+    let (errors, banner) = common::form_errors(error, &FORM_FIELDS);
+    let description_error = common::field_error(errors, "description");
+    let kind_error = common::field_error(errors, "kind");
 
     // Without JavaScript every field is shown (the http ones say so); after hydration the
     // http fields hide while `kv` is selected. Hidden inputs are still posted.

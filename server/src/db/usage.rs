@@ -8,10 +8,12 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// Inserts events, skipping any whose invoke id is already recorded; returns how many were
 /// new.
-pub async fn insert_new(db: &impl ConnectionTrait, events: &[usage_events::Model]) -> Result<u64, DbErr> {
+pub async fn insert_new(db: &impl ConnectionTrait, events: Vec<usage_events::Model>) -> Result<u64, DbErr> {
     let mut inserted = 0;
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let rows = chunk.iter().cloned().map(usage_events::ActiveModel::from);
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let rows: Vec<_> =
+            events.by_ref().take(ROWS_PER_STATEMENT).map(usage_events::ActiveModel::from).collect();
         let result = Usage::insert_many(rows)
             .on_conflict(OnConflict::column(usage_events::Column::InvokeId).do_nothing().to_owned())
             .exec_without_returning(db)

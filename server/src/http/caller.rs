@@ -77,17 +77,12 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 }
 
 fn refused(reason: KeyRefused) -> ApiError {
-    let code = match reason {
-        KeyRefused::Unknown => "invalid_api_key",
-        KeyRefused::Expired => "api_key_expired",
-        KeyRefused::Revoked => "api_key_revoked",
+    let (code, message) = match reason {
+        KeyRefused::Unknown => ("invalid_api_key", "The API key is not valid."),
+        KeyRefused::Expired => ("api_key_expired", "The API key has expired."),
+        KeyRefused::Revoked => ("api_key_revoked", "The API key has been revoked."),
     };
-    ApiError::InvalidKey { code, message: format!("{}.", capitalised(&reason.to_string())) }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    ApiError::InvalidKey { code, message: message.into() }
 }
 
 fn too_many_failures(retry_after_secs: u64) -> ApiError {

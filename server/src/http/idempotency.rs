@@ -63,7 +63,7 @@ fn request_hash(method: &Method, path_and_query: &str, body: &[u8]) -> String {
     hash.update(path_and_query.as_bytes());
     hash.update(b"\n");
     hash.update(body);
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::secrets::hex(&hash.finalize())
 }
 
 fn replay(status: i32, headers: Option<serde_json::Value>, body: Option<Vec<u8>>) -> Response {
@@ -118,10 +118,7 @@ async fn existing(
     }
     Ok(match record.status {
         Some(status) => Existing::Replay(replay(status, record.headers, record.body)),
-        None => Existing::Refuse(ApiError::Conflict {
-            code: "idempotency_in_progress",
-            message: "A request with this Idempotency-Key is still being answered; retry shortly.".into(),
-        }),
+        None => Existing::Refuse(in_progress()),
     })
 }
 

@@ -239,7 +239,13 @@ impl KeyAuth {
             if principal.expires_at.is_some_and(|at| at <= now) {
                 return Err(KeyRefused::Expired);
             }
-            self.touched.lock().expect("touched lock").insert(principal.key_id.clone(), now);
+            let mut touched = self.touched.lock().expect("touched lock");
+            match touched.get_mut(principal.key_id.as_str()) {
+                Some(at) => *at = now,
+                None => {
+                    touched.insert(principal.key_id.clone(), now);
+                }
+            }
             Ok(principal)
         }))
     }

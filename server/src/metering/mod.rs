@@ -109,28 +109,29 @@ impl Meter {
 async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, stats: Arc<MeterStats>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let rows: Vec<usage_events::Model> = batch.iter().map(|(row, _)| row.clone()).collect();
-        let outcome = write(&db, &rows).await;
+        let (rows, waiting): (Vec<usage_events::Model>, Vec<_>) = batch.drain(..).unzip();
+        let events = rows.len() as u64;
+        let outcome = write(&db, rows).await;
         stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.recorded.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        stats.recorded.fetch_add(events, Ordering::Relaxed);
         let answer = match outcome {
             Ok(new) => {
-                stats.duplicates.fetch_add(rows.len() as u64 - new, Ordering::Relaxed);
+                stats.duplicates.fetch_add(events - new, Ordering::Relaxed);
                 Ok(())
             }
             Err(err) => {
-                tracing::error!(error = %err, events = rows.len(), "cannot record usage events");
+                tracing::error!(error = %err, events, "cannot record usage events");
                 Err(MeterError::Database(Arc::new(err)))
             }
         };
-        for (_, done) in batch.drain(..) {
+        for done in waiting {
             // A caller that gave up waiting still has its event recorded.
             let _ = done.send(answer.clone());
         }
     }
 }
 
-async fn write(db: &DatabaseConnection, rows: &[usage_events::Model]) -> Result<u64, DbErr> {
+async fn write(db: &DatabaseConnection, rows: Vec<usage_events::Model>) -> Result<u64, DbErr> {
     let txn = db.begin().await?;
     let new = db::usage::insert_new(&txn, rows).await?;
     txn.commit().await?;
