@@ -124,3 +124,87 @@ async fn echo(State(c): State<Arc<Controls>>, request: Request) -> impl IntoResp
         })),
     )
 }
+
+/// A raw HTTP/1.1 upstream that keeps every connection open after its first answer and closes
+/// it, unanswered, as soon as a second request arrives on it — what an upstream closing an
+/// idle keep-alive connection does when a pooled call races the close, every time.
+pub struct ClosingUpstream {
+    pub address: SocketAddr,
+    /// Requests answered (each on a new connection).
+    pub answered: Arc<AtomicU64>,
+    /// Requests that arrived on a reused connection and were dropped unanswered.
+    pub dropped: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ClosingUpstream {
+    /// Starts one on 127.0.0.1, port 0.
+    pub async fn start() -> ClosingUpstream {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
+        let address = listener.local_addr().expect("upstream address");
+        let (answered, dropped) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let counters = (answered.clone(), dropped.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (answered, dropped) = counters.clone();
+                tokio::spawn(async move {
+                    if !read_request(&mut socket).await {
+                        return;
+                    }
+                    let answer = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    answered.fetch_add(1, Ordering::Relaxed);
+                    if read_request(&mut socket).await {
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    // Dropping the socket closes the connection without an answer.
+                });
+            }
+        });
+        ClosingUpstream { address, answered, dropped, task }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+impl Drop for ClosingUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one request's head and its `content-length` body; false at end of stream.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        seen.extend_from_slice(&buf[..n]);
+        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            let mut have = seen.len() - end - 4;
+            while have < length {
+                match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) => have += n,
+                }
+            }
+            return true;
+        }
+    }
+}

@@ -231,30 +231,6 @@ pub struct MembershipView {
     pub node_id: String,
     pub heartbeat_interval_ms: u64,
     pub members: Vec<MemberView>,
-    /// The health checks this node runs for the services placed on it.
-    #[serde(default)]
-    pub checks: Vec<HealthCheckAssignment>,
-}
-
-/// A health check a node runs for a service placed on it: `GET url` every `interval_ms`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct HealthCheckAssignment {
-    pub service_id: String,
-    pub url: String,
-    pub interval_ms: u32,
-    pub timeout_ms: u32,
-}
-
-/// The result of one health check, reported with the next heartbeat.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct HealthCheckReport {
-    pub service_id: String,
-    /// `passing`, `warning` or `critical`.
-    pub status: String,
-    pub output: String,
-    pub checked_at_ms: u64,
 }
 
 /// A node's heartbeat (signed: see the API docs).
@@ -264,9 +240,6 @@ pub struct HeartbeatRequest {
     pub node_id: String,
     pub sent_at_ms: u64,
     pub stats: NodeStatsView,
-    /// Health checks run since the last heartbeat.
-    #[serde(default)]
-    pub health: Vec<HealthCheckReport>,
 }
 
 /// The mesh as a picture: nodes and the links between them.

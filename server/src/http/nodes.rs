@@ -178,11 +178,8 @@ async fn heartbeat(
             message: "The body's node_id differs from x-web4-node-id.".into(),
         });
     }
-    let mut membership =
+    let membership =
         nodes::heartbeat(&state.db, node, req.sent_at_ms, req.stats, Utc::now(), state.mesh.settings())
             .await?;
-    let id = node.to_string();
-    state.services.record_reports(&id, req.health).await;
-    membership.checks = state.services.assignments(&id);
     Ok(AppJson(membership))
 }

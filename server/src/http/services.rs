@@ -183,8 +183,7 @@ async fn discover(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<AppJson<DiscoveryView>, ApiError> {
-    let names = names(&state).await?;
-    Ok(AppJson(services::discover(&state.db, &account.id, &id, &names).await?))
+    Ok(AppJson(state.services.discover(&account.id, &id)?))
 }
 
 /// `ANY /invoke/{service}/{*path}`: calls the service through the mesh and answers with the

@@ -36,6 +36,9 @@ use std::{
 use tokio::sync::{mpsc, oneshot};
 
 const PROTOCOL: &str = "/web4/envelope/1";
+/// Streams per connection beyond both sides' `peer_queue`: room for a peer whose queue is
+/// configured a little larger, and for streams closing while new ones open.
+const STREAM_HEADROOM: usize = 16;
 
 /// How a node behaves.
 #[derive(Clone, Debug)]
@@ -399,9 +402,15 @@ pub async fn start(
     let codec = cbor::codec::Codec::<Frame, Ack>::default()
         .set_request_size_maximum((MAX_PAYLOAD + 64 * 1024) as u64)
         .set_response_size_maximum((MAX_PAYLOAD + 64 * 1024) as u64);
+    // libp2p bounds the streams of one connection, inbound and outbound together, and fails
+    // whatever exceeds the bound (an outbound request with "max sub-streams reached", an
+    // inbound one silently). Our own bound is `peer_queue` per peer and direction (adverts
+    // included): the connection carries at most that many of ours plus as many of the peer's,
+    // so libp2p's bound must hold both, or a busy link fails sends that our backpressure
+    // would have answered (found as a flaky `backpressure` test under load).
     let rr_config = request_response::Config::default()
         .with_request_timeout(config.hop_timeout)
-        .with_max_concurrent_streams(config.peer_queue.max(1));
+        .with_max_concurrent_streams(2 * config.peer_queue.max(1) + STREAM_HEADROOM);
     let heartbeat = config.heartbeat_interval;
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key.clone())
         .with_tokio()
@@ -884,10 +893,13 @@ impl Runtime {
             Event::OutboundFailure { request_id, error, .. } => {
                 if let Some((next, pending)) = self.pending.remove(&request_id) {
                     self.peer(next).in_flight -= 1;
-                    // No answer in time means the next hop is overloaded; a lost link means
-                    // the route went away under the envelope.
+                    // No answer in time, or a stream the next hop refused while the link
+                    // stays up (it is at its stream bound), means the next hop is overloaded;
+                    // a lost link means the route went away under the envelope.
+                    let connected = self.peers.get(&next).is_some_and(|p| p.connected);
                     let reason = match error {
                         request_response::OutboundFailure::Timeout => DropReason::Backpressure,
+                        request_response::OutboundFailure::Io(_) if connected => DropReason::Backpressure,
                         _ => DropReason::NoRoute,
                     };
                     if !matches!(pending, Pending::Advert) {

@@ -2,7 +2,8 @@
 //! node, proves possession of the key to the control plane by signing a challenge, joins with
 //! a join token, links to its bootstrap peers, and heartbeats its stats, applying the
 //! membership every answer carries (admitting new nodes, blocking blocked ones, forgetting
-//! removed ones).
+//! removed ones). It executes the invokes — and the health checks, which the control plane
+//! sends through the mesh like calls — of the services placed on it.
 use super::{HEARTBEAT_SIGNING_TAG, JOIN_SIGNING_TAG, supervisor::stats_view};
 use crate::mesh::{
     Keypair, Multiaddr, NodeId, identity,
@@ -10,17 +11,13 @@ use crate::mesh::{
     trust::TrustEvent,
 };
 use crate::secrets;
-use crate::services::{executor, health};
+use crate::services::executor;
 use anyhow::{Context, bail};
-use app::types::nodes::{
-    HealthCheckAssignment, HealthCheckReport, HeartbeatRequest, JoinChallenge, JoinRequest, MembershipView,
-    NodeStatus,
-};
+use app::types::nodes::{HeartbeatRequest, JoinChallenge, JoinRequest, MembershipView, NodeStatus};
 use sha2::{Digest, Sha256};
 use std::{
     collections::{BTreeMap, HashSet},
     path::PathBuf,
-    sync::{Arc, Mutex},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -67,7 +64,7 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
     let (handle, inbox) =
         node::start(key.clone(), NodeConfig { listen: args.listen.clone(), ..NodeConfig::default() }).await?;
     // Invokes of the services placed on this node.
-    tokio::spawn(executor::serve(inbox, executor::client()));
+    tokio::spawn(executor::serve(inbox, executor::Upstreams::new()));
     let base = args.control_plane.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
 
@@ -77,19 +74,13 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
     links.apply(&handle, &membership, args.links)?;
     println!("linked to {} bootstrap peer(s) of {} member(s)", links.linked.len(), membership.members.len());
 
-    let checks = HealthChecks::default();
-    checks.assign(membership.checks.clone());
-    let checking = tokio::spawn(checks.clone().run(handle.id().to_string()));
     let interval = Duration::from_millis(membership.heartbeat_interval_ms.max(100));
     let heartbeats = async {
         let mut tick = tokio::time::interval(interval);
         loop {
             tick.tick().await;
-            match heartbeat(&client, &base, &key, &handle, &checks).await {
-                Ok(membership) => {
-                    checks.assign(membership.checks.clone());
-                    links.apply(&handle, &membership, args.links)?
-                }
+            match heartbeat(&client, &base, &key, &handle).await {
+                Ok(membership) => links.apply(&handle, &membership, args.links)?,
                 Err(HeartbeatError::Removed) => bail!("this node was removed from the mesh by the operator"),
                 Err(HeartbeatError::Other(err)) => tracing::warn!(error = %err, "heartbeat failed; retrying"),
             }
@@ -99,55 +90,8 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
         result = heartbeats => result,
         () = shutdown => Ok(()),
     };
-    checking.abort();
     handle.shutdown();
     result
-}
-
-/// The health checks this node runs for the services placed on it: assigned by the control
-/// plane with each heartbeat's answer, results reported with the next heartbeat.
-#[derive(Clone, Default)]
-struct HealthChecks {
-    assigned: Arc<Mutex<Vec<HealthCheckAssignment>>>,
-    results: Arc<Mutex<Vec<HealthCheckReport>>>,
-}
-
-impl HealthChecks {
-    fn assign(&self, checks: Vec<HealthCheckAssignment>) {
-        *self.assigned.lock().unwrap_or_else(|e| e.into_inner()) = checks;
-    }
-
-    /// Results since the last call (at most 1000: older ones are superseded anyway).
-    fn take(&self) -> Vec<HealthCheckReport> {
-        std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    async fn run(self, me: String) {
-        let client = executor::client();
-        let mut schedule = health::Schedule::default();
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        loop {
-            tick.tick().await;
-            let assigned = self.assigned.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let results = self.results.clone();
-            let pairs = assigned.iter().map(|c| (me.as_str(), c));
-            health::start_due(&mut schedule, &client, pairs, move |_, check, outcome| {
-                let results = results.clone();
-                async move {
-                    let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
-                    if results.len() >= 1000 {
-                        results.remove(0);
-                    }
-                    results.push(HealthCheckReport {
-                        service_id: check.service_id,
-                        status: outcome.status.as_str().into(),
-                        output: outcome.output,
-                        checked_at_ms: now_ms(),
-                    });
-                }
-            });
-        }
-    }
 }
 
 fn now_ms() -> u64 {
@@ -215,7 +159,6 @@ async fn heartbeat(
     base: &str,
     key: &Keypair,
     handle: &MeshHandle,
-    checks: &HealthChecks,
 ) -> Result<MembershipView, HeartbeatError> {
     let other = |e: anyhow::Error| HeartbeatError::Other(e);
     let snapshot = handle.snapshot().await.map_err(|e| other(e.into()))?;
@@ -223,7 +166,6 @@ async fn heartbeat(
         node_id: handle.id().to_string(),
         sent_at_ms: now_ms(),
         stats: stats_view(handle, &snapshot),
-        health: checks.take(),
     };
     let body = serde_json::to_vec(&body).map_err(|e| other(e.into()))?;
     let mut message = HEARTBEAT_SIGNING_TAG.to_vec();

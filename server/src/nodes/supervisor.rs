@@ -45,7 +45,7 @@ impl Mesh {
     ) -> anyhow::Result<Self> {
         let mut mesh = Self::empty(settings);
         let mut tasks = Vec::new();
-        let executor = crate::services::executor::client();
+        let upstreams = crate::services::executor::Upstreams::new();
         for i in 1..=count {
             let name = format!("embedded-{i}");
             let key = identity::load_or_create(&data_dir.join("nodes").join(&name))?;
@@ -53,7 +53,7 @@ impl Mesh {
             super::register_embedded(db, handle.id(), &name, &handle.listen_addr().to_string(), Utc::now())
                 .await?;
             // Invokes of the services placed on this node.
-            tasks.push(tokio::spawn(crate::services::executor::serve(inbox, executor.clone())));
+            tasks.push(tokio::spawn(crate::services::executor::serve(inbox, upstreams.clone())));
             mesh.nodes.push(EmbeddedNode { name, handle });
         }
         mesh.sync(db).await?;

@@ -2,11 +2,9 @@
 //! routing facts and the placements discovery offers. Rebuilt by the placement loop after
 //! every pass (at least twice a second, and at once after every registry change) and swapped
 //! in whole, so a reader sees one consistent picture.
+use super::health::Probe;
 use crate::mesh::NodeId;
-use app::types::{
-    nodes::HealthCheckAssignment,
-    services::{HttpSettings, PolicySettings, ServiceKind, ServiceStatus},
-};
+use app::types::services::{HttpSettings, PlacementView, PolicySettings, ServiceKind, ServiceStatus};
 use std::{collections::HashMap, sync::Arc};
 
 /// One service, as the gateway needs it.
@@ -20,8 +18,11 @@ pub struct Entry {
     pub available: bool,
     pub http: Option<HttpSettings>,
     pub policy: PolicySettings,
-    /// Placements offered now: healthy, on nodes that are not offline or blocked.
+    /// Placements offered now: healthy (checked through the mesh from the entry node, so
+    /// routable), on nodes that are not offline or blocked. Discovery shows exactly these.
     pub healthy: Vec<NodeId>,
+    /// The same placements as discovery shows them (as of the last pass: ≤ 500 ms old).
+    pub instances: Vec<PlacementView>,
     /// Placements in all.
     pub placed: usize,
 }
@@ -31,7 +32,7 @@ pub struct Entry {
 pub struct Catalog {
     by_id: HashMap<String, Arc<Entry>>,
     by_slug: HashMap<(String, String), Arc<Entry>>,
-    checks: HashMap<String, Vec<HealthCheckAssignment>>,
+    checks: Vec<(NodeId, Probe)>,
     names: HashMap<NodeId, String>,
 }
 
@@ -43,9 +44,9 @@ impl Catalog {
         self.by_id.insert(entry.id.clone(), entry);
     }
 
-    /// Adds a health check a node runs.
-    pub fn assign(&mut self, node: &str, check: HealthCheckAssignment) {
-        self.checks.entry(node.to_owned()).or_default().push(check);
+    /// Adds the health check of a placement.
+    pub fn assign(&mut self, node: NodeId, probe: Probe) {
+        self.checks.push((node, probe));
     }
 
     /// Names a node (for routes shown to people).
@@ -63,14 +64,9 @@ impl Catalog {
         self.by_slug.get(&(owner.to_owned(), slug.to_owned()))
     }
 
-    /// The health checks `node` runs.
-    pub fn checks(&self, node: &str) -> &[HealthCheckAssignment] {
-        self.checks.get(node).map_or(&[], Vec::as_slice)
-    }
-
-    /// Every node's checks.
-    pub fn all_checks(&self) -> impl Iterator<Item = (&str, &HealthCheckAssignment)> {
-        self.checks.iter().flat_map(|(n, cs)| cs.iter().map(move |c| (n.as_str(), c)))
+    /// Every placement's health check.
+    pub fn checks(&self) -> impl Iterator<Item = (NodeId, &Probe)> {
+        self.checks.iter().map(|(n, p)| (*n, p))
     }
 
     /// A node's name, if known.

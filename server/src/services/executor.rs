@@ -1,7 +1,8 @@
 //! The hosting node's side of an invoke: takes requests delivered to the node over the mesh,
 //! forwards each to the service's upstream (method, path, query, headers minus hop-by-hop
 //! ones, body) within the timeout, and answers with the upstream's status, headers and body
-//! — or with why there is none.
+//! — or with why there is none. Health checks arrive the same way (see `health.rs`), so they
+//! measure exactly what calls get.
 use super::wire::{self, Failure, Request};
 use crate::mesh::node::Delivery;
 use bytes::Bytes;
@@ -27,26 +28,50 @@ pub fn is_hop_by_hop(name: &str) -> bool {
     )
 }
 
-/// The HTTP client a hosting node calls upstreams with: pooled connections, no redirects
-/// followed (a 3xx goes back to the caller as it is), no cookies kept.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .tcp_nodelay(true)
-        .build()
-        .expect("a TLS backend is compiled in")
+/// The HTTP clients a hosting node calls upstreams with: no redirects followed (a 3xx goes
+/// back to the caller as it is), no cookies kept.
+///
+/// Calls use pooled keep-alive connections. An upstream may close an idle one just as a call
+/// is written to it (Node.js closes them after 5 s, nginx after 75 s; the pool's own idle
+/// limit cannot know), and the call then fails although the upstream is fine. An idempotent
+/// call that fails that way — the connection closed or reset after it was sent, not a refused
+/// connect or a timeout — is sent once more on a connection opened for it (`fresh`, a client
+/// without a pool); others are not, since the upstream may have acted on them.
+#[derive(Clone)]
+pub struct Upstreams {
+    pooled: reqwest::Client,
+    fresh: reqwest::Client,
+}
+
+impl Upstreams {
+    pub fn new() -> Self {
+        let builder =
+            || reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).tcp_nodelay(true);
+        Self {
+            pooled: builder()
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build()
+                .expect("a TLS backend is compiled in"),
+            fresh: builder().pool_max_idle_per_host(0).build().expect("a TLS backend is compiled in"),
+        }
+    }
+}
+
+impl Default for Upstreams {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Serves the requests delivered to one node until its inbox closes; each runs in its own
 /// task (the node's inbox bounds how many wait).
-pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, client: reqwest::Client) {
+pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, upstreams: Upstreams) {
     while let Some(delivery) = inbox.recv().await {
         let Some(responder) = delivery.responder else { continue };
-        let client = client.clone();
+        let upstreams = upstreams.clone();
         tokio::spawn(async move {
             let reply = match wire::decode_request(delivery.envelope.payload) {
-                Ok(request) => execute(&client, request).await,
+                Ok(request) => execute(&upstreams, request).await,
                 Err(_) => wire::encode_failure(Failure::BadRequest, "malformed invoke request"),
             };
             responder.respond(reply).await;
@@ -55,15 +80,53 @@ pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, client: reqwest::Client)
 }
 
 /// Calls the upstream for one request and encodes the reply.
-pub async fn execute(client: &reqwest::Client, request: Request) -> Bytes {
-    match call(client, request).await {
+pub async fn execute(upstreams: &Upstreams, request: Request) -> Bytes {
+    match call(upstreams, request).await {
         Ok(reply) => reply,
         Err((failure, message)) => wire::encode_failure(failure, &message),
     }
 }
 
+/// Whether a call may be sent again: the method is idempotent (RFC 9110 §9.2.2).
+fn idempotent(method: &reqwest::Method) -> bool {
+    use reqwest::Method;
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+    )
+}
+
+/// Whether a call failed because its (pooled) connection closed under it after it was sent:
+/// the upstream closed it before answering, or reset it. Not a failed connect, not a timeout.
+fn closed_under_call(err: &reqwest::Error) -> bool {
+    if err.is_timeout() || err.is_connect() {
+        return false;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if let Some(h) = e.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_canceled())
+        {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 /// The upstream's answer, encoded as it streams in: the body goes straight into the reply.
-async fn call(client: &reqwest::Client, request: Request) -> Result<Bytes, (Failure, String)> {
+async fn call(upstreams: &Upstreams, request: Request) -> Result<Bytes, (Failure, String)> {
     let Request {
         invoke_id,
         upstream,
@@ -81,17 +144,39 @@ async fn call(client: &reqwest::Client, request: Request) -> Result<Bytes, (Fail
     let path = if path_and_query.starts_with('/') { path_and_query } else { format!("/{path_and_query}") };
     let url = format!("{upstream}{path}");
     let timeout = Duration::from_millis(u64::from(timeout_ms));
-    let mut builder = client.request(method, &url).timeout(timeout);
+    let mut head = reqwest::header::HeaderMap::with_capacity(headers.len() + 1);
     for (name, value) in headers {
         if is_hop_by_hop(&name) {
             continue;
         }
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad(format!("invalid header name {name:?}")))?;
         let value = reqwest::header::HeaderValue::from_maybe_shared(value)
             .map_err(|_| bad(format!("invalid value for header {name}")))?;
-        builder = builder.header(name, value);
+        head.append(name, value);
     }
-    builder = builder.header("x-web4-invoke-id", uuid::Uuid::from_bytes(invoke_id).to_string());
-    let mut response = builder.body(body).send().await.map_err(|e| classify(&e, timeout))?;
+    let invoke_id = uuid::Uuid::from_bytes(invoke_id).to_string();
+    head.insert("x-web4-invoke-id", invoke_id.parse().map_err(|_| bad("invalid invoke id".into()))?);
+    let request = upstreams
+        .pooled
+        .request(method, &url)
+        .timeout(timeout)
+        .headers(head)
+        .body(body)
+        .build()
+        .map_err(|e| bad(format!("cannot build the upstream request: {}", root_cause(&e))))?;
+    // The one retry needs its own copy: the first send consumes the request.
+    let again = if idempotent(request.method()) { request.try_clone() } else { None };
+    let started = std::time::Instant::now();
+    let mut response = match (upstreams.pooled.execute(request).await, again) {
+        (Err(e), Some(mut again)) if closed_under_call(&e) => {
+            tracing::debug!(%url, error = %root_cause(&e), "connection closed under the call; sending it again on a new one");
+            *again.timeout_mut() = Some(timeout.saturating_sub(started.elapsed()));
+            upstreams.fresh.execute(again).await
+        }
+        (sent, _) => sent,
+    }
+    .map_err(|e| classify(&e, timeout))?;
     let limit = max_response_bytes as usize;
     let too_large =
         || (Failure::ResponseTooLarge, format!("the upstream's answer is larger than {limit} bytes"));

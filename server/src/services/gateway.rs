@@ -27,7 +27,7 @@ use std::{
 /// Largest upstream answer a call can carry back (one envelope, less room for headers).
 pub const MAX_RESPONSE_BYTES: u32 = (MAX_PAYLOAD - 64 * 1024) as u32;
 /// Time the mesh may add to a service's timeout before the gateway gives up.
-const MESH_MARGIN: Duration = Duration::from_secs(1);
+pub const MESH_MARGIN: Duration = Duration::from_secs(1);
 
 /// Why an invoke produced no upstream answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

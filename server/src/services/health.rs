@@ -1,13 +1,37 @@
-//! Health checks, run by the nodes that host a service: `GET` the upstream's check path every
-//! interval, and judge the answer the way Consul does — 2xx in time is passing, 429 (or a 2xx
-//! slower than half the timeout) is warning, anything else (another status, a timeout, a
-//! refused connection) is critical. Embedded nodes record results straight into the registry;
-//! hosted nodes report them with their next heartbeat. Both schedule with [`Schedule`].
-use app::types::{nodes::HealthCheckAssignment, services::HealthStatus};
+//! Health checks, judged the way Consul does — 2xx in time is passing, 429 (or a 2xx slower
+//! than half the timeout) is warning, anything else (another status, a timeout, a refused
+//! connection, a mesh that cannot reach the hosting node) is critical.
+//!
+//! A check takes **the path a call takes**: the entry node sends `GET {check path}` over the
+//! mesh to the hosting node, whose executor calls the upstream with the very client (and
+//! connection pool) invokes use, and the answer comes back as a signed reply. So "passing"
+//! means a call entering the mesh now reaches the upstream through that placement: the route
+//! has converged, the hosting node serves, the upstream answers. Checking from the hosting
+//! node alone (as an earlier version did) said "healthy" before the entry node had a route,
+//! and the first invoke after "healthy" then failed; it also let a hosted node report health
+//! it never measured.
+use super::{
+    gateway::{MAX_RESPONSE_BYTES, MESH_MARGIN},
+    wire::{self, Failure, Reply},
+};
+use crate::mesh::{NodeId, node::MeshHandle};
+use app::types::services::HealthStatus;
 use std::{
     collections::HashMap,
     time::{Duration, Instant},
 };
+
+/// A check of one service, run against each of its placements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub service_id: String,
+    /// The upstream's base URL.
+    pub upstream: String,
+    /// Path (and query) of the check, starting with `/`.
+    pub path: String,
+    pub interval_ms: u32,
+    pub timeout_ms: u32,
+}
 
 /// One check's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,45 +51,56 @@ pub fn judge(status: Option<u16>, elapsed: Duration, timeout: Duration) -> Healt
     }
 }
 
-/// Runs one check.
-pub async fn check(client: &reqwest::Client, assignment: &HealthCheckAssignment) -> Outcome {
-    let timeout = Duration::from_millis(u64::from(assignment.timeout_ms));
+/// Runs one check of the placement on `node`, entering the mesh at `entry`.
+pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
+    let timeout = Duration::from_millis(u64::from(probe.timeout_ms));
+    let critical = |output: String| Outcome { status: HealthStatus::Critical, output };
+    let payload = wire::encode_request(wire::RequestParts {
+        invoke_id: *uuid::Uuid::now_v7().as_bytes(),
+        service_id: &probe.service_id,
+        upstream: &probe.upstream,
+        method: "GET",
+        path_and_query: &probe.path,
+        timeout_ms: probe.timeout_ms,
+        max_response_bytes: MAX_RESPONSE_BYTES,
+        headers: [("user-agent", b"web4-health-check".as_slice())].into_iter(),
+        body: &[],
+    });
     let started = Instant::now();
-    let result =
-        client.get(&assignment.url).timeout(timeout).header("user-agent", "web4-health-check").send().await;
+    let answer = match entry.request(node, payload, timeout + MESH_MARGIN).await {
+        Ok(answer) => answer,
+        Err(err) => return critical(format!("the mesh could not reach the hosting node: {err}")),
+    };
     let elapsed = started.elapsed();
-    match result {
-        Ok(response) => {
-            let code = response.status().as_u16();
-            Outcome {
-                status: judge(Some(code), elapsed, timeout),
-                output: format!("HTTP {code} in {} ms", elapsed.as_millis()),
-            }
-        }
-        Err(err) if err.is_timeout() => Outcome {
-            status: HealthStatus::Critical,
-            output: format!("timed out after {} ms", timeout.as_millis()),
+    match wire::decode_reply(answer.payload) {
+        Ok(Reply::Response { status, .. }) => Outcome {
+            status: judge(Some(status), elapsed, timeout),
+            output: format!("HTTP {status} in {} ms", elapsed.as_millis()),
         },
-        Err(err) => Outcome { status: HealthStatus::Critical, output: super::executor::root_cause(&err) },
+        Ok(Reply::Failed { failure: Failure::Timeout, .. }) => {
+            critical(format!("timed out after {} ms", timeout.as_millis()))
+        }
+        Ok(Reply::Failed { message, .. }) => critical(message),
+        Err(_) => critical("the hosting node answered gibberish".into()),
     }
 }
 
-/// Starts the checks of `assigned` that are due, each in its own task; `done` gets each
-/// outcome with the node and the check. Embedded nodes and hosted nodes both run this.
+/// Starts the checks of `assigned` that are due, each in its own task, entering the mesh at
+/// `entry`; `done` gets each outcome with the node and the check.
 pub fn start_due<'a, F, Fut>(
     schedule: &mut Schedule,
-    client: &reqwest::Client,
-    assigned: impl IntoIterator<Item = (&'a str, &'a HealthCheckAssignment)>,
+    entry: &MeshHandle,
+    assigned: impl IntoIterator<Item = (NodeId, &'a Probe)>,
     done: F,
 ) where
-    F: Fn(String, HealthCheckAssignment, Outcome) -> Fut + Clone + Send + 'static,
+    F: Fn(NodeId, Probe, Outcome) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    for (node, assignment) in schedule.due(assigned, Instant::now()) {
-        let (client, done) = (client.clone(), done.clone());
+    for (node, probe) in schedule.due(assigned, Instant::now()) {
+        let (entry, done) = (entry.clone(), done.clone());
         tokio::spawn(async move {
-            let outcome = check(&client, &assignment).await;
-            done(node, assignment, outcome).await;
+            let outcome = check(&entry, node, &probe).await;
+            done(node, probe, outcome).await;
         });
     }
 }
@@ -73,7 +108,7 @@ pub fn start_due<'a, F, Fut>(
 /// When each check last started; says which are due.
 #[derive(Default)]
 pub struct Schedule {
-    last: HashMap<(String, String), Instant>,
+    last: HashMap<(NodeId, String), Instant>,
 }
 
 impl Schedule {
@@ -81,17 +116,17 @@ impl Schedule {
     /// longer assigned are forgotten.
     pub fn due<'a>(
         &mut self,
-        assigned: impl IntoIterator<Item = (&'a str, &'a HealthCheckAssignment)>,
+        assigned: impl IntoIterator<Item = (NodeId, &'a Probe)>,
         now: Instant,
-    ) -> Vec<(String, HealthCheckAssignment)> {
+    ) -> Vec<(NodeId, Probe)> {
         let mut due = Vec::new();
         let mut seen = HashMap::new();
-        for (node, check) in assigned {
-            let key = (node.to_owned(), check.service_id.clone());
-            let interval = Duration::from_millis(u64::from(check.interval_ms));
+        for (node, probe) in assigned {
+            let key = (node, probe.service_id.clone());
+            let interval = Duration::from_millis(u64::from(probe.interval_ms));
             let last = self.last.get(&key).copied();
             let at = if last.is_none_or(|t| now.duration_since(t) >= interval) {
-                due.push((node.to_owned(), check.clone()));
+                due.push((node, probe.clone()));
                 now
             } else {
                 last.unwrap_or(now)
@@ -121,18 +156,21 @@ mod tests {
 
     #[test]
     fn checks_are_due_once_per_interval() {
-        let check = HealthCheckAssignment {
+        let probe = Probe {
             service_id: "s".into(),
-            url: "http://127.0.0.1:1/".into(),
+            upstream: "http://127.0.0.1:1".into(),
+            path: "/".into(),
             interval_ms: 1000,
             timeout_ms: 500,
         };
+        let node = || NodeId::from(&crate::mesh::Keypair::generate_ed25519());
+        let (n, m) = (node(), node());
         let mut s = Schedule::default();
         let t0 = Instant::now();
-        assert_eq!(s.due([("n", &check)], t0).len(), 1);
-        assert!(s.due([("n", &check)], t0 + Duration::from_millis(500)).is_empty());
-        assert_eq!(s.due([("n", &check)], t0 + Duration::from_millis(1000)).len(), 1);
+        assert_eq!(s.due([(n, &probe)], t0).len(), 1);
+        assert!(s.due([(n, &probe)], t0 + Duration::from_millis(500)).is_empty());
+        assert_eq!(s.due([(n, &probe)], t0 + Duration::from_millis(1000)).len(), 1);
         // Another node hosting the same service has its own schedule.
-        assert_eq!(s.due([("n", &check), ("m", &check)], t0 + Duration::from_millis(1100)).len(), 1);
+        assert_eq!(s.due([(n, &probe), (m, &probe)], t0 + Duration::from_millis(1100)).len(), 1);
     }
 }

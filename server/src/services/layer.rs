@@ -1,10 +1,11 @@
 //! The services layer at run time: the placement loop (placements follow node liveness,
-//! trust and drain; a service's availability follows its health), the health checks the
-//! embedded nodes run, the catalog the gateway reads, and the gateway's breakers.
+//! trust and drain; a service's availability follows its health), the health checks of every
+//! placement (sent from the entry node through the mesh, see [`health`]), the catalog the
+//! gateway and discovery read, and the gateway's breakers.
 use super::{
     breaker::Breaker,
     catalog::{Catalog, Entry},
-    health::{self, Schedule},
+    health::{self, Probe, Schedule},
     placement, settings_of,
 };
 use crate::{
@@ -13,14 +14,17 @@ use crate::{
     nodes::{MeshSettings, state_of},
 };
 use app::types::{
-    nodes::{HealthCheckAssignment, HealthCheckReport, NodeState, NodeStatus},
-    services::{HealthStatus, ServiceKind, ServiceStatus},
+    nodes::{NodeState, NodeStatus},
+    services::{DiscoveryView, HealthStatus, PlacementView, ServiceKind, ServiceStatus},
 };
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex, RwLock, atomic::AtomicUsize},
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 use tokio::{sync::Notify, task::JoinHandle};
@@ -51,10 +55,12 @@ pub struct ServicesLayer {
     embedded: Vec<MeshHandle>,
     pub(super) next: AtomicUsize,
     pass: tokio::sync::Mutex<()>,
+    /// Passes asked for, and the newest request a finished pass covered (see `reconcile`).
+    requested: AtomicU64,
+    completed: AtomicU64,
     wake: Notify,
     /// The last health recorded per (service, node): a change refreshes the catalog at once.
     last_health: Mutex<HashMap<(String, String), HealthStatus>>,
-    client: reqwest::Client,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Records successful invokes (`None`: metering off, for benchmarks only).
     pub(super) meter: Option<Arc<crate::metering::Meter>>,
@@ -78,9 +84,10 @@ impl ServicesLayer {
             embedded,
             next: AtomicUsize::new(0),
             pass: tokio::sync::Mutex::new(()),
+            requested: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
             wake: Notify::new(),
             last_health: Mutex::default(),
-            client: super::executor::client(),
             tasks: Mutex::default(),
             meter,
         })
@@ -91,7 +98,7 @@ impl ServicesLayer {
         self.meter.as_ref()
     }
 
-    /// Starts the placement loop and the embedded nodes' health checks.
+    /// Starts the placement loop and the health checks.
     pub fn start(self: &Arc<Self>) {
         let placement = {
             let layer = self.clone();
@@ -109,7 +116,7 @@ impl ServicesLayer {
         };
         let checks = {
             let layer = self.clone();
-            tokio::spawn(async move { layer.run_embedded_checks().await })
+            tokio::spawn(async move { layer.run_checks().await })
         };
         self.tasks.lock().unwrap_or_else(|e| e.into_inner()).extend([placement, checks]);
     }
@@ -136,6 +143,21 @@ impl ServicesLayer {
         super::NodeNames::load(&self.db, Utc::now(), &self.mesh).await
     }
 
+    /// Discovery: the account's service with the placements callers may use — the catalog's
+    /// own, so what discovery shows as healthy is what the gateway routes to, and polling it
+    /// costs no query.
+    pub fn discover(&self, account: &str, id: &str) -> Result<DiscoveryView, super::ServicesError> {
+        let catalog = self.catalog();
+        let entry = catalog.get(id).filter(|e| e.owner == account).ok_or(super::ServicesError::NotFound)?;
+        Ok(DiscoveryView {
+            service_id: entry.id.clone(),
+            slug: entry.slug.clone(),
+            status: entry.status,
+            available: entry.available,
+            instances: entry.instances.clone(),
+        })
+    }
+
     /// After a registry change: places services anew, then reads the account's service back
     /// with its placements.
     pub async fn settled(
@@ -155,10 +177,30 @@ impl ServicesLayer {
     /// One placement pass: every active service on its `replicas` best eligible nodes
     /// (rendezvous hashing over trusted, active, not-offline nodes), inactive services on
     /// none; availability from health; then a fresh catalog.
+    ///
+    /// Returns once a pass that started after this call has finished. Callers that ask while
+    /// a pass runs share the next one: a burst of registrations or health changes costs two
+    /// passes, not one each (each pass reads every service, so one each made a burst
+    /// quadratic and registrations waited past the request timeout).
     pub async fn reconcile(&self) -> anyhow::Result<()> {
+        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
         let _one_at_a_time = self.pass.lock().await;
+        if self.completed.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        // Every request made before this point wrote what it changed before asking.
+        let covers = self.requested.load(Ordering::SeqCst);
+        self.pass().await?;
+        self.completed.fetch_max(covers, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn pass(&self) -> anyhow::Result<()> {
         let now = Utc::now();
-        let nodes = db::mesh::nodes(&self.db).await?;
+        // One transaction: the pass holds the (single) connection once instead of queueing
+        // for it per query behind every other request, and its writes land together.
+        let txn = self.db.begin().await?;
+        let nodes = db::mesh::nodes(&txn).await?;
         let live: HashMap<&str, (NodeState, NodeStatus)> = nodes
             .iter()
             .map(|n| {
@@ -175,13 +217,14 @@ impl ServicesLayer {
             })
             .map(|n| n.id.as_str())
             .collect();
-        let services = db::services::all(&self.db).await?;
+        let services = db::services::all(&txn).await?;
         let mut placements: HashMap<String, Vec<db::entities::service_placements::Model>> = HashMap::new();
-        for p in db::services::placements(&self.db).await? {
+        for p in db::services::placements(&txn).await? {
             placements.entry(p.service_id.clone()).or_default().push(p);
         }
         let mut catalog = Catalog::default();
         let mut placed: HashSet<(String, String)> = HashSet::new();
+        let names: HashMap<&str, &String> = nodes.iter().map(|n| (n.id.as_str(), &n.name)).collect();
         for n in &nodes {
             if let Ok(id) = n.id.parse() {
                 catalog.name(id, n.name.clone());
@@ -194,12 +237,12 @@ impl ServicesLayer {
                 placement::choose(&service.id, eligible.iter().copied(), replicas).into_iter().collect();
             let mut current = placements.remove(&service.id).unwrap_or_default();
             for gone in current.iter().filter(|p| !desired.contains(p.node_id.as_str())) {
-                db::services::unplace(&self.db, &service.id, &gone.node_id).await?;
+                db::services::unplace(&txn, &service.id, &gone.node_id).await?;
                 tracing::info!(service_id = %service.id, node_id = %gone.node_id, "placement released");
             }
             current.retain(|p| desired.contains(p.node_id.as_str()));
             for node in desired.iter().filter(|n| !current.iter().any(|p| p.node_id == **n)) {
-                db::services::place(&self.db, &service.id, node, now).await?;
+                db::services::place(&txn, &service.id, node, now).await?;
                 tracing::info!(service_id = %service.id, node_id = %node, "service placed");
             }
             placed.extend(desired.iter().map(|n| (service.id.clone(), (*n).to_owned())));
@@ -220,21 +263,39 @@ impl ServicesLayer {
                 })
                 .filter_map(|n| n.parse().ok())
                 .collect();
+            let instances: Vec<PlacementView> = current
+                .iter()
+                .filter(|p| healthy.iter().any(|n| n.to_string() == p.node_id))
+                .map(|p| PlacementView {
+                    node_id: p.node_id.clone(),
+                    node_name: names.get(p.node_id.as_str()).map_or("", |n| n.as_str()).to_owned(),
+                    node_state: live
+                        .get(p.node_id.as_str())
+                        .map_or(NodeState::Offline, |(s, _)| *s)
+                        .as_str()
+                        .into(),
+                    health: HealthStatus::parse(&p.health).unwrap_or_default(),
+                    output: p.output.clone(),
+                    checked_at: p.checked_at,
+                    placed_at: p.placed_at,
+                })
+                .collect();
             let (unhealthy_since, available) =
                 availability(&service, active, !healthy.is_empty(), now, &self.settings);
             if (unhealthy_since, available) != (service.unhealthy_since, service.available) {
-                db::services::set_availability(&self.db, &service.id, unhealthy_since, available).await?;
+                db::services::set_availability(&txn, &service.id, unhealthy_since, available).await?;
                 if available != service.available {
                     tracing::warn!(service_id = %service.id, available, "service availability changed");
                 }
             }
             if let (true, Some(http), Some(check)) = (active, &settings.http, &settings.health_check) {
-                for node in &desired {
+                for node in desired.iter().filter_map(|n| n.parse().ok()) {
                     catalog.assign(
                         node,
-                        HealthCheckAssignment {
+                        Probe {
                             service_id: service.id.clone(),
-                            url: format!("{}{}", http.upstream_url, check.path),
+                            upstream: http.upstream_url.clone(),
+                            path: check.path.clone(),
                             interval_ms: check.interval_ms,
                             timeout_ms: check.timeout_ms,
                         },
@@ -251,30 +312,31 @@ impl ServicesLayer {
                 http: settings.http,
                 policy: settings.policy,
                 healthy,
+                instances,
                 placed: desired.len(),
             });
         }
+        txn.commit().await?;
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
         self.last_health.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| placed.contains(k));
         Ok(())
     }
 
-    /// Runs the health checks of the services placed on the embedded nodes of this process,
-    /// recording each result as it comes.
-    async fn run_embedded_checks(self: Arc<Self>) {
+    /// Runs the health check of every placement, embedded or hosted, from the entry node
+    /// through the mesh, recording each result as it comes.
+    async fn run_checks(self: Arc<Self>) {
         let mut schedule = Schedule::default();
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tick.tick().await;
+            let Some(entry) = self.entry() else { continue };
             let catalog = self.catalog();
-            let running: HashSet<String> =
-                self.embedded.iter().filter(|h| h.is_running()).map(|h| h.id().to_string()).collect();
-            let assigned = catalog.all_checks().filter(|(node, _)| running.contains(*node));
             let layer = self.clone();
-            health::start_due(&mut schedule, &self.client, assigned, move |node, check, outcome| {
+            health::start_due(&mut schedule, entry, catalog.checks(), move |node, probe, outcome| {
                 let layer = layer.clone();
                 async move {
-                    layer.record(&check.service_id, &node, outcome.status, &outcome.output, Utc::now()).await;
+                    let node = node.to_string();
+                    layer.record(&probe.service_id, &node, outcome.status, &outcome.output, Utc::now()).await;
                 }
             });
         }
@@ -296,22 +358,6 @@ impl ServicesLayer {
         if changed && let Err(err) = self.reconcile().await {
             tracing::warn!(error = %err, "placement pass failed");
         }
-    }
-
-    /// Records the health checks a hosted node reported with its heartbeat.
-    pub async fn record_reports(&self, node: &str, reports: Vec<HealthCheckReport>) {
-        for r in reports {
-            let status = HealthStatus::parse(&r.status).unwrap_or(HealthStatus::Critical);
-            let at = DateTime::<Utc>::from_timestamp_millis(i64::try_from(r.checked_at_ms).unwrap_or(0))
-                .unwrap_or_else(Utc::now);
-            let output: String = r.output.chars().take(200).collect();
-            self.record(&r.service_id, node, status, &output, at).await;
-        }
-    }
-
-    /// The health checks `node` runs.
-    pub fn assignments(&self, node: &str) -> Vec<HealthCheckAssignment> {
-        self.catalog().checks(node).to_vec()
     }
 }
 

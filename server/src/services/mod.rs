@@ -24,8 +24,8 @@ use app::types::{
     billing::{PriceTier, Pricing},
     nodes::{NodeState, NodeStatus},
     services::{
-        DiscoveryView, HealthCheckSettings, HealthStatus, HttpSettings, HttpSettingsInput, NewService, Page,
-        PlacementView, PolicySettings, ServiceForm, ServiceKind, ServiceStatus, ServiceUpdate, ServiceView,
+        HealthCheckSettings, HealthStatus, HttpSettings, HttpSettingsInput, NewService, Page, PlacementView,
+        PolicySettings, ServiceForm, ServiceKind, ServiceStatus, ServiceUpdate, ServiceView,
     },
 };
 use chrono::{DateTime, Utc};
@@ -538,33 +538,6 @@ fn view(
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
-}
-
-/// Discovery: the account's service with only the placements [`offered`] says callers may use.
-pub async fn discover(
-    db: &DatabaseConnection,
-    account: &str,
-    id: &str,
-    names: &NodeNames,
-) -> Result<DiscoveryView> {
-    let row = db::services::owned(db, account, id).await?.ok_or(ServicesError::NotFound)?;
-    let kind = ServiceKind::parse(&row.kind).unwrap_or_default();
-    let placements = db::services::placements_of(db, id).await?;
-    let instances = placements
-        .iter()
-        .filter(|p| {
-            let (state, status) = names.state(&p.node_id);
-            offered(kind, HealthStatus::parse(&p.health).unwrap_or_default(), state, status)
-        })
-        .map(|p| placement_view(p, names))
-        .collect();
-    Ok(DiscoveryView {
-        status: ServiceStatus::parse(&row.status).unwrap_or_default(),
-        service_id: row.id,
-        slug: row.slug,
-        available: row.available,
-        instances,
-    })
 }
 
 /// The account's service, with its placements.

@@ -145,7 +145,11 @@ async fn usage_survives_sigkill_exactly_as_acknowledged() {
         })
         .collect();
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill it in the middle of the load: once a good number of calls are acknowledged.
+    web4_tests::eventually("calls to be acknowledged under load", || async {
+        acknowledged.lock().unwrap().len() >= 50
+    })
+    .await;
     let before_kill = acknowledged.lock().unwrap().len();
     server.start_kill().expect("SIGKILL");
     server.wait().await.unwrap();

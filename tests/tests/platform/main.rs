@@ -10,4 +10,5 @@ mod migrations;
 mod nodes;
 mod openapi;
 mod portal;
+mod readiness;
 mod services;

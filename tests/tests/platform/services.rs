@@ -164,9 +164,20 @@ async fn the_circuit_breaker_opens_after_consecutive_failures_and_recovers() {
     assert_eq!(upstream.controls.calls.load(Ordering::Relaxed), calls_before, "an open breaker calls nobody");
 
     upstream.controls.hang.store(false, Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    // The half-open probe succeeds and closes the breaker.
-    assert_eq!(call().await.unwrap().status(), StatusCode::OK);
+    // Calls are refused until the cooldown ends; then the half-open probe reaches the
+    // upstream, succeeds and closes the breaker.
+    eventually("the breaker to let a probe through", || async {
+        let response = call().await.unwrap();
+        match response.status() {
+            StatusCode::OK => true,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(error_of(response).await.0, "circuit_open");
+                false
+            }
+            other => panic!("{other} while the breaker cools down"),
+        }
+    })
+    .await;
     assert_eq!(call().await.unwrap().status(), StatusCode::OK);
 }
 
