@@ -8,4 +8,8 @@ scripts/setup.sh
 source scripts/env.sh
 cargo leptos build --release
 export LEPTOS_SITE_ROOT=target/site
+# Upstreams you try out first usually run on this machine: loopback is allowed here explicitly
+# (the server's default refuses it; metadata and link-local addresses are refused always).
+export WEB4_EGRESS_ALLOW=${WEB4_EGRESS_ALLOW:-127.0.0.0/8}
+echo "[run] upstreams may be on: public addresses and $WEB4_EGRESS_ALLOW (change with --egress-allow)"
 exec "${CARGO_TARGET_DIR:-target}/release/server" serve "$@"

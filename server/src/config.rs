@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// Address the embedded mesh nodes listen on [default: 127.0.0.1]
     #[arg(long, env = "WEB4_MESH_HOST", value_name = "IP")]
     pub mesh_host: Option<std::net::IpAddr>,
+    /// Address ranges upstreams may be on beyond public addresses, comma-separated CIDRs
+    /// (e.g. 127.0.0.0/8 for upstreams on this machine); metadata and link-local never
+    #[arg(long, env = "WEB4_EGRESS_ALLOW", value_name = "CIDRS")]
+    pub egress_allow: Option<String>,
     /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy)
     #[arg(long, env = "WEB4_TRUST_FORWARDED_FOR", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub trust_forwarded_for: Option<bool>,
@@ -60,6 +64,7 @@ struct FileConfig {
     login_window_minutes: Option<i64>,
     nodes: Option<usize>,
     mesh_host: Option<std::net::IpAddr>,
+    egress_allow: Option<Vec<String>>,
     heartbeat_interval_ms: Option<u64>,
     node_degraded_after_secs: Option<u64>,
     node_offline_after_secs: Option<u64>,
@@ -90,6 +95,8 @@ pub struct Config {
     pub nodes: usize,
     /// Address the embedded nodes listen on.
     pub mesh_host: std::net::IpAddr,
+    /// Ranges upstreams may be on beyond public addresses (see [`crate::egress`]).
+    pub egress_allow: Vec<ipnet::IpNet>,
     /// Heartbeat timing and the liveness it implies.
     pub mesh: crate::nodes::MeshSettings,
     /// Placement and availability timing of services.
@@ -119,6 +126,7 @@ impl Config {
             login_throttle: LoginThrottle::default(),
             nodes: 3,
             mesh_host: std::net::IpAddr::from([127, 0, 0, 1]),
+            egress_allow: Vec::new(),
             mesh: crate::nodes::MeshSettings::default(),
             services: crate::services::layer::ServiceSettings::default(),
             rate_limits: crate::ratelimit::RateLimitSettings::default(),
@@ -174,6 +182,9 @@ impl Config {
         }
         if let Some(host) = args.mesh_host.or(file.mesh_host) {
             config.mesh_host = host;
+        }
+        if let Some(allow) = args.egress_allow.map(|a| vec![a]).or(file.egress_allow) {
+            config.egress_allow = crate::egress::parse_allow(&allow)?;
         }
         if let Some(ms) = file.heartbeat_interval_ms {
             anyhow::ensure!(ms >= 100, "heartbeat_interval_ms must be at least 100");

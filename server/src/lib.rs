@@ -6,6 +6,7 @@ pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod egress;
 pub mod http;
 pub mod keys;
 pub mod mesh;

@@ -50,6 +50,8 @@ impl Application {
             .site_addr(local)
             .build();
         let session_store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
+        let egress = Arc::new(crate::egress::EgressPolicy::new(config.egress_allow.clone()));
+        egress.add_own(local);
         let mesh = if config.nodes == 0 {
             Mesh::empty(config.mesh)
         } else {
@@ -63,7 +65,7 @@ impl Application {
                 .context("mesh listen address")?,
                 ..NodeConfig::default()
             };
-            Mesh::start(&db, &config.data_dir, config.nodes, config.mesh, node_config).await?
+            Mesh::start(&db, &config.data_dir, config.nodes, config.mesh, node_config, egress.clone()).await?
         };
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
         let services = ServicesLayer::new(
@@ -85,6 +87,7 @@ impl Application {
             services,
             keys,
             limits,
+            egress,
         };
         Ok(Self { listener, state, session_store })
     }

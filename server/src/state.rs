@@ -27,6 +27,8 @@ pub struct AppState {
     pub keys: Arc<KeyAuth>,
     /// Request rate limits per key and per account.
     pub limits: Arc<RateLimits>,
+    /// Where upstreams may be (registration refuses URLs it can never allow).
+    pub egress: Arc<crate::egress::EgressPolicy>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

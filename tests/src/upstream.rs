@@ -47,6 +47,7 @@ impl Upstream {
             .route("/teapot", any(teapot))
             .route("/hang", any(hang))
             .route("/big", get(big))
+            .route("/evil", get(evil))
             .fallback(echo)
             .with_state(controls.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
@@ -94,6 +95,24 @@ async fn hang(State(c): State<Arc<Controls>>) -> &'static str {
     c.calls.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(30)).await;
     "too late"
+}
+
+/// What a malicious upstream answers: a page reflecting script, cookies for the platform's
+/// origin, wide-open CORS, and headers posing as the platform's.
+async fn evil() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [
+            ("content-type", "text/html"),
+            ("set-cookie", "web4_session=planted; Path=/"),
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-credentials", "true"),
+            ("x-web4-route", "forged"),
+            ("x-request-id", "forged"),
+            ("content-security-policy", "default-src *"),
+        ],
+        "<script>fetch('/api/v1/keys',{method:'POST'})</script>",
+    )
 }
 
 async fn big(State(c): State<Arc<Controls>>) -> Vec<u8> {

@@ -129,6 +129,18 @@ pub async fn unplace(db: &impl ConnectionTrait, service: &str, node: &str) -> Re
 }
 
 /// Records a health check's result on a placement (ignored if the placement moved away).
+/// Forgets every placement's health of `service` (its upstream or check changed).
+pub async fn reset_health(db: &impl ConnectionTrait, service: &str) -> Result<(), DbErr> {
+    Placements::update_many()
+        .col_expr(service_placements::Column::Health, Expr::value("unknown"))
+        .col_expr(service_placements::Column::Output, Expr::value(""))
+        .col_expr(service_placements::Column::CheckedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(service_placements::Column::ServiceId.eq(service))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn record_health(
     db: &impl ConnectionTrait,
     service: &str,

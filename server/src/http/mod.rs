@@ -32,7 +32,6 @@ use leptos_axum::{
 };
 use std::sync::Arc;
 use tower_http::{
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -70,7 +69,6 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
     let server_fns = {
         let context = context.clone();
         post(move |req: Request<Body>| handle_server_fns_with_context(context.clone(), req))
-            .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
     };
 
     let sessions = SessionManagerLayer::new(session_store)
@@ -102,6 +100,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         // a 503 to reload instead of a page that never finishes.
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .merge(invoke)
+        .layer(middleware::from_fn(limit_server_fn_bodies))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_origin))
         .layer(middleware::from_fn_with_state(state.clone(), attach_session_account))
         .layer(sessions)
@@ -134,6 +133,21 @@ async fn attach_session_account(
         request.extensions_mut().insert(app::types::SessionAccount(account));
     }
     next.run(request).await
+}
+
+/// The API's body limit on server functions too. Applied around the whole router: Leptos
+/// registers each server function's own route, which a layer on the `/_fn/` route does not
+/// cover (a 3 MB form post to `/_fn/log_in` was read whole). Bodies are buffered here — a
+/// server function's are small — so a chunked one over the limit is refused as well.
+async fn limit_server_fn_bodies(request: Request, next: middleware::Next) -> axum::response::Response {
+    if !request.uri().path().starts_with("/_fn/") {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, API_BODY_LIMIT).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_) => ApiError::PayloadTooLarge.into_response(),
+    }
 }
 
 async fn api_not_found(uri: Uri) -> impl IntoResponse {

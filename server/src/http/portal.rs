@@ -251,7 +251,7 @@ impl PortalAdapter {
         id: &str,
         update: ServiceUpdate,
     ) -> Result<ServiceView, PortalError> {
-        services::update(&self.state.db, &account.id, id, update, Utc::now())
+        services::update(&self.state.db, &self.state.egress, &account.id, id, update, Utc::now())
             .await
             .map_err(services_error)?;
         let view = self.state.services.settled(&account.id, id).await.map_err(services_error)?;
@@ -400,8 +400,9 @@ impl PortalPort for PortalAdapter {
     async fn create_service(&self, form: ServiceForm) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let input = services::from_form(&form).map_err(form_error)?;
-        let id =
-            services::create(&self.state.db, &account.id, input, Utc::now()).await.map_err(services_error)?;
+        let id = services::create(&self.state.db, &self.state.egress, &account.id, input, Utc::now())
+            .await
+            .map_err(services_error)?;
         let view = self.state.services.settled(&account.id, &id).await.map_err(services_error)?;
         redirect_plain_form(&format!("/services/{id}"));
         Ok(view)

@@ -88,6 +88,7 @@ impl From<InvokeError> for ApiError {
             InvokeError::BodyTooLarge { .. } => gateway(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             InvokeError::Timeout { .. } => gateway(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
             InvokeError::Unreachable(_) => gateway(StatusCode::BAD_GATEWAY, "upstream_unreachable"),
+            InvokeError::EgressRefused(_) => gateway(StatusCode::BAD_GATEWAY, "egress_refused"),
             InvokeError::ResponseTooLarge(_) => {
                 gateway(StatusCode::BAD_GATEWAY, "upstream_response_too_large")
             }
@@ -137,7 +138,7 @@ async fn create(
     State(state): State<AppState>,
     AppJson(input): AppJson<NewService>,
 ) -> Result<(StatusCode, AppJson<ServiceView>), ApiError> {
-    let id = services::create(&state.db, &account.id, input, Utc::now()).await?;
+    let id = services::create(&state.db, &state.egress, &account.id, input, Utc::now()).await?;
     Ok((StatusCode::CREATED, AppJson(state.services.settled(&account.id, &id).await?)))
 }
 
@@ -160,7 +161,7 @@ async fn update(
     Path(id): Path<String>,
     AppJson(update): AppJson<ServiceUpdate>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
-    services::update(&state.db, &account.id, &id, update, Utc::now()).await?;
+    services::update(&state.db, &state.egress, &account.id, &id, update, Utc::now()).await?;
     Ok(AppJson(state.services.settled(&account.id, &id).await?))
 }
 
@@ -248,5 +249,8 @@ pub fn response(invoked: Invoked, head: bool) -> Response {
         out.insert("x-web4-route", value);
     }
     out.insert("x-web4-attempts", HeaderValue::from(attempts));
+    for (name, value) in services::headers::ON_EVERY_ANSWER {
+        out.insert(name, HeaderValue::from_static(value));
+    }
     response
 }

@@ -157,3 +157,18 @@ impl fmt::Display for DropReason {
         f.write_str(self.as_str())
     }
 }
+
+/// The TCP socket address a `/ip4|ip6/…/tcp/…` multiaddr names, if it names one.
+pub fn socket_addr(addr: &Multiaddr) -> Option<std::net::SocketAddr> {
+    use libp2p::multiaddr::Protocol;
+    let mut ip = None;
+    for part in addr.iter() {
+        match part {
+            Protocol::Ip4(v4) => ip = Some(std::net::IpAddr::V4(v4)),
+            Protocol::Ip6(v6) => ip = Some(std::net::IpAddr::V6(v6)),
+            Protocol::Tcp(port) => return ip.map(|ip| std::net::SocketAddr::new(ip, port)),
+            _ => {}
+        }
+    }
+    None
+}

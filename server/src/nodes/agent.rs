@@ -45,6 +45,10 @@ pub struct NodeArgs {
     /// Labels, `key=value`, repeatable
     #[arg(long = "label", value_parser = parse_label, value_name = "KEY=VALUE")]
     pub labels: Vec<(String, String)>,
+    /// Address ranges upstreams may be on beyond public addresses, comma-separated CIDRs
+    /// (see the control plane's --egress-allow)
+    #[arg(long, env = "WEB4_EGRESS_ALLOW", value_name = "CIDRS")]
+    pub egress_allow: Option<String>,
     /// Bootstrap peers to link to (the rest are reached through them)
     #[arg(long, default_value_t = 2)]
     pub links: usize,
@@ -64,7 +68,13 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
     let (handle, inbox) =
         node::start(key.clone(), NodeConfig { listen: args.listen.clone(), ..NodeConfig::default() }).await?;
     // Invokes of the services placed on this node.
-    tokio::spawn(executor::serve(inbox, executor::Upstreams::new()));
+    let egress = crate::egress::EgressPolicy::new(crate::egress::parse_allow(
+        &args.egress_allow.iter().cloned().collect::<Vec<_>>(),
+    )?);
+    if let Some(addr) = crate::mesh::socket_addr(handle.listen_addr()) {
+        egress.add_own(addr);
+    }
+    tokio::spawn(executor::serve(inbox, executor::Upstreams::new(std::sync::Arc::new(egress))));
     let base = args.control_plane.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
 

@@ -42,14 +42,18 @@ impl Mesh {
         count: usize,
         settings: MeshSettings,
         config: NodeConfig,
+        egress: std::sync::Arc<crate::egress::EgressPolicy>,
     ) -> anyhow::Result<Self> {
         let mut mesh = Self::empty(settings);
         let mut tasks = Vec::new();
-        let upstreams = crate::services::executor::Upstreams::new();
+        let upstreams = crate::services::executor::Upstreams::new(egress.clone());
         for i in 1..=count {
             let name = format!("embedded-{i}");
             let key = identity::load_or_create(&data_dir.join("nodes").join(&name))?;
             let (handle, inbox) = node::start(key, config.clone()).await?;
+            if let Some(addr) = crate::mesh::socket_addr(handle.listen_addr()) {
+                egress.add_own(addr);
+            }
             super::register_embedded(db, handle.id(), &name, &handle.listen_addr().to_string(), Utc::now())
                 .await?;
             // Invokes of the services placed on this node.

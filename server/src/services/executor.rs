@@ -4,8 +4,12 @@
 //! — or with why there is none. Health checks arrive the same way (see `health.rs`), so they
 //! measure exactly what calls get.
 use super::wire::{self, Failure, Request};
-use crate::mesh::node::Delivery;
+use crate::{
+    egress::{EgressPolicy, EgressResolver, refusal_in},
+    mesh::node::Delivery,
+};
 use bytes::Bytes;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -28,7 +32,8 @@ pub fn is_hop_by_hop(name: &str) -> bool {
     )
 }
 
-/// The HTTP clients a hosting node calls upstreams with: no redirects followed (a 3xx goes
+/// The HTTP clients a hosting node calls upstreams with: every address checked by the egress
+/// policy at connect time, no proxies from the environment, no redirects followed (a 3xx goes
 /// back to the caller as it is), no cookies kept.
 ///
 /// Calls use pooled keep-alive connections. An upstream may close an idle one just as a call
@@ -41,25 +46,26 @@ pub fn is_hop_by_hop(name: &str) -> bool {
 pub struct Upstreams {
     pooled: reqwest::Client,
     fresh: reqwest::Client,
+    egress: Arc<EgressPolicy>,
 }
 
 impl Upstreams {
-    pub fn new() -> Self {
-        let builder =
-            || reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).tcp_nodelay(true);
+    pub fn new(egress: Arc<EgressPolicy>) -> Self {
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(EgressResolver { policy: egress.clone() }))
+                .tcp_nodelay(true)
+        };
         Self {
             pooled: builder()
                 .pool_idle_timeout(Duration::from_secs(30))
                 .build()
                 .expect("a TLS backend is compiled in"),
             fresh: builder().pool_max_idle_per_host(0).build().expect("a TLS backend is compiled in"),
+            egress,
         }
-    }
-}
-
-impl Default for Upstreams {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -143,6 +149,7 @@ async fn call(upstreams: &Upstreams, request: Request) -> Result<Bytes, (Failure
         reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| bad(format!("bad method {method:?}")))?;
     let path = if path_and_query.starts_with('/') { path_and_query } else { format!("/{path_and_query}") };
     let url = format!("{upstream}{path}");
+    upstreams.egress.check_target(&url).await.map_err(|r| (Failure::EgressRefused, r.to_string()))?;
     let timeout = Duration::from_millis(u64::from(timeout_ms));
     let mut head = reqwest::header::HeaderMap::with_capacity(headers.len() + 1);
     for (name, value) in headers {
@@ -204,11 +211,23 @@ async fn call(upstreams: &Upstreams, request: Request) -> Result<Bytes, (Failure
 }
 
 fn classify(err: &reqwest::Error, timeout: Duration) -> (Failure, String) {
-    if err.is_timeout() {
-        (Failure::Timeout, format!("the upstream did not answer within {} ms", timeout.as_millis()))
-    } else {
-        (Failure::Unreachable, format!("cannot reach the upstream: {}", root_cause(err)))
+    if let Some(refusal) = refusal_in(err) {
+        return (Failure::EgressRefused, refusal.to_string());
     }
+    if err.is_timeout() {
+        return (Failure::Timeout, format!("the upstream did not answer within {} ms", timeout.as_millis()));
+    }
+    // The kind of failure only: the OS's words ("Connection refused (os error 111)", resolver
+    // messages) would make the invoke path a port scanner's probe.
+    let what = if err.is_connect() {
+        "cannot connect to the upstream"
+    } else if err.is_body() || err.is_decode() {
+        "the upstream's answer broke off"
+    } else {
+        "the upstream closed the connection without an answer"
+    };
+    tracing::debug!(error = %root_cause(err), "upstream call failed");
+    (Failure::Unreachable, what.to_owned())
 }
 
 /// The innermost cause of an error: the useful part ("Connection refused (os error 111)").

@@ -7,7 +7,7 @@ use super::{
     MAX_BODY_BYTES,
     breaker::Breaker,
     catalog::Entry,
-    executor::is_hop_by_hop,
+    headers::{from_upstream, to_upstream},
     layer::ServicesLayer,
     wire::{self, Failure, Reply},
 };
@@ -48,6 +48,9 @@ pub enum InvokeError {
     Timeout { timeout_ms: u32 },
     #[error("{0}")]
     Unreachable(String),
+    /// The upstream's address is one the platform's egress policy refuses.
+    #[error("{0}")]
+    EgressRefused(String),
     #[error("{0}")]
     ResponseTooLarge(String),
     #[error("the mesh is overloaded on the way to the service; retry shortly")]
@@ -131,12 +134,6 @@ fn idempotent(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
 }
 
-/// Request headers the upstream never sees: hop-by-hop ones, the platform's session cookie,
-/// and the platform's own `x-web4-*` headers.
-fn forwarded(name: &str) -> bool {
-    !is_hop_by_hop(name) && name != "cookie" && !name.starts_with("x-web4-")
-}
-
 impl ServicesLayer {
     /// Resolves the service a caller addresses: `{id}`, `{owner-account-id}/{slug}`, or a
     /// `{slug}` of the caller's own; returns it with the rest of the path. Services of other
@@ -216,6 +213,7 @@ impl ServicesLayer {
             headers,
             body,
             invoke_id,
+            payer,
             ..
         } = call;
         if body.len() > limit as usize {
@@ -226,8 +224,9 @@ impl ServicesLayer {
         let invoke_id = invoke_id.unwrap_or_else(uuid::Uuid::now_v7);
         let forward: Vec<(&str, &[u8])> = headers
             .iter()
-            .filter(|(n, _)| forwarded(n.as_str()))
+            .filter(|(n, _)| to_upstream(n.as_str()))
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .chain([("x-web4-consumer", payer.as_bytes())])
             .collect();
         let payload = wire::encode_request(wire::RequestParts {
             invoke_id: *invoke_id.as_bytes(),
@@ -266,8 +265,9 @@ impl ServicesLayer {
             let outcome = entry.request(node, payload.clone(), remaining).await;
             let (error, counts_against_node, may_retry) = match outcome {
                 Ok(answer) => match wire::decode_reply(answer.payload) {
-                    Ok(Reply::Response { status, headers, body }) => {
+                    Ok(Reply::Response { status, mut headers, body }) => {
                         self.settle(&service, node, true);
+                        headers.retain(|(name, _)| from_upstream(name));
                         return Ok(Invoked {
                             invoke_id,
                             route: answer.receipt.route,
@@ -284,6 +284,7 @@ impl ServicesLayer {
                         Failure::Unreachable => (InvokeError::Unreachable(message), true, idempotent(method)),
                         Failure::ResponseTooLarge => (InvokeError::ResponseTooLarge(message), false, false),
                         Failure::BadRequest => (InvokeError::BadRequest(message), false, false),
+                        Failure::EgressRefused => (InvokeError::EgressRefused(message), false, false),
                     },
                     Err(_) => (InvokeError::Mesh("the hosting node answered gibberish".into()), true, false),
                 },
@@ -375,15 +376,5 @@ mod tests {
         assert_eq!(split_segment("svc/a/b"), ("svc", "/a/b"));
         assert_eq!(split_segment("svc"), ("svc", "/"));
         assert_eq!(split_segment("/svc/"), ("svc", "/"));
-    }
-
-    #[test]
-    fn platform_headers_are_not_forwarded() {
-        for h in ["cookie", "connection", "transfer-encoding", "x-web4-route", "host", "content-length"] {
-            assert!(!forwarded(h), "{h}");
-        }
-        for h in ["authorization", "content-type", "accept", "x-request-id"] {
-            assert!(forwarded(h), "{h}");
-        }
     }
 }

@@ -11,6 +11,7 @@ pub mod breaker;
 pub mod catalog;
 pub mod executor;
 pub mod gateway;
+pub mod headers;
 pub mod health;
 pub mod layer;
 pub mod placement;
@@ -18,6 +19,7 @@ pub mod wire;
 
 use crate::{
     db::{self, entities::services as service_rows},
+    egress::EgressPolicy,
     pagination,
 };
 use app::types::{
@@ -29,7 +31,7 @@ use app::types::{
     },
 };
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -323,11 +325,13 @@ fn settings_json(settings: &Settings) -> serde_json::Value {
 /// Registers a service for `account`.
 pub async fn create(
     db: &DatabaseConnection,
+    egress: &EgressPolicy,
     account: &str,
     input: NewService,
     now: DateTime<Utc>,
 ) -> Result<String> {
     let valid = validate(input)?;
+    reachable(egress, &valid.settings)?;
     let id = uuid::Uuid::now_v7().to_string();
     let row = service_rows::Model {
         id: id.clone(),
@@ -357,6 +361,7 @@ pub async fn create(
 /// Applies a partial update to the account's service.
 pub async fn update(
     db: &DatabaseConnection,
+    egress: &EgressPolicy,
     account: &str,
     id: &str,
     update: ServiceUpdate,
@@ -422,6 +427,11 @@ pub async fn update(
         input.policy = policy;
     }
     let valid = validate(input)?;
+    reachable(egress, &valid.settings)?;
+    // Health measured against the old upstream or check path says nothing about the new.
+    let moved = valid.settings.http != settings.http
+        || valid.settings.health_check.as_ref().map(|c| &c.path)
+            != settings.health_check.as_ref().map(|c| &c.path);
     row.name = valid.name;
     row.description = valid.description;
     row.version = valid.version;
@@ -433,8 +443,25 @@ pub async fn update(
         row.status = status.as_str().into();
     }
     row.updated_at = now;
-    db::services::update(db, row).await?;
+    let txn = db.begin().await?;
+    if moved {
+        db::services::reset_health(&txn, id).await?;
+    }
+    db::services::update(&txn, row).await?;
+    txn.commit().await?;
     Ok(())
+}
+
+/// Refuses an upstream the egress policy can never let a call reach (a written-out address it
+/// refuses, a user name or password in the URL); names are checked when called.
+fn reachable(egress: &EgressPolicy, settings: &Settings) -> Result<()> {
+    match settings.http.as_ref().map(|h| egress.check_url(&h.upstream_url)) {
+        Some(Err(refusal)) => Err(ServicesError::Invalid(BTreeMap::from([(
+            "http.upstream_url".to_owned(),
+            refusal.to_string(),
+        )]))),
+        _ => Ok(()),
+    }
 }
 
 /// Deletes the account's service; refused while it is active.

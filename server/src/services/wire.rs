@@ -46,6 +46,8 @@ pub enum Failure {
     ResponseTooLarge,
     /// The request could not be built (e.g. an invalid header reached the host).
     BadRequest,
+    /// The egress policy refused the upstream's address (see `crate::egress`).
+    EgressRefused,
 }
 
 impl Failure {
@@ -55,13 +57,20 @@ impl Failure {
             Failure::Unreachable => 2,
             Failure::ResponseTooLarge => 3,
             Failure::BadRequest => 4,
+            Failure::EgressRefused => 5,
         }
     }
 
     fn from_code(code: u8) -> Option<Self> {
-        [Failure::Timeout, Failure::Unreachable, Failure::ResponseTooLarge, Failure::BadRequest]
-            .into_iter()
-            .find(|f| f.code() == code)
+        [
+            Failure::Timeout,
+            Failure::Unreachable,
+            Failure::ResponseTooLarge,
+            Failure::BadRequest,
+            Failure::EgressRefused,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code)
     }
 }
 

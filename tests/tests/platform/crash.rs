@@ -23,7 +23,15 @@ fn free_port() -> u16 {
 
 fn start(dir: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_web4-server-under-test"))
-        .args(["serve", "--nodes", "2", "--bind", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--nodes",
+            "2",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--egress-allow",
+            "127.0.0.0/8",
+        ])
         .arg("--data-dir")
         .arg(dir)
         .arg("--config")

@@ -164,6 +164,7 @@ async fn a_hosted_node_process_passes_its_checks_through_the_mesh_and_serves_cal
     let dir = tempfile::tempdir().unwrap();
     let _node = tokio::process::Command::new(env!("CARGO_BIN_EXE_web4-server-under-test"))
         .args(["node", "--control-plane", &app.url(""), "--token", &secret, "--name", "hosted-test"])
+        .args(["--egress-allow", "127.0.0.0/8"])
         .arg("--data-dir")
         .arg(dir.path())
         .env("RUST_LOG", "warn")

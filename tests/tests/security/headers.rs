@@ -1,0 +1,71 @@
+//! What crosses between a caller and an upstream: the caller's platform credentials never
+//! reach the upstream, and nothing an upstream answers can act on the platform's origin.
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use web4_tests::{
+    fixtures::{api_key, healthy, http_service, register},
+    spawn_app,
+    upstream::Upstream,
+};
+
+#[tokio::test]
+async fn the_callers_api_key_and_cookies_never_reach_the_upstream_and_the_consumer_is_named() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let upstream = Upstream::start().await;
+    let service =
+        register(&app, &app.client, http_service("echo", &upstream, json!({ "replicas": 1 }))).await;
+    let id = service["id"].as_str().unwrap();
+    healthy(&app, id, 1).await;
+    let (_, secret) = api_key(&app, &app.client, &["invoke"]).await;
+    let me: Value = app.me().await.json().await.unwrap();
+
+    let response = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/invoke/{id}/echo")))
+        .bearer_auth(&secret)
+        .header("cookie", "web4_session=stolen")
+        .header("proxy-authorization", "Basic c2VjcmV0")
+        .header("x-web4-consumer", "someone-else")
+        .header("x-trace", "kept")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let echo: Value = response.json().await.unwrap();
+    let seen = echo["headers"].as_object().unwrap();
+    for hidden in ["authorization", "cookie", "proxy-authorization"] {
+        assert!(!seen.contains_key(hidden), "{hidden} reached the upstream: {echo}");
+    }
+    assert!(!echo.to_string().contains(&secret), "the key reached the upstream");
+    assert_eq!(
+        echo["headers"]["x-web4-consumer"], me["id"],
+        "the platform names the consumer, not the caller"
+    );
+    assert_eq!(echo["headers"]["x-trace"], "kept");
+}
+
+#[tokio::test]
+async fn an_upstream_answer_cannot_script_the_portal_plant_cookies_or_widen_cors() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let upstream = Upstream::start().await;
+    let service =
+        register(&app, &app.client, http_service("evil", &upstream, json!({ "replicas": 1 }))).await;
+    let id = service["id"].as_str().unwrap();
+    healthy(&app, id, 1).await;
+
+    let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/evil"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["content-security-policy"], "sandbox; default-src 'none'");
+    for dropped in ["set-cookie", "access-control-allow-origin", "access-control-allow-credentials"] {
+        assert!(!headers.contains_key(dropped), "{dropped} passed through");
+    }
+    assert_ne!(headers["x-web4-route"], "forged");
+    assert_ne!(headers["x-request-id"], "forged");
+    assert!(response.text().await.unwrap().contains("<script>"), "the body itself is the upstream's");
+    // The planted cookie did not replace the session.
+    assert_eq!(app.me().await.status(), StatusCode::OK);
+}
