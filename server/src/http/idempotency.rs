@@ -164,9 +164,17 @@ pub async fn idempotent(
             Err(err) => return err.into_response(),
         }
     }
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(Owned(key.clone()));
+    let response = next.run(request).await;
     store(&state, &account, &key, response).await
 }
+
+/// The `Idempotency-Key` of a request this layer owns a record for (a `POST` being answered
+/// for the first time). Only such a request may fix its invoke id from the key: any other
+/// (a `GET`, say, which this layer does not replay) would reuse the id and go unmetered.
+#[derive(Clone, Debug)]
+pub struct Owned(pub String);
 
 fn in_progress() -> ApiError {
     ApiError::Conflict {

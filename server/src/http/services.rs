@@ -216,10 +216,9 @@ async fn invoke(
             payer: &caller.account.id,
             key_id: caller.key_id(),
             invoke_id: parts
-                .headers
-                .get(super::idempotency::HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(|key| services::gateway::invoke_id_for(&caller.account.id, key)),
+                .extensions
+                .get::<super::idempotency::Owned>()
+                .map(|key| services::gateway::invoke_id_for(&caller.account.id, &key.0)),
             service: admitted,
             method: &parts.method,
             path_and_query: &path_and_query,

@@ -4,3 +4,4 @@
 mod egress;
 mod headers;
 mod limits;
+mod metering;
