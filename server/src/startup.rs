@@ -72,7 +72,7 @@ impl Application {
             db.clone(),
             config.mesh,
             config.services,
-            mesh.nodes().iter().map(|n| n.handle.clone()).collect(),
+            mesh.nodes().iter().map(|n| (n.handle.clone(), n.grants.clone())).collect(),
             config.metering.then(|| crate::metering::Meter::start(db.clone())),
         );
         services.start();

@@ -231,6 +231,20 @@ pub struct MembershipView {
     pub node_id: String,
     pub heartbeat_interval_ms: u64,
     pub members: Vec<MemberView>,
+    /// The control plane's entry nodes: the only origins whose calls the node executes.
+    #[serde(default)]
+    pub entries: Vec<String>,
+    /// The services placed on the node, with their upstreams: the only calls it executes.
+    #[serde(default)]
+    pub services: Vec<HostedService>,
+}
+
+/// A service placed on a node, as the node needs it to execute calls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HostedService {
+    pub service_id: String,
+    pub upstream_url: String,
 }
 
 /// A node's heartbeat (signed: see the API docs).

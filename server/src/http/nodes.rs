@@ -158,7 +158,20 @@ async fn join(
     let membership =
         nodes::join(&state.db, &state.challenges, req, Utc::now(), state.mesh.settings()).await?;
     sync(&state).await?;
-    Ok(AppJson(membership))
+    Ok(AppJson(with_grants(&state, membership)))
+}
+
+/// Adds what the node may execute (see `services::executor::Grants`) to its membership.
+fn with_grants(state: &AppState, mut membership: MembershipView) -> MembershipView {
+    let Ok(node) = membership.node_id.parse() else { return membership };
+    let grants = state.services.grants_for(node);
+    membership.entries = grants.entries.iter().map(ToString::to_string).collect();
+    membership.services = grants
+        .upstreams
+        .into_iter()
+        .map(|(service_id, upstream_url)| app::types::nodes::HostedService { service_id, upstream_url })
+        .collect();
+    membership
 }
 
 /// `POST /mesh/heartbeat`: signed by the node (`x-web4-node-id`, `x-web4-signature`).
@@ -181,5 +194,5 @@ async fn heartbeat(
     let membership =
         nodes::heartbeat(&state.db, node, req.sent_at_ms, req.stats, Utc::now(), state.mesh.settings())
             .await?;
-    Ok(AppJson(membership))
+    Ok(AppJson(with_grants(&state, membership)))
 }

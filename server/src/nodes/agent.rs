@@ -74,7 +74,12 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
     if let Some(addr) = crate::mesh::socket_addr(handle.listen_addr()) {
         egress.add_own(addr);
     }
-    tokio::spawn(executor::serve(inbox, executor::Upstreams::new(std::sync::Arc::new(egress))));
+    let grants = executor::SharedGrants::default();
+    tokio::spawn(executor::serve(
+        inbox,
+        executor::Upstreams::new(std::sync::Arc::new(egress)),
+        grants.clone(),
+    ));
     let base = args.control_plane.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
 
@@ -82,6 +87,7 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
     println!("joined the mesh as {} (listening on {})", handle.id(), handle.listen_addr());
     let mut links = Links::default();
     links.apply(&handle, &membership, args.links)?;
+    grants.set(grants_of(&membership));
     println!("linked to {} bootstrap peer(s) of {} member(s)", links.linked.len(), membership.members.len());
 
     let interval = Duration::from_millis(membership.heartbeat_interval_ms.max(100));
@@ -90,7 +96,10 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
         loop {
             tick.tick().await;
             match heartbeat(&client, &base, &key, &handle).await {
-                Ok(membership) => links.apply(&handle, &membership, args.links)?,
+                Ok(membership) => {
+                    grants.set(grants_of(&membership));
+                    links.apply(&handle, &membership, args.links)?
+                }
                 Err(HeartbeatError::Removed) => bail!("this node was removed from the mesh by the operator"),
                 Err(HeartbeatError::Other(err)) => tracing::warn!(error = %err, "heartbeat failed; retrying"),
             }
@@ -102,6 +111,18 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
     };
     handle.shutdown();
     result
+}
+
+/// What the control plane says this node may execute.
+fn grants_of(membership: &MembershipView) -> executor::Grants {
+    executor::Grants {
+        entries: membership.entries.iter().filter_map(|id| id.parse().ok()).collect(),
+        upstreams: membership
+            .services
+            .iter()
+            .map(|s| (s.service_id.clone(), s.upstream_url.clone()))
+            .collect(),
+    }
 }
 
 fn now_ms() -> u64 {

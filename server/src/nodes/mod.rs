@@ -413,6 +413,8 @@ pub async fn membership(db: &DatabaseConnection, node: NodeId, s: &MeshSettings)
         node_id: node.to_string(),
         heartbeat_interval_ms: u64::try_from(s.heartbeat_interval.as_millis()).unwrap_or(1000),
         members: members(db).await?,
+        entries: Vec::new(),
+        services: Vec::new(),
     })
 }
 

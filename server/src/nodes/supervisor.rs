@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 pub struct EmbeddedNode {
     pub name: String,
     pub handle: MeshHandle,
+    /// What its executor may run (kept by the services layer).
+    pub grants: crate::services::executor::SharedGrants,
 }
 
 /// The embedded nodes and their background tasks.
@@ -57,8 +59,13 @@ impl Mesh {
             super::register_embedded(db, handle.id(), &name, &handle.listen_addr().to_string(), Utc::now())
                 .await?;
             // Invokes of the services placed on this node.
-            tasks.push(tokio::spawn(crate::services::executor::serve(inbox, upstreams.clone())));
-            mesh.nodes.push(EmbeddedNode { name, handle });
+            let grants = crate::services::executor::SharedGrants::default();
+            tasks.push(tokio::spawn(crate::services::executor::serve(
+                inbox,
+                upstreams.clone(),
+                grants.clone(),
+            )));
+            mesh.nodes.push(EmbeddedNode { name, handle, grants });
         }
         mesh.sync(db).await?;
         for pair in mesh.nodes.windows(2) {

@@ -2,10 +2,13 @@
 //! routing facts and the placements discovery offers. Rebuilt by the placement loop after
 //! every pass (at least twice a second, and at once after every registry change) and swapped
 //! in whole, so a reader sees one consistent picture.
-use super::health::Probe;
+use super::{executor::Grants, health::Probe};
 use crate::mesh::NodeId;
 use app::types::services::{HttpSettings, PlacementView, PolicySettings, ServiceKind, ServiceStatus};
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 /// One service, as the gateway needs it.
 #[derive(Clone, Debug)]
@@ -33,6 +36,8 @@ pub struct Catalog {
     by_id: HashMap<String, Arc<Entry>>,
     by_slug: HashMap<(String, String), Arc<Entry>>,
     checks: Vec<(NodeId, Probe)>,
+    /// Per node, the services placed on it and their upstreams.
+    hosted: HashMap<NodeId, HashMap<String, String>>,
     names: HashMap<NodeId, String>,
 }
 
@@ -47,6 +52,16 @@ impl Catalog {
     /// Adds the health check of a placement.
     pub fn assign(&mut self, node: NodeId, probe: Probe) {
         self.checks.push((node, probe));
+    }
+
+    /// Records that `node` hosts `service` at `upstream`.
+    pub fn host(&mut self, node: NodeId, service: &str, upstream: &str) {
+        self.hosted.entry(node).or_default().insert(service.to_owned(), upstream.to_owned());
+    }
+
+    /// What `node` may execute, with calls coming from `entries`.
+    pub fn grants(&self, node: NodeId, entries: HashSet<NodeId>) -> Grants {
+        Grants { entries, upstreams: self.hosted.get(&node).cloned().unwrap_or_default() }
     }
 
     /// Names a node (for routes shown to people).

@@ -6,11 +6,14 @@
 use super::wire::{self, Failure, Request};
 use crate::{
     egress::{EgressPolicy, EgressResolver, refusal_in},
-    mesh::node::Delivery,
+    mesh::{NodeId, node::Delivery},
 };
 use bytes::Bytes;
-use std::sync::Arc;
-use std::time::Duration;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, RwLock},
+    time::Duration,
+};
 use tokio::sync::mpsc;
 
 /// Headers that describe one connection, not the message: never forwarded (RFC 9110 §7.6.1),
@@ -69,15 +72,42 @@ impl Upstreams {
     }
 }
 
+/// What a hosting node executes: calls whose origin is one of the control plane's entry
+/// nodes, for the services placed on this node — with the upstream recorded here, never one a
+/// request names. Any mesh member can address a request to any node; without this, one could
+/// make every node fetch any URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub entries: HashSet<NodeId>,
+    /// Service id → upstream base URL.
+    pub upstreams: HashMap<String, String>,
+}
+
+/// A node's grants, replaced whole by whoever learns of changes (the placement loop for
+/// embedded nodes, heartbeat answers for hosted ones).
+#[derive(Clone, Default)]
+pub struct SharedGrants(Arc<RwLock<Arc<Grants>>>);
+
+impl SharedGrants {
+    pub fn set(&self, grants: Grants) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(grants);
+    }
+
+    pub fn get(&self) -> Arc<Grants> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// Serves the requests delivered to one node until its inbox closes; each runs in its own
 /// task (the node's inbox bounds how many wait).
-pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, upstreams: Upstreams) {
+pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, upstreams: Upstreams, grants: SharedGrants) {
     while let Some(delivery) = inbox.recv().await {
         let Some(responder) = delivery.responder else { continue };
-        let upstreams = upstreams.clone();
+        let (upstreams, grants) = (upstreams.clone(), grants.get());
         tokio::spawn(async move {
+            let origin = delivery.envelope.header.origin;
             let reply = match wire::decode_request(delivery.envelope.payload) {
-                Ok(request) => execute(&upstreams, request).await,
+                Ok(request) => execute(&upstreams, &grants, origin, request).await,
                 Err(_) => wire::encode_failure(Failure::BadRequest, "malformed invoke request"),
             };
             responder.respond(reply).await;
@@ -85,9 +115,17 @@ pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, upstreams: Upstreams) {
     }
 }
 
-/// Calls the upstream for one request and encodes the reply.
-pub async fn execute(upstreams: &Upstreams, request: Request) -> Bytes {
-    match call(upstreams, request).await {
+/// Calls the upstream for one request from `origin`, if the grants allow it, and encodes the
+/// reply.
+pub async fn execute(upstreams: &Upstreams, grants: &Grants, origin: NodeId, request: Request) -> Bytes {
+    if !grants.entries.contains(&origin) {
+        tracing::warn!(%origin, "a call from a node that is not an entry node refused");
+        return wire::encode_failure(Failure::NotPermitted, "only the platform's entry nodes may send calls");
+    }
+    let Some(upstream) = grants.upstreams.get(&request.service_id) else {
+        return wire::encode_failure(Failure::NotPermitted, "the service is not placed on this node");
+    };
+    match call(upstreams, upstream, request).await {
         Ok(reply) => reply,
         Err((failure, message)) => wire::encode_failure(failure, &message),
     }
@@ -132,18 +170,9 @@ fn closed_under_call(err: &reqwest::Error) -> bool {
 }
 
 /// The upstream's answer, encoded as it streams in: the body goes straight into the reply.
-async fn call(upstreams: &Upstreams, request: Request) -> Result<Bytes, (Failure, String)> {
-    let Request {
-        invoke_id,
-        upstream,
-        method,
-        path_and_query,
-        timeout_ms,
-        max_response_bytes,
-        headers,
-        body,
-        ..
-    } = request;
+async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result<Bytes, (Failure, String)> {
+    let Request { invoke_id, method, path_and_query, timeout_ms, max_response_bytes, headers, body, .. } =
+        request;
     let bad = |m: String| (Failure::BadRequest, m);
     let method =
         reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| bad(format!("bad method {method:?}")))?;

@@ -231,7 +231,6 @@ impl ServicesLayer {
         let payload = wire::encode_request(wire::RequestParts {
             invoke_id: *invoke_id.as_bytes(),
             service_id: &service.id,
-            upstream: &http.upstream_url,
             method: method.as_str(),
             path_and_query,
             timeout_ms: http.timeout_ms,
@@ -285,6 +284,8 @@ impl ServicesLayer {
                         Failure::ResponseTooLarge => (InvokeError::ResponseTooLarge(message), false, false),
                         Failure::BadRequest => (InvokeError::BadRequest(message), false, false),
                         Failure::EgressRefused => (InvokeError::EgressRefused(message), false, false),
+                        // The hosting node has not (yet) been told of this placement.
+                        Failure::NotPermitted => (InvokeError::Mesh(message), false, true),
                     },
                     Err(_) => (InvokeError::Mesh("the hosting node answered gibberish".into()), true, false),
                 },

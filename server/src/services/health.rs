@@ -25,8 +25,6 @@ use std::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
     pub service_id: String,
-    /// The upstream's base URL.
-    pub upstream: String,
     /// Path (and query) of the check, starting with `/`.
     pub path: String,
     pub interval_ms: u32,
@@ -58,7 +56,6 @@ pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
     let payload = wire::encode_request(wire::RequestParts {
         invoke_id: *uuid::Uuid::now_v7().as_bytes(),
         service_id: &probe.service_id,
-        upstream: &probe.upstream,
         method: "GET",
         path_and_query: &probe.path,
         timeout_ms: probe.timeout_ms,
@@ -156,13 +153,7 @@ mod tests {
 
     #[test]
     fn checks_are_due_once_per_interval() {
-        let probe = Probe {
-            service_id: "s".into(),
-            upstream: "http://127.0.0.1:1".into(),
-            path: "/".into(),
-            interval_ms: 1000,
-            timeout_ms: 500,
-        };
+        let probe = Probe { service_id: "s".into(), path: "/".into(), interval_ms: 1000, timeout_ms: 500 };
         let node = || NodeId::from(&crate::mesh::Keypair::generate_ed25519());
         let (n, m) = (node(), node());
         let mut s = Schedule::default();

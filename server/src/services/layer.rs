@@ -5,6 +5,7 @@
 use super::{
     breaker::Breaker,
     catalog::{Catalog, Entry},
+    executor::{Grants, SharedGrants},
     health::{self, Probe, Schedule},
     placement, settings_of,
 };
@@ -53,6 +54,8 @@ pub struct ServicesLayer {
     /// Per service id, per placement: looked up by `&str`, so a call allocates nothing here.
     pub(super) breakers: Mutex<HashMap<String, HashMap<NodeId, Breaker>>>,
     embedded: Vec<MeshHandle>,
+    /// What each embedded node's executor may run, kept in step with the placements.
+    grants: Vec<(NodeId, SharedGrants)>,
     pub(super) next: AtomicUsize,
     pass: tokio::sync::Mutex<()>,
     /// Passes asked for, and the newest request a finished pass covered (see `reconcile`).
@@ -72,7 +75,7 @@ impl ServicesLayer {
         db: DatabaseConnection,
         mesh: MeshSettings,
         settings: ServiceSettings,
-        embedded: Vec<MeshHandle>,
+        embedded: Vec<(MeshHandle, SharedGrants)>,
         meter: Option<Arc<crate::metering::Meter>>,
     ) -> Arc<Self> {
         Arc::new(Self {
@@ -81,7 +84,8 @@ impl ServicesLayer {
             settings,
             catalog: RwLock::default(),
             breakers: Mutex::default(),
-            embedded,
+            grants: embedded.iter().map(|(h, g)| (h.id(), g.clone())).collect(),
+            embedded: embedded.into_iter().map(|(h, _)| h).collect(),
             next: AtomicUsize::new(0),
             pass: tokio::sync::Mutex::new(()),
             requested: AtomicU64::new(0),
@@ -131,6 +135,17 @@ impl ServicesLayer {
     /// The node invokes enter the mesh at: the first embedded node still running.
     pub fn entry(&self) -> Option<&MeshHandle> {
         self.embedded.iter().find(|h| h.is_running())
+    }
+
+    /// The nodes calls may come from: this process's embedded nodes (any of them can become
+    /// the entry node when the one before it stops).
+    pub fn entries(&self) -> HashSet<NodeId> {
+        self.embedded.iter().map(MeshHandle::id).collect()
+    }
+
+    /// What a hosted node may run: told with each heartbeat answer.
+    pub fn grants_for(&self, node: NodeId) -> Grants {
+        self.catalog().grants(node, self.entries())
     }
 
     /// The current catalog.
@@ -288,13 +303,17 @@ impl ServicesLayer {
                     tracing::warn!(service_id = %service.id, available, "service availability changed");
                 }
             }
-            if let (true, Some(http), Some(check)) = (active, &settings.http, &settings.health_check) {
+            if let (true, Some(http)) = (active, &settings.http) {
+                for node in desired.iter().filter_map(|n| n.parse().ok()) {
+                    catalog.host(node, &service.id, &http.upstream_url);
+                }
+            }
+            if let (true, Some(_), Some(check)) = (active, &settings.http, &settings.health_check) {
                 for node in desired.iter().filter_map(|n| n.parse().ok()) {
                     catalog.assign(
                         node,
                         Probe {
                             service_id: service.id.clone(),
-                            upstream: http.upstream_url.clone(),
                             path: check.path.clone(),
                             interval_ms: check.interval_ms,
                             timeout_ms: check.timeout_ms,
@@ -317,6 +336,10 @@ impl ServicesLayer {
             });
         }
         txn.commit().await?;
+        // Grants before the catalog: a call routed by the new catalog finds its host ready.
+        for (node, grants) in &self.grants {
+            grants.set(catalog.grants(*node, self.entries()));
+        }
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
         self.last_health.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| placed.contains(k));
         Ok(())

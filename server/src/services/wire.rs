@@ -4,17 +4,19 @@
 //! payload, not copies.
 //!
 //! ```text
-//! request: "WI" 1 | invoke id [16] | service id (u16 len) | upstream base URL (u16)
+//! request: "WI" 2 | invoke id [16] | service id (u16 len)
 //!          | method (u8) | path and query (u16) | timeout ms u32 | max response bytes u32
 //!          | header count u16 | (name (u16), value (u16)) × count | body (the rest)
-//! reply:   "WR" 1 | 0 | status u16 | header count u16 | headers | body (the rest)
-//!          "WR" 1 | 1 | failure code u8 | message (u16)
+//! reply:   "WR" 2 | 0 | status u16 | header count u16 | headers | body (the rest)
+//!          "WR" 2 | 1 | failure code u8 | message (u16)
 //! ```
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 const REQUEST_MAGIC: [u8; 2] = *b"WI";
 const REPLY_MAGIC: [u8; 2] = *b"WR";
-const VERSION: u8 = 1;
+/// 2: the request names no upstream — the hosting node takes it from its own grants (a
+/// request could otherwise make a node fetch any URL).
+const VERSION: u8 = 2;
 
 /// Why bytes are not an invoke message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -26,7 +28,6 @@ pub struct Malformed;
 pub struct Request {
     pub invoke_id: [u8; 16],
     pub service_id: String,
-    pub upstream: String,
     pub method: String,
     pub path_and_query: String,
     pub timeout_ms: u32,
@@ -48,6 +49,9 @@ pub enum Failure {
     BadRequest,
     /// The egress policy refused the upstream's address (see `crate::egress`).
     EgressRefused,
+    /// The hosting node does not take this call: its origin is not one of the control
+    /// plane's entry nodes, or the service is not placed on this node (as far as it knows).
+    NotPermitted,
 }
 
 impl Failure {
@@ -58,6 +62,7 @@ impl Failure {
             Failure::ResponseTooLarge => 3,
             Failure::BadRequest => 4,
             Failure::EgressRefused => 5,
+            Failure::NotPermitted => 6,
         }
     }
 
@@ -68,6 +73,7 @@ impl Failure {
             Failure::ResponseTooLarge,
             Failure::BadRequest,
             Failure::EgressRefused,
+            Failure::NotPermitted,
         ]
         .into_iter()
         .find(|f| f.code() == code)
@@ -111,7 +117,6 @@ fn need(buf: &Bytes, n: usize) -> Result<(), Malformed> {
 pub struct RequestParts<'a, H> {
     pub invoke_id: [u8; 16],
     pub service_id: &'a str,
-    pub upstream: &'a str,
     pub method: &'a str,
     pub path_and_query: &'a str,
     pub timeout_ms: u32,
@@ -128,7 +133,6 @@ where
     let header_len: usize = parts.headers.clone().map(|(n, v)| 4 + n.len() + v.len()).sum();
     let mut out = BytesMut::with_capacity(
         64 + parts.service_id.len()
-            + parts.upstream.len()
             + parts.method.len()
             + parts.path_and_query.len()
             + header_len
@@ -138,7 +142,6 @@ where
     out.put_u8(VERSION);
     out.put_slice(&parts.invoke_id);
     put_str16(&mut out, parts.service_id.as_bytes());
-    put_str16(&mut out, parts.upstream.as_bytes());
     out.put_u8(parts.method.len().min(255) as u8);
     out.put_slice(&parts.method.as_bytes()[..parts.method.len().min(255)]);
     put_str16(&mut out, parts.path_and_query.as_bytes());
@@ -182,7 +185,6 @@ pub fn decode_request(mut buf: Bytes) -> Result<Request, Malformed> {
     let mut invoke_id = [0; 16];
     buf.copy_to_slice(&mut invoke_id);
     let service_id = get_str16(&mut buf)?;
-    let upstream = get_str16(&mut buf)?;
     need(&buf, 1)?;
     let method_len = buf.get_u8() as usize;
     need(&buf, method_len)?;
@@ -195,7 +197,6 @@ pub fn decode_request(mut buf: Bytes) -> Result<Request, Malformed> {
     Ok(Request {
         invoke_id,
         service_id,
-        upstream,
         method,
         path_and_query,
         timeout_ms,
@@ -281,7 +282,6 @@ mod tests {
         let bytes = encode_request(RequestParts {
             invoke_id: [9; 16],
             service_id: "svc",
-            upstream: "http://127.0.0.1:1/v1",
             method: "POST",
             path_and_query: "/a?b=c",
             timeout_ms: 1500,
@@ -328,7 +328,7 @@ mod tests {
         #[test]
         fn truncated_requests_are_malformed(cut in 0usize..60) {
             let bytes = encode_request(RequestParts {
-                invoke_id: [1; 16], service_id: "s", upstream: "http://u", method: "GET",
+                invoke_id: [1; 16], service_id: "s", method: "GET",
                 path_and_query: "/", timeout_ms: 1, max_response_bytes: 1,
                 headers: [("a", b"b".as_slice())].into_iter(), body: b"",
             });

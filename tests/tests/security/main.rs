@@ -4,4 +4,5 @@
 mod egress;
 mod headers;
 mod limits;
+mod mesh;
 mod metering;
