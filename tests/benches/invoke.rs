@@ -133,14 +133,14 @@ async fn main() {
         .await;
         // Warm both paths (connections, routes).
         round(&direct, &direct_url, 200, concurrency).await;
-        round(&app.client, &invoke_url, 200, concurrency).await;
+        round(app.invoker().await, &invoke_url, 200, concurrency).await;
         let (mut d, mut v) = (Vec::new(), Vec::new());
         for _ in 0..3 {
             d.push(round(&direct, &direct_url, requests, concurrency).await);
-            v.push(round(&app.client, &invoke_url, requests, concurrency).await);
+            v.push(round(app.invoker().await, &invoke_url, requests, concurrency).await);
         }
         let (d, v) = (median(d), median(v));
-        let check = app.client.get(&invoke_url).send().await.unwrap();
+        let check = app.invoker().await.get(&invoke_url).send().await.unwrap();
         let route = check.headers()["x-web4-route"].to_str().unwrap().split(',').count();
         assert_eq!(route, hops + 1, "the route crosses {hops} hop(s)");
         println!(

@@ -28,6 +28,8 @@ pub struct TestApp {
     /// The services layer (placements, catalog, gateway).
     pub services: Arc<server::services::layer::ServicesLayer>,
     data_dir: TempDir,
+    /// A client calling with an `invoke` API key of the logged-in account (see [`TestApp::invoker`]).
+    invoker: tokio::sync::OnceCell<Client>,
     shutdown: oneshot::Sender<()>,
     handle: JoinHandle<anyhow::Result<()>>,
 }
@@ -72,6 +74,7 @@ async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp 
         mesh,
         services,
         data_dir,
+        invoker: tokio::sync::OnceCell::new(),
         shutdown,
         handle,
     }
@@ -97,6 +100,25 @@ impl TestApp {
         handle.await.expect("server task").expect("server stopped cleanly");
         let config = test_config(&data_dir);
         start(config, data_dir, cookies).await
+    }
+
+    /// A client that invokes services with an API key (scope `invoke`) of the account the
+    /// app's client is logged in as — the invoke path takes no session cookie. The key is
+    /// created on first use.
+    pub async fn invoker(&self) -> &Client {
+        self.invoker
+            .get_or_init(|| async {
+                let (_, secret) = fixtures::api_key(self, &self.client, &["invoke"]).await;
+                let mut headers = reqwest::header::HeaderMap::new();
+                let value = format!("Bearer {secret}").parse().expect("a header value");
+                headers.insert(reqwest::header::AUTHORIZATION, value);
+                Client::builder()
+                    .default_headers(headers)
+                    .redirect(Policy::none())
+                    .build()
+                    .expect("http client")
+            })
+            .await
     }
 
     /// `POST path` with a JSON body.

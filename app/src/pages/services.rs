@@ -731,11 +731,15 @@ fn Invoke(service: ServiceView) -> impl IntoView {
         .as_ref()
         .and_then(|h| h.allowed_methods.first().cloned())
         .unwrap_or_else(|| "GET".into());
-    let curl = format!("curl -X {method} {}{}", page_origin(), service.invoke_path);
+    let curl = format!(
+        "curl -X {method} -H \"Authorization: Bearer $WEB4_KEY\" {}{}",
+        page_origin(),
+        service.invoke_path
+    );
     view! {
         <article class="card">
             <h2>"Call it"</h2>
-            <p class="muted">"Every call goes through the mesh to a healthy placement; append your path after the service."</p>
+            <p class="muted">"Every call goes through the mesh to a healthy placement; append your path after the service. Calls take an API key with the invoke scope (see API keys)."</p>
             <code class="copyable" data-testid="invoke-path">{service.invoke_path.clone()}</code>
             <p class="muted small">"For example:"</p>
             <pre class="copyable" data-testid="invoke-curl">{curl}</pre>

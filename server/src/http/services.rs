@@ -197,6 +197,15 @@ async fn invoke(
     parts: Parts,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Invoke answers are written by upstreams and served on the portal's origin: a session
+    // cookie a browser sends along on a cross-site link must not make them run as the
+    // person. Programs call with keys; the portal's "Try it" has its own server function.
+    if caller.key_id().is_none() {
+        return Err(ApiError::InvalidKey {
+            code: "api_key_required",
+            message: "Call services with an API key (Authorization: Bearer w4k_…); the portal's session does not invoke them — use Try it on the service's page.".into(),
+        });
+    }
     let (service, path) = state.services.resolve(&caller.account.id, &rest)?;
     let admitted = state.services.admit(service, &parts.method)?;
     let limit = admitted.body_limit();

@@ -32,7 +32,8 @@ async fn every_service_is_callable_the_moment_discovery_shows_it_healthy() {
             !discovery(app, &app.client, &id).await["instances"].as_array().unwrap().is_empty()
         })
         .await;
-        let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/ping"))).send().await.unwrap();
+        let response =
+            app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/ping"))).send().await.unwrap();
         let status = response.status();
         (status, if status == StatusCode::OK { String::new() } else { response.text().await.unwrap() })
     }))
@@ -65,7 +66,7 @@ async fn an_idempotent_call_on_a_connection_the_upstream_closed_is_sent_again_on
 
     // The health check's connection is pooled; each GET meets it (or the last GET's) closed.
     for _ in 0..4 {
-        assert_eq!(app.client.get(&url).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(app.invoker().await.get(&url).send().await.unwrap().status(), StatusCode::OK);
     }
     let dropped = upstream.dropped.load(Ordering::Relaxed);
     assert!(dropped >= 2, "the calls met closed connections {dropped} times");
@@ -73,7 +74,7 @@ async fn an_idempotent_call_on_a_connection_the_upstream_closed_is_sent_again_on
 
     // A POST may have been acted on: it is not sent again, and the caller hears why.
     let answered = upstream.answered.load(Ordering::Relaxed);
-    let response = app.client.post(&url).body("once").send().await.unwrap();
+    let response = app.invoker().await.post(&url).body("once").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(error_of(response).await.0, "upstream_unreachable");
     assert_eq!(upstream.answered.load(Ordering::Relaxed), answered);
@@ -150,7 +151,8 @@ async fn a_placement_the_entry_node_cannot_reach_is_never_offered_whatever_its_n
     assert_eq!(offered, embedded);
     // Every call lands on a reachable placement.
     for _ in 0..6 {
-        let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
+        let response =
+            app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
 }
@@ -192,7 +194,8 @@ async fn a_hosted_node_process_passes_its_checks_through_the_mesh_and_serves_cal
     assert_eq!(service["placements"][0]["node_id"], hosted.as_str());
     healthy(&app, id, 1).await;
 
-    let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/hello"))).send().await.unwrap();
+    let response =
+        app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/hello"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let route = response.headers()["x-web4-route"].to_str().unwrap().to_owned();
     assert!(route.ends_with(&hosted), "{route}");

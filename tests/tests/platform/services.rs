@@ -8,7 +8,9 @@ use std::{
 };
 use web4_tests::{
     TestApp, error_of, eventually,
-    fixtures::{discovery, healthy, http_service, json_of, node_action, node_ids, register, second_account},
+    fixtures::{
+        api_key, discovery, healthy, http_service, json_of, node_action, node_ids, register, second_account,
+    },
     spawn_app, spawn_app_with,
     upstream::Upstream,
 };
@@ -28,7 +30,8 @@ async fn an_invoke_two_hops_away_returns_exactly_the_upstreams_answer() {
     assert_eq!(service["placements"][0]["node_id"], ids[2]);
     healthy(&app, id, 1).await;
 
-    let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/teapot?x=1"))).send().await.unwrap();
+    let response =
+        app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/teapot?x=1"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
     assert_eq!(response.headers()["x-custom"], "42");
     assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
@@ -41,7 +44,8 @@ async fn an_invoke_two_hops_away_returns_exactly_the_upstreams_answer() {
     // Method, path, query, headers and body reach the upstream; hop-by-hop headers and the
     // platform's session cookie do not.
     let response = app
-        .client
+        .invoker()
+        .await
         .post(app.url(&format!("/api/v1/invoke/{id}/echo/a%20b?q=1&r=two")))
         .header("x-trace", "abc")
         .header("content-type", "application/json")
@@ -68,7 +72,7 @@ async fn an_invoke_two_hops_away_returns_exactly_the_upstreams_answer() {
     let me: Value = app.me().await.json().await.unwrap();
     let owner = me["id"].as_str().unwrap();
     for path in ["/api/v1/invoke/teapot/teapot".to_owned(), format!("/api/v1/invoke/{owner}/teapot/teapot")] {
-        let response = app.client.get(app.url(&path)).send().await.unwrap();
+        let response = app.invoker().await.get(app.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::IM_A_TEAPOT, "{path}");
     }
 }
@@ -90,7 +94,8 @@ async fn stopping_the_hosting_node_moves_the_placement_and_invokes_keep_working(
     let id = service["id"].as_str().unwrap().to_owned();
     let first = service["placements"][0]["node_id"].as_str().unwrap().to_owned();
     healthy(&app, &id, 1).await;
-    let invoke = |app: &TestApp| app.client.get(app.url(&format!("/api/v1/invoke/{id}/hello"))).send();
+    let invoker = app.invoker().await.clone();
+    let invoke = |app: &TestApp| invoker.get(app.url(&format!("/api/v1/invoke/{id}/hello"))).send();
     assert_eq!(invoke(&app).await.unwrap().status(), StatusCode::OK);
 
     let host = nodes.iter().find(|n| n.handle.id().to_string() == first).unwrap();
@@ -122,7 +127,8 @@ async fn a_hanging_upstream_gives_504_within_the_timeout() {
     let id = service["id"].as_str().unwrap();
     healthy(&app, id, 2).await;
     let started = Instant::now();
-    let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/hang"))).send().await.unwrap();
+    let response =
+        app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/hang"))).send().await.unwrap();
     let took = started.elapsed();
     assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     assert!(response.headers().contains_key("x-request-id"));
@@ -149,7 +155,8 @@ async fn the_circuit_breaker_opens_after_consecutive_failures_and_recovers() {
     let service = register(&app, &app.client, body).await;
     let id = service["id"].as_str().unwrap();
     healthy(&app, id, 1).await;
-    let call = || app.client.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send();
+    let invoker = app.invoker().await;
+    let call = || invoker.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send();
     assert_eq!(call().await.unwrap().status(), StatusCode::OK);
 
     upstream.controls.hang.store(true, Ordering::Relaxed);
@@ -191,14 +198,14 @@ async fn oversized_bodies_and_disallowed_methods_are_refused_before_the_mesh() {
     let service = register(&app, &app.client, body).await;
     let id = service["id"].as_str().unwrap();
     let url = app.url(&format!("/api/v1/invoke/{id}/echo"));
-    let response = app.client.post(&url).body(vec![b'a'; 2000]).send().await.unwrap();
+    let response = app.invoker().await.post(&url).body(vec![b'a'; 2000]).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_of(response).await.0, "body_too_large");
     // Without a Content-Length (chunked), the limit holds while reading.
     let status =
         chunked_post(&app, &format!("/api/v1/invoke/{id}/echo"), &[&[b'a'; 800], &[b'b'; 800]]).await;
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
-    let response = app.client.delete(&url).send().await.unwrap();
+    let response = app.invoker().await.delete(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()["allow"], "GET, POST");
     assert_eq!(upstream.controls.calls.load(Ordering::Relaxed), 0);
@@ -208,9 +215,9 @@ async fn oversized_bodies_and_disallowed_methods_are_refused_before_the_mesh() {
 async fn chunked_post(app: &TestApp, path: &str, chunks: &[&[u8]]) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
-    let cookie = app.session_cookie().expect("logged in");
+    let (_, key) = api_key(app, &app.client, &["invoke"]).await;
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: web4_session={cookie}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {key}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
         app.address
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -235,6 +242,7 @@ async fn another_account_cannot_read_change_invoke_or_delete_a_private_service()
     let owner = service["owner_id"].as_str().unwrap();
     healthy(&app, id, 2).await;
     let b = second_account(&app, "b@example.com").await;
+    let (_, b_key) = api_key(&app, &b, &["invoke"]).await;
 
     let list: Value = json_of(b.get(app.url("/api/v1/services"))).await;
     assert_eq!(list["items"], json!([]));
@@ -243,9 +251,9 @@ async fn another_account_cannot_read_change_invoke_or_delete_a_private_service()
         b.get(app.url(&format!("/api/v1/services/{id}/discovery"))),
         b.patch(app.url(&format!("/api/v1/services/{id}"))).json(&json!({ "name": "mine now" })),
         b.delete(app.url(&format!("/api/v1/services/{id}"))),
-        b.get(app.url(&format!("/api/v1/invoke/{id}/teapot"))),
-        b.get(app.url(&format!("/api/v1/invoke/{owner}/private/teapot"))),
-        b.get(app.url("/api/v1/invoke/private/teapot")),
+        b.get(app.url(&format!("/api/v1/invoke/{id}/teapot"))).bearer_auth(&b_key),
+        b.get(app.url(&format!("/api/v1/invoke/{owner}/private/teapot"))).bearer_auth(&b_key),
+        b.get(app.url("/api/v1/invoke/private/teapot")).bearer_auth(&b_key),
     ];
     for attempt in attempts {
         let response = attempt.send().await.unwrap();
@@ -321,7 +329,7 @@ async fn the_registry_validates_paginates_and_deletes_only_deactivated_services(
     )
     .await;
     assert_eq!(inactive["placements"], json!([]), "deactivating releases the placements");
-    let response = app.client.get(app.url(&format!("/api/v1/invoke/{one}/"))).send().await.unwrap();
+    let response = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{one}/"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_of(response).await.0, "service_inactive");
     let response = app.client.delete(app.url(&format!("/api/v1/services/{one}"))).send().await.unwrap();
@@ -349,13 +357,13 @@ async fn health_checks_drive_discovery_and_availability() {
         discovery(&app, &app.client, id).await["available"] == false
     })
     .await;
-    let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
+    let response = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_of(response).await.0, "service_unavailable");
 
     upstream.controls.unhealthy.store(false, Ordering::Relaxed);
     healthy(&app, id, 2).await;
     assert_eq!(discovery(&app, &app.client, id).await["available"], true);
-    let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
+    let response = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }

@@ -83,7 +83,7 @@ async fn a_name_that_resolves_to_a_refused_address_is_never_connected_to() {
     let output = view["placements"][0]["output"].as_str().unwrap();
     assert!(output.contains("loopback address"), "{output}");
     assert_eq!(upstream.controls.checks.load(Ordering::Relaxed), 0, "the upstream was never contacted");
-    let invoke = app.client.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
+    let invoke = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
     assert_eq!(invoke.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(upstream.controls.calls.load(Ordering::Relaxed), 0);
 }
@@ -125,7 +125,7 @@ async fn failures_to_reach_an_upstream_do_not_echo_what_the_network_said() {
     let view: Value = json_of(app.client.get(app.url(&format!("/api/v1/services/{id}")))).await;
     let output = view["placements"][0]["output"].as_str().unwrap().to_owned();
     assert_eq!(output, "cannot connect to the upstream");
-    let invoke = app.client.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
+    let invoke = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
     let (code, message) = error_of(invoke).await;
     assert_eq!(code, "no_healthy_placement");
     assert!(!message.contains("os error"), "{message}");

@@ -55,7 +55,8 @@ async fn an_upstream_answer_cannot_script_the_portal_plant_cookies_or_widen_cors
     let id = service["id"].as_str().unwrap();
     healthy(&app, id, 1).await;
 
-    let response = app.client.get(app.url(&format!("/api/v1/invoke/{id}/evil"))).send().await.unwrap();
+    let response =
+        app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/evil"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers();
     assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -68,4 +69,27 @@ async fn an_upstream_answer_cannot_script_the_portal_plant_cookies_or_widen_cors
     assert!(response.text().await.unwrap().contains("<script>"), "the body itself is the upstream's");
     // The planted cookie did not replace the session.
     assert_eq!(app.me().await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_session_cookie_does_not_invoke_so_a_cross_site_link_runs_nothing_as_the_person() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let upstream = Upstream::start().await;
+    let service =
+        register(&app, &app.client, http_service("evil", &upstream, json!({ "replicas": 1 }))).await;
+    let id = service["id"].as_str().unwrap();
+    healthy(&app, id, 1).await;
+
+    // What a browser sends following a link from another site: the session cookie, a GET.
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/invoke/{id}/evil")))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(web4_tests::error_of(response).await.0, "api_key_required");
+    assert_eq!(upstream.controls.calls.load(std::sync::atomic::Ordering::Relaxed), 0);
 }

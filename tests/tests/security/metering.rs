@@ -21,8 +21,14 @@ async fn the_same_idempotency_key_on_calls_the_platform_does_not_replay_meters_e
     // GET, PUT and DELETE are not replayed by the idempotency layer: each runs, each is billed.
     for method in [reqwest::Method::GET, reqwest::Method::GET, reqwest::Method::PUT, reqwest::Method::DELETE]
     {
-        let response =
-            app.client.request(method, &url).header("idempotency-key", "free-ride").send().await.unwrap();
+        let response = app
+            .invoker()
+            .await
+            .request(method, &url)
+            .header("idempotency-key", "free-ride")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM usage_events").await, 4);
@@ -31,7 +37,7 @@ async fn the_same_idempotency_key_on_calls_the_platform_does_not_replay_meters_e
     // A POST is replayed (not run again) and billed once.
     for _ in 0..2 {
         let response =
-            app.client.post(&url).header("idempotency-key", "once").body("x").send().await.unwrap();
+            app.invoker().await.post(&url).header("idempotency-key", "once").body("x").send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM usage_events").await, 5);
