@@ -12,6 +12,7 @@ mod m20261122_000005_create_services;
 mod m20261122_000006_create_api_keys;
 mod m20261122_000007_create_usage_events;
 mod m20261122_000008_create_billing;
+mod m20261126_000009_api_key_lineage;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_api_keys::Migration),
             Box::new(m20261122_000007_create_usage_events::Migration),
             Box::new(m20261122_000008_create_billing::Migration),
+            Box::new(m20261126_000009_api_key_lineage::Migration),
         ]
     }
 }

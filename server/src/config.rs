@@ -74,6 +74,23 @@ struct FileConfig {
     rate_limit_account_per_second: Option<u32>,
     rate_limit_account_burst: Option<u32>,
     platform_fee_percent: Option<u32>,
+    max_services_per_account: Option<u64>,
+    max_keys_per_account: Option<u64>,
+}
+
+/// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
+#[derive(Clone, Copy, Debug)]
+pub struct TenantLimits {
+    /// Services registered (each is health-checked on up to five nodes).
+    pub services: u64,
+    /// API keys not revoked.
+    pub keys: u64,
+}
+
+impl Default for TenantLimits {
+    fn default() -> Self {
+        Self { services: 100, keys: 100 }
+    }
 }
 
 /// The resolved configuration of one server process.
@@ -97,6 +114,8 @@ pub struct Config {
     pub mesh_host: std::net::IpAddr,
     /// Ranges upstreams may be on beyond public addresses (see [`crate::egress`]).
     pub egress_allow: Vec<ipnet::IpNet>,
+    /// What one account may hold.
+    pub limits: TenantLimits,
     /// Heartbeat timing and the liveness it implies.
     pub mesh: crate::nodes::MeshSettings,
     /// Placement and availability timing of services.
@@ -127,6 +146,7 @@ impl Config {
             nodes: 3,
             mesh_host: std::net::IpAddr::from([127, 0, 0, 1]),
             egress_allow: Vec::new(),
+            limits: TenantLimits::default(),
             mesh: crate::nodes::MeshSettings::default(),
             services: crate::services::layer::ServiceSettings::default(),
             rate_limits: crate::ratelimit::RateLimitSettings::default(),
@@ -198,6 +218,12 @@ impl Config {
         }
         if let Some(secs) = file.service_unavailable_after_secs {
             config.services.unavailable_after = std::time::Duration::from_secs(secs);
+        }
+        if let Some(n) = file.max_services_per_account {
+            config.limits.services = n;
+        }
+        if let Some(n) = file.max_keys_per_account {
+            config.limits.keys = n;
         }
         if let Some(percent) = file.platform_fee_percent {
             anyhow::ensure!(percent <= 100, "platform_fee_percent must be between 0 and 100");

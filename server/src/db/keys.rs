@@ -7,8 +7,8 @@ use super::entities::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 /// Inserts a key.
@@ -66,6 +66,29 @@ pub async fn revoke(
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// The account's keys not revoked yet that `parents` minted.
+pub async fn live_children(
+    db: &impl ConnectionTrait,
+    account: &str,
+    parents: &[String],
+) -> Result<Vec<api_keys::Model>, DbErr> {
+    Keys::find()
+        .filter(api_keys::Column::AccountId.eq(account))
+        .filter(api_keys::Column::ParentKeyId.is_in(parents.iter().cloned()))
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .all(db)
+        .await
+}
+
+/// How many keys the account holds that are not revoked.
+pub async fn live_count(db: &impl ConnectionTrait, account: &str) -> Result<u64, DbErr> {
+    Keys::find()
+        .filter(api_keys::Column::AccountId.eq(account))
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .count(db)
+        .await
 }
 
 /// Records when a key was last used.

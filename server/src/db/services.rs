@@ -6,13 +6,18 @@ use super::entities::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 /// Inserts a service.
 pub async fn insert(db: &impl ConnectionTrait, service: services::Model) -> Result<(), DbErr> {
     services::ActiveModel::from(service).insert(db).await.map(|_| ())
+}
+
+/// How many services the account has registered.
+pub async fn count_of(db: &impl ConnectionTrait, account: &str) -> Result<u64, DbErr> {
+    Services::find().filter(services::Column::AccountId.eq(account)).count(db).await
 }
 
 /// The account's service with this id.

@@ -34,6 +34,7 @@ impl From<KeysError> for ApiError {
             },
             KeysError::NotFound => ApiError::not_found("No such API key."),
             KeysError::ScopeEscalation => ApiError::Forbidden { code: "scope_escalation", message },
+            KeysError::LimitReached(_) => ApiError::Conflict { code: "key_limit_reached", message },
             KeysError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
             KeysError::Internal(err) => ApiError::Internal(err),
         }
@@ -60,7 +61,15 @@ async fn create(
     State(state): State<AppState>,
     AppJson(input): AppJson<NewApiKey>,
 ) -> Result<(StatusCode, Extension<SecretFields>, AppJson<CreatedApiKey>), ApiError> {
-    let created = keys::create(&state.db, &caller.account.id, caller.scopes(), input, Utc::now()).await?;
+    let created = keys::create(
+        &state.db,
+        &caller.account.id,
+        caller.key.as_deref(),
+        state.config.limits.keys,
+        input,
+        Utc::now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Extension(SecretFields(&["secret"])), AppJson(created)))
 }
 

@@ -163,6 +163,7 @@ fn services_error(err: ServicesError) -> PortalError {
         ServicesError::Active => {
             (StatusCode::CONFLICT, PortalError::Rejected("Deactivate the service before deleting it.".into()))
         }
+        ServicesError::LimitReached(_) => (StatusCode::CONFLICT, PortalError::Rejected(err.to_string())),
         ServicesError::UnbilledUsage => (
             StatusCode::CONFLICT,
             PortalError::Rejected(
@@ -193,6 +194,7 @@ fn keys_error(err: KeysError) -> PortalError {
         ),
         KeysError::NotFound => (StatusCode::NOT_FOUND, PortalError::NotFound("No such API key.".into())),
         KeysError::ScopeEscalation => (StatusCode::FORBIDDEN, PortalError::Rejected(err.to_string())),
+        KeysError::LimitReached(_) => (StatusCode::CONFLICT, PortalError::Rejected(err.to_string())),
         KeysError::BadCursor => {
             (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
         }
@@ -400,9 +402,16 @@ impl PortalPort for PortalAdapter {
     async fn create_service(&self, form: ServiceForm) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let input = services::from_form(&form).map_err(form_error)?;
-        let id = services::create(&self.state.db, &self.state.egress, &account.id, input, Utc::now())
-            .await
-            .map_err(services_error)?;
+        let id = services::create(
+            &self.state.db,
+            &self.state.egress,
+            self.state.config.limits.services,
+            &account.id,
+            input,
+            Utc::now(),
+        )
+        .await
+        .map_err(services_error)?;
         let view = self.state.services.settled(&account.id, &id).await.map_err(services_error)?;
         redirect_plain_form(&format!("/services/{id}"));
         Ok(view)
@@ -529,7 +538,9 @@ impl PortalPort for PortalAdapter {
         let input = keys::from_form(&form, now).map_err(keys_error)?;
         // A session holds every scope, so it may grant any of them.
         let created =
-            keys::create(&self.state.db, &account.id, None, input, now).await.map_err(keys_error)?;
+            keys::create(&self.state.db, &account.id, None, self.state.config.limits.keys, input, now)
+                .await
+                .map_err(keys_error)?;
         if is_plain_form() {
             // As for join tokens: the redirect would lose the secret, so the session keeps it
             // for the next page load only (never in the URL).

@@ -51,6 +51,7 @@ impl From<ServicesError> for ApiError {
             ServicesError::SlugTaken(_) => ApiError::Conflict { code: "slug_taken", message },
             ServicesError::Active => ApiError::Conflict { code: "service_active", message },
             ServicesError::UnbilledUsage => ApiError::Conflict { code: "unbilled_usage", message },
+            ServicesError::LimitReached(_) => ApiError::Conflict { code: "service_limit_reached", message },
             ServicesError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
             ServicesError::Internal(err) => ApiError::Internal(err),
         }
@@ -138,7 +139,15 @@ async fn create(
     State(state): State<AppState>,
     AppJson(input): AppJson<NewService>,
 ) -> Result<(StatusCode, AppJson<ServiceView>), ApiError> {
-    let id = services::create(&state.db, &state.egress, &account.id, input, Utc::now()).await?;
+    let id = services::create(
+        &state.db,
+        &state.egress,
+        state.config.limits.services,
+        &account.id,
+        input,
+        Utc::now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, AppJson(state.services.settled(&account.id, &id).await?)))
 }
 

@@ -10,7 +10,7 @@ use app::types::{
     keys::{ApiKeyForm, ApiKeyView, CreatedApiKey, KeyState, NewApiKey, Scope},
 };
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
@@ -33,6 +33,8 @@ pub enum KeysError {
     NotFound,
     #[error("a key can only create keys with scopes it holds itself")]
     ScopeEscalation,
+    #[error("the account holds {0} API keys, the most it may; revoke one first")]
+    LimitReached(u64),
     #[error("the cursor is not one this API returned")]
     BadCursor,
     #[error(transparent)]
@@ -98,21 +100,37 @@ fn validate(input: &NewApiKey, now: DateTime<Utc>) -> Result<(String, Vec<Scope>
     if errors.is_empty() { Ok((name, scopes)) } else { Err(KeysError::Invalid(errors)) }
 }
 
-/// Creates a key for `account`. `granted` are the scopes of the key making the request
-/// (`None` for a session, which holds them all): a key cannot mint a stronger one.
+/// Creates a key for `account`. `parent` is the key making the request (`None` for a
+/// session, which holds every scope): a key cannot mint a stronger one, nor one that outlives
+/// it, and revoking it revokes what it minted. An account holds at most `max_keys` live keys.
 #[tracing::instrument(skip_all, fields(account_id = %account), err(level = "debug"))]
 pub async fn create(
     db: &DatabaseConnection,
     account: &str,
-    granted: Option<&[Scope]>,
+    parent: Option<&KeyPrincipal>,
+    max_keys: u64,
     input: NewApiKey,
     now: DateTime<Utc>,
 ) -> Result<CreatedApiKey> {
     let (name, scopes) = validate(&input, now)?;
-    if let Some(granted) = granted
-        && scopes.iter().any(|s| !granted.contains(s))
-    {
-        return Err(KeysError::ScopeEscalation);
+    if let Some(parent) = parent {
+        if scopes.iter().any(|s| !parent.scopes.contains(s)) {
+            return Err(KeysError::ScopeEscalation);
+        }
+        if let Some(limit) = parent.expires_at
+            && input.expires_at.is_none_or(|at| at > limit)
+        {
+            return Err(KeysError::Invalid(BTreeMap::from([(
+                "expires_at".to_owned(),
+                format!(
+                    "A key can only mint keys that expire no later than itself ({}).",
+                    limit.to_rfc3339()
+                ),
+            )])));
+        }
+    }
+    if db::keys::live_count(db, account).await? >= max_keys {
+        return Err(KeysError::LimitReached(max_keys));
     }
     let secret = secrets::new_secret(secrets::API_KEY_PREFIX);
     let row = db::entities::api_keys::Model {
@@ -126,6 +144,7 @@ pub async fn create(
         expires_at: input.expires_at,
         last_used_at: None,
         revoked_at: None,
+        parent_key_id: parent.map(|p| p.key_id.clone()),
     };
     db::keys::insert(db, row.clone()).await?;
     tracing::info!(key_id = %row.id, prefix = %row.prefix, "api key created");
@@ -278,9 +297,25 @@ impl KeyAuth {
     #[tracing::instrument(skip_all, fields(account_id = %account, key_id = %id), err(level = "debug"))]
     pub async fn revoke(&self, account: &str, id: &str, now: DateTime<Utc>) -> Result<ApiKeyView> {
         let key = db::keys::owned(&self.db, account, id).await?.ok_or(KeysError::NotFound)?;
-        db::keys::revoke(&self.db, account, id, now).await?;
-        self.cache.invalidate(&key.key_hash);
-        tracing::info!(prefix = %key.prefix, "api key revoked");
+        // The key and everything minted from it, generation by generation, in one transaction;
+        // the cache forgets each before the answer is sent.
+        let txn = self.db.begin().await?;
+        let mut revoked = vec![key.clone()];
+        let mut generation = vec![key.id.clone()];
+        db::keys::revoke(&txn, account, id, now).await?;
+        while !generation.is_empty() {
+            let children = db::keys::live_children(&txn, account, &generation).await?;
+            for child in &children {
+                db::keys::revoke(&txn, account, &child.id, now).await?;
+            }
+            generation = children.iter().map(|c| c.id.clone()).collect();
+            revoked.extend(children);
+        }
+        txn.commit().await?;
+        for k in &revoked {
+            self.cache.invalidate(&k.key_hash);
+        }
+        tracing::info!(prefix = %key.prefix, minted = revoked.len() - 1, "api key revoked");
         get(&self.db, account, id, now).await
     }
 

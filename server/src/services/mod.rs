@@ -61,6 +61,8 @@ pub enum ServicesError {
     BadCursor,
     #[error("the service has calls not invoiced yet: it can be deleted once this month's invoices are final")]
     UnbilledUsage,
+    #[error("the account has {0} services, the most it may register; delete one first")]
+    LimitReached(u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -326,12 +328,17 @@ fn settings_json(settings: &Settings) -> serde_json::Value {
 pub async fn create(
     db: &DatabaseConnection,
     egress: &EgressPolicy,
+    max_services: u64,
     account: &str,
     input: NewService,
     now: DateTime<Utc>,
 ) -> Result<String> {
     let valid = validate(input)?;
     reachable(egress, &valid.settings)?;
+    // Each service is checked and placed on up to five nodes: an account's count is bounded.
+    if db::services::count_of(db, account).await? >= max_services {
+        return Err(ServicesError::LimitReached(max_services));
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let row = service_rows::Model {
         id: id.clone(),

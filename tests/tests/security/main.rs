@@ -3,6 +3,7 @@
 //! its defence existed.
 mod egress;
 mod headers;
+mod keys;
 mod limits;
 mod mesh;
 mod metering;

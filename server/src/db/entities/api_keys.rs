@@ -16,6 +16,8 @@ pub struct Model {
     pub expires_at: Option<ChronoDateTimeUtc>,
     pub last_used_at: Option<ChronoDateTimeUtc>,
     pub revoked_at: Option<ChronoDateTimeUtc>,
+    /// The key that minted this one (`None`: created with the portal's session).
+    pub parent_key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

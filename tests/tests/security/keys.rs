@@ -1,0 +1,63 @@
+//! A key that leaks must not be able to make itself permanent.
+use chrono::{Duration, Utc};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use web4_tests::{error_of, spawn_app};
+
+async fn mint(app: &web4_tests::TestApp, with: &str, body: Value) -> reqwest::Response {
+    Client::new().post(app.url("/api/v1/keys")).bearer_auth(with).json(&body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_minted_key_cannot_outlive_the_key_that_minted_it_and_is_revoked_with_it() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com", web4_tests::PASSWORD).await;
+    let hour = Utc::now() + Duration::hours(1);
+    let parent = app
+        .post_json("/api/v1/keys", &json!({ "name": "ci", "scopes": ["read", "write"], "expires_at": hour }))
+        .await;
+    assert_eq!(parent.status(), StatusCode::CREATED);
+    let parent: Value = parent.json().await.unwrap();
+    let (parent_id, parent_secret) =
+        (parent["key"]["id"].as_str().unwrap().to_owned(), parent["secret"].as_str().unwrap().to_owned());
+
+    // Never expiring, or expiring after the parent: refused, naming the field.
+    for expires_at in [Value::Null, json!(Utc::now() + Duration::days(365))] {
+        let body = json!({ "name": "forever", "scopes": ["read"], "expires_at": expires_at });
+        let response = mint(&app, &parent_secret, body).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["details"]["expires_at"].is_string(), "{body}");
+    }
+
+    // A child and a grandchild within the parent's life…
+    let half = Utc::now() + Duration::minutes(30);
+    let child: Value = mint(
+        &app,
+        &parent_secret,
+        json!({ "name": "child", "scopes": ["read", "write"], "expires_at": half }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let child_secret = child["secret"].as_str().unwrap().to_owned();
+    let grandchild: Value =
+        mint(&app, &child_secret, json!({ "name": "grandchild", "scopes": ["read"], "expires_at": half }))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let grandchild_secret = grandchild["secret"].as_str().unwrap().to_owned();
+    let me = |secret: &str| Client::new().get(app.url("/api/v1/me")).bearer_auth(secret.to_owned()).send();
+    assert_eq!(me(&grandchild_secret).await.unwrap().status(), StatusCode::OK);
+
+    // …die with it, at once.
+    let revoked = app.client.delete(app.url(&format!("/api/v1/keys/{parent_id}"))).send().await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    for secret in [&parent_secret, &child_secret, &grandchild_secret] {
+        let response = me(secret).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(error_of(response).await.0, "api_key_revoked");
+    }
+}
