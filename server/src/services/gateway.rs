@@ -219,6 +219,12 @@ impl ServicesLayer {
         if body.len() > limit as usize {
             return Err(InvokeError::BodyTooLarge { limit });
         }
+        if climbs(path_and_query) {
+            return Err(InvokeError::BadRequest(
+                "The path may not contain . or .. segments (in any spelling): it would leave the service's base path."
+                    .into(),
+            ));
+        }
         let entry = self.entry().ok_or(InvokeError::NoEntryNode)?;
         let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
         let invoke_id = invoke_id.unwrap_or_else(uuid::Uuid::now_v7);
@@ -359,6 +365,16 @@ impl ServicesLayer {
     }
 }
 
+/// Whether a path has a `.` or `..` segment, written out or percent-encoded (`%2e%2E`):
+/// URL normalisation would apply it to the upstream's base path (`/v1/../admin` → `/admin`).
+fn climbs(path_and_query: &str) -> bool {
+    let path = path_and_query.split(['?', '#']).next().unwrap_or_default();
+    path.split(['/', '\\']).any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
 /// `"a/b/c"` → `("a", "/b/c")`; `"a"` → `("a", "/")`.
 fn split_segment(path: &str) -> (&str, &str) {
     let path = path.trim_start_matches('/');
@@ -371,6 +387,16 @@ fn split_segment(path: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_in_any_spelling_are_caught() {
+        for path in ["/a/../b", "/..", "/%2e%2e/x", "/%2E./x", "/.%2e", "/a/./b", "/a\\..\\b", "/%2e"] {
+            assert!(climbs(path), "{path}");
+        }
+        for path in ["/a/b", "/a..b/c", "/.well-known/x", "/x?next=../y", "/", "/%2e%2e.txt"] {
+            assert!(!climbs(path), "{path}");
+        }
+    }
 
     #[test]
     fn segments_split_off_the_service_reference() {

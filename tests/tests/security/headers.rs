@@ -93,3 +93,35 @@ async fn a_session_cookie_does_not_invoke_so_a_cross_site_link_runs_nothing_as_t
     assert_eq!(web4_tests::error_of(response).await.0, "api_key_required");
     assert_eq!(upstream.controls.calls.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
+
+#[tokio::test]
+async fn an_invoke_path_cannot_climb_out_of_the_upstreams_base_path() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let upstream = Upstream::start().await;
+    let body = json!({ "slug": "based", "replicas": 1, "http": { "upstream_url": format!("{}/v1", upstream.url()) },
+        "health_check": { "path": "/health", "interval_ms": 3_600_000, "timeout_ms": 400 } });
+    let service = register(&app, &app.client, body).await;
+    let id = service["id"].as_str().unwrap();
+    healthy(&app, id, 1).await;
+    let (_, key) = api_key(&app, &app.client, &["invoke"]).await;
+    // The one health check (`/v1/health`) has run; nothing else may reach the upstream.
+    let calls = upstream.controls.calls.load(std::sync::atomic::Ordering::Relaxed);
+
+    // Raw requests: an HTTP client would normalise these paths itself before sending.
+    for path in ["%2e%2e/admin", "%2E%2e/%2e%2e/etc", "x/.%2e/admin", "..%5cadmin/../x"] {
+        let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+        let request = format!(
+            "GET /api/v1/invoke/{id}/{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n",
+            app.address
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(answer.contains("bad_invoke_request"), "{path}: {answer}");
+    }
+    assert_eq!(upstream.controls.calls.load(std::sync::atomic::Ordering::Relaxed), calls);
+}
