@@ -134,7 +134,12 @@ fn envelope_benches(c: &mut Criterion) {
         let entries: Vec<AdvertEntry> = ids
             .iter()
             .enumerate()
-            .map(|(i, id)| AdvertEntry { destination: *id, metric: (i % 18) as u8, seq: NOW * 2 })
+            .map(|(i, id)| AdvertEntry {
+                destination: *id,
+                metric: (i % 18) as u8,
+                seq: NOW * 2,
+                signature: bytes::Bytes::from_static(&[7; 64]),
+            })
             .collect();
         let bytes = routing::encode_advert(&entries);
         group.bench_with_input(

@@ -138,7 +138,8 @@ pub struct KeyCache {
 impl KeyCache {
     const CAPACITY: usize = 4096;
 
-    fn get(&mut self, id: &NodeId) -> Option<PublicKey> {
+    /// The public key of `id` (decoded once, then kept).
+    pub fn get(&mut self, id: &NodeId) -> Option<PublicKey> {
         if let Some(key) = self.keys.get(id) {
             return Some(key.clone());
         }

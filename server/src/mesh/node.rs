@@ -228,6 +228,7 @@ enum Command {
     Unblock { peer: NodeId },
     Forget { peer: NodeId },
     Snapshot { reply: oneshot::Sender<NodeSnapshot> },
+    Inject { peer: NodeId, frame: Vec<u8> },
     Shutdown,
 }
 
@@ -320,6 +321,14 @@ impl MeshHandle {
         let (reply, answer) = oneshot::channel();
         self.command(Command::Snapshot { reply })?;
         answer.await.map_err(|_| SendError::Stopped)
+    }
+
+    /// Sends `frame` — an encoded envelope built by the caller — to the neighbour `peer` as it
+    /// is, answer ignored. Only for tests that play a misbehaving node (a forged route
+    /// advertisement, say): a node never needs it.
+    #[doc(hidden)]
+    pub fn inject(&self, peer: NodeId, frame: Vec<u8>) -> Result<(), SendError> {
+        self.command(Command::Inject { peer, frame })
     }
 
     /// Stops the node (its links close; peers withdraw their routes through it).
@@ -439,8 +448,9 @@ pub async fn start(
     let (commands, command_rx) = mpsc::channel(1024);
     let (inbox, deliveries) = mpsc::channel(config.inbox.max(1));
     let stats = Arc::new(NodeStats::default());
-    let runtime = Runtime {
+    let mut runtime = Runtime {
         table: RoutingTable::new(me, now_ms()),
+        verified: HashMap::new(),
         replay: ReplayGuard::new(config.freshness, config.replay_capacity),
         keys: KeyCache::default(),
         peers: HashMap::new(),
@@ -458,6 +468,7 @@ pub async fn start(
         advert_pending: false,
         last_triggered: Instant::now(),
     };
+    runtime.sign_own_seq();
     tokio::spawn(runtime.run(command_rx));
     tracing::info!(node_id = %me, %listen, "mesh node listening");
     Ok((MeshHandle { id: me, listen, commands, stats }, deliveries))
@@ -473,6 +484,9 @@ struct Runtime {
     swarm: Swarm<Behaviour>,
     config: NodeConfig,
     table: RoutingTable,
+    /// Per destination, the last sequence number (even part) and signature verified, so an
+    /// unchanged entry repeated by every neighbour is checked once.
+    verified: HashMap<NodeId, (u64, Bytes)>,
     replay: ReplayGuard,
     keys: KeyCache,
     peers: HashMap<NodeId, Peer>,
@@ -506,6 +520,7 @@ impl Runtime {
                 },
                 _ = adverts.tick() => {
                     self.table.bump_own_seq(now_ms());
+                    self.sign_own_seq();
                     self.table.prune_broken(Instant::now(), Duration::from_secs(60));
                     self.advert_pending = false;
                     self.advertise_all();
@@ -602,6 +617,12 @@ impl Runtime {
             }
             Command::Snapshot { reply } => {
                 let _ = reply.send(self.snapshot());
+            }
+            Command::Inject { peer, frame } => {
+                let request =
+                    self.swarm.behaviour_mut().envelopes.send_request(&peer.peer_id(), Frame(frame));
+                self.peer(peer).in_flight += 1;
+                self.pending.insert(request, (peer, Pending::Advert));
             }
             Command::Shutdown => {}
         }
@@ -996,6 +1017,7 @@ impl Runtime {
                 return Err(DropReason::Malformed);
             }
             let entries = routing::decode_advert(envelope.payload).ok_or(DropReason::Malformed)?;
+            let entries = self.vouched(from, entries, now)?;
             if self.table.apply(from, &entries, Instant::now()) {
                 self.trigger_adverts();
             }
@@ -1010,6 +1032,53 @@ impl Runtime {
         let mut envelope = envelope;
         envelope.sign_hop(&self.key, &digest);
         Ok(Accepted::Forward(envelope))
+    }
+
+    /// Signs this node's current sequence number for its advertisements.
+    fn sign_own_seq(&mut self) {
+        let message = routing::seq_message(self.me, self.table.own_seq());
+        match self.key.sign(&message) {
+            Ok(signature) => self.table.sign_own(Bytes::from(signature)),
+            Err(err) => tracing::error!(node_id = %self.me, %err, "cannot sign the routing sequence number"),
+        }
+    }
+
+    /// The entries of `from`'s advertisement this node may act on: destinations the control
+    /// plane admitted, sequence numbers not ahead of the destination's clock, each signed by
+    /// its destination. A forged signature is the relaying neighbour's doing (honest nodes
+    /// relay only what they verified): the whole advertisement is refused and counted against
+    /// it, as for any invalid signature.
+    fn vouched(
+        &mut self,
+        from: NodeId,
+        entries: Vec<routing::AdvertEntry>,
+        now_ms: u64,
+    ) -> Result<Vec<routing::AdvertEntry>, DropReason> {
+        let mut kept = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let member = self.peers.get(&entry.destination).is_some_and(|p| p.allowed);
+            let ahead = entry.seq / 2 > now_ms.saturating_add(self.config.freshness.max_skew_ms);
+            if entry.destination == self.me || !member || ahead {
+                continue;
+            }
+            let even = entry.seq & !1;
+            let known = self
+                .verified
+                .get(&entry.destination)
+                .is_some_and(|(seq, sig)| *seq == even && *sig == entry.signature);
+            if !known {
+                let genuine = self.keys.get(&entry.destination).is_some_and(|key| {
+                    key.verify(&routing::seq_message(entry.destination, entry.seq), &entry.signature)
+                });
+                if !genuine {
+                    self.invalid_signature(from);
+                    return Err(DropReason::BadSignature);
+                }
+                self.verified.insert(entry.destination, (even, entry.signature.clone()));
+            }
+            kept.push(entry);
+        }
+        Ok(kept)
     }
 
     fn invalid_signature(&mut self, from: NodeId) {

@@ -9,6 +9,14 @@
 //! number, a shorter path). A break therefore propagates in one round of triggered updates,
 //! and a stale path can never win over it. Split horizon with poisoned reverse keeps two
 //! neighbours from bouncing a route between them.
+//!
+//! Why signed: a sequence number decides which route wins, so a node that could invent one
+//! (`u64::MAX - 1`) for any destination would pull every route through itself. Each
+//! destination signs its own (even) sequence numbers; entries travel with that signature and
+//! every receiver checks it (see `node.rs`), so a relay can only repeat what a destination
+//! said or declare a route broken (the odd number after a signed one) — which costs at most
+//! one advertisement interval of reachability, never a hijack. Sequence numbers are the
+//! destination's clock in ms × 2, so one far ahead of the clock is refused too.
 use super::NodeId;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use std::{
@@ -18,6 +26,18 @@ use std::{
 
 /// Metric of an unreachable destination.
 pub const INFINITY: u8 = u8::MAX;
+/// Most entries an advertisement may carry (the mesh's scale ceiling is 100 nodes).
+pub const MAX_ADVERT_ENTRIES: usize = 1024;
+/// Length of an Ed25519 signature.
+pub const SIGNATURE_LEN: usize = 64;
+
+/// What a destination signs to vouch for one of its sequence numbers.
+pub fn seq_message(destination: NodeId, seq: u64) -> Vec<u8> {
+    let mut message = b"web4/route-seq/v1".to_vec();
+    message.extend_from_slice(&destination.to_bytes());
+    message.extend_from_slice(&(seq & !1).to_be_bytes());
+    message
+}
 
 /// How a destination is reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +47,8 @@ pub struct Route {
     pub metric: u8,
     /// The destination's sequence number this route is based on (odd = broken).
     pub seq: u64,
+    /// The destination's signature over `seq` (its even part).
+    pub signature: Bytes,
     pub changed_at: Instant,
 }
 
@@ -36,12 +58,16 @@ pub struct AdvertEntry {
     pub destination: NodeId,
     pub metric: u8,
     pub seq: u64,
+    /// The destination's signature over `seq` (its even part): see [`seq_message`].
+    pub signature: Bytes,
 }
 
 /// A node's routing table.
 pub struct RoutingTable {
     me: NodeId,
     seq: u64,
+    /// This node's signature over `seq` (set by the node after each bump).
+    signature: Bytes,
     neighbors: HashSet<NodeId>,
     routes: HashMap<NodeId, Route>,
 }
@@ -50,7 +76,23 @@ impl RoutingTable {
     /// A table for `me`. Its own sequence number starts from the clock (`now_ms`), so a node
     /// that restarts still advertises fresher numbers than the broken routes it left behind.
     pub fn new(me: NodeId, now_ms: u64) -> Self {
-        Self { me, seq: now_ms.saturating_mul(2), neighbors: HashSet::new(), routes: HashMap::new() }
+        Self {
+            me,
+            seq: now_ms.saturating_mul(2),
+            signature: Bytes::new(),
+            neighbors: HashSet::new(),
+            routes: HashMap::new(),
+        }
+    }
+
+    /// This node's current sequence number (what it signs).
+    pub fn own_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Records this node's signature over its current sequence number.
+    pub fn sign_own(&mut self, signature: Bytes) {
+        self.signature = signature;
     }
 
     /// This node's id.
@@ -134,8 +176,14 @@ impl RoutingTable {
                     .get(&entry.destination)
                     .is_none_or(|current| current.next_hop != from || current.metric != metric);
                 let changed_at = if significant { now } else { self.routes[&entry.destination].changed_at };
-                self.routes
-                    .insert(entry.destination, Route { next_hop: from, metric, seq: entry.seq, changed_at });
+                let route = Route {
+                    next_hop: from,
+                    metric,
+                    seq: entry.seq,
+                    signature: entry.signature.clone(),
+                    changed_at,
+                };
+                self.routes.insert(entry.destination, route);
                 changed |= significant;
             }
         }
@@ -146,10 +194,20 @@ impl RoutingTable {
     /// where `neighbor` is its next hop, broken ones included so breaks propagate.
     pub fn advert_for(&self, neighbor: NodeId) -> Vec<AdvertEntry> {
         let mut entries = Vec::with_capacity(self.routes.len() + 1);
-        entries.push(AdvertEntry { destination: self.me, metric: 0, seq: self.seq });
+        entries.push(AdvertEntry {
+            destination: self.me,
+            metric: 0,
+            seq: self.seq,
+            signature: self.signature.clone(),
+        });
         for (dest, route) in &self.routes {
             let metric = if route.next_hop == neighbor { INFINITY } else { route.metric };
-            entries.push(AdvertEntry { destination: *dest, metric, seq: route.seq });
+            entries.push(AdvertEntry {
+                destination: *dest,
+                metric,
+                seq: route.seq,
+                signature: route.signature.clone(),
+            });
         }
         entries
     }
@@ -174,10 +232,11 @@ impl RoutingTable {
 }
 
 /// Encodes an advertisement as an envelope payload: count u16, then per entry the
-/// destination (len u8, id), metric u8 and sequence number u64.
+/// destination (len u8, id), metric u8, sequence number u64 and the destination's signature
+/// (64 bytes).
 pub fn encode_advert(entries: &[AdvertEntry]) -> Bytes {
-    let count = entries.len().min(usize::from(u16::MAX));
-    let mut out = BytesMut::with_capacity(2 + count * 48);
+    let count = entries.len().min(MAX_ADVERT_ENTRIES);
+    let mut out = BytesMut::with_capacity(2 + count * (48 + SIGNATURE_LEN));
     out.put_u16(count as u16);
     for e in &entries[..count] {
         let id = e.destination.to_bytes();
@@ -185,6 +244,10 @@ pub fn encode_advert(entries: &[AdvertEntry]) -> Bytes {
         out.put_slice(&id);
         out.put_u8(e.metric);
         out.put_u64(e.seq);
+        let mut signature = [0u8; SIGNATURE_LEN];
+        let n = e.signature.len().min(SIGNATURE_LEN);
+        signature[..n].copy_from_slice(&e.signature[..n]);
+        out.put_slice(&signature);
     }
     out.freeze()
 }
@@ -195,19 +258,23 @@ pub fn decode_advert(mut bytes: Bytes) -> Option<Vec<AdvertEntry>> {
         return None;
     }
     let count = bytes.get_u16();
-    let mut entries = Vec::with_capacity(usize::from(count).min(1024));
+    if usize::from(count) > MAX_ADVERT_ENTRIES {
+        return None;
+    }
+    let mut entries = Vec::with_capacity(usize::from(count));
     for _ in 0..count {
         if !bytes.has_remaining() {
             return None;
         }
         let len = usize::from(bytes.get_u8());
-        if bytes.remaining() < len + 9 {
+        if bytes.remaining() < len + 9 + SIGNATURE_LEN {
             return None;
         }
         let destination = NodeId::from_bytes(&bytes.split_to(len))?;
         let metric = bytes.get_u8();
         let seq = bytes.get_u64();
-        entries.push(AdvertEntry { destination, metric, seq });
+        let signature = bytes.split_to(SIGNATURE_LEN);
+        entries.push(AdvertEntry { destination, metric, seq, signature });
     }
     bytes.is_empty().then_some(entries)
 }
@@ -354,7 +421,7 @@ mod tests {
     fn adverts_from_strangers_are_ignored() {
         let mut sim = line(2);
         let stranger = NodeId::from(&Keypair::generate_ed25519());
-        let entries = [AdvertEntry { destination: stranger, metric: 0, seq: 10 }];
+        let entries = [AdvertEntry { destination: stranger, metric: 0, seq: 10, signature: Bytes::new() }];
         assert!(!sim.tables[0].apply(stranger, &entries, Instant::now()));
         assert_eq!(sim.tables[0].next_hop(&stranger), None);
     }
@@ -367,11 +434,27 @@ mod tests {
         assert_eq!(via_1.metric, INFINITY);
     }
 
+    fn advert_entry(sim: &Sim) -> AdvertEntry {
+        AdvertEntry {
+            destination: sim.ids[0],
+            metric: 1,
+            seq: 2,
+            signature: Bytes::from(vec![1; SIGNATURE_LEN]),
+        }
+    }
+
     #[test]
     fn adverts_round_trip_and_garbage_is_refused() {
         let sim = line(3);
-        let advert = sim.tables[1].advert_for(sim.ids[0]);
+        let mut advert = sim.tables[1].advert_for(sim.ids[0]);
+        for (i, e) in advert.iter_mut().enumerate() {
+            e.signature = Bytes::from(vec![i as u8; SIGNATURE_LEN]);
+        }
         assert_eq!(decode_advert(encode_advert(&advert)), Some(advert));
+        let too_many = vec![advert_entry(&sim); MAX_ADVERT_ENTRIES + 1];
+        let mut bytes = BytesMut::from(&encode_advert(&too_many)[..]);
+        bytes[..2].copy_from_slice(&((MAX_ADVERT_ENTRIES + 1) as u16).to_be_bytes());
+        assert_eq!(decode_advert(bytes.freeze()), None, "more entries than the cap");
         assert_eq!(decode_advert(Bytes::from_static(&[0, 5, 1])), None);
         assert_eq!(decode_advert(Bytes::from_static(&[])), None);
     }

@@ -7,3 +7,4 @@ mod keys;
 mod limits;
 mod mesh;
 mod metering;
+mod routes;
