@@ -12,7 +12,7 @@ use super::{
 use crate::{
     db,
     mesh::{NodeId, node::MeshHandle},
-    nodes::{MeshSettings, state_of},
+    nodes::MeshSettings,
 };
 use app::types::{
     nodes::{NodeState, NodeStatus},
@@ -216,19 +216,13 @@ impl ServicesLayer {
         // for it per query behind every other request, and its writes land together.
         let txn = self.db.begin().await?;
         let nodes = db::mesh::nodes(&txn).await?;
-        let live: HashMap<&str, (NodeState, NodeStatus)> = nodes
-            .iter()
-            .map(|n| {
-                let status = NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Blocked);
-                (n.id.as_str(), (state_of(n.last_heartbeat_at, now, &self.mesh), status))
-            })
-            .collect();
+        let names = super::NodeNames::of(&nodes, now, &self.mesh);
         let eligible: Vec<&str> = nodes
             .iter()
             .filter(|n| {
                 n.status == NodeStatus::Active.as_str()
                     && n.trust_level == "trusted"
-                    && live.get(n.id.as_str()).is_some_and(|(s, _)| *s != NodeState::Offline)
+                    && names.state(&n.id).0 != NodeState::Offline
             })
             .map(|n| n.id.as_str())
             .collect();
@@ -239,7 +233,6 @@ impl ServicesLayer {
         }
         let mut catalog = Catalog::default();
         let mut placed: HashSet<(String, String)> = HashSet::new();
-        let names: HashMap<&str, &String> = nodes.iter().map(|n| (n.id.as_str(), &n.name)).collect();
         for n in &nodes {
             if let Ok(id) = n.id.parse() {
                 catalog.name(id, n.name.clone());
@@ -264,36 +257,24 @@ impl ServicesLayer {
             let settings = settings_of(&service);
             let kind = ServiceKind::parse(&service.kind).unwrap_or_default();
             // Every placement after this pass, with its last health (just placed: unknown).
-            let healthy: Vec<NodeId> = desired
+            let offered: Vec<&str> = desired
                 .iter()
+                .copied()
                 .filter(|node| {
                     let health = current
                         .iter()
-                        .find(|p| p.node_id == **node)
+                        .find(|p| p.node_id == *node)
                         .and_then(|p| HealthStatus::parse(&p.health))
                         .unwrap_or_default();
-                    let (state, status) =
-                        live.get(*node).copied().unwrap_or((NodeState::Offline, NodeStatus::Blocked));
+                    let (state, status) = names.state(node);
                     super::offered(kind, health, state, status)
                 })
-                .filter_map(|n| n.parse().ok())
                 .collect();
+            let healthy: Vec<NodeId> = offered.iter().filter_map(|n| n.parse().ok()).collect();
             let instances: Vec<PlacementView> = current
                 .iter()
-                .filter(|p| healthy.iter().any(|n| n.to_string() == p.node_id))
-                .map(|p| PlacementView {
-                    node_id: p.node_id.clone(),
-                    node_name: names.get(p.node_id.as_str()).map_or("", |n| n.as_str()).to_owned(),
-                    node_state: live
-                        .get(p.node_id.as_str())
-                        .map_or(NodeState::Offline, |(s, _)| *s)
-                        .as_str()
-                        .into(),
-                    health: HealthStatus::parse(&p.health).unwrap_or_default(),
-                    output: p.output.clone(),
-                    checked_at: p.checked_at,
-                    placed_at: p.placed_at,
-                })
+                .filter(|p| offered.contains(&p.node_id.as_str()))
+                .map(|p| super::placement_view(p, &names))
                 .collect();
             let (unhealthy_since, available) =
                 availability(&service, active, !healthy.is_empty(), now, &self.settings);

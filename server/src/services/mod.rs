@@ -497,16 +497,24 @@ impl NodeNames {
         now: DateTime<Utc>,
         settings: &crate::nodes::MeshSettings,
     ) -> Result<Self> {
-        let nodes = db::mesh::nodes(db)
-            .await?
-            .into_iter()
+        Ok(Self::of(&db::mesh::nodes(db).await?, now, settings))
+    }
+
+    /// The names and liveness of `rows` at `now`.
+    pub fn of(
+        rows: &[db::entities::nodes::Model],
+        now: DateTime<Utc>,
+        settings: &crate::nodes::MeshSettings,
+    ) -> Self {
+        let nodes = rows
+            .iter()
             .map(|n| {
                 let state = crate::nodes::state_of(n.last_heartbeat_at, now, settings);
                 let status = NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Blocked);
-                (n.id, (n.name, state, status))
+                (n.id.clone(), (n.name.clone(), state, status))
             })
             .collect();
-        Ok(Self { nodes })
+        Self { nodes }
     }
 
     /// A node's name (empty when unknown).
@@ -514,12 +522,14 @@ impl NodeNames {
         self.nodes.get(id).map_or("", |(name, ..)| name.as_str())
     }
 
-    fn state(&self, id: &str) -> (NodeState, NodeStatus) {
+    /// A node's liveness and status (an unknown node is offline and blocked).
+    pub fn state(&self, id: &str) -> (NodeState, NodeStatus) {
         self.nodes.get(id).map_or((NodeState::Offline, NodeStatus::Blocked), |(_, s, st)| (*s, *st))
     }
 }
 
-fn placement_view(p: &db::entities::service_placements::Model, names: &NodeNames) -> PlacementView {
+/// A placement as the API shows it.
+pub fn placement_view(p: &db::entities::service_placements::Model, names: &NodeNames) -> PlacementView {
     PlacementView {
         node_id: p.node_id.clone(),
         node_name: names.name(&p.node_id).to_owned(),
