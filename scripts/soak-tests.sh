@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole-system integration suite N times and prints, per test, how often it failed:
+# Runs the whole-system integration suites (platform and security) N times and prints, per test, how often it failed:
 # a flaky test shows up here long before it fails someone's CI run.
 #
 #   scripts/soak-tests.sh N [--load] [-- test-name-filter…]
@@ -21,14 +21,19 @@ filters=("$@")
 work=$(mktemp -d)
 say() { printf '\033[1;34m[soak]\033[0m %s\n' "$*"; }
 
-say "building the integration suite"
-binary=$(cargo test -p web4-tests --test platform --no-run --message-format=json 2>/dev/null \
-  | grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d'"' -f4)
-[[ -x "$binary" ]] || { echo "could not find the suite's binary" >&2; exit 1; }
-# The suite starts hosted nodes and crash-test servers from this binary (its path is compiled
-# into the suite, so it is copied back to that path only if a build replaces it meanwhile).
-helper="$(dirname "$(dirname "$binary")")/web4-server-under-test"
-cp "$binary" "$work/platform"
+say "building the integration suites"
+mapfile -t binaries < <(cargo test -p web4-tests --test platform --test security --no-run --message-format=json 2>/dev/null \
+  | grep -o '"executable":"[^"]*/deps/[^"]*"' | cut -d'"' -f4)
+(( ${#binaries[@]} == 2 )) || { echo "could not find the suites' binaries" >&2; exit 1; }
+# The suites start hosted nodes and crash-test servers from this binary (its path is compiled
+# into them, so it is copied back to that path only if a build replaces it meanwhile).
+helper="$(dirname "$(dirname "${binaries[0]}")")/web4-server-under-test"
+suites=()
+for b in "${binaries[@]}"; do
+  name=$(basename "$b" | sed 's/-[0-9a-f]*$//')
+  cp "$b" "$work/$name"
+  suites+=("$name")
+done
 cp "$helper" "$work/helper"
 
 load_pid=
@@ -51,11 +56,12 @@ failed_runs=0
 for ((i = 1; i <= runs; i++)); do
   cmp -s "$work/helper" "$helper" || cp "$work/helper" "$helper"
   started=$SECONDS
-  set +e
-  "$work/platform" "${filters[@]}" >"$work/run.log" 2>&1
-  status=$?
-  set -e
-  summary=$(grep -E '^test result:' "$work/run.log" | tail -n 1)
+  status=0
+  : >"$work/run.log"
+  for suite in "${suites[@]}"; do
+    "$work/$suite" "${filters[@]}" >>"$work/run.log" 2>&1 || status=$?
+  done
+  summary=$(grep -E '^test result:' "$work/run.log" | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')
   mapfile -t failed < <(grep -E '^test .* \.\.\. FAILED$' "$work/run.log" | sed -E 's/^test (.*) \.\.\. FAILED$/\1/')
   if (( status != 0 )); then
     failed_runs=$((failed_runs + 1))

@@ -78,3 +78,25 @@ pub async fn api_key(app: &TestApp, client: &Client, scopes: &[&str]) -> (String
     let created: Value = response.json().await.unwrap();
     (created["key"]["id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
 }
+
+/// Registers an http service on `upstream` with one replica as the app's logged-in account
+/// and waits until it is callable; returns its id.
+pub async fn routable(app: &TestApp, slug: &str, upstream: &Upstream) -> String {
+    let service = register(app, &app.client, http_service(slug, upstream, json!({ "replicas": 1 }))).await;
+    let id = service["id"].as_str().unwrap().to_owned();
+    healthy(app, &id, 1).await;
+    id
+}
+
+/// Waits until a hosted node shows online and trusted; returns its id.
+pub async fn online_hosted_node(app: &TestApp) -> String {
+    eventually("the hosted node to show online and trusted", || async {
+        app.nodes()
+            .await
+            .iter()
+            .any(|n| n["kind"] == "hosted" && n["state"] == "online" && n["trust"] == "trusted")
+    })
+    .await;
+    let hosted = app.nodes().await.into_iter().find(|n| n["kind"] == "hosted").expect("a hosted node");
+    hosted["id"].as_str().expect("an id").to_owned()
+}

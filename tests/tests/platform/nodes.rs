@@ -223,18 +223,7 @@ async fn a_hosted_node_process_joins_with_a_token_and_a_second_one_is_refused() 
     };
 
     let _running = node(dirs.0.path()).spawn().expect("the node process starts");
-    eventually("the hosted node to show online and trusted", || async {
-        app.nodes()
-            .await
-            .iter()
-            .any(|n| n["kind"] == "hosted" && n["state"] == "online" && n["trust"] == "trusted")
-    })
-    .await;
-    let hosted: NodeId = app.nodes().await.iter().find(|n| n["kind"] == "hosted").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let hosted: NodeId = web4_tests::fixtures::online_hosted_node(&app).await.parse().unwrap();
     let embedded = app.mesh.nodes()[0].handle.clone();
     eventually("an embedded node to reach the hosted node over the mesh", || async {
         embedded.send(hosted, "welcome".into()).await.is_ok()

@@ -174,17 +174,7 @@ async fn a_hosted_node_process_passes_its_checks_through_the_mesh_and_serves_cal
         .kill_on_drop(true)
         .spawn()
         .expect("the node process starts");
-    eventually("the hosted node to show online and trusted", || async {
-        app.nodes()
-            .await
-            .iter()
-            .any(|n| n["kind"] == "hosted" && n["state"] == "online" && n["trust"] == "trusted")
-    })
-    .await;
-    let hosted = app.nodes().await.into_iter().find(|n| n["kind"] == "hosted").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let hosted = web4_tests::fixtures::online_hosted_node(&app).await;
     // Only the hosted node may take it.
     for id in node_ids(&app) {
         web4_tests::fixtures::node_action(&app, &id, "drain").await;

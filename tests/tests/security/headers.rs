@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use web4_tests::{
-    fixtures::{api_key, healthy, http_service, register},
+    fixtures::{api_key, healthy, register, routable},
     spawn_app,
     upstream::Upstream,
 };
@@ -13,10 +13,7 @@ async fn the_callers_api_key_and_cookies_never_reach_the_upstream_and_the_consum
     let app = spawn_app().await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
-    let service =
-        register(&app, &app.client, http_service("echo", &upstream, json!({ "replicas": 1 }))).await;
-    let id = service["id"].as_str().unwrap();
-    healthy(&app, id, 1).await;
+    let id = &routable(&app, "echo", &upstream).await;
     let (_, secret) = api_key(&app, &app.client, &["invoke"]).await;
     let me: Value = app.me().await.json().await.unwrap();
 
@@ -50,10 +47,7 @@ async fn an_upstream_answer_cannot_script_the_portal_plant_cookies_or_widen_cors
     let app = spawn_app().await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
-    let service =
-        register(&app, &app.client, http_service("evil", &upstream, json!({ "replicas": 1 }))).await;
-    let id = service["id"].as_str().unwrap();
-    healthy(&app, id, 1).await;
+    let id = &routable(&app, "evil", &upstream).await;
 
     let response =
         app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/evil"))).send().await.unwrap();
@@ -76,10 +70,7 @@ async fn a_session_cookie_does_not_invoke_so_a_cross_site_link_runs_nothing_as_t
     let app = spawn_app().await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
-    let service =
-        register(&app, &app.client, http_service("evil", &upstream, json!({ "replicas": 1 }))).await;
-    let id = service["id"].as_str().unwrap();
-    healthy(&app, id, 1).await;
+    let id = &routable(&app, "evil", &upstream).await;
 
     // What a browser sends following a link from another site: the session cookie, a GET.
     let response = app

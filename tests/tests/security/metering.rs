@@ -1,21 +1,13 @@
 //! Billing cannot be bypassed by replaying ids.
 use reqwest::StatusCode;
-use serde_json::json;
-use web4_tests::{
-    fixtures::{healthy, http_service, register},
-    spawn_app,
-    upstream::Upstream,
-};
+use web4_tests::{fixtures::routable, spawn_app, upstream::Upstream};
 
 #[tokio::test]
 async fn the_same_idempotency_key_on_calls_the_platform_does_not_replay_meters_each_call() {
     let app = spawn_app().await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
-    let service =
-        register(&app, &app.client, http_service("paid", &upstream, json!({ "replicas": 1 }))).await;
-    let id = service["id"].as_str().unwrap();
-    healthy(&app, id, 1).await;
+    let id = routable(&app, "paid", &upstream).await;
     let url = app.url(&format!("/api/v1/invoke/{id}/x"));
 
     // GET, PUT and DELETE are not replayed by the idempotency layer: each runs, each is billed.
