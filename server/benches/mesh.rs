@@ -138,7 +138,7 @@ fn envelope_benches(c: &mut Criterion) {
                 destination: *id,
                 metric: (i % 18) as u8,
                 seq: NOW * 2,
-                signature: bytes::Bytes::from_static(&[7; 64]),
+                signature: [7; 64],
             })
             .collect();
         let bytes = routing::encode_advert(&entries);

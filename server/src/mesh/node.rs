@@ -484,9 +484,10 @@ struct Runtime {
     swarm: Swarm<Behaviour>,
     config: NodeConfig,
     table: RoutingTable,
-    /// Per destination, the last sequence number (even part) and signature verified, so an
-    /// unchanged entry repeated by every neighbour is checked once.
-    verified: HashMap<NodeId, (u64, Bytes)>,
+    /// Per destination, the newest sequence number (even part) verified and its signature: an
+    /// entry repeated by every neighbour is checked once, and older ones are not checked at
+    /// all (they cannot win over what the destination already said).
+    verified: HashMap<NodeId, (u64, routing::Signature)>,
     replay: ReplayGuard,
     keys: KeyCache,
     peers: HashMap<NodeId, Peer>,
@@ -1038,7 +1039,10 @@ impl Runtime {
     fn sign_own_seq(&mut self) {
         let message = routing::seq_message(self.me, self.table.own_seq());
         match self.key.sign(&message) {
-            Ok(signature) => self.table.sign_own(Bytes::from(signature)),
+            Ok(signature) => match routing::Signature::try_from(signature.as_slice()) {
+                Ok(signature) => self.table.sign_own(signature),
+                Err(_) => tracing::error!(node_id = %self.me, "an Ed25519 signature that is not 64 bytes"),
+            },
             Err(err) => tracing::error!(node_id = %self.me, %err, "cannot sign the routing sequence number"),
         }
     }
@@ -1062,10 +1066,13 @@ impl Runtime {
                 continue;
             }
             let even = entry.seq & !1;
-            let known = self
-                .verified
-                .get(&entry.destination)
-                .is_some_and(|(seq, sig)| *seq == even && *sig == entry.signature);
+            let known = match self.verified.get(&entry.destination) {
+                // Older than what the destination is known to have signed: it cannot win, and
+                // a route at that number is not worth a check (fresh ones come every interval).
+                Some((seq, _)) if even < *seq => continue,
+                Some((seq, sig)) => *seq == even && *sig == entry.signature,
+                None => false,
+            };
             if !known {
                 let genuine = self.keys.get(&entry.destination).is_some_and(|key| {
                     key.verify(&routing::seq_message(entry.destination, entry.seq), &entry.signature)
@@ -1074,7 +1081,7 @@ impl Runtime {
                     self.invalid_signature(from);
                     return Err(DropReason::BadSignature);
                 }
-                self.verified.insert(entry.destination, (even, entry.signature.clone()));
+                self.verified.insert(entry.destination, (even, entry.signature));
             }
             kept.push(entry);
         }

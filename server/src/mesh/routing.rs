@@ -30,6 +30,9 @@ pub const INFINITY: u8 = u8::MAX;
 pub const MAX_ADVERT_ENTRIES: usize = 1024;
 /// Length of an Ed25519 signature.
 pub const SIGNATURE_LEN: usize = 64;
+/// A destination's signature over one of its sequence numbers. Kept as an array: a slice of
+/// the advert it came in would keep that whole advert alive for as long as the route.
+pub type Signature = [u8; SIGNATURE_LEN];
 
 /// What a destination signs to vouch for one of its sequence numbers.
 pub fn seq_message(destination: NodeId, seq: u64) -> Vec<u8> {
@@ -48,7 +51,7 @@ pub struct Route {
     /// The destination's sequence number this route is based on (odd = broken).
     pub seq: u64,
     /// The destination's signature over `seq` (its even part).
-    pub signature: Bytes,
+    pub signature: Signature,
     pub changed_at: Instant,
 }
 
@@ -59,7 +62,7 @@ pub struct AdvertEntry {
     pub metric: u8,
     pub seq: u64,
     /// The destination's signature over `seq` (its even part): see [`seq_message`].
-    pub signature: Bytes,
+    pub signature: Signature,
 }
 
 /// A node's routing table.
@@ -67,7 +70,7 @@ pub struct RoutingTable {
     me: NodeId,
     seq: u64,
     /// This node's signature over `seq` (set by the node after each bump).
-    signature: Bytes,
+    signature: Signature,
     neighbors: HashSet<NodeId>,
     routes: HashMap<NodeId, Route>,
 }
@@ -79,7 +82,7 @@ impl RoutingTable {
         Self {
             me,
             seq: now_ms.saturating_mul(2),
-            signature: Bytes::new(),
+            signature: [0; SIGNATURE_LEN],
             neighbors: HashSet::new(),
             routes: HashMap::new(),
         }
@@ -91,7 +94,7 @@ impl RoutingTable {
     }
 
     /// Records this node's signature over its current sequence number.
-    pub fn sign_own(&mut self, signature: Bytes) {
+    pub fn sign_own(&mut self, signature: Signature) {
         self.signature = signature;
     }
 
@@ -176,13 +179,8 @@ impl RoutingTable {
                     .get(&entry.destination)
                     .is_none_or(|current| current.next_hop != from || current.metric != metric);
                 let changed_at = if significant { now } else { self.routes[&entry.destination].changed_at };
-                let route = Route {
-                    next_hop: from,
-                    metric,
-                    seq: entry.seq,
-                    signature: entry.signature.clone(),
-                    changed_at,
-                };
+                let route =
+                    Route { next_hop: from, metric, seq: entry.seq, signature: entry.signature, changed_at };
                 self.routes.insert(entry.destination, route);
                 changed |= significant;
             }
@@ -198,7 +196,7 @@ impl RoutingTable {
             destination: self.me,
             metric: 0,
             seq: self.seq,
-            signature: self.signature.clone(),
+            signature: self.signature,
         });
         for (dest, route) in &self.routes {
             let metric = if route.next_hop == neighbor { INFINITY } else { route.metric };
@@ -206,7 +204,7 @@ impl RoutingTable {
                 destination: *dest,
                 metric,
                 seq: route.seq,
-                signature: route.signature.clone(),
+                signature: route.signature,
             });
         }
         entries
@@ -244,10 +242,7 @@ pub fn encode_advert(entries: &[AdvertEntry]) -> Bytes {
         out.put_slice(&id);
         out.put_u8(e.metric);
         out.put_u64(e.seq);
-        let mut signature = [0u8; SIGNATURE_LEN];
-        let n = e.signature.len().min(SIGNATURE_LEN);
-        signature[..n].copy_from_slice(&e.signature[..n]);
-        out.put_slice(&signature);
+        out.put_slice(&e.signature);
     }
     out.freeze()
 }
@@ -273,7 +268,8 @@ pub fn decode_advert(mut bytes: Bytes) -> Option<Vec<AdvertEntry>> {
         let destination = NodeId::from_bytes(&bytes.split_to(len))?;
         let metric = bytes.get_u8();
         let seq = bytes.get_u64();
-        let signature = bytes.split_to(SIGNATURE_LEN);
+        let mut signature = [0; SIGNATURE_LEN];
+        bytes.copy_to_slice(&mut signature);
         entries.push(AdvertEntry { destination, metric, seq, signature });
     }
     bytes.is_empty().then_some(entries)
@@ -421,7 +417,8 @@ mod tests {
     fn adverts_from_strangers_are_ignored() {
         let mut sim = line(2);
         let stranger = NodeId::from(&Keypair::generate_ed25519());
-        let entries = [AdvertEntry { destination: stranger, metric: 0, seq: 10, signature: Bytes::new() }];
+        let entries =
+            [AdvertEntry { destination: stranger, metric: 0, seq: 10, signature: [0; SIGNATURE_LEN] }];
         assert!(!sim.tables[0].apply(stranger, &entries, Instant::now()));
         assert_eq!(sim.tables[0].next_hop(&stranger), None);
     }
@@ -435,12 +432,7 @@ mod tests {
     }
 
     fn advert_entry(sim: &Sim) -> AdvertEntry {
-        AdvertEntry {
-            destination: sim.ids[0],
-            metric: 1,
-            seq: 2,
-            signature: Bytes::from(vec![1; SIGNATURE_LEN]),
-        }
+        AdvertEntry { destination: sim.ids[0], metric: 1, seq: 2, signature: [1; SIGNATURE_LEN] }
     }
 
     #[test]
@@ -448,7 +440,7 @@ mod tests {
         let sim = line(3);
         let mut advert = sim.tables[1].advert_for(sim.ids[0]);
         for (i, e) in advert.iter_mut().enumerate() {
-            e.signature = Bytes::from(vec![i as u8; SIGNATURE_LEN]);
+            e.signature = [i as u8; SIGNATURE_LEN];
         }
         assert_eq!(decode_advert(encode_advert(&advert)), Some(advert));
         let too_many = vec![advert_entry(&sim); MAX_ADVERT_ENTRIES + 1];

@@ -51,7 +51,7 @@ async fn a_forged_advert_with_a_huge_sequence_number_does_not_move_a_route() {
         destination,
         metric: 0,
         seq,
-        signature: keys[3].sign(&routing::seq_message(destination, seq)).unwrap().into(),
+        signature: keys[3].sign(&routing::seq_message(destination, seq)).unwrap().try_into().unwrap(),
     };
     let quiet = vec![entry(far, u64::MAX - 1), entry(stranger, now_ms() * 2)];
     let loud = vec![entry(far, now_ms() * 2 + 2)];
