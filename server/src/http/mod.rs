@@ -6,6 +6,7 @@ pub mod caller;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod idempotency;
 pub mod keys;
@@ -105,6 +106,10 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), attach_session_account))
         .layer(sessions)
         .layer(middleware::from_fn(error::log_internal_errors))
+        .layer(middleware::from_fn_with_state(
+            state.config.trusted_origins.iter().any(|o| o.starts_with("https://")),
+            headers::secure,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)

@@ -116,3 +116,26 @@ async fn an_invoke_path_cannot_climb_out_of_the_upstreams_base_path() {
     }
     assert_eq!(upstream.controls.calls.load(std::sync::atomic::Ordering::Relaxed), calls);
 }
+
+#[tokio::test]
+async fn the_portal_and_the_api_cannot_be_framed_sniffed_or_cached() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let page = app.get("/dashboard").await;
+    let created = app.post_json("/api/v1/keys", &json!({ "name": "ci", "scopes": ["read"] })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    for response in [&page, &created] {
+        let h = response.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{}", response.url());
+        assert_eq!(h["content-security-policy"], "frame-ancestors 'none'");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert_eq!(h["cache-control"], "no-store", "a secret shown once must not be kept by a cache");
+        assert!(!h.contains_key("strict-transport-security"), "plain http: no HSTS");
+    }
+
+    let https =
+        web4_tests::spawn_app_with(|c| c.trusted_origins.push("https://web4.example.com".into())).await;
+    let response = https.get("/").await;
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
+}
