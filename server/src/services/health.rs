@@ -37,7 +37,15 @@ pub struct Outcome {
     pub status: HealthStatus,
     /// e.g. `HTTP 200 in 3 ms`, `HTTP 503 in 2 ms`, `timed out after 2000 ms`.
     pub output: String,
+    /// The check never reached the upstream for a reason of the mesh's that passes by itself
+    /// (no route yet, the hosting node not yet told of the placement): check again within a
+    /// second rather than a whole interval later (a new placement with a long interval would
+    /// otherwise stay critical for that long).
+    pub transient: bool,
 }
+
+/// How soon a check that failed for a passing reason of the mesh's runs again.
+pub const TRANSIENT_RETRY: Duration = Duration::from_secs(1);
 
 /// Judges an answer.
 pub fn judge(status: Option<u16>, elapsed: Duration, timeout: Duration) -> HealthStatus {
@@ -52,7 +60,7 @@ pub fn judge(status: Option<u16>, elapsed: Duration, timeout: Duration) -> Healt
 /// Runs one check of the placement on `node`, entering the mesh at `entry`.
 pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
     let timeout = Duration::from_millis(u64::from(probe.timeout_ms));
-    let critical = |output: String| Outcome { status: HealthStatus::Critical, output };
+    let critical = |output: String| Outcome { status: HealthStatus::Critical, output, transient: false };
     let payload = wire::encode_request(wire::RequestParts {
         invoke_id: *uuid::Uuid::now_v7().as_bytes(),
         service_id: &probe.service_id,
@@ -66,16 +74,23 @@ pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
     let started = Instant::now();
     let answer = match entry.request(node, payload, timeout + MESH_MARGIN).await {
         Ok(answer) => answer,
-        Err(err) => return critical(format!("the mesh could not reach the hosting node: {err}")),
+        Err(err) => {
+            let output = format!("the mesh could not reach the hosting node: {err}");
+            return Outcome { transient: true, ..critical(output) };
+        }
     };
     let elapsed = started.elapsed();
     match wire::decode_reply(answer.payload) {
         Ok(Reply::Response { status, .. }) => Outcome {
             status: judge(Some(status), elapsed, timeout),
             output: format!("HTTP {status} in {} ms", elapsed.as_millis()),
+            transient: false,
         },
         Ok(Reply::Failed { failure: Failure::Timeout, .. }) => {
             critical(format!("timed out after {} ms", timeout.as_millis()))
+        }
+        Ok(Reply::Failed { failure: Failure::NotPermitted, message }) => {
+            Outcome { transient: true, ..critical(message) }
         }
         Ok(Reply::Failed { message, .. }) => critical(message),
         Err(_) => critical("the hosting node answered gibberish".into()),
@@ -109,6 +124,17 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// Makes the check of `probe` on `node` due again `after` from `now` (sooner than its
+    /// interval; never later than it).
+    pub fn again(&mut self, node: NodeId, probe: &Probe, after: Duration, now: Instant) {
+        let interval = Duration::from_millis(u64::from(probe.interval_ms));
+        if let (Some(last), Some(started)) =
+            (self.last.get_mut(&(node, probe.service_id.clone())), (now + after).checked_sub(interval))
+        {
+            *last = (*last).min(started);
+        }
+    }
+
     /// The checks of `assigned` (keyed by node) due at `now`, marked as started. Checks no
     /// longer assigned are forgotten.
     pub fn due<'a>(
@@ -161,7 +187,12 @@ mod tests {
         assert_eq!(s.due([(n, &probe)], t0).len(), 1);
         assert!(s.due([(n, &probe)], t0 + Duration::from_millis(500)).is_empty());
         assert_eq!(s.due([(n, &probe)], t0 + Duration::from_millis(1000)).len(), 1);
+        // A check that failed for a passing reason of the mesh's runs again soon, not an interval later.
+        let t1 = t0 + Duration::from_millis(1000);
+        s.again(n, &probe, Duration::from_millis(300), t1 + Duration::from_millis(10));
+        assert!(s.due([(n, &probe)], t1 + Duration::from_millis(200)).is_empty());
+        assert_eq!(s.due([(n, &probe)], t1 + Duration::from_millis(320)).len(), 1);
         // Another node hosting the same service has its own schedule.
-        assert_eq!(s.due([(n, &probe), (m, &probe)], t0 + Duration::from_millis(1100)).len(), 1);
+        assert_eq!(s.due([(n, &probe), (m, &probe)], t1 + Duration::from_millis(400)).len(), 1);
     }
 }

@@ -329,16 +329,21 @@ impl ServicesLayer {
     /// Runs the health check of every placement, embedded or hosted, from the entry node
     /// through the mesh, recording each result as it comes.
     async fn run_checks(self: Arc<Self>) {
-        let mut schedule = Schedule::default();
+        let schedule = Arc::new(Mutex::new(Schedule::default()));
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tick.tick().await;
             let Some(entry) = self.entry() else { continue };
             let catalog = self.catalog();
-            let layer = self.clone();
-            health::start_due(&mut schedule, entry, catalog.checks(), move |node, probe, outcome| {
-                let layer = layer.clone();
+            let (layer, again) = (self.clone(), schedule.clone());
+            let mut due = schedule.lock().unwrap_or_else(|e| e.into_inner());
+            health::start_due(&mut due, entry, catalog.checks(), move |node, probe, outcome| {
+                let (layer, again) = (layer.clone(), again.clone());
                 async move {
+                    if outcome.transient {
+                        let mut schedule = again.lock().unwrap_or_else(|e| e.into_inner());
+                        schedule.again(node, &probe, health::TRANSIENT_RETRY, std::time::Instant::now());
+                    }
                     let node = node.to_string();
                     layer.record(&probe.service_id, &node, outcome.status, &outcome.output, Utc::now()).await;
                 }
