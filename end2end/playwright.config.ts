@@ -48,7 +48,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `../target/release/server serve --bind 127.0.0.1:${port} --egress-allow 127.0.0.0/8 --data-dir ${dataDir} --site-root ../target/site`,
+    command: `../target/release/server serve --bind 127.0.0.1:${port} --egress-allow 127.0.0.0/8 --sign-ups-per-hour 1000 --data-dir ${dataDir} --site-root ../target/site`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -22,6 +22,9 @@ pub enum PortalError {
     InvalidCredentials,
     #[error("Too many failed log-in attempts. Try again in {}.", human_duration(*retry_after_secs))]
     Throttled { retry_after_secs: u64 },
+    /// A limit other than the log-in throttle: what was limited, and when to try again.
+    #[error("{message} Try again in {}.", human_duration(*retry_after_secs))]
+    Limited { message: String, retry_after_secs: u64 },
     #[error("Please log in first.")]
     Unauthenticated,
     #[error("Only the platform's operator can see this.")]

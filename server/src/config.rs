@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// (e.g. 127.0.0.0/8 for upstreams on this machine); metadata and link-local never
     #[arg(long, env = "WEB4_EGRESS_ALLOW", value_name = "CIDRS")]
     pub egress_allow: Option<String>,
+    /// Accounts one client address may create per hour [default: 10]
+    #[arg(long, env = "WEB4_SIGN_UPS_PER_HOUR", value_name = "N")]
+    pub sign_ups_per_hour: Option<u32>,
     /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy)
     #[arg(long, env = "WEB4_TRUST_FORWARDED_FOR", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub trust_forwarded_for: Option<bool>,
@@ -62,6 +65,8 @@ struct FileConfig {
     session_days: Option<i64>,
     login_max_failures: Option<u32>,
     login_window_minutes: Option<i64>,
+    login_free_failures: Option<u32>,
+    sign_ups_per_hour: Option<u32>,
     nodes: Option<usize>,
     mesh_host: Option<std::net::IpAddr>,
     egress_allow: Option<Vec<String>>,
@@ -195,6 +200,13 @@ impl Config {
         if let Some(minutes) = file.login_window_minutes {
             anyhow::ensure!(minutes > 0, "login_window_minutes must be at least 1");
             config.login_throttle.window = chrono::Duration::minutes(minutes);
+        }
+        if let Some(free) = file.login_free_failures {
+            config.login_throttle.free = free;
+        }
+        if let Some(count) = args.sign_ups_per_hour.or(file.sign_ups_per_hour) {
+            anyhow::ensure!(count > 0, "sign_ups_per_hour must be at least 1");
+            config.rate_limits.sign_up = crate::ratelimit::Budget::per_hour(count);
         }
         if let Some(nodes) = args.nodes.or(file.nodes) {
             anyhow::ensure!(nodes <= 100, "at most 100 embedded nodes (the mesh's scale ceiling)");

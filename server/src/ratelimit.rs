@@ -26,6 +26,26 @@ pub struct RateLimitSettings {
     /// Per client address: bearer keys that fail to authenticate (unknown, expired, revoked).
     /// Past it, the address gets 429 before any key lookup until the wait is over.
     pub failed_auth: Limit,
+    /// Per client address: accounts created (each costs an argon2 hash and holds resources).
+    pub sign_up: Budget,
+    /// Per client address: join challenges issued (the pool of open ones is shared by all).
+    pub challenge: Budget,
+}
+
+/// A budget per client address for an act a stranger may repeat without an account: a burst,
+/// then one more every `refill`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub burst: u32,
+    pub refill: Duration,
+}
+
+impl Budget {
+    /// `count` per hour, all of them available at once.
+    pub fn per_hour(count: u32) -> Self {
+        let count = count.max(1);
+        Self { burst: count, refill: Duration::from_secs(3600) / count }
+    }
 }
 
 impl Default for RateLimitSettings {
@@ -34,6 +54,8 @@ impl Default for RateLimitSettings {
             key: Limit { per_second: 100, burst: 200 },
             account: Limit { per_second: 200, burst: 400 },
             failed_auth: Limit { per_second: 5, burst: 50 },
+            sign_up: Budget::per_hour(10),
+            challenge: Budget { burst: 30, refill: Duration::from_secs(2) },
         }
     }
 }
@@ -81,6 +103,8 @@ pub struct RateLimits {
     keys: Keyed,
     accounts: Keyed,
     failures: Keyed,
+    sign_ups: Keyed,
+    challenges: Keyed,
     /// Addresses refused for failed authentications, and until when.
     blocked: moka::sync::Cache<String, std::time::Instant>,
     clock: DefaultClock,
@@ -91,6 +115,13 @@ fn keyed(limit: Limit) -> Keyed {
     let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
     RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         .with_middleware::<StateInformationMiddleware>()
+}
+
+fn budgeted(budget: Budget) -> Keyed {
+    let burst = NonZeroU32::new(budget.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    let quota = Quota::with_period(budget.refill.max(Duration::from_millis(1)))
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
+    RateLimiter::keyed(quota.allow_burst(burst)).with_middleware::<StateInformationMiddleware>()
 }
 
 fn reset_secs(limit: Limit, remaining: u32) -> u64 {
@@ -106,6 +137,8 @@ impl RateLimits {
             keys: keyed(settings.key),
             accounts: keyed(settings.account),
             failures: keyed(settings.failed_auth),
+            sign_ups: budgeted(settings.sign_up),
+            challenges: budgeted(settings.challenge),
             blocked: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(3600))
@@ -141,6 +174,23 @@ impl RateLimits {
         })
     }
 
+    fn spend(&self, limiter: &Keyed, address: &str) -> Result<(), u64> {
+        limiter.check_key(&address.to_owned()).map(drop).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
+    }
+
+    /// Counts one sign-up from `address`; `Err(seconds)` when its budget is spent.
+    pub fn sign_up(&self, address: &str) -> Result<(), u64> {
+        self.spend(&self.sign_ups, address)
+    }
+
+    /// Counts one join challenge asked by `address`; `Err(seconds)` when its budget is spent.
+    pub fn challenge(&self, address: &str) -> Result<(), u64> {
+        self.spend(&self.challenges, address)
+    }
+
     /// Seconds `address` must still wait after too many failed authentications, if any.
     pub fn blocked(&self, address: &str) -> Option<u64> {
         let until = self.blocked.get(address)?;
@@ -166,6 +216,8 @@ impl RateLimits {
         self.keys.retain_recent();
         self.accounts.retain_recent();
         self.failures.retain_recent();
+        self.sign_ups.retain_recent();
+        self.challenges.retain_recent();
     }
 
     /// Prunes every minute until the task is aborted.
@@ -230,6 +282,22 @@ mod tests {
         assert_eq!(limits.failed_auth("10.0.0.1"), Some(1));
         assert_eq!(limits.blocked("10.0.0.1"), Some(1));
         assert_eq!(limits.blocked("10.0.0.2"), None, "per address");
+    }
+
+    #[test]
+    fn sign_ups_and_challenges_have_a_budget_per_address() {
+        let limits = RateLimits::new(RateLimitSettings {
+            sign_up: Budget::per_hour(2),
+            challenge: Budget { burst: 1, refill: Duration::from_secs(2) },
+            ..RateLimitSettings::default()
+        });
+        assert_eq!(limits.sign_up("10.0.0.1"), Ok(()));
+        assert_eq!(limits.sign_up("10.0.0.1"), Ok(()));
+        let wait = limits.sign_up("10.0.0.1").unwrap_err();
+        assert!((1_700..=1_800).contains(&wait), "one sign-up every 30 minutes: {wait}");
+        assert_eq!(limits.sign_up("10.0.0.2"), Ok(()), "per address");
+        assert_eq!(limits.challenge("10.0.0.1"), Ok(()), "a separate budget");
+        assert_eq!(limits.challenge("10.0.0.1"), Err(2));
     }
 
     #[test]

@@ -260,8 +260,14 @@ impl TestApp {
 /// Lifts the rate limits (for benchmarks and load tests).
 pub fn unlimited(config: &mut Config) {
     let unlimited = server::ratelimit::Limit { per_second: 1_000_000, burst: 1_000_000 };
-    config.rate_limits =
-        server::ratelimit::RateLimitSettings { key: unlimited, account: unlimited, failed_auth: unlimited };
+    let plenty = server::ratelimit::Budget { burst: 1_000_000, refill: std::time::Duration::from_micros(1) };
+    config.rate_limits = server::ratelimit::RateLimitSettings {
+        key: unlimited,
+        account: unlimited,
+        failed_auth: unlimited,
+        sign_up: plenty,
+        challenge: plenty,
+    };
 }
 
 /// Polls `condition` every 20 ms for up to 15 s; returns how long it took.

@@ -25,10 +25,24 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("too many failed log-in attempts")]
     Throttled { retry_after_secs: u64 },
+    #[error("too many sign-ups from this address")]
+    SignUpsThrottled { retry_after_secs: u64 },
+    /// Every password-hashing slot was busy for the queue wait.
+    #[error("too many password checks at once")]
+    Busy,
     #[error("not logged in")]
     Unauthenticated,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<password::HashError> for AuthError {
+    fn from(err: password::HashError) -> Self {
+        match err {
+            password::HashError::Busy(_) => AuthError::Busy,
+            password::HashError::Internal(e) => AuthError::Internal(e),
+        }
+    }
 }
 
 impl From<DbErr> for AuthError {
@@ -37,7 +51,9 @@ impl From<DbErr> for AuthError {
     }
 }
 
-const SCOPE_ACCOUNT: &str = "account";
+/// Failures of one account from one address (the key is `email address`).
+const SCOPE_PAIR: &str = "pair";
+/// Failures from one address, whatever the account.
 const SCOPE_ADDRESS: &str = "address";
 
 fn view(model: accounts::Model) -> Result<AccountView, AuthError> {
@@ -46,10 +62,16 @@ fn view(model: accounts::Model) -> Result<AccountView, AuthError> {
     Ok(AccountView { id: model.id, email: model.email, role, created_at: model.created_at })
 }
 
-/// Creates an account from sign-up credentials. The first account on an empty platform is
-/// the operator (admin); every later one is a developer.
-#[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn sign_up(db: &DatabaseConnection, credentials: Credentials) -> Result<AccountView, AuthError> {
+/// Creates an account from sign-up credentials sent from `client`. The first account on an
+/// empty platform is the operator (admin); every later one is a developer. Valid sign-ups
+/// spend the address's budget in `limits` (a typo does not).
+#[tracing::instrument(skip_all, fields(client = %client), err(level = "debug"))]
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    limits: &crate::ratelimit::RateLimits,
+    credentials: Credentials,
+    client: IpAddr,
+) -> Result<AccountView, AuthError> {
     let email = Email::parse(&credentials.email);
     let password = Password::parse(credentials.password);
     let (email, password) = match (email, password) {
@@ -58,6 +80,10 @@ pub async fn sign_up(db: &DatabaseConnection, credentials: Credentials) -> Resul
             return Err(AuthError::Invalid(FieldErrors { email: e.err(), password: p.err() }));
         }
     };
+    limits.sign_up(&client.to_string()).map_err(|retry_after_secs| {
+        tracing::warn!("sign-up refused: this address's budget is spent");
+        AuthError::SignUpsThrottled { retry_after_secs }
+    })?;
     let password_hash = password::hash(password).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let inserted = db::accounts::insert(
@@ -80,11 +106,13 @@ pub async fn sign_up(db: &DatabaseConnection, credentials: Credentials) -> Resul
     }
 }
 
-/// Checks log-in credentials for a client at `client`. Failures are throttled per account
-/// (by normalised email, whether or not it exists, so the throttle reveals nothing) and per
-/// client address. Attempts made at the same instant may each pass the check before either
-/// failure is recorded: the limit can be overshot by the number of concurrent requests,
-/// which bounds guessing just as well and needs no lock across requests.
+/// Checks log-in credentials for a client at `client`. Failures are throttled per client
+/// address and, with a growing delay, per (account, address) — by normalised email, whether
+/// or not it exists, so the throttle reveals nothing; never per account alone, so nobody can
+/// lock another person out by failing on purpose (see [`throttle`]). Attempts made at the
+/// same instant may each pass the check before either failure is recorded: the limit can be
+/// overshot by the number of concurrent requests, which bounds guessing just as well and
+/// needs no lock across requests.
 #[tracing::instrument(skip_all, fields(client = %client), err(level = "debug"))]
 pub async fn log_in(
     db: &DatabaseConnection,
@@ -104,16 +132,12 @@ pub async fn log_in(
         }
     };
     let address = client.to_string();
+    let pair = format!("{} {address}", email.as_str());
     let now = Utc::now();
     let start = throttle.window_start(now);
-    let limit = u64::from(throttle.limit);
-    let mut wait = None;
-    for (scope, key) in [(SCOPE_ACCOUNT, email.as_str()), (SCOPE_ADDRESS, address.as_str())] {
-        let failures = db::login_failures::since(db, scope, key, start, limit).await?;
-        if let Err(w) = throttle.check(&failures, now) {
-            wait = wait.max(Some(w));
-        }
-    }
+    let by_address = db::login_failures::since(db, SCOPE_ADDRESS, &address, start, u64::from(throttle.limit)).await?;
+    let by_pair = db::login_failures::since(db, SCOPE_PAIR, &pair, start, throttle.pair_history()).await?;
+    let wait = throttle.check(&by_address, now).err().max(throttle.check_pair(&by_pair, now).err());
     if let Some(wait) = wait {
         tracing::warn!(email = %email, "log-in refused: throttled");
         let retry_after_secs = u64::try_from((wait.num_milliseconds() + 999) / 1000).unwrap_or(1);
@@ -130,12 +154,12 @@ pub async fn log_in(
     };
     match account {
         Some(account) if matched => {
-            db::login_failures::clear(db, SCOPE_ACCOUNT, email.as_str()).await?;
+            db::login_failures::clear(db, SCOPE_PAIR, &pair).await?;
             view(account)
         }
         _ => {
             let txn = db.begin().await?;
-            db::login_failures::record(&txn, SCOPE_ACCOUNT, email.as_str(), now).await?;
+            db::login_failures::record(&txn, SCOPE_PAIR, &pair, now).await?;
             db::login_failures::record(&txn, SCOPE_ADDRESS, &address, now).await?;
             db::login_failures::prune(&txn, start).await?;
             txn.commit().await?;

@@ -1,10 +1,48 @@
 //! Password rules and hashing: argon2id at OWASP's recommended parameters, run on the blocking
 //! pool because each hash deliberately costs ~19 MiB of memory and tens of milliseconds.
+//! At most one hash per CPU runs at a time; a request that cannot start one within
+//! [`QUEUE_WAIT`] is refused as [`Busy`] instead of queueing memory without bound.
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::{SaltString, rand_core::OsRng},
 };
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::Duration};
+use tokio::sync::Semaphore;
+
+/// How long a request waits for a free hashing slot before it is refused.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// Every hashing slot was taken for [`QUEUE_WAIT`]: the server is busy, try again shortly.
+#[derive(Debug, thiserror::Error)]
+#[error("too many password checks at once")]
+pub struct Busy;
+
+/// Why hashing or verifying did not give an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+/// Runs `work` on the blocking pool once one of `slots` is free, waiting at most `wait`.
+async fn limited<T: Send + 'static>(
+    slots: &Semaphore,
+    wait: Duration,
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, HashError> {
+    let _permit = tokio::time::timeout(wait, slots.acquire())
+        .await
+        .map_err(|_| Busy)?
+        .map_err(|e| anyhow::anyhow!("hashing slots closed: {e}"))?;
+    Ok(tokio::task::spawn_blocking(work).await.map_err(anyhow::Error::from)??)
+}
 
 /// Fewest characters a password may have.
 pub const MIN_CHARS: usize = 10;
@@ -45,29 +83,29 @@ fn hasher() -> Argon2<'static> {
 }
 
 /// Hashes `password` into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) with a fresh salt.
-pub async fn hash(password: Password) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
+pub async fn hash(password: Password) -> Result<String, HashError> {
+    limited(slots(), QUEUE_WAIT, move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.expose().as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
     })
-    .await?
+    .await
 }
 
 /// Checks `candidate` against a stored PHC string. With `stored = None` (no such account) it
 /// verifies against a fixed dummy hash instead, so that an unknown email costs the same time
 /// as a wrong password and timing does not reveal which emails have accounts.
-pub async fn verify(candidate: String, stored: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
+pub async fn verify(candidate: String, stored: Option<String>) -> Result<bool, HashError> {
+    limited(slots(), QUEUE_WAIT, move || {
         let has_account = stored.is_some();
         let phc = stored.unwrap_or_else(|| dummy_hash().to_owned());
         let parsed = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash is malformed: {e}"))?;
         let matched = hasher().verify_password(candidate.as_bytes(), &parsed).is_ok();
         Ok(matched && has_account)
     })
-    .await?
+    .await
 }
 
 fn dummy_hash() -> &'static str {
@@ -84,6 +122,16 @@ fn dummy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn work_waits_for_a_free_slot_and_is_refused_as_busy_after_the_queue_wait() {
+        let slots = Semaphore::new(1);
+        let held = slots.acquire().await.unwrap();
+        let refused = limited(&slots, Duration::from_millis(50), || Ok(1)).await;
+        assert!(matches!(refused, Err(HashError::Busy(_))), "{refused:?}");
+        drop(held);
+        assert_eq!(limited(&slots, Duration::from_millis(50), || Ok(2)).await.unwrap(), 2);
+    }
 
     #[test]
     fn parse_enforces_length_in_characters() {

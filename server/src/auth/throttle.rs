@@ -1,6 +1,12 @@
-//! Log-in throttling: at most `limit` failures per window, per account and per client address.
-//! This module holds the pure sliding-window rule; the failures themselves live in the
-//! database (`db::login_failures`) so restarts and sibling processes share them.
+//! Log-in throttling, two rules:
+//! - per client address, at most `limit` failures per window (guessing many accounts from one
+//!   place);
+//! - per (account, address), a delay that doubles with every failure past `free` (guessing one
+//!   account). It is keyed by the pair, never by the account alone: a stranger who knows an
+//!   email can slow down their own guesses, not lock its owner out.
+//!
+//! This module holds the pure rules; the failures themselves live in the database
+//! (`db::login_failures`) so restarts and sibling processes share them.
 use chrono::{DateTime, Duration, Utc};
 
 /// The throttle's rule.
@@ -10,12 +16,15 @@ pub struct LoginThrottle {
     pub limit: u32,
     /// How far back failures count.
     pub window: Duration,
+    /// Failures of one (account, address) pair inside the window before attempts are delayed.
+    pub free: u32,
 }
 
 impl Default for LoginThrottle {
-    /// 10 failures in 15 minutes.
+    /// 10 failures in 15 minutes per address; per (account, address), 3 failures free, then
+    /// 1 s, 2 s, 4 s … between attempts (at most the window).
     fn default() -> Self {
-        Self { limit: 10, window: Duration::minutes(15) }
+        Self { limit: 10, window: Duration::minutes(15), free: 3 }
     }
 }
 
@@ -39,6 +48,29 @@ impl LoginThrottle {
         // oldest leaves it.
         let pivot = *recent[recent.len() - limit];
         let wait = pivot + self.window - now;
+        Err(wait.max(Duration::seconds(1)))
+    }
+
+    /// Failures of one pair worth reading: past this many the delay is the whole window.
+    pub fn pair_history(&self) -> u64 {
+        u64::from(self.free) + 32
+    }
+
+    /// The progressive rule for one (account, address) pair: given its failures inside the
+    /// window (oldest first), `Err(wait)` until the delay after the last failure has passed.
+    /// The delay is 0 for the first `free` failures, then doubles from one second, never
+    /// beyond the window.
+    pub fn check_pair(&self, failures: &[DateTime<Utc>], now: DateTime<Utc>) -> Result<(), Duration> {
+        let start = self.window_start(now);
+        let recent: Vec<_> = failures.iter().filter(|t| **t > start).collect();
+        let Some(past_free) = recent.len().checked_sub(self.free as usize) else { return Ok(()) };
+        let Some(last) = recent.last() else { return Ok(()) };
+        let doubling = u32::try_from(past_free).unwrap_or(u32::MAX).min(31);
+        let delay = Duration::seconds(1_i64 << doubling).min(self.window);
+        let wait = **last + delay - now;
+        if wait <= Duration::zero() {
+            return Ok(());
+        }
         Err(wait.max(Duration::seconds(1)))
     }
 }
@@ -78,15 +110,37 @@ mod tests {
 
     #[test]
     fn with_more_failures_than_the_limit_the_wait_follows_the_right_one() {
-        let throttle = LoginThrottle { limit: 3, window: Duration::seconds(100) };
+        let throttle = LoginThrottle { limit: 3, window: Duration::seconds(100), free: 3 };
         let failures = [at(0), at(10), at(20), at(30)];
         // 4 in window, limit 3: attempts resume when at(10) leaves, at t=110.
         assert_eq!(throttle.check(&failures, at(50)), Err(Duration::seconds(60)));
     }
 
     #[test]
+    fn a_pair_s_delay_doubles_after_the_free_failures() {
+        let throttle = LoginThrottle::default();
+        let two: Vec<_> = (0..3).map(at).collect();
+        assert_eq!(throttle.check_pair(&two[..2], at(2)), Ok(()));
+        // The third failure is the last free one: the next attempt waits 1 s after it.
+        assert_eq!(throttle.check_pair(&two, at(2)), Err(Duration::seconds(1)));
+        assert_eq!(throttle.check_pair(&two, at(3)), Ok(()));
+        let five = [at(0), at(1), at(2), at(3), at(10)];
+        // Two failures past the free ones: 4 s after the last.
+        assert_eq!(throttle.check_pair(&five, at(11)), Err(Duration::seconds(3)));
+        assert_eq!(throttle.check_pair(&five, at(14)), Ok(()));
+    }
+
+    #[test]
+    fn a_pair_s_delay_never_exceeds_the_window_and_ages_out_with_it() {
+        let throttle = LoginThrottle { window: Duration::seconds(100), ..LoginThrottle::default() };
+        let many: Vec<_> = (0..40).map(at).collect();
+        assert_eq!(throttle.check_pair(&many, at(40)), Err(Duration::seconds(99)));
+        assert_eq!(throttle.check_pair(&many, at(139)), Ok(()), "old failures leave the window");
+    }
+
+    #[test]
     fn the_wait_is_never_under_a_second() {
-        let throttle = LoginThrottle { limit: 1, window: Duration::seconds(10) };
+        let throttle = LoginThrottle { limit: 1, window: Duration::seconds(10), free: 3 };
         let failures = [DateTime::from_timestamp_millis(1_800_000_000_000).unwrap()];
         let now = DateTime::from_timestamp_millis(1_800_000_009_900).unwrap();
         assert_eq!(throttle.check(&failures, now), Err(Duration::seconds(1)));

@@ -28,10 +28,11 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "Accounts", security(()), request_body = Credentials, responses((status = 201, body = AccountView, description = "Created and logged in (session cookie set)"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn sign_up(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     session: Session,
     AppJson(credentials): AppJson<Credentials>,
 ) -> Result<(StatusCode, AppJson<AccountView>), ApiError> {
-    let account = auth::sign_up(&state.db, credentials).await?;
+    let account = auth::sign_up(&state.db, &state.limits, credentials, client).await?;
     auth::session::begin(&session, &account.id).await?;
     Ok((StatusCode::CREATED, AppJson(account)))
 }

@@ -197,6 +197,21 @@ impl From<AuthError> for ApiError {
                 ),
                 retry_after_secs,
             },
+            AuthError::SignUpsThrottled { retry_after_secs } => ApiError::TooManyRequests {
+                code: "too_many_sign_ups",
+                message: format!(
+                    "Too many accounts were created from this address. Try again in {}.",
+                    app::error::human_duration(retry_after_secs)
+                ),
+                retry_after_secs,
+            },
+            AuthError::Busy => ApiError::Gateway {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "busy",
+                message: "The server is checking too many passwords at once. Try again shortly.".into(),
+                retry_after_secs: Some(1),
+                allow: None,
+            },
             AuthError::Unauthenticated => ApiError::Unauthenticated,
             AuthError::Internal(err) => ApiError::Internal(err),
         }

@@ -3,7 +3,7 @@
 use super::openapi::ErrorBody;
 use super::{
     error::ApiError,
-    extract::{AppJson, Operator},
+    extract::{AppJson, ClientIp, Operator},
 };
 use crate::{nodes, state::AppState};
 use app::types::nodes::{
@@ -137,7 +137,19 @@ async fn revoke_token(
 
 /// `POST /mesh/challenges`: a nonce for a joining node to sign.
 #[utoipa::path(post, path = "/api/v1/mesh/challenges", tag = "Mesh (nodes)", security(()), responses((status = 201, body = JoinChallenge), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn challenge(State(state): State<AppState>) -> Result<(StatusCode, AppJson<JoinChallenge>), ApiError> {
+async fn challenge(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+) -> Result<(StatusCode, AppJson<JoinChallenge>), ApiError> {
+    // Per address first: one stranger must not fill the pool every joining node draws from.
+    state.limits.challenge(&client.to_string()).map_err(|retry_after_secs| ApiError::TooManyRequests {
+        code: "too_many_challenges",
+        message: format!(
+            "Too many join challenges from this address. Try again in {}.",
+            app::error::human_duration(retry_after_secs)
+        ),
+        retry_after_secs,
+    })?;
     let nonce = state.challenges.issue().ok_or(nodes::NodesError::TooManyChallenges)?;
     Ok((
         StatusCode::CREATED,

@@ -82,6 +82,20 @@ fn portal_error(err: AuthError) -> PortalError {
         AuthError::Throttled { retry_after_secs } => {
             (StatusCode::TOO_MANY_REQUESTS, PortalError::Throttled { retry_after_secs })
         }
+        AuthError::SignUpsThrottled { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            PortalError::Limited {
+                message: "Too many accounts were created from this address.".into(),
+                retry_after_secs,
+            },
+        ),
+        AuthError::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            PortalError::Limited {
+                message: "The server is checking too many passwords at once.".into(),
+                retry_after_secs: 1,
+            },
+        ),
         AuthError::Unauthenticated => (StatusCode::UNAUTHORIZED, PortalError::Unauthenticated),
         AuthError::Internal(err) => return internal(err),
     };
@@ -99,7 +113,7 @@ fn set_status(status: StatusCode, error: &PortalError) {
     }
     if let Some(response) = use_context::<ResponseOptions>() {
         response.set_status(status);
-        if let PortalError::Throttled { retry_after_secs } = error {
+        if let PortalError::Throttled { retry_after_secs } | PortalError::Limited { retry_after_secs, .. } = error {
             response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
     }
@@ -294,7 +308,9 @@ impl PortalPort for PortalAdapter {
 
     async fn sign_up(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
-        let account = auth::sign_up(&self.state.db, credentials).await.map_err(portal_error)?;
+        let client = self.client_ip()?;
+        let account =
+            auth::sign_up(&self.state.db, &self.state.limits, credentials, client).await.map_err(portal_error)?;
         signed_in(&session, account).await
     }
 

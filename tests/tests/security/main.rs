@@ -8,3 +8,4 @@ mod limits;
 mod mesh;
 mod metering;
 mod routes;
+mod throttles;
