@@ -35,10 +35,8 @@ impl Application {
         if applied > 0 {
             tracing::info!(applied, "database migrations applied");
         }
-        let released = http::idempotency::release_unfinished(&db).await?;
-        if released > 0 {
-            tracing::info!(released, "idempotent requests left unanswered by the last run released");
-        }
+        // Idempotent requests the last run left unanswered are resumed by their retries.
+        let started_at = chrono::Utc::now();
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -88,6 +86,7 @@ impl Application {
             keys,
             limits,
             egress,
+            started_at,
         };
         Ok(Self { listener, state, session_store })
     }

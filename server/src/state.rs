@@ -29,6 +29,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Where upstreams may be (registration refuses URLs it can never allow).
     pub egress: Arc<crate::egress::EgressPolicy>,
+    /// When this process started (records left unfinished before it belong to a dead one).
+    pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -135,7 +135,8 @@ pub async fn log_in(
     let pair = format!("{} {address}", email.as_str());
     let now = Utc::now();
     let start = throttle.window_start(now);
-    let by_address = db::login_failures::since(db, SCOPE_ADDRESS, &address, start, u64::from(throttle.limit)).await?;
+    let by_address =
+        db::login_failures::since(db, SCOPE_ADDRESS, &address, start, u64::from(throttle.limit)).await?;
     let by_pair = db::login_failures::since(db, SCOPE_PAIR, &pair, start, throttle.pair_history()).await?;
     let wait = throttle.check(&by_address, now).err().max(throttle.check_pair(&by_pair, now).err());
     if let Some(wait) = wait {

@@ -144,7 +144,7 @@ pub async fn finish_idempotent(
     key: &str,
     status: u16,
     headers: serde_json::Value,
-    body: Vec<u8>,
+    body: Option<Vec<u8>>,
 ) -> Result<(), DbErr> {
     Records::update_many()
         .col_expr(idempotency_records::Column::Status, Expr::value(i32::from(status)))
@@ -176,11 +176,13 @@ pub async fn purge_idempotent(db: &impl ConnectionTrait, before: DateTime<Utc>) 
         .map(|r| r.rows_affected)
 }
 
-/// Deletes every record still waiting for its response; returns how many.
-pub async fn release_unfinished(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+/// Forgets one record only while its request is unanswered (a dropped first request).
+pub async fn release_idempotent(db: &impl ConnectionTrait, account: &str, key: &str) -> Result<(), DbErr> {
     Records::delete_many()
+        .filter(idempotency_records::Column::AccountId.eq(account))
+        .filter(idempotency_records::Column::Key.eq(key))
         .filter(idempotency_records::Column::Status.is_null())
         .exec(db)
         .await
-        .map(|r| r.rows_affected)
+        .map(|_| ())
 }

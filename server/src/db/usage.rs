@@ -1,6 +1,8 @@
 //! Queries of usage events.
 use super::entities::usage_events::{self, Entity as Usage};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
+};
 
 /// Largest number of rows per INSERT statement (12 columns each: well under SQLite's limit
 /// of 32 766 bound parameters).
@@ -21,4 +23,25 @@ pub async fn insert_new(db: &impl ConnectionTrait, events: Vec<usage_events::Mod
         inserted += result;
     }
     Ok(inserted)
+}
+
+/// Who paid for which service, per recorded invoke id among `ids`.
+pub async fn recorded_parties(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, (String, String)>, DbErr> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(String, String, String)> = Usage::find()
+            .select_only()
+            .column(usage_events::Column::InvokeId)
+            .column(usage_events::Column::PayerAccountId)
+            .column(usage_events::Column::ServiceId)
+            .filter(usage_events::Column::InvokeId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, payer, service)| (id, (payer, service))));
+    }
+    Ok(found)
 }

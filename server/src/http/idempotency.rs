@@ -5,6 +5,11 @@
 //! answered gets 409 `idempotency_in_progress`. Responses of 500 and above are not stored, so
 //! a failed request can be retried. Keys are per account. On `/api/v1/invoke/…` a replay does
 //! not call the service again, so it is not metered again either.
+//!
+//! Bodies over [`MAX_STORED_BODY`] are answered but not kept: a retry gets 409
+//! `idempotency_answer_not_kept` rather than running again. A first request that ends without
+//! an answer (its client went away, or its server died) releases its key, so a retry runs
+//! again under the same invoke id — and is metered once.
 use super::{caller::Caller, error::ApiError};
 use crate::{db, state::AppState};
 use axum::{
@@ -14,7 +19,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -24,8 +29,11 @@ pub const HEADER: &str = "idempotency-key";
 pub const TTL: chrono::Duration = chrono::Duration::hours(24);
 /// Longest key accepted.
 pub const MAX_KEY_LEN: usize = 255;
-/// A first request still unanswered after this long is taken to have died with its server.
+/// A first request still unanswered after this long is taken to have died (a backstop: a
+/// dropped request releases its key at once, and a restart releases its predecessor's).
 const ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+/// Largest answer body kept for replay.
+pub const MAX_STORED_BODY: usize = 64 * 1024;
 /// Headers never stored or replayed (they belong to one response).
 const NOT_STORED: [&str; 3] = ["x-request-id", "set-cookie", "date"];
 
@@ -66,8 +74,8 @@ fn request_hash(method: &Method, path_and_query: &str, body: &[u8]) -> String {
     crate::secrets::hex(&hash.finalize())
 }
 
-fn replay(status: i32, headers: Option<serde_json::Value>, body: Option<Vec<u8>>) -> Response {
-    let mut response = Body::from(body.unwrap_or_default()).into_response();
+fn replay(status: i32, headers: Option<serde_json::Value>, body: Vec<u8>) -> Response {
+    let mut response = Body::from(body).into_response();
     *response.status_mut() = u16::try_from(status)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
@@ -87,7 +95,10 @@ fn replay(status: i32, headers: Option<serde_json::Value>, body: Option<Vec<u8>>
 /// What to do with a request whose key already has a record.
 enum Existing {
     Replay(Response),
+    /// The record is gone (expired, or deleted meanwhile): begin a new one.
     Retry,
+    /// The first request died unanswered: run again as it, from its beginning.
+    Resume(DateTime<Utc>),
     Refuse(ApiError),
 }
 
@@ -103,10 +114,15 @@ async fn existing(
         return Ok(Existing::Retry);
     };
     let expired = record.created_at + TTL <= now;
-    let abandoned = record.status.is_none() && record.created_at + ABANDONED_AFTER <= now;
-    if expired || abandoned {
+    let abandoned = record.status.is_none()
+        && (record.created_at < state.started_at || record.created_at + ABANDONED_AFTER <= now);
+    if expired || (abandoned && record.request_hash != hash) {
         db::keys::forget_idempotent(&state.db, account, key).await.map_err(anyhow::Error::from)?;
         return Ok(Existing::Retry);
+    }
+    if abandoned {
+        db::keys::forget_idempotent(&state.db, account, key).await.map_err(anyhow::Error::from)?;
+        return Ok(Existing::Resume(record.created_at));
     }
     if record.request_hash != hash {
         return Ok(Existing::Refuse(ApiError::Validation {
@@ -116,9 +132,16 @@ async fn existing(
             details: serde_json::json!({ "idempotency_key": "used with a different method, path or body" }),
         }));
     }
-    Ok(match record.status {
-        Some(status) => Existing::Replay(replay(status, record.headers, record.body)),
-        None => Existing::Refuse(in_progress()),
+    Ok(match (record.status, record.body) {
+        (Some(status), Some(body)) => Existing::Replay(replay(status, record.headers, body)),
+        (Some(status), None) => Existing::Refuse(ApiError::Conflict {
+            code: "idempotency_answer_not_kept",
+            message: format!(
+                "The first request with this Idempotency-Key was answered {status} with a body over {} KiB, which is not kept for replay. Use a new key to make a new request.",
+                MAX_STORED_BODY / 1024
+            ),
+        }),
+        (None, _) => Existing::Refuse(in_progress()),
     })
 }
 
@@ -149,32 +172,72 @@ pub async fn idempotent(
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let hash = request_hash(&parts.method, path_and_query, &body);
     let mut attempts = 0;
-    loop {
-        let now = Utc::now();
-        match db::keys::begin_idempotent(&state.db, &account, &key, &hash, now).await {
-            Ok(true) => break,
+    // Millisecond precision: the time is part of the invoke id and must survive storage.
+    let mut begin_at = Utc::now().trunc_subsecs(3);
+    let since = loop {
+        match db::keys::begin_idempotent(&state.db, &account, &key, &hash, begin_at).await {
+            Ok(true) => break begin_at,
             Ok(false) => {}
             Err(err) => return ApiError::Internal(err.into()).into_response(),
         }
+        let now = Utc::now().trunc_subsecs(3);
         match existing(&state, &account, &key, &hash, now).await {
             Ok(Existing::Replay(response)) => return response,
             Ok(Existing::Refuse(err)) => return with_retry_after(err),
-            Ok(Existing::Retry) if attempts < 3 => attempts += 1,
-            Ok(Existing::Retry) => return with_retry_after(in_progress()),
+            Ok(Existing::Retry | Existing::Resume(_)) if attempts == 3 => {
+                return with_retry_after(in_progress());
+            }
+            Ok(Existing::Retry) => begin_at = now,
+            Ok(Existing::Resume(first)) => begin_at = first,
             Err(err) => return err.into_response(),
         }
-    }
+        attempts += 1;
+    };
     let mut request = Request::from_parts(parts, Body::from(body));
-    request.extensions_mut().insert(Owned(key.clone()));
+    request.extensions_mut().insert(Owned { key: key.clone(), since });
+    let mut unanswered = Unanswered { state: state.clone(), account, key, armed: true };
     let response = next.run(request).await;
-    store(&state, &account, &key, response).await
+    let response = store(&state, &unanswered.account, &unanswered.key, response).await;
+    unanswered.armed = false;
+    response
 }
 
 /// The `Idempotency-Key` of a request this layer owns a record for (a `POST` being answered
-/// for the first time). Only such a request may fix its invoke id from the key: any other
-/// (a `GET`, say, which this layer does not replay) would reuse the id and go unmetered.
+/// for the first time), and when that record began. Only such a request may fix its invoke id
+/// from the key: any other (a `GET`, say, which this layer does not replay, or a reuse of the
+/// key after its record expired) must not reuse an id and go unmetered.
 #[derive(Clone, Debug)]
-pub struct Owned(pub String);
+pub struct Owned {
+    pub key: String,
+    pub since: DateTime<Utc>,
+}
+
+/// Releases the key of a first request dropped before its answer was stored (its client went
+/// away, or a timeout cancelled it), so a retry runs now instead of waiting for
+/// [`ABANDONED_AFTER`].
+struct Unanswered {
+    state: AppState,
+    account: String,
+    key: String,
+    armed: bool,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (db, account, key) =
+            (self.state.db.clone(), std::mem::take(&mut self.account), std::mem::take(&mut self.key));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = db::keys::release_idempotent(&db, &account, &key).await {
+                    tracing::warn!(error = %err, "cannot release the key of a dropped idempotent request");
+                }
+            });
+        }
+    }
+}
 
 fn in_progress() -> ApiError {
     ApiError::Conflict {
@@ -215,13 +278,15 @@ async fn store(state: &AppState, account: &str, key: &str, response: Response) -
         .filter(|(name, _)| !NOT_STORED.contains(&name.as_str()))
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
         .collect();
+    let kept = (body.len() <= MAX_STORED_BODY)
+        .then(|| storable(&body, parts.extensions.get::<SecretFields>().copied()));
     let stored = db::keys::finish_idempotent(
         &state.db,
         account,
         key,
         parts.status.as_u16(),
         serde_json::json!(headers),
-        storable(&body, parts.extensions.get::<SecretFields>().copied()),
+        kept,
     )
     .await;
     if let Err(err) = stored {
@@ -229,13 +294,6 @@ async fn store(state: &AppState, account: &str, key: &str, response: Response) -
         tracing::error!(error = %err, "cannot store an idempotent response");
     }
     Response::from_parts(parts, Body::from(body))
-}
-
-/// Forgets first requests that never got their answer stored: at start-up every such record
-/// belongs to a process that died (one server process owns its database), and its retry
-/// must be able to run again.
-pub async fn release_unfinished(db: &sea_orm::DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
-    db::keys::release_unfinished(db).await
 }
 
 /// Deletes records older than [`TTL`] every hour until the task is aborted.

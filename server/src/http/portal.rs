@@ -113,7 +113,9 @@ fn set_status(status: StatusCode, error: &PortalError) {
     }
     if let Some(response) = use_context::<ResponseOptions>() {
         response.set_status(status);
-        if let PortalError::Throttled { retry_after_secs } | PortalError::Limited { retry_after_secs, .. } = error {
+        if let PortalError::Throttled { retry_after_secs } | PortalError::Limited { retry_after_secs, .. } =
+            error
+        {
             response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
     }
@@ -309,8 +311,9 @@ impl PortalPort for PortalAdapter {
     async fn sign_up(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
         let client = self.client_ip()?;
-        let account =
-            auth::sign_up(&self.state.db, &self.state.limits, credentials, client).await.map_err(portal_error)?;
+        let account = auth::sign_up(&self.state.db, &self.state.limits, credentials, client)
+            .await
+            .map_err(portal_error)?;
         signed_in(&session, account).await
     }
 

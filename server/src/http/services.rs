@@ -236,7 +236,7 @@ async fn invoke(
             invoke_id: parts
                 .extensions
                 .get::<super::idempotency::Owned>()
-                .map(|key| services::gateway::invoke_id_for(&caller.account.id, &key.0)),
+                .map(|owned| services::gateway::invoke_id_for(&caller.account.id, &owned.key, owned.since)),
             service: admitted,
             method: &parts.method,
             path_and_query: &path_and_query,

@@ -63,6 +63,10 @@ pub enum MeterError {
     Database(Arc<DbErr>),
     #[error("the meter has stopped")]
     Stopped,
+    /// An event whose invoke id is already recorded for another payer or service: never
+    /// dropped as a duplicate, or a reused id would make a call free.
+    #[error("invoke id {0} is already recorded for another payer or service")]
+    Conflict(uuid::Uuid),
 }
 
 /// Counters since start.
@@ -111,29 +115,52 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, sta
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (rows, waiting): (Vec<usage_events::Model>, Vec<_>) = batch.drain(..).unzip();
         let events = rows.len() as u64;
+        let parties: Vec<_> = rows
+            .iter()
+            .map(|r| (r.invoke_id.clone(), r.payer_account_id.clone(), r.service_id.clone()))
+            .collect();
         let outcome = write(&db, rows).await;
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.recorded.fetch_add(events, Ordering::Relaxed);
-        let answer = match outcome {
-            Ok(new) => {
+        let recorded = match outcome {
+            Ok((new, recorded)) => {
                 stats.duplicates.fetch_add(events - new, Ordering::Relaxed);
-                Ok(())
+                Ok(recorded)
             }
             Err(err) => {
                 tracing::error!(error = %err, events, "cannot record usage events");
                 Err(MeterError::Database(Arc::new(err)))
             }
         };
-        for done in waiting {
+        for ((id, payer, service), done) in parties.into_iter().zip(waiting) {
+            let answer = match &recorded {
+                Err(err) => Err(err.clone()),
+                Ok(recorded) => match recorded.get(&id) {
+                    Some((p, s)) if (p, s) != (&payer, &service) => {
+                        tracing::error!(invoke_id = %id, "usage event refused: its id is recorded for another payer or service");
+                        Err(MeterError::Conflict(id.parse().unwrap_or_default()))
+                    }
+                    _ => Ok(()),
+                },
+            };
             // A caller that gave up waiting still has its event recorded.
-            let _ = done.send(answer.clone());
+            let _ = done.send(answer);
         }
     }
 }
 
-async fn write(db: &DatabaseConnection, rows: Vec<usage_events::Model>) -> Result<u64, DbErr> {
+/// Who a recorded event belongs to, by invoke id: read only for the ids a batch found taken.
+type Recorded = std::collections::HashMap<String, (String, String)>;
+
+/// Writes the batch; returns how many events were new and, when some were not, the parties of
+/// every id in the batch as recorded (to tell a retry of the same call from a conflict).
+async fn write(db: &DatabaseConnection, rows: Vec<usage_events::Model>) -> Result<(u64, Recorded), DbErr> {
+    let ids: Vec<String> = rows.iter().map(|r| r.invoke_id.clone()).collect();
+    let events = rows.len() as u64;
     let txn = db.begin().await?;
     let new = db::usage::insert_new(&txn, rows).await?;
+    let recorded =
+        if new < events { db::usage::recorded_parties(&txn, &ids).await? } else { Recorded::new() };
     txn.commit().await?;
-    Ok(new)
+    Ok((new, recorded))
 }

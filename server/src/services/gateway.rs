@@ -114,16 +114,23 @@ pub struct Invoked {
     pub body: Bytes,
 }
 
-/// The invoke id of a call made with an `Idempotency-Key`: the same for every retry of it, so
-/// that a retry the platform executes again (after a crash lost the stored answer) is still
-/// metered once.
-pub fn invoke_id_for(account: &str, idempotency_key: &str) -> uuid::Uuid {
+/// The invoke id of a call made with an `Idempotency-Key` whose record began at `since`: the
+/// same for every retry of it, so that a retry the platform executes again (after a crash lost
+/// the stored answer) is still metered once; a reuse of the key after its record expired is a
+/// new call with a new id.
+pub fn invoke_id_for(
+    account: &str,
+    idempotency_key: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> uuid::Uuid {
     use sha2::Digest;
     let digest = sha2::Sha256::new()
         .chain_update(b"web4 invoke id\n")
         .chain_update(account.as_bytes())
         .chain_update(b"\n")
         .chain_update(idempotency_key.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(since.timestamp_millis().to_be_bytes())
         .finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

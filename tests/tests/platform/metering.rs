@@ -1,6 +1,6 @@
 //! Usage metering on the invoke path: one usage event per successful invoke, exactly once.
 use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::{collections::BTreeSet, sync::atomic::Ordering};
 use web4_tests::{
     TestApp,
@@ -92,9 +92,24 @@ async fn a_retried_call_with_the_same_invoke_id_counts_once() {
     assert_eq!(upstream.controls.calls.load(Ordering::SeqCst), calls);
     assert_eq!(app.count("SELECT COUNT(*) FROM usage_events").await, 1);
 
-    // If the stored answer was lost (a crash between metering and storing it), the retry runs
-    // the call again, with the same invoke id, and it is still counted once.
-    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DELETE FROM idempotency_records").await.unwrap();
+    // If the answer was never stored (the server died between metering and storing it), the
+    // retry to the restarted server runs the call again, with the same invoke id, and it is
+    // still counted once.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        "UPDATE idempotency_records SET status = NULL, headers = NULL, body = NULL",
+    )
+    .await
+    .unwrap();
+    let app = app.restart().await;
+    let post = || {
+        client
+            .post(app.url(&format!("/api/v1/invoke/{service}/echo")))
+            .bearer_auth(&secret)
+            .header("idempotency-key", "order-17")
+            .body("pay once")
+            .send()
+    };
     let rerun = post().await.unwrap();
     assert_eq!(rerun.status(), StatusCode::OK);
     assert!(rerun.headers().get("idempotent-replayed").is_none());
@@ -102,12 +117,14 @@ async fn a_retried_call_with_the_same_invoke_id_counts_once() {
     assert_eq!(upstream.controls.calls.load(Ordering::SeqCst), calls + 1, "the upstream ran it again");
     assert_eq!(app.query_strings("SELECT invoke_id FROM usage_events").await, vec![invoke_id.clone()]);
 
-    // The meter itself ignores an event it already has.
+    // The meter itself ignores an event it already has, and refuses one that claims its id
+    // for another payer.
     let meter = app.services.meter().expect("metering is on");
     let duplicates = meter.stats().duplicates.load(Ordering::SeqCst);
-    let event = server::metering::UsageEvent {
+    let payer = app.query_strings("SELECT payer_account_id FROM usage_events").await.remove(0);
+    let mut event = server::metering::UsageEvent {
         invoke_id: invoke_id.parse().unwrap(),
-        payer_account_id: "someone".into(),
+        payer_account_id: payer.clone(),
         service_id: service.clone(),
         provider_account_id: "someone".into(),
         api_key_id: None,
@@ -118,9 +135,11 @@ async fn a_retried_call_with_the_same_invoke_id_counts_once() {
         status: 200,
         occurred_at: chrono::Utc::now(),
     };
-    meter.record(event).await.unwrap();
+    meter.record(event.clone()).await.unwrap();
     assert_eq!(meter.stats().duplicates.load(Ordering::SeqCst), duplicates + 1);
+    event.payer_account_id = "someone".into();
+    assert!(meter.record(event).await.is_err(), "a conflicting id is refused");
     assert_eq!(app.count("SELECT COUNT(*) FROM usage_events").await, 1);
-    let payer: Value = json!(app.query_strings("SELECT payer_account_id FROM usage_events").await);
-    assert_ne!(payer, json!(["someone"]), "the first record stands");
+    let payers = app.query_strings("SELECT payer_account_id FROM usage_events").await;
+    assert_eq!(payers, [payer], "the first record stands");
 }

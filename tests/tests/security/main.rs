@@ -3,6 +3,7 @@
 //! its defence existed.
 mod egress;
 mod headers;
+mod idempotency;
 mod keys;
 mod limits;
 mod mesh;
