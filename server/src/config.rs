@@ -80,6 +80,10 @@ struct FileConfig {
     rate_limit_account_burst: Option<u32>,
     platform_fee_percent: Option<u32>,
     max_services_per_account: Option<u64>,
+    max_concurrent_invokes: Option<u32>,
+    max_concurrent_invokes_per_account: Option<u32>,
+    max_concurrent_health_checks: Option<usize>,
+    invoke_body_timeout_secs: Option<u64>,
     max_keys_per_account: Option<u64>,
 }
 
@@ -230,6 +234,22 @@ impl Config {
         }
         if let Some(secs) = file.service_unavailable_after_secs {
             config.services.unavailable_after = std::time::Duration::from_secs(secs);
+        }
+        if let Some(n) = file.max_concurrent_invokes {
+            anyhow::ensure!(n > 0, "max_concurrent_invokes must be at least 1");
+            config.services.max_concurrent_invokes = n;
+        }
+        if let Some(n) = file.max_concurrent_invokes_per_account {
+            anyhow::ensure!(n > 0, "max_concurrent_invokes_per_account must be at least 1");
+            config.services.max_concurrent_invokes_per_account = n;
+        }
+        if let Some(n) = file.max_concurrent_health_checks {
+            anyhow::ensure!(n > 0, "max_concurrent_health_checks must be at least 1");
+            config.services.max_concurrent_checks = n;
+        }
+        if let Some(secs) = file.invoke_body_timeout_secs {
+            anyhow::ensure!(secs > 0, "invoke_body_timeout_secs must be at least 1");
+            config.services.body_read_timeout = std::time::Duration::from_secs(secs);
         }
         if let Some(n) = file.max_services_per_account {
             config.limits.services = n;

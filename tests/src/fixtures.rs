@@ -12,10 +12,13 @@ pub async fn register(app: &TestApp, client: &Client, body: Value) -> Value {
 }
 
 pub fn http_service(slug: &str, upstream: &Upstream, extra: Value) -> Value {
+    // The shortest interval the platform allows for this many replicas.
+    let replicas = extra["replicas"].as_u64().unwrap_or(2);
+    let interval_ms = (250 * replicas).max(500);
     let mut body = json!({
         "slug": slug,
         "http": { "upstream_url": upstream.url(), "timeout_ms": 2000 },
-        "health_check": { "path": "/health", "interval_ms": 500, "timeout_ms": 400 },
+        "health_check": { "path": "/health", "interval_ms": interval_ms, "timeout_ms": 400 },
     });
     if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in extra {

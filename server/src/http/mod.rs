@@ -6,6 +6,7 @@ pub mod caller;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod flash;
 pub mod headers;
 pub mod health;
 pub mod idempotency;

@@ -32,10 +32,11 @@ use leptos_axum::ResponseOptions;
 use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
-/// Session key of a join token minted by a plain form post, shown once on the next page.
+/// Session key of a join token minted by a plain form post, shown once on the next page
+/// (sealed: see [`super::flash`]).
 const FLASH_JOIN_TOKEN: &str = "flash.join_token";
 /// Session key of an API key created by a plain form post (with its owner's id), shown once on
-/// the next load of the keys page.
+/// the next load of the keys page (sealed: see [`super::flash`]).
 const FLASH_API_KEY: &str = "flash.api_key";
 
 /// Serves the portal's server functions from the platform's domain functions.
@@ -53,6 +54,35 @@ impl PortalAdapter {
         leptos_axum::extract::<Session>()
             .await
             .map_err(|e| internal(anyhow::anyhow!("no session in the request: {e}")))
+    }
+
+    /// Keeps `secret` for the next page load: sealed in the session, its key in a cookie.
+    async fn flash<T: serde::Serialize>(&self, slot: &str, secret: &T) -> Result<(), PortalError> {
+        let (sealed, cookie) =
+            super::flash::seal(slot, secret, self.state.config.secure_cookies).map_err(internal)?;
+        let session = self.session().await?;
+        session.insert(slot, &sealed).await.map_err(|e| internal(e.into()))?;
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.append_header(header::SET_COOKIE, cookie);
+        }
+        Ok(())
+    }
+
+    /// Takes what [`Self::flash`] kept for `slot`, if this browser holds its key.
+    async fn unflash<T: serde::de::DeserializeOwned>(&self, slot: &str) -> Result<Option<T>, PortalError> {
+        let session = self.session().await?;
+        let Some(sealed) =
+            session.remove::<super::flash::Sealed>(slot).await.map_err(|e| internal(e.into()))?
+        else {
+            return Ok(None);
+        };
+        let opened = use_context::<Parts>().and_then(|p| super::flash::open(slot, &sealed, &p.headers));
+        if let (Some(response), Some(forget)) =
+            (use_context::<ResponseOptions>(), super::flash::forget(slot, self.state.config.secure_cookies))
+        {
+            response.append_header(header::SET_COOKIE, forget);
+        }
+        Ok(opened)
     }
 
     fn client_ip(&self) -> Result<IpAddr, PortalError> {
@@ -355,9 +385,7 @@ impl PortalPort for PortalAdapter {
     async fn join_tokens(&self) -> Result<JoinTokensView, PortalError> {
         self.operator().await?;
         let tokens = nodes::list_tokens(&self.state.db, Utc::now()).await.map_err(nodes_error)?;
-        let session = self.session().await?;
-        let just_created =
-            session.remove::<CreatedJoinToken>(FLASH_JOIN_TOKEN).await.map_err(|e| internal(e.into()))?;
+        let just_created = self.unflash::<CreatedJoinToken>(FLASH_JOIN_TOKEN).await?;
         let host = use_context::<Parts>()
             .and_then(|p| p.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
             .unwrap_or_else(|| self.state.config.bind.to_string());
@@ -388,9 +416,8 @@ impl PortalPort for PortalAdapter {
             nodes::mint_token(&self.state.db, &account.id, req, Utc::now()).await.map_err(nodes_error)?;
         if is_plain_form() {
             // The answer to a plain form post is a redirect, which would lose the secret:
-            // keep it in the session for the next page load only (never in the URL).
-            let session = self.session().await?;
-            session.insert(FLASH_JOIN_TOKEN, &created).await.map_err(|e| internal(e.into()))?;
+            // keep it sealed for the next page load only (never in the URL).
+            self.flash(FLASH_JOIN_TOKEN, &created).await?;
             redirect_plain_form("/join-tokens");
         }
         Ok(created)
@@ -459,6 +486,15 @@ impl PortalPort for PortalAdapter {
 
     async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError> {
         let account = self.account().await?;
+        // The same budget as the account's API calls: Try it is no way around the limits.
+        if let Err(limited) = self.state.limits.admit(&account.id, None) {
+            let error = PortalError::Limited {
+                message: "This account is making calls faster than its rate limit allows.".into(),
+                retry_after_secs: limited.retry_after_secs,
+            };
+            set_status(StatusCode::TOO_MANY_REQUESTS, &error);
+            return Err(error);
+        }
         let reject = |message: String| {
             let error = PortalError::Rejected(message);
             set_status(StatusCode::UNPROCESSABLE_ENTITY, &error);
@@ -542,9 +578,7 @@ impl PortalPort for PortalAdapter {
             .await
             .map_err(keys_error)?;
         // Taken only once the list has loaded, so a failed load does not lose the secret.
-        let session = self.session().await?;
-        let flashed =
-            session.remove::<(String, CreatedApiKey)>(FLASH_API_KEY).await.map_err(|e| internal(e.into()))?;
+        let flashed = self.unflash::<(String, CreatedApiKey)>(FLASH_API_KEY).await?;
         // A session that logged in as someone else since (log-in keeps the session's data)
         // must not see the previous account's secret.
         let created = flashed.filter(|(owner, _)| *owner == account.id).map(|(_, created)| created);
@@ -561,10 +595,9 @@ impl PortalPort for PortalAdapter {
                 .await
                 .map_err(keys_error)?;
         if is_plain_form() {
-            // As for join tokens: the redirect would lose the secret, so the session keeps it
-            // for the next page load only (never in the URL).
-            let session = self.session().await?;
-            session.insert(FLASH_API_KEY, (&account.id, &created)).await.map_err(|e| internal(e.into()))?;
+            // As for join tokens: the redirect would lose the secret, so it is kept sealed for
+            // the next page load only (never in the URL).
+            self.flash(FLASH_API_KEY, &(&account.id, &created)).await?;
             redirect_plain_form("/keys");
         }
         Ok(created)

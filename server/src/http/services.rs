@@ -112,6 +112,17 @@ impl From<InvokeError> for ApiError {
             InvokeError::BadRequest(_) => ApiError::BadRequest { code: "bad_invoke_request", message },
             InvokeError::KvService => gateway(StatusCode::NOT_IMPLEMENTED, "kv_not_invokable"),
             InvokeError::Metering(_) => gateway(StatusCode::SERVICE_UNAVAILABLE, "metering_unavailable"),
+            InvokeError::AccountBusy { .. } => {
+                ApiError::TooManyRequests { code: "too_many_concurrent_calls", message, retry_after_secs: 1 }
+            }
+            InvokeError::PlatformBusy { .. } => ApiError::Gateway {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "platform_busy",
+                message,
+                retry_after_secs: Some(1),
+                allow: None,
+            },
+            InvokeError::BodyTimeout { .. } => gateway(StatusCode::REQUEST_TIMEOUT, "body_timeout"),
         }
     }
 }
@@ -223,7 +234,11 @@ async fn invoke(
     if declared.is_some_and(|n| n > u64::from(limit)) {
         return Err(InvokeError::BodyTooLarge { limit }.into());
     }
-    let body = to_bytes(body, limit as usize).await.map_err(|_| InvokeError::BodyTooLarge { limit })?;
+    let wait = state.services.settings().body_read_timeout;
+    let body = tokio::time::timeout(wait, to_bytes(body, limit as usize))
+        .await
+        .map_err(|_| InvokeError::BodyTimeout { ms: wait.as_millis() })?
+        .map_err(|_| InvokeError::BodyTooLarge { limit })?;
     let path_and_query = match parts.uri.query() {
         Some(q) => format!("{path}?{q}"),
         None => path.to_owned(),

@@ -98,13 +98,35 @@ impl SharedGrants {
     }
 }
 
+/// Upstream calls one node runs at once; past it, a call is answered [`Failure::Busy`] at
+/// once (the entry node tries another placement) instead of opening more connections.
+pub const MAX_CONCURRENT_CALLS: usize = 512;
+
 /// Serves the requests delivered to one node until its inbox closes; each runs in its own
-/// task (the node's inbox bounds how many wait).
+/// task, at most [`MAX_CONCURRENT_CALLS`] at a time (the node's inbox bounds how many wait).
 pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, upstreams: Upstreams, grants: SharedGrants) {
+    serve_at_most(MAX_CONCURRENT_CALLS, &mut inbox, upstreams, grants).await;
+}
+
+async fn serve_at_most(
+    limit: usize,
+    inbox: &mut mpsc::Receiver<Delivery>,
+    upstreams: Upstreams,
+    grants: SharedGrants,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(limit));
     while let Some(delivery) = inbox.recv().await {
         let Some(responder) = delivery.responder else { continue };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(responder.respond(wire::encode_failure(
+                Failure::Busy,
+                "the hosting node is running as many calls as it allows",
+            )));
+            continue;
+        };
         let (upstreams, grants) = (upstreams.clone(), grants.get());
         tokio::spawn(async move {
+            let _slot = slot;
             let origin = delivery.envelope.header.origin;
             let reply = match wire::decode_request(delivery.envelope.payload) {
                 Ok(request) => execute(&upstreams, &grants, origin, request).await,

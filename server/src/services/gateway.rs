@@ -44,6 +44,8 @@ pub enum InvokeError {
     MethodNotAllowed { method: String, allowed: Vec<String> },
     #[error("the request body is larger than the service's limit of {limit} bytes")]
     BodyTooLarge { limit: u32 },
+    #[error("the request body did not arrive within {ms} ms")]
+    BodyTimeout { ms: u128 },
     #[error("the upstream did not answer within {timeout_ms} ms")]
     Timeout { timeout_ms: u32 },
     #[error("{0}")]
@@ -67,6 +69,12 @@ pub enum InvokeError {
     BadRequest(String),
     #[error("kv services are reached through the memory API, not the invoke path")]
     KvService,
+    /// The account has as many calls in flight as it may.
+    #[error("this account has {limit} calls in flight, its limit; retry when one has finished")]
+    AccountBusy { limit: u32 },
+    /// The platform has as many calls in flight as it takes.
+    #[error("the platform is running as many calls as it takes ({limit}); retry shortly")]
+    PlatformBusy { limit: u32 },
     /// The upstream answered, but its usage could not be recorded, so the call is not
     /// acknowledged as a success.
     #[error("the call could not be metered ({0}); it was not billed, retry it")]
@@ -137,6 +145,48 @@ pub fn invoke_id_for(
     uuid::Uuid::new_v8(bytes)
 }
 
+/// Invokes in flight, in total and per account: each call holds a [`Slot`] until it ends.
+#[derive(Default)]
+pub struct InFlight(std::sync::Mutex<(u32, HashMap<String, u32>)>);
+
+/// One call's place in [`InFlight`]; given back on drop.
+pub struct Slot<'a> {
+    in_flight: &'a InFlight,
+    account: String,
+}
+
+impl InFlight {
+    /// Takes a slot for `account`, unless it or the platform is at its limit.
+    pub fn take(&self, account: &str, total: u32, per_account: u32) -> Result<Slot<'_>, InvokeError> {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (running, accounts) = &mut *guard;
+        if *running >= total {
+            return Err(InvokeError::PlatformBusy { limit: total });
+        }
+        let mine = accounts.entry(account.to_owned()).or_default();
+        if *mine >= per_account {
+            return Err(InvokeError::AccountBusy { limit: per_account });
+        }
+        *mine += 1;
+        *running += 1;
+        Ok(Slot { in_flight: self, account: account.to_owned() })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut guard = self.in_flight.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (running, accounts) = &mut *guard;
+        *running = running.saturating_sub(1);
+        if let Some(mine) = accounts.get_mut(&self.account) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                accounts.remove(&self.account);
+            }
+        }
+    }
+}
+
 fn idempotent(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
 }
@@ -186,6 +236,12 @@ impl ServicesLayer {
     /// Makes the call and meters it: a 2xx answer is returned only once its usage event is
     /// recorded (see [`crate::metering`]).
     pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
+        let settings = self.settings();
+        let _slot = self.in_flight.take(
+            call.payer,
+            settings.max_concurrent_invokes,
+            settings.max_concurrent_invokes_per_account,
+        )?;
         let started = Instant::now();
         let (payer, key_id, service, bytes_in) =
             (call.payer, call.key_id, call.service.service.clone(), call.body.len());
@@ -299,6 +355,7 @@ impl ServicesLayer {
                         Failure::EgressRefused => (InvokeError::EgressRefused(message), false, false),
                         // The hosting node has not (yet) been told of this placement.
                         Failure::NotPermitted => (InvokeError::Mesh(message), false, true),
+                        Failure::Busy => (InvokeError::Backpressure, false, true),
                     },
                     Err(_) => (InvokeError::Mesh("the hosting node answered gibberish".into()), true, false),
                 },
@@ -403,6 +460,18 @@ mod tests {
         for path in ["/a/b", "/a..b/c", "/.well-known/x", "/x?next=../y", "/", "/%2e%2e.txt"] {
             assert!(!climbs(path), "{path}");
         }
+    }
+
+    #[test]
+    fn calls_in_flight_are_capped_per_account_and_in_total() {
+        let in_flight = InFlight::default();
+        let a1 = in_flight.take("a", 3, 2).unwrap();
+        let _a2 = in_flight.take("a", 3, 2).unwrap();
+        assert_eq!(in_flight.take("a", 3, 2).err(), Some(InvokeError::AccountBusy { limit: 2 }));
+        let _b1 = in_flight.take("b", 3, 2).unwrap();
+        assert_eq!(in_flight.take("c", 3, 2).err(), Some(InvokeError::PlatformBusy { limit: 3 }));
+        drop(a1);
+        assert!(in_flight.take("a", 3, 2).is_ok(), "an ended call gives its slot back");
     }
 
     #[test]

@@ -92,16 +92,22 @@ pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
         Ok(Reply::Failed { failure: Failure::NotPermitted, message }) => {
             Outcome { transient: true, ..critical(message) }
         }
+        // A node at its call limit still serves; saying so must not take it out of rotation.
+        Ok(Reply::Failed { failure: Failure::Busy, message }) => {
+            Outcome { status: HealthStatus::Warning, output: message, transient: true }
+        }
         Ok(Reply::Failed { message, .. }) => critical(message),
         Err(_) => critical("the hosting node answered gibberish".into()),
     }
 }
 
 /// Starts the checks of `assigned` that are due, each in its own task, entering the mesh at
-/// `entry`; `done` gets each outcome with the node and the check.
+/// `entry` once one of `slots` is free (a global cap: however many services are registered,
+/// only so many checks run at once); `done` gets each outcome with the node and the check.
 pub fn start_due<'a, F, Fut>(
     schedule: &mut Schedule,
     entry: &MeshHandle,
+    slots: &std::sync::Arc<tokio::sync::Semaphore>,
     assigned: impl IntoIterator<Item = (NodeId, &'a Probe)>,
     done: F,
 ) where
@@ -109,8 +115,9 @@ pub fn start_due<'a, F, Fut>(
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     for (node, probe) in schedule.due(assigned, Instant::now()) {
-        let (entry, done) = (entry.clone(), done.clone());
+        let (entry, done, slots) = (entry.clone(), done.clone(), slots.clone());
         tokio::spawn(async move {
+            let Ok(_slot) = slots.acquire_owned().await else { return };
             let outcome = check(&entry, node, &probe).await;
             done(node, probe, outcome).await;
         });

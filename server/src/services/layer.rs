@@ -37,11 +37,26 @@ pub struct ServiceSettings {
     pub unavailable_after: Duration,
     /// Period of the placement loop (it also runs at once after every change).
     pub reconcile_interval: Duration,
+    /// Invokes in flight at once, over all accounts (past it: 503 `platform_busy`).
+    pub max_concurrent_invokes: u32,
+    /// Invokes one account may have in flight at once (past it: 429 `too_many_concurrent_calls`).
+    pub max_concurrent_invokes_per_account: u32,
+    /// Health checks in flight at once; due checks past it wait for a free slot.
+    pub max_concurrent_checks: usize,
+    /// How long an invoke's request body may take to arrive (past it: 408 `body_timeout`).
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ServiceSettings {
     fn default() -> Self {
-        Self { unavailable_after: Duration::from_secs(300), reconcile_interval: Duration::from_millis(500) }
+        Self {
+            unavailable_after: Duration::from_secs(300),
+            reconcile_interval: Duration::from_millis(500),
+            max_concurrent_invokes: 4096,
+            max_concurrent_invokes_per_account: 256,
+            max_concurrent_checks: 64,
+            body_read_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -67,6 +82,8 @@ pub struct ServicesLayer {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Records successful invokes (`None`: metering off, for benchmarks only).
     pub(super) meter: Option<Arc<crate::metering::Meter>>,
+    /// Invokes in flight, in total and per account.
+    pub(super) in_flight: super::gateway::InFlight,
 }
 
 impl ServicesLayer {
@@ -94,7 +111,13 @@ impl ServicesLayer {
             last_health: Mutex::default(),
             tasks: Mutex::default(),
             meter,
+            in_flight: super::gateway::InFlight::default(),
         })
+    }
+
+    /// The placement and availability settings.
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.settings
     }
 
     /// The meter that records successful invokes (`None` when metering is off).
@@ -330,6 +353,7 @@ impl ServicesLayer {
     /// through the mesh, recording each result as it comes.
     async fn run_checks(self: Arc<Self>) {
         let schedule = Arc::new(Mutex::new(Schedule::default()));
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.settings.max_concurrent_checks.max(1)));
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tick.tick().await;
@@ -337,7 +361,7 @@ impl ServicesLayer {
             let catalog = self.catalog();
             let (layer, again) = (self.clone(), schedule.clone());
             let mut due = schedule.lock().unwrap_or_else(|e| e.into_inner());
-            health::start_due(&mut due, entry, catalog.checks(), move |node, probe, outcome| {
+            health::start_due(&mut due, entry, &slots, catalog.checks(), move |node, probe, outcome| {
                 let (layer, again) = (layer.clone(), again.clone());
                 async move {
                     if outcome.transient {

@@ -187,7 +187,7 @@ pub fn validate(input: NewService) -> Result<Valid> {
                     interval_ms: 10_000,
                     timeout_ms: 2_000,
                 });
-                (Some(http), Some(validate_check(check, &mut errors)))
+                (Some(http), Some(validate_check(check, replicas.min(MAX_REPLICAS), &mut errors)))
             }
         },
         ServiceKind::Kv => {
@@ -271,7 +271,14 @@ fn validate_http(input: HttpSettingsInput, errors: &mut BTreeMap<String, String>
     HttpSettings { upstream_url, allowed_methods, timeout_ms, max_body_bytes }
 }
 
-fn validate_check(check: HealthCheckSettings, errors: &mut BTreeMap<String, String>) -> HealthCheckSettings {
+/// The shortest health-check interval per replica of a service.
+pub const MIN_INTERVAL_PER_REPLICA_MS: u32 = 250;
+
+fn validate_check(
+    check: HealthCheckSettings,
+    replicas: u8,
+    errors: &mut BTreeMap<String, String>,
+) -> HealthCheckSettings {
     let path = match check.path.trim() {
         "" => "/".to_owned(),
         p => p.to_owned(),
@@ -279,6 +286,18 @@ fn validate_check(check: HealthCheckSettings, errors: &mut BTreeMap<String, Stri
     if !path.starts_with('/') || path.len() > 256 || path.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         errors.insert("health_check.path".into(), "Use a path starting with /, e.g. /healthz.".into());
+    }
+    // Every replica's node checks the upstream: the shortest interval grows with them, so an
+    // upstream gets at most four checks a second from one service (a stranger's service must
+    // not make the platform a traffic reflector).
+    let shortest = (MIN_INTERVAL_PER_REPLICA_MS * u32::from(replicas)).max(500);
+    if check.interval_ms < shortest && check.interval_ms >= 500 {
+        errors.insert(
+            "health_check.interval_ms".into(),
+            format!(
+                "With {replicas} replicas, check at most every {shortest} ms (each replica's node checks)."
+            ),
+        );
     }
     let interval_ms = range(errors, "health_check.interval_ms", check.interval_ms, 500, 3_600_000, " ms");
     let timeout_ms = range(errors, "health_check.timeout_ms", check.timeout_ms, 100, MAX_TIMEOUT_MS, " ms");

@@ -52,6 +52,8 @@ pub enum Failure {
     /// The hosting node does not take this call: its origin is not one of the control
     /// plane's entry nodes, or the service is not placed on this node (as far as it knows).
     NotPermitted,
+    /// The hosting node is running as many calls as it allows: try another placement.
+    Busy,
 }
 
 impl Failure {
@@ -63,6 +65,7 @@ impl Failure {
             Failure::BadRequest => 4,
             Failure::EgressRefused => 5,
             Failure::NotPermitted => 6,
+            Failure::Busy => 7,
         }
     }
 
@@ -74,6 +77,7 @@ impl Failure {
             Failure::BadRequest,
             Failure::EgressRefused,
             Failure::NotPermitted,
+            Failure::Busy,
         ]
         .into_iter()
         .find(|f| f.code() == code)

@@ -61,3 +61,38 @@ async fn a_minted_key_cannot_outlive_the_key_that_minted_it_and_is_revoked_with_
         assert_eq!(error_of(response).await.0, "api_key_revoked");
     }
 }
+
+#[tokio::test]
+async fn a_secret_shown_after_a_plain_form_post_is_never_in_the_session_store() {
+    let app = web4_tests::spawn_app().await;
+    app.sign_up("dev@example.com", web4_tests::PASSWORD).await;
+    let response = app
+        .client
+        .post(app.url("/_fn/create_api_key"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/keys"))
+        .form(&[("form[name]", "deploys"), ("form[read]", "on"), ("form[expires_in_days]", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::FOUND);
+    let set_cookies: Vec<_> =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(
+        set_cookies.iter().any(|c| c.starts_with("web4_flash_") && c.contains("HttpOnly")),
+        "{set_cookies:?}"
+    );
+
+    // A copy of the database holds no secret: only sealed bytes.
+    assert_eq!(app.count("SELECT COUNT(*) FROM tower_sessions").await, 1);
+    let holding = "SELECT COUNT(*) FROM tower_sessions WHERE instr(data, CAST('w4k_' AS BLOB)) > 0";
+    assert_eq!(app.count(holding).await, 0);
+
+    // The browser that posted (it has the cookie) sees the key once.
+    let page = app.client.get(app.url("/keys")).send().await.unwrap().text().await.unwrap();
+    let start = page.find("value=\"w4k_").expect("the key is shown") + "value=\"".len();
+    let secret: String =
+        page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let stored = app.count(&format!("SELECT COUNT(*) FROM api_keys WHERE key_hash LIKE '%{secret}%'")).await;
+    assert_eq!(stored, 0, "the key itself is stored only as a hash");
+}
