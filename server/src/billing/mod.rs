@@ -535,15 +535,20 @@ pub async fn usage(
     to: Option<NaiveDate>,
     now: DateTime<Utc>,
 ) -> Result<UsageReport> {
+    let out_of_range = || BillingError::BadRange("The dates are out of the calendar's range.".into());
     let to = to.unwrap_or_else(|| now.date_naive());
-    let from = from.unwrap_or(to - Duration::days(29));
+    let from = match from {
+        Some(from) => from,
+        None => to.checked_sub_signed(Duration::days(29)).ok_or_else(out_of_range)?,
+    };
+    let end = to.checked_add_signed(Duration::days(1)).ok_or_else(out_of_range)?;
     if from > to {
         return Err(BillingError::BadRange("`from` must not be after `to`.".into()));
     }
     if (to - from).num_days() >= MAX_USAGE_DAYS {
         return Err(BillingError::BadRange(format!("A report covers at most {MAX_USAGE_DAYS} days.")));
     }
-    let rows = db::billing::daily_usage(db, payer, midnight(from), midnight(to + Duration::days(1))).await?;
+    let rows = db::billing::daily_usage(db, payer, midnight(from), midnight(end)).await?;
     let ids: Vec<String> = {
         let mut ids: Vec<String> = rows.iter().map(|r| r.service_id.clone()).collect();
         ids.sort();

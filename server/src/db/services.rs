@@ -95,6 +95,14 @@ pub async fn placements(db: &impl ConnectionTrait) -> Result<Vec<service_placeme
     Placements::find().all(db).await
 }
 
+/// The placements of the services `ids` (one page's: never every tenant's).
+pub async fn placements_of_all(
+    db: &impl ConnectionTrait,
+    ids: &[&str],
+) -> Result<Vec<service_placements::Model>, DbErr> {
+    Placements::find().filter(service_placements::Column::ServiceId.is_in(ids.iter().copied())).all(db).await
+}
+
 /// The placements of one service.
 pub async fn placements_of(
     db: &impl ConnectionTrait,

@@ -550,6 +550,14 @@ impl Runtime {
         self.peers.entry(id).or_default()
     }
 
+    /// An envelope sent to `next` came back (answered or failed). The peer may have been
+    /// forgotten while it was out: then there is nothing to count down (and no entry to make).
+    fn landed(&mut self, next: NodeId) {
+        if let Some(peer) = self.peers.get_mut(&next) {
+            peer.in_flight = peer.in_flight.saturating_sub(1);
+        }
+    }
+
     fn on_command(&mut self, command: Command) {
         // Membership lists include this node itself; it is never its own peer.
         if let Command::Link { peer, .. }
@@ -908,13 +916,13 @@ impl Runtime {
             }
             Event::Message { message: Message::Response { request_id, response }, .. } => {
                 if let Some((next, pending)) = self.pending.remove(&request_id) {
-                    self.peer(next).in_flight -= 1;
+                    self.landed(next);
                     self.answer(pending, response);
                 }
             }
             Event::OutboundFailure { request_id, error, .. } => {
                 if let Some((next, pending)) = self.pending.remove(&request_id) {
-                    self.peer(next).in_flight -= 1;
+                    self.landed(next);
                     // No answer in time, or a stream the next hop refused while the link
                     // stays up (it is at its stream bound), means the next hop is overloaded;
                     // a lost link means the route went away under the envelope.

@@ -249,7 +249,8 @@ async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result
         .map(|(n, v)| (n.as_str(), v.as_bytes()))
         .collect();
     let mut reply =
-        wire::response_head(response.status().as_u16(), head.iter().copied(), length.unwrap_or(8 * 1024));
+        wire::response_head(response.status().as_u16(), head.iter().copied(), length.unwrap_or(8 * 1024))
+            .map_err(|e| (Failure::ResponseTooLarge, format!("the upstream's answer: {e}")))?;
     drop(head);
     let body_start = reply.len();
     while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, timeout))? {

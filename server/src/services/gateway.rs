@@ -306,7 +306,8 @@ impl ServicesLayer {
             max_response_bytes: MAX_RESPONSE_BYTES,
             headers: forward.iter().copied(),
             body: &body,
-        });
+        })
+        .map_err(|e| InvokeError::BadRequest(format!("The request cannot be sent: {e}.")))?;
         drop((forward, body));
         let policy = &service.policy;
         let deadline = Instant::now() + Duration::from_millis(u64::from(http.timeout_ms)) + MESH_MARGIN;
@@ -397,6 +398,9 @@ impl ServicesLayer {
     fn acquire(&self, service: &Entry, node: NodeId) -> Result<(), Duration> {
         let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
         let cooldown = Duration::from_millis(u64::from(service.policy.breaker_cooldown_ms));
+        // The longest a call (the probe) can last.
+        let timeout_ms = service.http.as_ref().map_or(0, |h| h.timeout_ms);
+        let probe_limit = Duration::from_millis(u64::from(timeout_ms)) + MESH_MARGIN;
         if !breakers.contains_key(service.id.as_str()) {
             breakers.insert(service.id.clone(), HashMap::new());
         }
@@ -404,8 +408,8 @@ impl ServicesLayer {
             .get_mut(service.id.as_str())
             .expect("inserted above")
             .entry(node)
-            .or_insert_with(|| Breaker::new(service.policy.breaker_failures, cooldown));
-        breaker.configure(service.policy.breaker_failures, cooldown);
+            .or_insert_with(|| Breaker::new(service.policy.breaker_failures, cooldown, probe_limit));
+        breaker.configure(service.policy.breaker_failures, cooldown, probe_limit);
         breaker.try_acquire(Instant::now()).map_err(|r| r.retry_in)
     }
 

@@ -71,6 +71,11 @@ pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
         headers: [("user-agent", b"web4-health-check".as_slice())].into_iter(),
         body: &[],
     });
+    // The check path is validated to 256 bytes, so this fits; say so if it ever does not.
+    let payload = match payload {
+        Ok(payload) => payload,
+        Err(err) => return critical(format!("the check cannot be sent: {err}")),
+    };
     let started = Instant::now();
     let answer = match entry.request(node, payload, timeout + MESH_MARGIN).await {
         Ok(answer) => answer,

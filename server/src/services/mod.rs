@@ -622,7 +622,8 @@ pub async fn list(
     let limit = pagination::limit(limit);
     let before = pagination::before(cursor).map_err(|_| ServicesError::BadCursor)?;
     let rows = db::services::page(db, account, before.as_deref(), limit + 1).await?;
-    let placements = db::services::placements(db).await?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let placements = db::services::placements_of_all(db, &ids).await?;
     Ok(pagination::finish(rows, limit, |r| &r.id, |r| view(r, &placements, names)))
 }
 

@@ -91,10 +91,34 @@ pub enum Reply {
     Failed { failure: Failure, message: String },
 }
 
-fn put_str16(out: &mut BytesMut, s: &[u8]) {
-    let len = s.len().min(u16::MAX as usize);
-    out.put_u16(len as u16);
-    out.put_slice(&s[..len]);
+/// A field does not fit the format (a string over 65 535 bytes, a method over 255, more than
+/// 65 535 headers): it is refused, never cut short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what} is longer than the mesh's call format allows ({limit} bytes or items)")]
+pub struct TooLong {
+    pub what: &'static str,
+    pub limit: usize,
+}
+
+fn put_str16(out: &mut BytesMut, s: &[u8], what: &'static str) -> Result<(), TooLong> {
+    let len = u16::try_from(s.len()).map_err(|_| TooLong { what, limit: u16::MAX as usize })?;
+    out.put_u16(len);
+    out.put_slice(s);
+    Ok(())
+}
+
+fn put_headers<'a>(
+    out: &mut BytesMut,
+    headers: impl Iterator<Item = (&'a str, &'a [u8])> + Clone,
+) -> Result<(), TooLong> {
+    let count = u16::try_from(headers.clone().count())
+        .map_err(|_| TooLong { what: "the header list", limit: u16::MAX as usize })?;
+    out.put_u16(count);
+    for (name, value) in headers {
+        put_str16(out, name.as_bytes(), "a header name")?;
+        put_str16(out, value, "a header value")?;
+    }
+    Ok(())
 }
 
 fn get_bytes16(buf: &mut Bytes) -> Result<Bytes, Malformed> {
@@ -130,7 +154,7 @@ pub struct RequestParts<'a, H> {
 }
 
 /// Writes a request.
-pub fn encode_request<'a, H>(parts: RequestParts<'a, H>) -> Bytes
+pub fn encode_request<'a, H>(parts: RequestParts<'a, H>) -> Result<Bytes, TooLong>
 where
     H: Iterator<Item = (&'a str, &'a [u8])> + Clone,
 {
@@ -145,20 +169,17 @@ where
     out.put_slice(&REQUEST_MAGIC);
     out.put_u8(VERSION);
     out.put_slice(&parts.invoke_id);
-    put_str16(&mut out, parts.service_id.as_bytes());
-    out.put_u8(parts.method.len().min(255) as u8);
-    out.put_slice(&parts.method.as_bytes()[..parts.method.len().min(255)]);
-    put_str16(&mut out, parts.path_and_query.as_bytes());
+    put_str16(&mut out, parts.service_id.as_bytes(), "the service id")?;
+    let method_len =
+        u8::try_from(parts.method.len()).map_err(|_| TooLong { what: "the method", limit: 255 })?;
+    out.put_u8(method_len);
+    out.put_slice(parts.method.as_bytes());
+    put_str16(&mut out, parts.path_and_query.as_bytes(), "the path and query")?;
     out.put_u32(parts.timeout_ms);
     out.put_u32(parts.max_response_bytes);
-    let count = parts.headers.clone().count().min(u16::MAX as usize);
-    out.put_u16(count as u16);
-    for (name, value) in parts.headers.take(count) {
-        put_str16(&mut out, name.as_bytes());
-        put_str16(&mut out, value);
-    }
+    put_headers(&mut out, parts.headers)?;
     out.put_slice(parts.body);
-    out.freeze()
+    Ok(out.freeze())
 }
 
 fn check_magic(buf: &mut Bytes, magic: [u8; 2]) -> Result<(), Malformed> {
@@ -216,20 +237,15 @@ pub fn response_head<'a>(
     status: u16,
     headers: impl Iterator<Item = (&'a str, &'a [u8])> + Clone,
     body_capacity: usize,
-) -> BytesMut {
+) -> Result<BytesMut, TooLong> {
     let header_len: usize = headers.clone().map(|(n, v)| 4 + n.len() + v.len()).sum();
     let mut out = BytesMut::with_capacity(8 + header_len + body_capacity);
     out.put_slice(&REPLY_MAGIC);
     out.put_u8(VERSION);
     out.put_u8(0);
     out.put_u16(status);
-    let count = headers.clone().count().min(u16::MAX as usize);
-    out.put_u16(count as u16);
-    for (name, value) in headers.take(count) {
-        put_str16(&mut out, name.as_bytes());
-        put_str16(&mut out, value);
-    }
-    out
+    put_headers(&mut out, headers)?;
+    Ok(out)
 }
 
 /// Writes a whole response reply.
@@ -237,20 +253,34 @@ pub fn encode_response<'a>(
     status: u16,
     headers: impl Iterator<Item = (&'a str, &'a [u8])> + Clone,
     body: &[u8],
-) -> Bytes {
-    let mut out = response_head(status, headers, body.len());
+) -> Result<Bytes, TooLong> {
+    let mut out = response_head(status, headers, body.len())?;
     out.put_slice(body);
-    out.freeze()
+    Ok(out.freeze())
 }
+
+/// Most bytes of a failure's message (the platform writes these; a longer one is shortened
+/// at a character boundary, and says so).
+const MAX_MESSAGE: usize = 1024;
 
 /// Writes a failure reply.
 pub fn encode_failure(failure: Failure, message: &str) -> Bytes {
+    let message: std::borrow::Cow<'_, str> = if message.len() <= MAX_MESSAGE {
+        message.into()
+    } else {
+        let mut end = MAX_MESSAGE - 3;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &message[..end]).into()
+    };
     let mut out = BytesMut::with_capacity(8 + message.len());
     out.put_slice(&REPLY_MAGIC);
     out.put_u8(VERSION);
     out.put_u8(1);
     out.put_u8(failure.code());
-    put_str16(&mut out, message.as_bytes());
+    out.put_u16(message.len() as u16);
+    out.put_slice(message.as_bytes());
     out.freeze()
 }
 
@@ -292,7 +322,8 @@ mod tests {
             max_response_bytes: 1000,
             headers: headers.iter().copied(),
             body: b"{\"x\":1}",
-        });
+        })
+        .unwrap();
         let start = bytes.as_ptr() as usize;
         let end = start + bytes.len();
         let request = decode_request(bytes).unwrap();
@@ -306,7 +337,7 @@ mod tests {
 
     #[test]
     fn replies_round_trip() {
-        let r = encode_response(201, [("etag", b"\"1\"".as_slice())].into_iter(), b"ok");
+        let r = encode_response(201, [("etag", b"\"1\"".as_slice())].into_iter(), b"ok").unwrap();
         assert_eq!(
             decode_reply(r).unwrap(),
             Reply::Response {
@@ -322,6 +353,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_field_too_long_for_the_format_is_refused_not_cut_short() {
+        let long = vec![b'a'; 70_000];
+        let parts = |value: &'static [u8]| RequestParts {
+            invoke_id: [1; 16],
+            service_id: "s",
+            method: "GET",
+            path_and_query: "/",
+            timeout_ms: 1,
+            max_response_bytes: 1,
+            headers: [("x-big", value)].into_iter(),
+            body: b"",
+        };
+        let long: &'static [u8] = Box::leak(long.into_boxed_slice());
+        assert_eq!(encode_request(parts(long)).unwrap_err().what, "a header value");
+        assert!(encode_request(parts(&long[..65_535])).is_ok(), "the longest that fits");
+        let head = response_head(200, [("x-big", long)].into_iter(), 0);
+        assert!(head.is_err());
+        let method = "M".repeat(256);
+        let request = RequestParts { method: &method, ..parts(b"") };
+        assert_eq!(encode_request(request).unwrap_err().what, "the method");
+    }
+
+    #[test]
+    fn a_long_failure_message_is_shortened_at_a_character_boundary() {
+        let message = "é".repeat(2000);
+        let Reply::Failed { message: got, .. } =
+            decode_reply(encode_failure(Failure::Unreachable, &message)).unwrap()
+        else {
+            panic!("a failure")
+        };
+        assert!(got.len() <= MAX_MESSAGE && got.ends_with('…'), "{}", got.len());
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
@@ -335,7 +400,7 @@ mod tests {
                 invoke_id: [1; 16], service_id: "s", method: "GET",
                 path_and_query: "/", timeout_ms: 1, max_response_bytes: 1,
                 headers: [("a", b"b".as_slice())].into_iter(), body: b"",
-            });
+            }).unwrap();
             let cut = cut.min(bytes.len() - 1);
             prop_assert!(decode_request(bytes.slice(..cut)).is_err());
         }

@@ -50,7 +50,8 @@ async fn a_member_that_is_not_an_entry_node_cannot_make_a_node_call_an_upstream(
         max_response_bytes: 1 << 20,
         headers: std::iter::empty(),
         body: b"",
-    });
+    })
+    .unwrap();
     let answer = mallory.request(target.id(), payload, Duration::from_secs(5)).await.unwrap();
     match wire::decode_reply(answer.payload).unwrap() {
         Reply::Failed { failure, message } => {
@@ -61,4 +62,46 @@ async fn a_member_that_is_not_an_entry_node_cannot_make_a_node_call_an_upstream(
     }
     assert_eq!(upstream.controls.calls.load(Ordering::Relaxed), calls_before, "the upstream was not called");
     mallory.shutdown();
+}
+
+#[tokio::test]
+async fn forgetting_a_peer_with_envelopes_in_flight_leaves_the_node_working() {
+    let keys: Vec<Keypair> = (0..3).map(|_| Keypair::generate_ed25519()).collect();
+    let ids: Vec<NodeId> = keys.iter().map(NodeId::from).collect();
+    let mut nodes = Vec::new();
+    for key in &keys {
+        nodes.push(node::start(key.clone(), node::NodeConfig::default()).await.unwrap());
+    }
+    for (handle, _) in &nodes {
+        for id in &ids {
+            handle.allow(*id).unwrap();
+        }
+    }
+    let (a, b, c) = (&nodes[0].0, &nodes[1].0, &nodes[2].0);
+    a.link(ids[1], b.listen_addr().clone()).unwrap();
+    a.link(ids[2], c.listen_addr().clone()).unwrap();
+    eventually("a to reach b and c", || async {
+        a.send(ids[1], "hi".into()).await.is_ok() && a.send(ids[2], "hi".into()).await.is_ok()
+    })
+    .await;
+
+    // b never answers (nobody reads its inbox): the requests stay in flight while a forgets b.
+    let out: Vec<_> = (0..3)
+        .map(|_| {
+            let a = a.clone();
+            let to = ids[1];
+            tokio::spawn(async move { a.request(to, "wait".into(), Duration::from_secs(3)).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.forget(ids[1]).unwrap();
+    for request in out {
+        assert!(request.await.unwrap().is_err(), "the forgotten peer's envelopes fail");
+    }
+
+    // The node still runs and routes: its count of b's envelopes did not wrap around.
+    assert!(a.send(ids[2], "still here".into()).await.is_ok());
+    a.allow(ids[1]).unwrap();
+    a.link(ids[1], b.listen_addr().clone()).unwrap();
+    eventually("a to reach b again", || async { a.send(ids[1], "again".into()).await.is_ok() }).await;
 }
