@@ -366,19 +366,29 @@ fn get_node(buf: &mut Bytes) -> Result<NodeId, DecodeError> {
 
 /// Remembers the envelopes a node has accepted, so a replayed one is refused. An entry is
 /// kept until its envelope would be refused as expired anyway, so memory is bounded by the
-/// traffic of one freshness window; past `capacity` entries new envelopes are refused with
-/// `Backpressure` rather than forgetting ids early (which would open a replay hole).
+/// traffic of one freshness window. Each origin has its own budget of `per_origin` ids (its
+/// rate × the window): past it, that origin's new envelopes are refused with `Backpressure`
+/// rather than forgetting ids early (which would open a replay hole) — and one busy or
+/// malicious origin cannot use up the budget of the others.
 pub struct ReplayGuard {
     seen: HashMap<(NodeId, [u8; 16]), u64>,
     order: VecDeque<(u64, NodeId, [u8; 16])>,
-    capacity: usize,
+    held: HashMap<NodeId, usize>,
+    per_origin: usize,
     max_age_ms: u64,
 }
 
 impl ReplayGuard {
-    /// A guard for envelopes accepted under `freshness`, holding at most `capacity` ids.
-    pub fn new(freshness: Freshness, capacity: usize) -> Self {
-        Self { seen: HashMap::new(), order: VecDeque::new(), capacity, max_age_ms: freshness.max_age_ms }
+    /// A guard for envelopes accepted under `freshness`, holding at most `per_origin` ids of
+    /// each origin.
+    pub fn new(freshness: Freshness, per_origin: usize) -> Self {
+        Self {
+            seen: HashMap::new(),
+            order: VecDeque::new(),
+            held: HashMap::new(),
+            per_origin,
+            max_age_ms: freshness.max_age_ms,
+        }
     }
 
     /// Records `header`'s id; `Err(Replay)` if it was already recorded.
@@ -390,15 +400,23 @@ impl ReplayGuard {
             self.order.pop_front();
             if self.seen.get(&(origin, id)) == Some(&expires) {
                 self.seen.remove(&(origin, id));
+                if let Some(held) = self.held.get_mut(&origin) {
+                    *held -= 1;
+                    if *held == 0 {
+                        self.held.remove(&origin);
+                    }
+                }
             }
         }
         let key = (header.origin, header.id);
         if self.seen.contains_key(&key) {
             return Err(DropReason::Replay);
         }
-        if self.seen.len() >= self.capacity {
+        let held = self.held.entry(header.origin).or_default();
+        if *held >= self.per_origin {
             return Err(DropReason::Backpressure);
         }
+        *held += 1;
         // Kept monotonic so the queue stays ordered by expiry; an envelope that arrives out
         // of creation order is only remembered a little longer than it needs to be.
         let expires = header
@@ -543,6 +561,24 @@ mod tests {
         e.header.id = [9; 16];
         assert_eq!(guard.check(&e.header, NOW), Err(DropReason::Backpressure));
         assert_eq!(guard.len(), 2);
+    }
+
+    #[test]
+    fn one_origin_cannot_use_up_the_guard_for_the_others() {
+        let mut guard = ReplayGuard::new(Freshness::default(), 2);
+        let ks = keys(3);
+        let mut flood = sample(&ks, b"x");
+        for i in 0..2u8 {
+            flood.header.id = [i; 16];
+            assert_eq!(guard.check(&flood.header, NOW), Ok(()));
+        }
+        flood.header.id = [9; 16];
+        assert_eq!(guard.check(&flood.header, NOW), Err(DropReason::Backpressure));
+        let mut honest = sample(&ks, b"y");
+        honest.header.origin = NodeId::from(&ks[1]);
+        assert_eq!(guard.check(&honest.header, NOW), Ok(()), "another origin has its own budget");
+        // Once the flood's ids expire, its budget is back.
+        assert_eq!(guard.check(&flood.header, NOW + 30_001), Ok(()));
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub struct NodeConfig {
     pub reconnect_initial: Duration,
     pub reconnect_max: Duration,
     pub freshness: Freshness,
-    /// Envelope ids remembered against replay.
+    /// Envelope ids remembered against replay, per origin: its envelopes per second × the
+    /// freshness window (the default takes 10 000 a second from each origin).
     pub replay_capacity: usize,
 }
 
@@ -86,7 +87,7 @@ impl Default for NodeConfig {
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(10),
             freshness: Freshness::default(),
-            replay_capacity: 200_000,
+            replay_capacity: 300_000,
         }
     }
 }
