@@ -13,6 +13,7 @@ mod m20261122_000006_create_api_keys;
 mod m20261122_000007_create_usage_events;
 mod m20261122_000008_create_billing;
 mod m20261126_000009_api_key_lineage;
+mod m20261126_000010_service_proxy_secret;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_usage_events::Migration),
             Box::new(m20261122_000008_create_billing::Migration),
             Box::new(m20261126_000009_api_key_lineage::Migration),
+            Box::new(m20261126_000010_service_proxy_secret::Migration),
         ]
     }
 }

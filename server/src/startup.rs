@@ -72,6 +72,7 @@ impl Application {
             config.services,
             mesh.nodes().iter().map(|n| (n.handle.clone(), n.grants.clone())).collect(),
             config.metering.then(|| crate::metering::Meter::start(db.clone())),
+            Arc::new(crate::services::proxy_secret::ProxySecrets::load_or_create(&config.data_dir)?),
         );
         services.start();
         let keys = crate::keys::KeyAuth::new(db.clone());

@@ -1108,6 +1108,7 @@ mod tests {
                     placement("embedded-2", HealthStatus::Critical),
                 ],
                 invoke_path: "/api/v1/invoke/svc_1/".into(),
+                proxy_secret: None,
                 created_at: at,
                 updated_at: at,
             }

@@ -269,6 +269,21 @@ pub struct ServiceView {
     pub invoke_path: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// `x-web4-proxy-secret`, which every call to the upstream carries: only in the answer to
+    /// registering the service (shown once; rotate it to see a new one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_secret: Option<String>,
+}
+
+/// A service's new proxy secret, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProxySecretView {
+    pub service_id: String,
+    /// Sent as `x-web4-proxy-secret` with every call and health check from now on.
+    pub proxy_secret: String,
+    /// How many times the secret has been rotated, plus one.
+    pub generation: i32,
 }
 
 pub use super::Page;

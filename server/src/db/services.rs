@@ -63,6 +63,28 @@ pub async fn update(db: &impl ConnectionTrait, service: services::Model) -> Resu
         .map(|_| ())
 }
 
+/// Bumps the generation of the account's service's proxy secret; returns the new one, or
+/// `None` when the account has no such service.
+pub async fn rotate_proxy_secret(
+    db: &impl ConnectionTrait,
+    account: &str,
+    id: &str,
+) -> Result<Option<i32>, DbErr> {
+    let res = Services::update_many()
+        .col_expr(
+            services::Column::ProxySecretGeneration,
+            sea_orm::sea_query::Expr::col(services::Column::ProxySecretGeneration).add(1),
+        )
+        .filter(services::Column::Id.eq(id))
+        .filter(services::Column::AccountId.eq(account))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(owned(db, account, id).await?.map(|s| s.proxy_secret_generation))
+}
+
 /// Deletes the account's service if it is inactive; returns whether it did.
 pub async fn delete_inactive(db: &impl ConnectionTrait, account: &str, id: &str) -> Result<bool, DbErr> {
     let res = Services::delete_many()

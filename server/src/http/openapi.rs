@@ -71,6 +71,7 @@ impl Modify for Security {
     paths(
         accounts::sign_up, accounts::log_in, accounts::log_out, accounts::me,
         services::list, services::create, services::read, services::update, services::delete, services::discover,
+        services::rotate_proxy_secret,
         services::invoke,
         keys::list, keys::create, keys::read, keys::revoke,
         billing::usage, billing::preview, billing::finalize, billing::list, billing::read, billing::export_json,

@@ -6,6 +6,7 @@ use super::{
     caller::Caller,
     error::ApiError,
     extract::{AppJson, CurrentAccount, PageQuery},
+    idempotency::SecretFields,
 };
 use crate::{
     services::{
@@ -14,9 +15,9 @@ use crate::{
     },
     state::AppState,
 };
-use app::types::services::{DiscoveryView, NewService, Page, ServiceUpdate, ServiceView};
+use app::types::services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView};
 use axum::{
-    Router,
+    Extension, Router,
     body::{Body, to_bytes},
     extract::{Path, State},
     http::{HeaderName, HeaderValue, Method, StatusCode, header, request::Parts},
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/services", get(list).post(create))
         .route("/services/{id}", get(read).patch(update).delete(delete))
         .route("/services/{id}/discovery", get(discover))
+        .route("/services/{id}/proxy-secret", axum::routing::post(rotate_proxy_secret))
 }
 
 /// The invoke route under `/api/v1`: outside the request timeout and body limit of the rest
@@ -149,7 +151,7 @@ async fn create(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
     AppJson(input): AppJson<NewService>,
-) -> Result<(StatusCode, AppJson<ServiceView>), ApiError> {
+) -> Result<(StatusCode, Extension<SecretFields>, AppJson<ServiceView>), ApiError> {
     let id = services::create(
         &state.db,
         &state.egress,
@@ -159,7 +161,26 @@ async fn create(
         Utc::now(),
     )
     .await?;
-    Ok((StatusCode::CREATED, AppJson(state.services.settled(&account.id, &id).await?)))
+    let mut view = state.services.settled(&account.id, &id).await?;
+    view.proxy_secret = Some(state.services.proxy_secret(&id, 1));
+    Ok((StatusCode::CREATED, Extension(SecretFields(&["proxy_secret"])), AppJson(view)))
+}
+
+/// `POST /services/{id}/proxy-secret`: rotates the service's proxy secret and shows the new
+/// one, once. The upstream gets it from the next placement pass on (within a second).
+#[utoipa::path(post, path = "/api/v1/services/{id}/proxy-secret", tag = "Services", params(("id" = String, Path, description = "The service's id")), responses((status = 200, body = ProxySecretView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+async fn rotate_proxy_secret(
+    CurrentAccount(account): CurrentAccount,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(Extension<SecretFields>, AppJson<ProxySecretView>), ApiError> {
+    let generation = services::rotate_proxy_secret(&state.db, &account.id, &id).await?;
+    state.services.reconcile().await?;
+    let proxy_secret = state.services.proxy_secret(&id, generation);
+    Ok((
+        Extension(SecretFields(&["proxy_secret"])),
+        AppJson(ProxySecretView { service_id: id, proxy_secret, generation }),
+    ))
 }
 
 /// `GET /services/{id}`.

@@ -19,33 +19,40 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Keypair> {
         anyhow::ensure!(key.clone().try_into_ed25519().is_ok(), "node key {} is not Ed25519", path.display());
         return Ok(key);
     }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let key = Keypair::generate_ed25519();
     let encoded = key.to_protobuf_encoding().context("encoding the node key")?;
-    let tmp = dir.join(format!("{KEY_FILE}.tmp"));
+    write_private(dir, KEY_FILE, &encoded)?;
+    tracing::info!(node_id = %NodeId::from(&key), path = %path.display(), "created a node key");
+    Ok(key)
+}
+
+/// Writes `bytes` to `dir/name` readable only by its owner (mode 0600), atomically: a crash
+/// leaves the old file or the new one, never half of one.
+pub fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!("{name}.tmp"));
     {
         let mut options = fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-        file.write_all(&encoded)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
     }
-    fs::rename(&tmp, &path)?;
-    tracing::info!(node_id = %NodeId::from(&key), path = %path.display(), "created a node key");
-    Ok(key)
+    fs::rename(&tmp, dir.join(name))?;
+    Ok(())
 }
 
-/// Tightens a key file that others can read back to 0600 (and says so): a node key readable
-/// by other users is a key that can be impersonated.
-fn restrict_to_owner(path: &Path) -> anyhow::Result<()> {
+/// Tightens a key file that others can read back to 0600 (and says so): a key readable by
+/// other users is a key that can be impersonated.
+pub fn restrict_to_owner(path: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path)?.permissions().mode();
         if mode & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "node key was readable by others; restricting it to its owner");
+            tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "key file was readable by others; restricting it to its owner");
             fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
         }
     }

@@ -28,6 +28,8 @@ pub struct Entry {
     pub instances: Vec<PlacementView>,
     /// Placements in all.
     pub placed: usize,
+    /// Sent to the upstream with every call (see [`super::proxy_secret`]).
+    pub proxy_secret: String,
 }
 
 /// The whole picture.

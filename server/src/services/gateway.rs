@@ -295,7 +295,10 @@ impl ServicesLayer {
             .iter()
             .filter(|(n, _)| to_upstream(n.as_str()))
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
-            .chain([("x-web4-consumer", payer.as_bytes())])
+            .chain([
+                ("x-web4-consumer", payer.as_bytes()),
+                (super::proxy_secret::HEADER, service.proxy_secret.as_bytes()),
+            ])
             .collect();
         let payload = wire::encode_request(wire::RequestParts {
             invoke_id: *invoke_id.as_bytes(),

@@ -29,6 +29,8 @@ pub struct Probe {
     pub path: String,
     pub interval_ms: u32,
     pub timeout_ms: u32,
+    /// The service's proxy secret: a check is a call like any other to the upstream.
+    pub proxy_secret: String,
 }
 
 /// One check's outcome.
@@ -68,7 +70,11 @@ pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
         path_and_query: &probe.path,
         timeout_ms: probe.timeout_ms,
         max_response_bytes: MAX_RESPONSE_BYTES,
-        headers: [("user-agent", b"web4-health-check".as_slice())].into_iter(),
+        headers: [
+            ("user-agent", b"web4-health-check".as_slice()),
+            (super::proxy_secret::HEADER, probe.proxy_secret.as_bytes()),
+        ]
+        .into_iter(),
         body: &[],
     });
     // The check path is validated to 256 bytes, so this fits; say so if it ever does not.
@@ -191,7 +197,13 @@ mod tests {
 
     #[test]
     fn checks_are_due_once_per_interval() {
-        let probe = Probe { service_id: "s".into(), path: "/".into(), interval_ms: 1000, timeout_ms: 500 };
+        let probe = Probe {
+            service_id: "s".into(),
+            path: "/".into(),
+            interval_ms: 1000,
+            timeout_ms: 500,
+            proxy_secret: "w4ps_x".into(),
+        };
         let node = || NodeId::from(&crate::mesh::Keypair::generate_ed25519());
         let (n, m) = (node(), node());
         let mut s = Schedule::default();

@@ -84,6 +84,8 @@ pub struct ServicesLayer {
     pub(super) meter: Option<Arc<crate::metering::Meter>>,
     /// Invokes in flight, in total and per account.
     pub(super) in_flight: super::gateway::InFlight,
+    /// Derives each service's proxy secret.
+    proxy: Arc<super::proxy_secret::ProxySecrets>,
 }
 
 impl ServicesLayer {
@@ -94,6 +96,7 @@ impl ServicesLayer {
         settings: ServiceSettings,
         embedded: Vec<(MeshHandle, SharedGrants)>,
         meter: Option<Arc<crate::metering::Meter>>,
+        proxy: Arc<super::proxy_secret::ProxySecrets>,
     ) -> Arc<Self> {
         Arc::new(Self {
             db,
@@ -112,7 +115,13 @@ impl ServicesLayer {
             tasks: Mutex::default(),
             meter,
             in_flight: super::gateway::InFlight::default(),
+            proxy,
         })
+    }
+
+    /// The proxy secret of `service` at `generation`.
+    pub fn proxy_secret(&self, service: &str, generation: i32) -> String {
+        self.proxy.secret(service, generation)
     }
 
     /// The placement and availability settings.
@@ -312,6 +321,7 @@ impl ServicesLayer {
                     catalog.host(node, &service.id, &http.upstream_url);
                 }
             }
+            let proxy_secret = self.proxy.secret(&service.id, service.proxy_secret_generation);
             if let (true, Some(_), Some(check)) = (active, &settings.http, &settings.health_check) {
                 for node in desired.iter().filter_map(|n| n.parse().ok()) {
                     catalog.assign(
@@ -321,6 +331,7 @@ impl ServicesLayer {
                             path: check.path.clone(),
                             interval_ms: check.interval_ms,
                             timeout_ms: check.timeout_ms,
+                            proxy_secret: proxy_secret.clone(),
                         },
                     );
                 }
@@ -337,6 +348,7 @@ impl ServicesLayer {
                 healthy,
                 instances,
                 placed: desired.len(),
+                proxy_secret,
             });
         }
         txn.commit().await?;

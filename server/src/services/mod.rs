@@ -15,6 +15,7 @@ pub mod headers;
 pub mod health;
 pub mod layer;
 pub mod placement;
+pub mod proxy_secret;
 pub mod wire;
 
 use crate::{
@@ -376,6 +377,7 @@ pub async fn create(
         available: true,
         created_at: now,
         updated_at: now,
+        proxy_secret_generation: 1,
     };
     match db::services::insert(db, row).await {
         Ok(()) => Ok(id),
@@ -581,6 +583,7 @@ fn view(
         placements.iter().filter(|p| p.node_state != "offline").map(|p| p.health).max().unwrap_or_default();
     ServiceView {
         invoke_path: format!("/api/v1/invoke/{}/", row.id),
+        proxy_secret: None,
         tags: serde_json::from_value(row.tags).unwrap_or_default(),
         kind: ServiceKind::parse(&row.kind).unwrap_or_default(),
         status: ServiceStatus::parse(&row.status).unwrap_or_default(),
@@ -608,6 +611,12 @@ pub async fn get(db: &DatabaseConnection, account: &str, id: &str, names: &NodeN
     let row = db::services::owned(db, account, id).await?.ok_or(ServicesError::NotFound)?;
     let placements = db::services::placements_of(db, id).await?;
     Ok(view(row, &placements, names))
+}
+
+/// Rotates the account's service's proxy secret; returns the new generation (the old secret
+/// stops being sent with the next placement pass).
+pub async fn rotate_proxy_secret(db: &DatabaseConnection, account: &str, id: &str) -> Result<i32> {
+    db::services::rotate_proxy_secret(db, account, id).await?.ok_or(ServicesError::NotFound)
 }
 
 /// A page of the account's services, newest first. The cursor is the last id of the previous

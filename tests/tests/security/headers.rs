@@ -139,3 +139,60 @@ async fn the_portal_and_the_api_cannot_be_framed_sniffed_or_cached() {
     let response = https.get("/").await;
     assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
 }
+
+#[tokio::test]
+async fn the_upstream_gets_the_service_s_proxy_secret_and_a_caller_cannot_forge_it() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let upstream = Upstream::start().await;
+    let body = web4_tests::fixtures::http_service("guarded", &upstream, json!({ "replicas": 1 }));
+    let created = register(&app, &app.client, body).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let secret = created["proxy_secret"].as_str().expect("shown when registered").to_owned();
+    assert!(secret.starts_with("w4ps_"), "{secret}");
+    healthy(&app, &id, 1).await;
+    let read: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/services/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(read.get("proxy_secret").is_none(), "shown once: {read}");
+    let stored = app.count("SELECT COUNT(*) FROM services WHERE CAST(settings AS TEXT) LIKE '%w4ps_%'").await;
+    assert_eq!(stored, 0, "never stored");
+
+    let url = app.url(&format!("/api/v1/invoke/{id}/echo"));
+    let invoker = app.invoker().await.clone();
+    let call = |forged: &'static str| {
+        let (url, invoker) = (url.clone(), invoker.clone());
+        async move {
+            let response = invoker.get(url).header("x-web4-proxy-secret", forged).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let echo: Value = response.json().await.unwrap();
+            echo["headers"]["x-web4-proxy-secret"].as_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(call("w4ps_forged").await, secret, "the platform's, not the caller's");
+
+    // Rotating shows a new secret once, and calls carry it from then on.
+    let rotated = app.post_json(&format!("/api/v1/services/{id}/proxy-secret"), &json!({})).await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new_secret = rotated["proxy_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, secret);
+    assert_eq!(rotated["generation"], 2);
+    assert_eq!(call("x").await, new_secret);
+
+    // Nobody else can rotate (or learn) it.
+    let other = web4_tests::fixtures::second_account(&app, "mallory@example.com").await;
+    let theirs = other
+        .post(app.url(&format!("/api/v1/services/{id}/proxy-secret")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+}

@@ -21,6 +21,9 @@ pub struct Model {
     pub available: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// Bumped when the owner rotates the service's proxy secret (see
+    /// `services::proxy_secret`).
+    pub proxy_secret_generation: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
