@@ -162,7 +162,10 @@ async fn create(
     )
     .await?;
     let mut view = state.services.settled(&account.id, &id).await?;
-    view.proxy_secret = Some(state.services.proxy_secret(&id, 1));
+    // Only a service with an upstream has someone to send the secret to.
+    if view.http.is_some() {
+        view.proxy_secret = Some(state.services.proxy_secret(&id, 1));
+    }
     Ok((StatusCode::CREATED, Extension(SecretFields(&["proxy_secret"])), AppJson(view)))
 }
 

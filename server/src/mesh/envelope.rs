@@ -314,6 +314,32 @@ fn encode_header(h: &Header, out: &mut BytesMut) {
     out.put_u64(h.created_at_ms);
 }
 
+/// The id of an encoded envelope, read without decoding the rest (for reporting a drop of an
+/// envelope that fails to decode further on).
+pub fn peek_id(bytes: &[u8]) -> Option<[u8; 16]> {
+    (bytes.len() >= 20 && bytes[..2] == MAGIC).then(|| bytes[4..20].try_into().ok()).flatten()
+}
+
+/// A reply's payload: the route its request took (as the destination verified it from the
+/// request's hop signatures), then the answer. The destination signs the whole, so the origin
+/// learns the route from the destination itself, not from whoever relays the reply.
+pub fn with_route(route: &[NodeId], answer: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(1 + route.len() * 40 + answer.len());
+    out.put_u8(u8::try_from(route.len()).unwrap_or(u8::MAX));
+    for node in route.iter().take(usize::from(u8::MAX)) {
+        put_node(&mut out, node);
+    }
+    out.put_slice(answer);
+    out.freeze()
+}
+
+/// Splits what [`with_route`] wrote; the answer is a slice, not a copy.
+pub fn split_route(mut payload: Bytes) -> Result<(Vec<NodeId>, Bytes), DecodeError> {
+    let count = get_u8(&mut payload)?;
+    let route = (0..count).map(|_| get_node(&mut payload)).collect::<Result<_, _>>()?;
+    Ok((route, payload))
+}
+
 fn put_node(out: &mut BytesMut, node: &NodeId) {
     let bytes = node.to_bytes();
     out.put_u8(bytes.len() as u8);
@@ -561,6 +587,20 @@ mod tests {
         e.header.id = [9; 16];
         assert_eq!(guard.check(&e.header, NOW), Err(DropReason::Backpressure));
         assert_eq!(guard.len(), 2);
+    }
+
+    #[test]
+    fn a_reply_carries_its_route_ahead_of_the_answer_and_the_id_can_be_peeked() {
+        let ks = keys(3);
+        let route: Vec<NodeId> = ks.iter().map(NodeId::from).collect();
+        let payload = with_route(&route, b"answer");
+        let (got, answer) = split_route(payload).unwrap();
+        assert_eq!(got, route);
+        assert_eq!(&answer[..], b"answer");
+        assert!(split_route(Bytes::from_static(&[2, 1])).is_err());
+        let e = sample(&ks, b"x");
+        assert_eq!(peek_id(&e.encode()), Some(e.header.id));
+        assert_eq!(peek_id(b"short"), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! bound, nothing is dropped silently). Drops are counted by reason.
 use super::{
     DropReason, NodeId,
-    envelope::{Envelope, Freshness, KeyCache, Kind, MAX_PAYLOAD, ReplayGuard},
+    envelope::{self, Envelope, Freshness, KeyCache, Kind, MAX_PAYLOAD, ReplayGuard},
     routing::{self, RoutingTable},
     trust::{TrustEvent, TrustLevel, TrustRecord, TrustTransition},
 };
@@ -352,22 +352,54 @@ impl MeshHandle {
 #[derive(Debug, Serialize, Deserialize)]
 struct Frame(#[serde(with = "serde_bytes")] Vec<u8>);
 
-/// A hop's answer.
+/// A hop's answer. Acks travel back through every hop of the route, and any of them may lie:
+/// what the origin acts on is signed by the node it is about, or comes from its direct peer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Ack {
-    Delivered {
-        route: Vec<String>,
-    },
+    /// A one-way envelope was delivered. The route is as reported (a receipt for a `send`; no
+    /// call's routing or billing depends on it).
+    Delivered { route: Vec<String> },
+    /// The envelope was dropped at `at`: signed by `at` over (id, reason), unless the node
+    /// could not read the envelope's id — then only the node's direct peer believes it.
     Dropped {
         reason: String,
         at: String,
+        #[serde(with = "serde_bytes", default)]
+        signature: Vec<u8>,
     },
-    /// A request's answer: the `Reply` envelope the destination signed.
+    /// A request's answer: the `Reply` envelope the destination signed, whose payload starts
+    /// with the route (see [`envelope::with_route`]).
     Replied {
-        route: Vec<String>,
         #[serde(with = "serde_bytes")]
         reply: Vec<u8>,
     },
+}
+
+/// Whether a drop report (`reason` at `at`, for envelope `id`) that came from peer `from`
+/// (`None`: made by this node) is the dropping node's own word.
+fn drop_believed(
+    keys: &mut KeyCache,
+    id: &[u8; 16],
+    reason: &str,
+    at: &str,
+    signature: &[u8],
+    from: Option<NodeId>,
+) -> bool {
+    let Ok(at) = at.parse::<NodeId>() else { return false };
+    if from.is_none_or(|from| from == at) {
+        return true;
+    }
+    keys.get(&at).is_some_and(|key| key.verify(&drop_message(id, reason, &at), signature))
+}
+
+/// What a drop report is signed over.
+fn drop_message(id: &[u8; 16], reason: &str, at: &NodeId) -> Vec<u8> {
+    let mut message = b"web4/drop/v1".to_vec();
+    message.extend_from_slice(id);
+    message.extend_from_slice(reason.as_bytes());
+    message.push(0);
+    message.extend_from_slice(&at.to_bytes());
+    message
 }
 
 #[derive(NetworkBehaviour)]
@@ -380,7 +412,7 @@ struct Behaviour {
 enum Pending {
     Local { id: [u8; 16], reply: oneshot::Sender<Result<Receipt, SendError>> },
     Request { id: [u8; 16], destination: NodeId, reply: oneshot::Sender<Result<Answer, SendError>> },
-    Forward { channel: ResponseChannel<Ack> },
+    Forward { channel: ResponseChannel<Ack>, id: [u8; 16] },
     Advert,
 }
 
@@ -684,10 +716,8 @@ impl Runtime {
                 Ok(())
             }
             Err(reason) => {
-                self.answer(
-                    pending,
-                    Ack::Dropped { reason: reason.as_str().into(), at: self.me.to_string() },
-                );
+                let ack = self.drop_ack(Some(envelope.header.id), reason);
+                self.answer(pending, ack, None);
                 Err(reason)
             }
         }
@@ -716,7 +746,36 @@ impl Runtime {
         Ok(next)
     }
 
-    fn answer(&mut self, pending: Pending, ack: Ack) {
+    /// A drop report from this node, signed when the envelope's id is known.
+    fn drop_ack(&self, id: Option<[u8; 16]>, reason: DropReason) -> Ack {
+        let signature = id
+            .and_then(|id| self.key.sign(&drop_message(&id, reason.as_str(), &self.me)).ok())
+            .unwrap_or_default();
+        Ack::Dropped { reason: reason.as_str().into(), at: self.me.to_string(), signature }
+    }
+
+    /// Answers whoever waits for envelope `pending`. `from` is the peer the ack came from
+    /// (`None`: this node made it).
+    fn answer(&mut self, pending: Pending, ack: Ack, from: Option<NodeId>) {
+        let ack = match (&pending, ack) {
+            (
+                Pending::Local { id, .. } | Pending::Request { id, .. },
+                Ack::Dropped { reason, at, signature },
+            ) => {
+                if self.believed(id, &reason, &at, &signature, from) {
+                    Ack::Dropped { reason, at, signature }
+                } else {
+                    let error = SendError::BadReply("a drop report its node did not sign");
+                    match pending {
+                        Pending::Local { reply, .. } => drop(reply.send(Err(error))),
+                        Pending::Request { reply, .. } => drop(reply.send(Err(error))),
+                        _ => {}
+                    }
+                    return;
+                }
+            }
+            (_, ack) => ack,
+        };
         match pending {
             Pending::Local { id, reply } => {
                 let _ = reply.send(self.receipt(id, ack));
@@ -724,20 +783,34 @@ impl Runtime {
             Pending::Request { id, destination, reply } => {
                 let _ = reply.send(self.answer_of(id, destination, ack));
             }
-            Pending::Forward { channel } => {
+            Pending::Forward { channel, .. } => {
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, ack);
             }
             Pending::Advert => {}
         }
     }
 
+    /// Whether a drop report is the dropping node's own: it came from that node directly (the
+    /// link is authenticated), or that node signed it for this envelope.
+    fn believed(
+        &mut self,
+        id: &[u8; 16],
+        reason: &str,
+        at: &str,
+        signature: &[u8],
+        from: Option<NodeId>,
+    ) -> bool {
+        drop_believed(&mut self.keys, id, reason, at, signature, from)
+    }
+
     /// A request's answer, after checking that the reply is the destination's, signed by it,
-    /// for this request, addressed to this node and fresh.
+    /// for this request, addressed to this node and fresh; the route is the one the
+    /// destination signed.
     fn answer_of(&mut self, id: [u8; 16], destination: NodeId, ack: Ack) -> Result<Answer, SendError> {
-        let (route, reply) = match ack {
-            Ack::Replied { route, reply } => (route, reply),
+        let reply = match ack {
+            Ack::Replied { reply } => reply,
             Ack::Delivered { .. } => return Err(SendError::BadReply("delivered without an answer")),
-            Ack::Dropped { reason, at } => return Err(self.dropped(&reason, &at)),
+            Ack::Dropped { reason, at, .. } => return Err(self.dropped(&reason, &at)),
         };
         let envelope =
             Envelope::decode(Bytes::from(reply)).map_err(|_| SendError::BadReply("malformed reply"))?;
@@ -754,8 +827,9 @@ impl Runtime {
         envelope
             .verify(now_ms(), self.config.freshness, &mut self.keys)
             .map_err(|_| SendError::BadReply("bad signature"))?;
-        let route = route.iter().filter_map(|s| s.parse().ok()).collect();
-        Ok(Answer { receipt: Receipt { id, route }, payload: envelope.payload })
+        let (route, payload) = envelope::split_route(envelope.payload)
+            .map_err(|_| SendError::BadReply("reply without its route"))?;
+        Ok(Answer { receipt: Receipt { id, route }, payload })
     }
 
     /// Hands an envelope that needs an answer to the application, remembering who waits.
@@ -787,8 +861,9 @@ impl Runtime {
         };
         match self.awaiting.remove(&token) {
             Some(Awaiting::Remote { channel, route, origin, id }) => {
+                let payload = envelope::with_route(&route, &payload);
                 let reply = Envelope::new(&self.key, id, Kind::Reply, origin, 1, payload, now_ms());
-                let ack = Ack::Replied { route, reply: Vec::from(reply.encode()) };
+                let ack = Ack::Replied { reply: Vec::from(reply.encode()) };
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, ack);
             }
             Some(Awaiting::Local { id, reply }) => {
@@ -800,7 +875,11 @@ impl Runtime {
     }
 
     fn unanswered(&mut self, token: u64, reason: DropReason) {
-        let dropped = Ack::Dropped { reason: reason.as_str().into(), at: self.me.to_string() };
+        let id = match self.awaiting.get(&token) {
+            Some(Awaiting::Remote { id, .. } | Awaiting::Local { id, .. }) => Some(*id),
+            None => None,
+        };
+        let dropped = self.drop_ack(id, reason);
         match self.awaiting.remove(&token) {
             Some(Awaiting::Remote { channel, .. }) => {
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, dropped);
@@ -817,10 +896,8 @@ impl Runtime {
             Ack::Delivered { route } => {
                 Ok(Receipt { id, route: route.iter().filter_map(|s| s.parse().ok()).collect() })
             }
-            Ack::Replied { route, .. } => {
-                Ok(Receipt { id, route: route.iter().filter_map(|s| s.parse().ok()).collect() })
-            }
-            Ack::Dropped { reason, at } => Err(self.dropped(&reason, &at)),
+            Ack::Replied { .. } => Err(SendError::BadReply("an answer to an envelope that wanted none")),
+            Ack::Dropped { reason, at, .. } => Err(self.dropped(&reason, &at)),
         }
     }
 
@@ -918,7 +995,7 @@ impl Runtime {
             Event::Message { message: Message::Response { request_id, response }, .. } => {
                 if let Some((next, pending)) = self.pending.remove(&request_id) {
                     self.landed(next);
-                    self.answer(pending, response);
+                    self.answer(pending, response, Some(next));
                 }
             }
             Event::OutboundFailure { request_id, error, .. } => {
@@ -936,10 +1013,14 @@ impl Runtime {
                     if !matches!(pending, Pending::Advert) {
                         self.stats.count_drop(reason);
                     }
-                    self.answer(
-                        pending,
-                        Ack::Dropped { reason: reason.as_str().into(), at: self.me.to_string() },
-                    );
+                    let id = match &pending {
+                        Pending::Local { id, .. }
+                        | Pending::Request { id, .. }
+                        | Pending::Forward { id, .. } => Some(*id),
+                        Pending::Advert => None,
+                    };
+                    let ack = self.drop_ack(id, reason);
+                    self.answer(pending, ack, None);
                 }
             }
             _ => {}
@@ -947,26 +1028,25 @@ impl Runtime {
     }
 
     fn on_frame(&mut self, from: NodeId, Frame(bytes): Frame, channel: ResponseChannel<Ack>) {
+        let id = envelope::peek_id(&bytes);
         match self.accept(from, bytes) {
             Ok(Accepted::Deliver(envelope)) => {
-                let mut route: Vec<String> = envelope.route().map(|n| n.to_string()).collect();
-                route.push(self.me.to_string());
+                let mut route: Vec<NodeId> = envelope.route().collect();
+                route.push(self.me);
                 if envelope.header.kind == Kind::Request {
                     let (origin, id) = (envelope.header.origin, envelope.header.id);
                     self.deliver(envelope, Awaiting::Remote { channel, route, origin, id });
                     return;
                 }
+                let id = envelope.header.id;
                 let ack = match self.inbox.try_send(Delivery { envelope, responder: None }) {
                     Ok(()) => {
                         self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                        Ack::Delivered { route }
+                        Ack::Delivered { route: route.iter().map(ToString::to_string).collect() }
                     }
                     Err(_) => {
                         self.stats.count_drop(DropReason::Backpressure);
-                        Ack::Dropped {
-                            reason: DropReason::Backpressure.as_str().into(),
-                            at: self.me.to_string(),
-                        }
+                        self.drop_ack(Some(id), DropReason::Backpressure)
                     }
                 };
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, ack);
@@ -976,7 +1056,8 @@ impl Runtime {
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, Ack::Delivered { route });
             }
             Ok(Accepted::Forward(envelope)) => {
-                if let Err(reason) = self.forward(envelope, Pending::Forward { channel }) {
+                let id = envelope.header.id;
+                if let Err(reason) = self.forward(envelope, Pending::Forward { channel, id }) {
                     self.stats.count_drop(reason);
                 } else {
                     self.stats.forwarded.fetch_add(1, Ordering::Relaxed);
@@ -985,7 +1066,7 @@ impl Runtime {
             Err(reason) => {
                 self.stats.count_drop(reason);
                 tracing::debug!(node_id = %self.me, %from, %reason, "envelope dropped");
-                let ack = Ack::Dropped { reason: reason.as_str().into(), at: self.me.to_string() };
+                let ack = self.drop_ack(id, reason);
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, ack);
             }
         }
@@ -1217,7 +1298,7 @@ impl Runtime {
 /// Who waits for the application's answer to a delivered request.
 enum Awaiting {
     /// The hop the request came from (the answer goes back on its stream).
-    Remote { channel: ResponseChannel<Ack>, route: Vec<String>, origin: NodeId, id: [u8; 16] },
+    Remote { channel: ResponseChannel<Ack>, route: Vec<NodeId>, origin: NodeId, id: [u8; 16] },
     /// A request this node sent to itself.
     Local { id: [u8; 16], reply: oneshot::Sender<Result<Answer, SendError>> },
 }
@@ -1226,4 +1307,30 @@ enum Accepted {
     Deliver(Envelope),
     Forward(Envelope),
     Advert,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relay_cannot_put_a_drop_report_in_another_node_s_mouth() {
+        let (honest, relay) = (Keypair::generate_ed25519(), Keypair::generate_ed25519());
+        let (honest_id, relay_id) = (NodeId::from(&honest), NodeId::from(&relay));
+        let id = [7u8; 16];
+        let mut keys = KeyCache::default();
+        let signed = |key: &Keypair, at: &NodeId| key.sign(&drop_message(&id, "backpressure", at)).unwrap();
+        let at = honest_id.to_string();
+        let from = Some(relay_id);
+        // The honest node's own signed report, relayed: believed.
+        assert!(drop_believed(&mut keys, &id, "backpressure", &at, &signed(&honest, &honest_id), from));
+        // The relay's forgery in the honest node's name: not believed, signed or not.
+        assert!(!drop_believed(&mut keys, &id, "backpressure", &at, &signed(&relay, &honest_id), from));
+        assert!(!drop_believed(&mut keys, &id, "backpressure", &at, &[], from));
+        // Another reason, or another envelope, than the one signed: not believed.
+        assert!(!drop_believed(&mut keys, &id, "no_route", &at, &signed(&honest, &honest_id), from));
+        assert!(!drop_believed(&mut keys, &[8; 16], "backpressure", &at, &signed(&honest, &honest_id), from));
+        // A direct peer speaks for itself over its authenticated link.
+        assert!(drop_believed(&mut keys, &id, "malformed", &relay_id.to_string(), &[], from));
+    }
 }

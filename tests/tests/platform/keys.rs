@@ -231,7 +231,8 @@ async fn rate_limits_answer_429_with_retry_after_and_ratelimit_headers() {
 async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let app = spawn_app().await;
     app.sign_up("dev@example.com", web4_tests::PASSWORD).await;
-    let body = json!({ "slug": "once", "kind": "kv" });
+    let upstream = web4_tests::upstream::Upstream::start().await;
+    let body = web4_tests::fixtures::http_service("once", &upstream, json!({}));
     let post = |body: &Value, key: &str| {
         app.client.post(app.url("/api/v1/services")).header("idempotency-key", key).json(body).send()
     };
@@ -242,10 +243,13 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() 
     let again = post(&body, "create-once-1").await.unwrap();
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
-    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let mut expected = first.clone();
+    expected["proxy_secret"] = Value::Null;
+    assert_eq!(again.json::<Value>().await.unwrap(), expected, "the same answer, without its secret");
     assert_eq!(app.count("SELECT COUNT(*) FROM services").await, 1);
 
     let other = post(&json!({ "slug": "twice", "kind": "kv" }), "create-once-1").await.unwrap();
+    assert!(first["proxy_secret"].as_str().is_some_and(|s| s.starts_with("w4ps_")));
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("SELECT COUNT(*) FROM services").await, 1);
 
