@@ -30,6 +30,9 @@ pub struct RateLimitSettings {
     pub sign_up: Budget,
     /// Per client address: join challenges issued (the pool of open ones is shared by all).
     pub challenge: Budget,
+    /// Per node: heartbeats (each is a database write). Derived from the heartbeat interval at
+    /// start-up: a burst, then four a period.
+    pub heartbeat: Budget,
 }
 
 /// A budget per client address for an act a stranger may repeat without an account: a burst,
@@ -56,6 +59,7 @@ impl Default for RateLimitSettings {
             failed_auth: Limit { per_second: 5, burst: 50 },
             sign_up: Budget::per_hour(10),
             challenge: Budget { burst: 30, refill: Duration::from_secs(2) },
+            heartbeat: Budget { burst: 10, refill: Duration::from_millis(250) },
         }
     }
 }
@@ -105,6 +109,7 @@ pub struct RateLimits {
     failures: Keyed,
     sign_ups: Keyed,
     challenges: Keyed,
+    heartbeats: Keyed,
     /// Addresses refused for failed authentications, and until when.
     blocked: moka::sync::Cache<String, std::time::Instant>,
     clock: DefaultClock,
@@ -139,6 +144,7 @@ impl RateLimits {
             failures: keyed(settings.failed_auth),
             sign_ups: budgeted(settings.sign_up),
             challenges: budgeted(settings.challenge),
+            heartbeats: budgeted(settings.heartbeat),
             blocked: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(3600))
@@ -191,6 +197,11 @@ impl RateLimits {
         self.spend(&self.challenges, address)
     }
 
+    /// Counts one heartbeat of `node`; `Err(seconds)` when it sends faster than it was told.
+    pub fn heartbeat(&self, node: &str) -> Result<(), u64> {
+        self.spend(&self.heartbeats, node)
+    }
+
     /// Seconds `address` must still wait after too many failed authentications, if any.
     pub fn blocked(&self, address: &str) -> Option<u64> {
         let until = self.blocked.get(address)?;
@@ -218,6 +229,7 @@ impl RateLimits {
         self.failures.retain_recent();
         self.sign_ups.retain_recent();
         self.challenges.retain_recent();
+        self.heartbeats.retain_recent();
     }
 
     /// Prunes every minute until the task is aborted.

@@ -76,7 +76,10 @@ impl Application {
         );
         services.start();
         let keys = crate::keys::KeyAuth::new(db.clone());
-        let limits = Arc::new(crate::ratelimit::RateLimits::new(config.rate_limits));
+        let limits = Arc::new(crate::ratelimit::RateLimits::new(crate::ratelimit::RateLimitSettings {
+            heartbeat: crate::ratelimit::Budget { burst: 10, refill: config.mesh.heartbeat_interval / 4 },
+            ..config.rate_limits
+        }));
         let state = AppState {
             db,
             config: Arc::new(config),

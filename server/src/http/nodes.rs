@@ -195,6 +195,13 @@ async fn heartbeat(
 ) -> Result<AppJson<MembershipView>, ApiError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     let node = nodes::verify_heartbeat(header("x-web4-node-id"), header("x-web4-signature"), &body)?;
+    // Signed, so counted against the node itself: a member cannot make the control plane
+    // write as fast as it can send.
+    state.limits.heartbeat(&node.to_string()).map_err(|retry_after_secs| ApiError::TooManyRequests {
+        code: "too_many_heartbeats",
+        message: "This node sends heartbeats much faster than its interval.".into(),
+        retry_after_secs,
+    })?;
     let req: HeartbeatRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest { code: "malformed_json", message: e.to_string() })?;
     if req.node_id != node.to_string() {

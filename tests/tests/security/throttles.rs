@@ -82,3 +82,43 @@ async fn join_challenges_from_one_address_cannot_exhaust_the_pool() {
     let honest = from(&app, OWNER, "/api/v1/mesh/challenges", json!({})).await;
     assert_eq!(honest.status(), StatusCode::CREATED, "a joining node elsewhere still gets one");
 }
+
+#[tokio::test]
+async fn a_member_cannot_send_heartbeats_faster_than_its_interval_allows() {
+    use sha2::Digest;
+    let app = web4_tests::spawn_app().await;
+    app.sign_up_operator().await;
+    let (_, token) = app.mint_token(false).await;
+    let key = server::mesh::Keypair::generate_ed25519();
+    let id = server::mesh::NodeId::from(&key);
+    let join = app.signed_join(&key, &id, &token).await;
+    assert_eq!(app.post_json("/api/v1/mesh/join", &join).await.status(), reqwest::StatusCode::OK);
+
+    let mut refused = None;
+    for _ in 0..40 {
+        let sent_at_ms = chrono::Utc::now().timestamp_millis();
+        let body = json!({ "node_id": id.to_string(), "sent_at_ms": sent_at_ms, "stats": {
+            "originated": 0, "delivered": 0, "forwarded": 0, "received": 0, "drops": {}, "peers": [], "routes": [] } })
+        .to_string();
+        let mut message = server::nodes::HEARTBEAT_SIGNING_TAG.to_vec();
+        message.extend_from_slice(&sha2::Sha256::digest(body.as_bytes()));
+        let answer = app
+            .client
+            .post(app.url("/api/v1/mesh/heartbeat"))
+            .header("content-type", "application/json")
+            .header("x-web4-node-id", id.to_string())
+            .header("x-web4-signature", server::secrets::b64(&key.sign(&message).unwrap()))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        if answer.status() != StatusCode::OK {
+            refused = Some(answer);
+            break;
+        }
+    }
+    let refused = refused.expect("a flood of heartbeats is cut off");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(error_of(refused).await.0, "too_many_heartbeats");
+}
