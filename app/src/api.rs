@@ -7,7 +7,7 @@ use crate::{
         billing::{EarningsView, InvoiceSummary, InvoiceView},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
-        services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
+        services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
 };
 #[cfg(feature = "ssr")]
@@ -112,6 +112,12 @@ pub async fn set_service_active(id: String, active: String) -> Result<ServiceVie
 #[server(prefix = "/_fn", endpoint = "delete_service")]
 pub async fn delete_service(id: String) -> Result<(), PortalError> {
     portal_port()?.delete_service(id).await
+}
+
+/// Rotates a service's proxy secret; the answer shows the new one, once.
+#[server(prefix = "/_fn", endpoint = "rotate_proxy_secret")]
+pub async fn rotate_proxy_secret(id: String) -> Result<ProxySecretView, PortalError> {
+    portal_port()?.rotate_proxy_secret(id).await
 }
 
 /// Invokes a service through the mesh ("try it").

@@ -8,7 +8,7 @@ use crate::{
         billing::{EarningsView, InvoiceSummary, InvoiceView, UsageReport},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
-        services::{Page, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
+        services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
 };
 use std::sync::Arc;
@@ -54,6 +54,9 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn set_service_active(&self, id: String, active: bool) -> Result<ServiceView, PortalError>;
     /// Deletes an inactive service (`Rejected` while it is active).
     async fn delete_service(&self, id: String) -> Result<(), PortalError>;
+    /// Rotates a service's proxy secret and shows the new one, once (after a plain form post,
+    /// on the service page's next load).
+    async fn rotate_proxy_secret(&self, id: String) -> Result<ProxySecretView, PortalError>;
     /// Invokes a service through the mesh as the logged-in account ("try it").
     async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError>;
     /// The account's API keys, newest first, a page at a time (`cursor` from the last page),

@@ -9,8 +9,8 @@ use super::common::{self, page_origin};
 use crate::{
     AuthContext,
     api::{
-        CreateService, DeleteService, InvokeService, SetServiceActive, UpdateService, fetch_service,
-        list_services,
+        CreateService, DeleteService, InvokeService, RotateProxySecret, SetServiceActive, UpdateService,
+        fetch_service, list_services,
     },
     components::ErrorBanner,
     error::PortalError,
@@ -607,6 +607,7 @@ struct ServiceActions {
     toggle: ServerAction<SetServiceActive>,
     delete: ServerAction<DeleteService>,
     invoke: ServerAction<InvokeService>,
+    rotate: ServerAction<RotateProxySecret>,
 }
 
 /// `/services/:id`
@@ -619,6 +620,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
         toggle: ServerAction::new(),
         delete: ServerAction::new(),
         invoke: ServerAction::new(),
+        rotate: ServerAction::new(),
     };
     let ServiceActions { update, toggle, delete, .. } = actions;
 
@@ -718,9 +720,62 @@ fn ServiceDetail(service: ServiceView, actions: ServiceActions) -> impl IntoView
             <h2>"Placements"</h2>
             <Placements placements operator />
         </article>
+        {service.http.is_some().then(|| view! { <ProxySecret service=service.clone() rotate=actions.rotate /> })}
         <TryIt service=service.clone() invoke=actions.invoke />
         <EditService service=service.clone() update=actions.update />
         <DangerZone service delete=actions.delete />
+    }
+}
+
+/// The proxy secret: what it is for, and a rotation that shows the new one once.
+#[component]
+fn ProxySecret(service: ServiceView, rotate: ServerAction<RotateProxySecret>) -> impl IntoView {
+    let pending = rotate.pending();
+    // Shown once: from this page's rotation, or (after a plain form post) from the reload.
+    let flashed = service.proxy_secret.clone();
+    let shown = move || match rotate.value().get() {
+        Some(Ok(rotated)) => Some(Ok(rotated.proxy_secret)),
+        Some(Err(error)) => Some(Err(error.to_string())),
+        None => flashed.clone().map(Ok),
+    };
+    view! {
+        <article class="card" data-testid="proxy-secret">
+            <h2>"Proxy secret"</h2>
+            <p class="muted">
+                "Every call and health check the platform sends to your upstream carries the header "
+                <code>"x-web4-proxy-secret"</code>
+                ". Check it in your upstream to refuse calls that did not come through the platform. "
+                "The secret is shown once; rotating replaces it at once (the old one stops being sent)."
+            </p>
+            {move || shown().map(|shown| match shown {
+                Ok(secret) => view! {
+                    <div class="banner ok" role="status">
+                        <label for="proxy-secret-value">
+                            <strong>"Your new proxy secret — copy it now, it is not shown again:"</strong>
+                        </label>
+                        <div class="secret-row">
+                            <input
+                                id="proxy-secret-value"
+                                class="secret"
+                                type="text"
+                                readonly
+                                value=secret
+                                spellcheck="false"
+                                autocomplete="off"
+                                data-testid="proxy-secret-value"
+                            />
+                        </div>
+                    </div>
+                }.into_any(),
+                Err(message) => view! { <div class="banner error" role="alert">{message}</div> }.into_any(),
+            })}
+            <ActionForm action=rotate attr:class="inline">
+                <input type="hidden" name="id" value=service.id.clone() />
+                <button type="submit" class="button" disabled=pending>
+                    {move || if pending.get() { "Rotating…" } else { "Rotate and show the secret" }}
+                </button>
+            </ActionForm>
+        </article>
     }
 }
 

@@ -18,7 +18,8 @@ use app::{
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreateJoinToken, CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{
-            Page, ServiceForm, ServiceStatus, ServiceUpdate, ServiceView, TryInvoke, TryInvokeResult,
+            Page, ProxySecretView, ServiceForm, ServiceStatus, ServiceUpdate, ServiceView, TryInvoke,
+            TryInvokeResult,
         },
     },
 };
@@ -38,6 +39,9 @@ const FLASH_JOIN_TOKEN: &str = "flash.join_token";
 /// Session key of an API key created by a plain form post (with its owner's id), shown once on
 /// the next load of the keys page (sealed: see [`super::flash`]).
 const FLASH_API_KEY: &str = "flash.api_key";
+/// Session key of a proxy secret rotated by a plain form post, shown once on the service's
+/// next load (sealed: see [`super::flash`]).
+const FLASH_PROXY_SECRET: &str = "flash.proxy_secret";
 
 /// Serves the portal's server functions from the platform's domain functions.
 pub struct PortalAdapter {
@@ -442,7 +446,11 @@ impl PortalPort for PortalAdapter {
     async fn service(&self, id: String) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let names = self.names().await?;
-        services::get(&self.state.db, &account.id, &id, &names).await.map_err(services_error)
+        let mut service =
+            services::get(&self.state.db, &account.id, &id, &names).await.map_err(services_error)?;
+        let rotated = self.unflash::<ProxySecretView>(FLASH_PROXY_SECRET).await?;
+        service.proxy_secret = rotated.filter(|r| r.service_id == service.id).map(|r| r.proxy_secret);
+        Ok(service)
     }
 
     async fn create_service(&self, form: ServiceForm) -> Result<ServiceView, PortalError> {
@@ -482,6 +490,20 @@ impl PortalPort for PortalAdapter {
         self.state.services.reconcile().await.map_err(internal)?;
         redirect_plain_form("/services");
         Ok(())
+    }
+
+    async fn rotate_proxy_secret(&self, id: String) -> Result<ProxySecretView, PortalError> {
+        let account = self.account().await?;
+        let generation =
+            services::rotate_proxy_secret(&self.state.db, &account.id, &id).await.map_err(services_error)?;
+        self.state.services.reconcile().await.map_err(internal)?;
+        let proxy_secret = self.state.services.proxy_secret(&id, generation);
+        let rotated = ProxySecretView { service_id: id.clone(), proxy_secret, generation };
+        if is_plain_form() {
+            self.flash(FLASH_PROXY_SECRET, &rotated).await?;
+            redirect_plain_form(&format!("/services/{id}"));
+        }
+        Ok(rotated)
     }
 
     async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError> {

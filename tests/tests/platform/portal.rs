@@ -307,3 +307,45 @@ async fn the_api_reference_is_public_and_lists_the_endpoints() {
         "curl against this server"
     );
 }
+
+#[tokio::test]
+async fn a_proxy_secret_rotated_by_a_plain_form_is_shown_once_on_the_service_page() {
+    let app = spawn_app().await;
+    app.sign_up("dev@example.com", PASSWORD).await;
+    let upstream = web4_tests::upstream::Upstream::start().await;
+    let body = web4_tests::fixtures::http_service("guarded", &upstream, serde_json::json!({}));
+    let service = web4_tests::fixtures::register(&app, &app.client, body).await;
+    let id = service["id"].as_str().unwrap();
+    let (_, before) = page(&app.client, app.url(&format!("/services/{id}"))).await;
+    assert!(before.contains("x-web4-proxy-secret") && !before.contains("w4ps_"), "explained, not shown");
+
+    let response = app
+        .client
+        .post(app.url("/_fn/rotate_proxy_secret"))
+        .header("accept", "text/html")
+        .header("referer", app.url(&format!("/services/{id}")))
+        .form(&[("id", id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], format!("/services/{id}"));
+    web4_tests::fixtures::healthy(&app, id, 2).await;
+    let (_, first) = page(&app.client, app.url(&format!("/services/{id}"))).await;
+    let start = first.find("w4ps_").expect("the new secret is shown");
+    let secret: String =
+        first[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let echo: serde_json::Value = app
+        .invoker()
+        .await
+        .get(app.url(&format!("/api/v1/invoke/{id}/echo")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echo["headers"]["x-web4-proxy-secret"], secret.as_str(), "the upstream gets the new one");
+    let (_, second) = page(&app.client, app.url(&format!("/services/{id}"))).await;
+    assert!(!second.contains(&secret), "shown only once");
+}
