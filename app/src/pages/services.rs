@@ -1193,6 +1193,7 @@ mod tests {
                     toggle: ServerAction::new(),
                     delete: ServerAction::new(),
                     invoke: ServerAction::new(),
+                    rotate: ServerAction::new(),
                 };
                 view! { <ServiceDetail service=sample_service() actions /> }
             });
