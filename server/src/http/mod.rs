@@ -48,10 +48,36 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// Name of the portal's session cookie.
 pub const SESSION_COOKIE: &str = "web4_session";
 
+/// A page's Content-Security-Policy: scripts only with this response's nonce (Leptos puts it on
+/// the hydration scripts it writes; `strict-dynamic` lets those load the wasm bundle), nothing
+/// else from anywhere but the platform's origin, no plugins, no framing, forms only to
+/// ourselves. Styles may be inline (a chart sets swatch colours in attributes); scripts may not,
+/// so an injected `<script>` or `onerror=` does not run. Set only while rendering a page (server
+/// functions have no nonce); the security-headers middleware adds its defaults elsewhere.
+fn page_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::try_from(policy) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// The whole application router, with its state and middleware.
 pub fn router(state: AppState, session_store: SqliteStore) -> Router {
     let port: SharedPortalPort = Arc::new(portal::PortalAdapter::new(state.clone()));
-    let context = move || provide_context(port.clone());
+    let context = move || {
+        provide_context(port.clone());
+        page_policy();
+    };
     let leptos_options = state.leptos.clone();
     let routes = generate_route_list(App);
 

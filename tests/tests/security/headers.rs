@@ -127,12 +127,33 @@ async fn the_portal_and_the_api_cannot_be_framed_sniffed_or_cached() {
     for response in [&page, &created] {
         let h = response.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{}", response.url());
-        assert_eq!(h["content-security-policy"], "frame-ancestors 'none'");
+        let policy = h["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["referrer-policy"], "same-origin");
         assert_eq!(h["cache-control"], "no-store", "a secret shown once must not be kept by a cache");
         assert!(!h.contains_key("strict-transport-security"), "plain http: no HSTS");
     }
+
+    // A page runs only the scripts Leptos wrote with this answer's nonce: an injected
+    // `<script>` or event attribute would not.
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no nonce in {policy}"))
+        .to_owned();
+    assert!(
+        !policy.contains("'unsafe-inline' 'strict-dynamic'") && policy.contains("script-src 'nonce-"),
+        "{policy}"
+    );
+    assert!(!policy.split(';').any(|d| d.trim().starts_with("script-src") && d.contains("unsafe-inline")));
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    let again = app.get("/dashboard").await;
+    let other = again.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!other.contains(&nonce), "a fresh nonce per answer");
 
     let https =
         web4_tests::spawn_app_with(|c| c.trusted_origins.push("https://web4.example.com".into())).await;
