@@ -26,6 +26,11 @@ const signUp = (page: Page) => signUpAs(page, 'svc');
 test('a developer registers an http service, sees it healthy and calls it through the mesh', async ({ page }) => {
   // Placement and the first passing checks take a few seconds after registration.
   test.setTimeout(90_000);
+  // The pages run under a nonce-based script CSP: nothing of ours may be refused by it.
+  const refused: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+  });
   await signUp(page);
 
   await page.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
@@ -70,6 +75,13 @@ test('a developer registers an http service, sees it healthy and calls it throug
   await expect(page.getByTestId('try-headers')).toContainText(/x-upstream/i);
   await expect(page.getByTestId('try-route')).toContainText('embedded-');
   await expect(page.getByTestId('try-latency')).toHaveText(/^\d+ ms$/);
+
+  // The proxy secret: explained, and shown once when rotated.
+  const proxy = page.getByTestId('proxy-secret');
+  await expect(proxy).toContainText('x-web4-proxy-secret');
+  await proxy.getByRole('button', { name: 'Rotate and show the secret' }).click();
+  await expect(page.getByTestId('proxy-secret-value')).toHaveValue(/^w4ps_[A-Za-z0-9_-]{43}$/);
+  expect(refused).toEqual([]);
 
   // The list shows it too, healthy.
   await page.goto('/services');

@@ -168,7 +168,16 @@ pub async fn idempotent(
         }
     };
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, body_limit).await else { return ApiError::PayloadTooLarge.into_response() };
+    // Bounded in time as the invoke path bounds it: a body that trickles in is cut off.
+    let wait = state.services.settings().body_read_timeout;
+    let body = match tokio::time::timeout(wait, to_bytes(body, body_limit)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return ApiError::PayloadTooLarge.into_response(),
+        Err(_) => {
+            let timeout = crate::services::gateway::InvokeError::BodyTimeout { ms: wait.as_millis() };
+            return ApiError::from(timeout).into_response();
+        }
+    };
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let hash = request_hash(&parts.method, path_and_query, &body);
     let mut attempts = 0;
