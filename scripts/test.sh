@@ -5,12 +5,14 @@
 #   test     unit tests and the whole-system integration tests (cargo test)
 #   e2e      builds the platform as scripts/run.sh does (release) and runs the Playwright
 #            suite against it in Debian's Chromium
+#   fuzz     fuzzes the Cloud API of that release server with schemathesis against its OpenAPI
+#            document (scripts/fuzz-api.sh; builds the release first only if it is missing)
 # With no arguments all stages run in that order; name stages to run only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stages=("$@")
-(( ${#stages[@]} )) || stages=(fmt clippy test e2e)
+(( ${#stages[@]} )) || stages=(fmt clippy test e2e fuzz)
 logs=$(mktemp -d)
 say() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
 
@@ -22,7 +24,7 @@ source scripts/env.sh
 # Sums the N of every "N <word>" that a line matching <pattern> holds, in <log> (0 if none).
 count() { grep -E "$2" "$1" | grep -Eo "[0-9]+ $3" | awk '{s+=$1} END {print s+0}' || true; }
 
-cargo_passed=0 cargo_failed=0 e2e_passed=0 e2e_failed=0
+cargo_passed=0 cargo_failed=0 e2e_passed=0 e2e_failed=0 fuzz_passed=0 fuzz_failed=0
 for stage in "${stages[@]}"; do
   case "$stage" in
     fmt)
@@ -58,8 +60,28 @@ for stage in "${stages[@]}"; do
       e2e_failed=$(count "$logs/e2e.log" '^ +[0-9]+ failed' failed)
       (( status == 0 )) || { echo "end-to-end suite failed"; exit "$status"; }
       ;;
+    fuzz)
+      if [[ ! -x target/release/server ]]; then
+        say "building the platform (cargo leptos build --release)"
+        cargo leptos build --release
+      fi
+      say "API fuzzing with schemathesis (scripts/fuzz-api.sh)"
+      set +e
+      scripts/fuzz-api.sh target/release/server
+      status=$?
+      set -e
+      # Its JUnit report: a test case per API operation, and one for the stateful phase.
+      junit=target/fuzz-report/junit.xml
+      if [[ -f $junit ]]; then
+        suite=$(grep -o '<testsuite [^>]*>' "$junit" | head -n 1)
+        attr() { grep -Eo " $1=\"[0-9]+\"" <<<"$suite" | grep -Eo '[0-9]+' || echo 0; }
+        fuzz_failed=$(( $(attr failures) + $(attr errors) ))
+        fuzz_passed=$(( $(attr tests) - $(attr skipped) - fuzz_failed ))
+      fi
+      (( status == 0 )) || { echo "API fuzzing found failures"; exit "$status"; }
+      ;;
     *)
-      echo "unknown stage '$stage' (fmt, clippy, test, e2e)" >&2
+      echo "unknown stage '$stage' (fmt, clippy, test, e2e, fuzz)" >&2
       exit 2
       ;;
   esac
@@ -68,4 +90,5 @@ done
 say "summary"
 echo "cargo: $cargo_passed passed, $cargo_failed failed"
 echo "playwright: $e2e_passed passed, $e2e_failed failed"
-echo "total: $((cargo_passed + e2e_passed)) passed, $((cargo_failed + e2e_failed)) failed"
+echo "schemathesis: $fuzz_passed passed, $fuzz_failed failed"
+echo "total: $((cargo_passed + e2e_passed + fuzz_passed)) passed, $((cargo_failed + e2e_failed + fuzz_failed)) failed"

@@ -4,7 +4,7 @@ use super::openapi::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,
-    extract::{AppJson, Operator, PageQuery},
+    extract::{AppJson, AppPath, Operator, PageQuery},
 };
 use crate::{
     billing::{self, BillingError},
@@ -16,7 +16,7 @@ use app::types::{
 };
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::header,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -103,7 +103,7 @@ async fn list(
 async fn read(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<AppJson<InvoiceView>, ApiError> {
     Ok(AppJson(billing::invoice(&state.db, &caller.account.id, &id).await?))
 }
@@ -125,7 +125,7 @@ fn attachment(invoice: &InvoiceView, extension: &str, content_type: &'static str
 async fn export_json(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let invoice = billing::invoice(&state.db, &caller.account.id, &id).await?;
     let body = serde_json::to_string_pretty(&invoice).map_err(anyhow::Error::from)?;
@@ -137,7 +137,7 @@ async fn export_json(
 async fn export_csv(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let invoice = billing::invoice(&state.db, &caller.account.id, &id).await?;
     let body = billing::csv(&invoice)?;
@@ -150,7 +150,7 @@ async fn export_csv(
 async fn line_events(
     caller: Caller,
     State(state): State<AppState>,
-    Path((id, position)): Path<(String, i32)>,
+    AppPath((id, position)): AppPath<(String, i32)>,
     query: PageQuery,
 ) -> Result<AppJson<Page<UsageEventView>>, ApiError> {
     let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {

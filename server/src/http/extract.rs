@@ -1,29 +1,80 @@
-//! Extractors shared by the API handlers: JSON bodies that fail in the one error shape, the
-//! client's address, and the logged-in account.
+//! Extractors shared by the API handlers: JSON bodies and path parameters that fail in the one
+//! error shape, the client's address, and the logged-in account.
 use super::error::ApiError;
 use crate::state::AppState;
 use app::types::AccountView;
 use axum::{
     Json,
-    extract::{ConnectInfo, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    body::Bytes,
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, rejection::JsonRejection},
+    http::header,
     http::{HeaderMap, request::Parts},
     response::{IntoResponse, Response},
 };
 use std::net::{IpAddr, SocketAddr};
 
-/// `Json` whose rejections (bad syntax, wrong content type, too large) are [`ApiError`]s.
+/// `Json` whose rejections (bad syntax, wrong content type, too large) are [`ApiError`]s, and
+/// whose body must be a JSON object as the document says (serde would otherwise take an array
+/// for a struct, its fields by position).
 pub struct AppJson<T>(pub T);
+
+/// `application/json`, or any `…+json` type.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether `body` is a JSON object (its first non-blank byte opens one).
+pub fn is_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
 
 impl<S, T> FromRequest<S> for AppJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
+        if !is_json(req.headers()) {
+            return Err(JsonRejection::MissingJsonContentType(Default::default()).into());
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest { code: "malformed_json", message: e.body_text() }
+            }
+        })?;
+        if !is_object(&body) {
+            return Err(ApiError::BadRequest {
+                code: "malformed_json",
+                message: "The body must be a JSON object.".into(),
+            });
+        }
+        let Json(value) = Json::<T>::from_bytes(&body)?;
         Ok(AppJson(value))
+    }
+}
+
+/// `Path` whose rejections (a number out of range, bad UTF-8) are [`ApiError`]s: 400
+/// `bad_path`, in the one error shape.
+pub struct AppPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(AppPath(value)),
+            Err(rejection) => Err(ApiError::BadRequest { code: "bad_path", message: rejection.body_text() }),
+        }
     }
 }
 

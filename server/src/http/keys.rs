@@ -3,7 +3,7 @@ use super::openapi::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,
-    extract::{AppJson, PageQuery},
+    extract::{AppJson, AppPath, PageQuery},
     idempotency::SecretFields,
 };
 use crate::{keys, keys::KeysError, state::AppState};
@@ -11,12 +11,7 @@ use app::types::{
     Page,
     keys::{ApiKeyView, CreatedApiKey, NewApiKey},
 };
-use axum::{
-    Extension, Router,
-    extract::{Path, State},
-    http::StatusCode,
-    routing::get,
-};
+use axum::{Extension, Router, extract::State, http::StatusCode, routing::get};
 use chrono::Utc;
 
 /// Key routes under `/api/v1`.
@@ -78,7 +73,7 @@ async fn create(
 async fn read(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<AppJson<ApiKeyView>, ApiError> {
     Ok(AppJson(keys::get(&state.db, &caller.account.id, &id, Utc::now()).await?))
 }
@@ -88,7 +83,7 @@ async fn read(
 async fn revoke(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<AppJson<ApiKeyView>, ApiError> {
     Ok(AppJson(state.keys.revoke(&caller.account.id, &id, Utc::now()).await?))
 }

@@ -3,7 +3,7 @@
 use super::openapi::ErrorBody;
 use super::{
     error::ApiError,
-    extract::{AppJson, ClientIp, Operator},
+    extract::{AppJson, AppPath, ClientIp, Operator},
 };
 use crate::{nodes, state::AppState};
 use app::types::nodes::{
@@ -13,7 +13,7 @@ use app::types::nodes::{
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, Path, State},
+    extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode},
     routing::{get, post},
 };
@@ -48,7 +48,7 @@ async fn list_nodes(_: Operator, State(state): State<AppState>) -> Result<AppJso
 async fn node_detail(
     _: Operator,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<AppJson<NodeDetail>, ApiError> {
     Ok(AppJson(nodes::node_detail(&state.db, &id, Utc::now(), state.mesh.settings()).await?))
 }
@@ -59,7 +59,7 @@ async fn node_detail(
 async fn node_action(
     _: Operator,
     State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
+    AppPath((id, action)): AppPath<(String, String)>,
 ) -> Result<AppJson<NodeView>, ApiError> {
     let action = match action.as_str() {
         "drain" => NodeAction::Drain,
@@ -82,7 +82,7 @@ async fn node_action(
 async fn remove_node(
     _: Operator,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
     nodes::act(&state.db, &id, NodeAction::Remove, Utc::now(), state.mesh.settings()).await?;
     sync(&state).await?;
@@ -116,15 +116,20 @@ async fn create_token(
 }
 
 /// `POST /join-tokens/{id}/revoke`, optionally with `{ "block_nodes": true }`.
-#[utoipa::path(post, path = "/api/v1/join-tokens/{id}/revoke", tag = "Mesh (operator)", params(("id" = String, Path, description = "The join token's id")), request_body(content = Option<RevokeJoinToken>, description = "Optional"), responses((status = 200, body = JoinTokenView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/join-tokens/{id}/revoke", tag = "Mesh (operator)", params(("id" = String, Path, description = "The join token's id")), request_body(content = RevokeJoinToken, description = "Optional: an empty body revokes without blocking"), responses((status = 200, body = JoinTokenView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn revoke_token(
     _: Operator,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     body: Bytes,
 ) -> Result<AppJson<JoinTokenView>, ApiError> {
     let options: RevokeJoinToken = if body.iter().all(u8::is_ascii_whitespace) {
         RevokeJoinToken::default()
+    } else if !super::extract::is_object(&body) {
+        return Err(ApiError::BadRequest {
+            code: "malformed_json",
+            message: "The body must be a JSON object (or empty).".into(),
+        });
     } else {
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest { code: "malformed_json", message: e.to_string() })?

@@ -5,7 +5,7 @@ use super::openapi::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,
-    extract::{AppJson, CurrentAccount, PageQuery},
+    extract::{AppJson, AppPath, CurrentAccount, PageQuery},
     idempotency::SecretFields,
 };
 use crate::{
@@ -19,7 +19,7 @@ use app::types::services::{DiscoveryView, NewService, Page, ProxySecretView, Ser
 use axum::{
     Extension, Router,
     body::{Body, to_bytes},
-    extract::{Path, State},
+    extract::State,
     http::{HeaderName, HeaderValue, Method, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{any, get},
@@ -175,7 +175,7 @@ async fn create(
 async fn rotate_proxy_secret(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<(Extension<SecretFields>, AppJson<ProxySecretView>), ApiError> {
     let generation = services::rotate_proxy_secret(&state.db, &account.id, &id).await?;
     state.services.reconcile().await?;
@@ -191,7 +191,7 @@ async fn rotate_proxy_secret(
 async fn read(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
     let names = names(&state).await?;
     Ok(AppJson(services::get(&state.db, &account.id, &id, &names).await?))
@@ -202,7 +202,7 @@ async fn read(
 async fn update(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(update): AppJson<ServiceUpdate>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
     services::update(&state.db, &state.egress, &account.id, &id, update, Utc::now()).await?;
@@ -214,7 +214,7 @@ async fn update(
 async fn delete(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
     services::delete(&state.db, &account.id, &id).await?;
     state.services.reconcile().await.map_err(ApiError::Internal)?;
@@ -226,7 +226,7 @@ async fn delete(
 async fn discover(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<AppJson<DiscoveryView>, ApiError> {
     Ok(AppJson(state.services.discover(&account.id, &id)?))
 }
@@ -237,7 +237,7 @@ async fn discover(
 async fn invoke(
     caller: Caller,
     State(state): State<AppState>,
-    Path(rest): Path<String>,
+    AppPath(rest): AppPath<String>,
     parts: Parts,
     body: Body,
 ) -> Result<Response, ApiError> {
