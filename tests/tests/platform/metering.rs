@@ -64,20 +64,28 @@ async fn n_concurrent_invokes_make_exactly_n_usage_events() {
     assert_eq!(app.count("SELECT COUNT(*) FROM usage_events").await, n as i64);
 }
 
+/// The one call the next test retries: a POST with `Idempotency-Key: order-17`.
+fn order_17(
+    client: &Client,
+    app: &TestApp,
+    service: &str,
+    secret: &str,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    client
+        .post(app.url(&format!("/api/v1/invoke/{service}/echo")))
+        .bearer_auth(secret)
+        .header("idempotency-key", "order-17")
+        .body("pay once")
+        .send()
+}
+
 #[tokio::test]
 async fn a_retried_call_with_the_same_invoke_id_counts_once() {
     let app = spawn_app().await;
     let upstream = Upstream::start().await;
     let (service, _, secret) = metered_service(&app, &upstream).await;
     let client = Client::new();
-    let post = || {
-        client
-            .post(app.url(&format!("/api/v1/invoke/{service}/echo")))
-            .bearer_auth(&secret)
-            .header("idempotency-key", "order-17")
-            .body("pay once")
-            .send()
-    };
+    let post = || order_17(&client, &app, &service, &secret);
     let first = post().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     let invoke_id = first.headers()["x-web4-invoke-id"].to_str().unwrap().to_owned();
@@ -102,14 +110,7 @@ async fn a_retried_call_with_the_same_invoke_id_counts_once() {
     .await
     .unwrap();
     let app = app.restart().await;
-    let post = || {
-        client
-            .post(app.url(&format!("/api/v1/invoke/{service}/echo")))
-            .bearer_auth(&secret)
-            .header("idempotency-key", "order-17")
-            .body("pay once")
-            .send()
-    };
+    let post = || order_17(&client, &app, &service, &secret);
     let rerun = post().await.unwrap();
     assert_eq!(rerun.status(), StatusCode::OK);
     assert!(rerun.headers().get("idempotent-replayed").is_none());
