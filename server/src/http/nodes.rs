@@ -116,19 +116,20 @@ async fn create_token(
 }
 
 /// `POST /join-tokens/{id}/revoke`, optionally with `{ "block_nodes": true }`.
-#[utoipa::path(post, path = "/api/v1/join-tokens/{id}/revoke", tag = "Mesh (operator)", params(("id" = String, Path, description = "The join token's id")), request_body(content = RevokeJoinToken, description = "Optional: an empty body revokes without blocking"), responses((status = 200, body = JoinTokenView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/join-tokens/{id}/revoke", tag = "Mesh (operator)", params(("id" = String, Path, description = "The join token's id")), request_body(content = Option<RevokeJoinToken>, description = "Optional: an empty body (or `null`) revokes without blocking"), responses((status = 200, body = JoinTokenView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn revoke_token(
     _: Operator,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
     body: Bytes,
 ) -> Result<AppJson<JoinTokenView>, ApiError> {
-    let options: RevokeJoinToken = if body.iter().all(u8::is_ascii_whitespace) {
+    let options: RevokeJoinToken = if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null"
+    {
         RevokeJoinToken::default()
     } else if !super::extract::is_object(&body) {
         return Err(ApiError::BadRequest {
             code: "malformed_json",
-            message: "The body must be a JSON object (or empty).".into(),
+            message: "The body must be a JSON object, `null` or empty.".into(),
         });
     } else {
         serde_json::from_slice(&body)

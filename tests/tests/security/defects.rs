@@ -39,6 +39,8 @@ async fn bodies_must_be_json_objects_and_bad_paths_answer_in_the_one_error_shape
     let (id, _) = app.mint_token(false).await;
     let revoke = app.post_json(&format!("/api/v1/join-tokens/{id}/revoke"), &json!([])).await;
     assert_eq!(revoke.status(), StatusCode::BAD_REQUEST);
+    let revoke = app.post_json(&format!("/api/v1/join-tokens/{id}/revoke"), &json!(null)).await;
+    assert_eq!(revoke.status(), StatusCode::OK, "the document allows null: no options");
 
     // A path number past i32, or a path that is not UTF-8: 400 in JSON, not text/plain.
     for path in [
