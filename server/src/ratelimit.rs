@@ -30,9 +30,6 @@ pub struct RateLimitSettings {
     pub sign_up: Budget,
     /// Per client address: join challenges issued (the pool of open ones is shared by all).
     pub challenge: Budget,
-    /// Per node: heartbeats (each is a database write). Derived from the heartbeat interval at
-    /// start-up: a burst, then four a period.
-    pub heartbeat: Budget,
 }
 
 /// A budget per client address for an act a stranger may repeat without an account: a burst,
@@ -59,7 +56,6 @@ impl Default for RateLimitSettings {
             failed_auth: Limit { per_second: 5, burst: 50 },
             sign_up: Budget::per_hour(10),
             challenge: Budget { burst: 30, refill: Duration::from_secs(2) },
-            heartbeat: Budget { burst: 10, refill: Duration::from_millis(250) },
         }
     }
 }
@@ -135,8 +131,14 @@ fn reset_secs(limit: Limit, remaining: u32) -> u64 {
 }
 
 impl RateLimits {
-    /// Limiters with these settings.
+    /// Limiters with these settings, for nodes told to heartbeat every second.
     pub fn new(settings: RateLimitSettings) -> Self {
+        Self::with_heartbeats(settings, Duration::from_secs(1))
+    }
+
+    /// Limiters with these settings; a node may send heartbeats four times as often as
+    /// `heartbeat_interval`, after a burst of 10 (each is a database write).
+    pub fn with_heartbeats(settings: RateLimitSettings, heartbeat_interval: Duration) -> Self {
         Self {
             settings,
             keys: keyed(settings.key),
@@ -144,7 +146,7 @@ impl RateLimits {
             failures: keyed(settings.failed_auth),
             sign_ups: budgeted(settings.sign_up),
             challenges: budgeted(settings.challenge),
-            heartbeats: budgeted(settings.heartbeat),
+            heartbeats: budgeted(Budget { burst: 10, refill: heartbeat_interval / 4 }),
             blocked: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(3600))

@@ -76,10 +76,10 @@ impl Application {
         );
         services.start();
         let keys = crate::keys::KeyAuth::new(db.clone());
-        let limits = Arc::new(crate::ratelimit::RateLimits::new(crate::ratelimit::RateLimitSettings {
-            heartbeat: crate::ratelimit::Budget { burst: 10, refill: config.mesh.heartbeat_interval / 4 },
-            ..config.rate_limits
-        }));
+        let limits = Arc::new(crate::ratelimit::RateLimits::with_heartbeats(
+            config.rate_limits,
+            config.mesh.heartbeat_interval,
+        ));
         let state = AppState {
             db,
             config: Arc::new(config),

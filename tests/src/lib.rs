@@ -267,7 +267,6 @@ pub fn unlimited(config: &mut Config) {
         failed_auth: unlimited,
         sign_up: plenty,
         challenge: plenty,
-        heartbeat: plenty,
     };
 }
 
