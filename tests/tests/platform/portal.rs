@@ -335,16 +335,8 @@ async fn a_proxy_secret_rotated_by_a_plain_form_is_shown_once_on_the_service_pag
     let start = first.find("w4ps_").expect("the new secret is shown");
     let secret: String =
         first[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
-    let echo: serde_json::Value = app
-        .invoker()
-        .await
-        .get(app.url(&format!("/api/v1/invoke/{id}/echo")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let invoke = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/echo")));
+    let echo = web4_tests::fixtures::json_of(invoke).await;
     assert_eq!(echo["headers"]["x-web4-proxy-secret"], secret.as_str(), "the upstream gets the new one");
     let (_, second) = page(&app.client, app.url(&format!("/services/{id}"))).await;
     assert!(!second.contains(&secret), "shown only once");

@@ -172,15 +172,8 @@ async fn the_upstream_gets_the_service_s_proxy_secret_and_a_caller_cannot_forge_
     let secret = created["proxy_secret"].as_str().expect("shown when registered").to_owned();
     assert!(secret.starts_with("w4ps_"), "{secret}");
     healthy(&app, &id, 1).await;
-    let read: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/services/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read =
+        web4_tests::fixtures::json_of(app.client.get(app.url(&format!("/api/v1/services/{id}")))).await;
     assert!(read.get("proxy_secret").is_none(), "shown once: {read}");
     let stored = app.count("SELECT COUNT(*) FROM services WHERE CAST(settings AS TEXT) LIKE '%w4ps_%'").await;
     assert_eq!(stored, 0, "never stored");
