@@ -1,6 +1,6 @@
 //! The error every portal server function returns: serialisable, so it crosses the wire (or,
 //! for a form posted before hydration, the redirect URL) and renders as an inline message.
-use crate::types::{FieldErrors, services::ServiceFieldErrors};
+use crate::types::services::ServiceFieldErrors;
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Why a portal action failed, phrased for the person at the keyboard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum PortalError {
-    #[error("Please correct the highlighted fields.")]
-    Invalid(FieldErrors),
-    /// Per-field messages of a form other than sign-up / log-in (field name → message).
+    /// Per-field messages of the form that was sent (input name → message).
     #[error("Please correct the highlighted fields.")]
     Fields(ServiceFieldErrors),
     #[error("An account with this email already exists. Log in instead.")]
@@ -20,10 +18,8 @@ pub enum PortalError {
     /// Deliberately the same for an unknown email and a wrong password.
     #[error("Incorrect email or password.")]
     InvalidCredentials,
-    #[error("Too many failed log-in attempts. Try again in {}.", human_duration(*retry_after_secs))]
-    Throttled { retry_after_secs: u64 },
-    /// A limit other than the log-in throttle: what was limited, and when to try again.
-    #[error("{message} Try again in {}.", human_duration(*retry_after_secs))]
+    /// A limit was reached: what was limited and when to try again (the message says both).
+    #[error("{message}")]
     Limited { message: String, retry_after_secs: u64 },
     #[error("Please log in first.")]
     Unauthenticated,
@@ -41,10 +37,10 @@ pub enum PortalError {
 }
 
 impl PortalError {
-    /// The per-field messages, when this is a validation failure.
-    pub fn field_errors(&self) -> Option<&FieldErrors> {
+    /// The message for the form input `name`, when this is a validation failure.
+    pub fn field_error(&self, name: &str) -> Option<String> {
         match self {
-            PortalError::Invalid(fields) => Some(fields),
+            PortalError::Fields(fields) => fields.get(name).cloned(),
             _ => None,
         }
     }
@@ -80,11 +76,5 @@ mod tests {
         assert_eq!(human_duration(60), "1 minute");
         assert_eq!(human_duration(61), "2 minutes");
         assert_eq!(human_duration(900), "15 minutes");
-    }
-
-    #[test]
-    fn throttled_message_names_the_wait() {
-        let e = PortalError::Throttled { retry_after_secs: 600 };
-        assert_eq!(e.to_string(), "Too many failed log-in attempts. Try again in 10 minutes.");
     }
 }

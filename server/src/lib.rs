@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod egress;
+pub mod error;
 pub mod http;
 pub mod keys;
 pub mod mesh;

@@ -4,7 +4,7 @@ use crate::{
     AuthContext,
     components::{EmailField, ErrorBanner, PasswordField},
     error::PortalError,
-    types::{AccountView, FieldErrors},
+    types::AccountView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,13 +20,12 @@ struct FormErrors {
 impl FormErrors {
     fn of(value: Signal<Option<Result<AccountView, PortalError>>>) -> Self {
         let error = move || value.get().and_then(Result::err);
-        let field = move |pick: fn(&FieldErrors) -> Option<String>| {
-            Signal::derive(move || error().and_then(|e| e.field_errors().and_then(pick)))
-        };
+        let field =
+            move |name: &'static str| Signal::derive(move || error().and_then(|e| e.field_error(name)));
         Self {
             banner: Signal::derive(move || error().map(|e| e.to_string())),
-            email: field(|f| f.email.clone()),
-            password: field(|f| f.password.clone()),
+            email: field("email"),
+            password: field("password"),
         }
     }
 }

@@ -5,7 +5,10 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 
-use crate::db::{self, entities::accounts};
+use crate::{
+    db::{self, entities::accounts},
+    error::{Classified, Classify, ErrorCode, Problem, wait},
+};
 use app::types::{AccountView, Credentials, FieldErrors, Role};
 use chrono::Utc;
 use email::Email;
@@ -34,6 +37,47 @@ pub enum AuthError {
     Unauthenticated,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl Classify for AuthError {
+    fn classify(self) -> Classified {
+        use ErrorCode as C;
+        let problem = match self {
+            AuthError::Invalid(fields) => Problem::invalid(
+                [("email", fields.email), ("password", fields.password)]
+                    .into_iter()
+                    .filter_map(|(field, message)| Some((field.to_owned(), message?)))
+                    .collect(),
+            ),
+            AuthError::EmailTaken => {
+                Problem::new(C::EmailTaken, "An account with this email already exists.")
+            }
+            AuthError::InvalidCredentials => {
+                Problem::new(C::InvalidCredentials, "Incorrect email or password.")
+            }
+            AuthError::Throttled { retry_after_secs } => Problem::new(
+                C::TooManyLoginAttempts,
+                format!("Too many failed log-in attempts. Try again in {}.", wait(retry_after_secs)),
+            )
+            .retry_after(retry_after_secs),
+            AuthError::SignUpsThrottled { retry_after_secs } => Problem::new(
+                C::TooManySignUps,
+                format!(
+                    "Too many accounts were created from this address. Try again in {}.",
+                    wait(retry_after_secs)
+                ),
+            )
+            .retry_after(retry_after_secs),
+            AuthError::Busy => Problem::new(
+                C::Busy,
+                "The server is checking too many passwords at once. Try again in a second.",
+            )
+            .retry_after(1),
+            AuthError::Unauthenticated => Problem::new(C::Unauthenticated, "Authentication required."),
+            AuthError::Internal(err) => return Classified::Internal(err),
+        };
+        problem.into()
+    }
 }
 
 impl From<password::HashError> for AuthError {

@@ -12,6 +12,7 @@ pub mod pricing;
 
 use crate::{
     db::{self, entities},
+    error::{Classified, Classify, ErrorCode, Problem},
     pagination,
 };
 use app::types::{
@@ -58,6 +59,20 @@ pub enum BillingError {
     BadRange(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl Classify for BillingError {
+    fn classify(self) -> Classified {
+        let problem = match self {
+            BillingError::NotFound => Problem::not_found("No such invoice."),
+            BillingError::BadCursor => {
+                Problem::new(ErrorCode::BadCursor, "That page link (cursor) is not one this API gave out.")
+            }
+            BillingError::BadRange(message) => Problem::new(ErrorCode::BadRange, message),
+            BillingError::Internal(err) => return Classified::Internal(err),
+        };
+        problem.into()
+    }
 }
 
 impl From<DbErr> for BillingError {

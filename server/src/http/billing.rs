@@ -6,6 +6,7 @@ use super::{
     error::ApiError,
     extract::{AppJson, AppPath, Operator, PageQuery},
 };
+use crate::error::ErrorCode;
 use crate::{
     billing::{self, BillingError},
     state::AppState,
@@ -38,18 +39,6 @@ pub fn router() -> Router<AppState> {
         .route("/earnings", get(earnings))
 }
 
-impl From<BillingError> for ApiError {
-    fn from(err: BillingError) -> Self {
-        let message = err.to_string();
-        match err {
-            BillingError::NotFound => ApiError::not_found("No such invoice."),
-            BillingError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
-            BillingError::BadRange(_) => ApiError::BadRequest { code: "bad_range", message },
-            BillingError::Internal(err) => ApiError::Internal(err),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UsageQuery {
@@ -64,7 +53,7 @@ async fn usage(
     State(state): State<AppState>,
     query: Result<Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<AppJson<UsageReport>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::BadRequest { code: "bad_query", message: e.body_text() })?;
+    let Query(q) = query.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
     Ok(AppJson(billing::usage(&state.db, &caller.account.id, q.from, q.to, Utc::now()).await?))
 }
 

@@ -3,6 +3,7 @@
 //! checks the key's scope and the rate limits, and adds the `RateLimit-*` headers; handlers
 //! take [`Caller`] (or [`super::extract::CurrentAccount`]) from the request.
 use super::error::ApiError;
+use crate::error::{ErrorCode, Problem};
 use crate::{
     keys::{KeyPrincipal, KeyRefused},
     ratelimit::{Limited, Quotas},
@@ -43,7 +44,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Caller>().cloned().ok_or(ApiError::Unauthenticated)
+        parts.extensions.get::<Caller>().cloned().ok_or(ApiError::unauthenticated())
     }
 }
 
@@ -63,10 +64,8 @@ pub fn required_scope(method: &Method, path: &str) -> Scope {
 /// `Bearer <token>`.
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
-    let malformed = || ApiError::InvalidKey {
-        code: "malformed_authorization",
-        message: "Send `Authorization: Bearer <API key>`.".into(),
-    };
+    let malformed =
+        || ApiError::new(ErrorCode::MalformedAuthorization, "Send `Authorization: Bearer <API key>`.");
     let text = value.to_str().map_err(|_| malformed())?;
     let (scheme, token) = text.trim().split_once(' ').ok_or_else(malformed)?;
     let token = token.trim();
@@ -78,19 +77,21 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 
 fn refused(reason: KeyRefused) -> ApiError {
     let (code, message) = match reason {
-        KeyRefused::Unknown => ("invalid_api_key", "The API key is not valid."),
-        KeyRefused::Expired => ("api_key_expired", "The API key has expired."),
-        KeyRefused::Revoked => ("api_key_revoked", "The API key has been revoked."),
+        KeyRefused::Unknown => (ErrorCode::InvalidApiKey, "The API key is not valid."),
+        KeyRefused::Expired => (ErrorCode::ApiKeyExpired, "The API key has expired."),
+        KeyRefused::Revoked => (ErrorCode::ApiKeyRevoked, "The API key has been revoked."),
     };
-    ApiError::InvalidKey { code, message: message.into() }
+    ApiError::new(code, message)
 }
 
 fn too_many_failures(retry_after_secs: u64) -> ApiError {
-    ApiError::TooManyRequests {
-        code: "too_many_failed_authentications",
-        message: format!("Too many invalid API keys from this address. Retry after {retry_after_secs} s."),
-        retry_after_secs,
-    }
+    ApiError::Problem(
+        Problem::new(
+            ErrorCode::TooManyFailedAuthentications,
+            format!("Too many invalid API keys from this address. Retry after {retry_after_secs} s."),
+        )
+        .retry_after(retry_after_secs),
+    )
 }
 
 async fn resolve(state: &AppState, parts: &mut Parts) -> Result<Option<Caller>, ApiError> {
@@ -151,26 +152,22 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     if let Some(granted) = caller.scopes() {
         let needed = required_scope(&parts.method, parts.uri.path());
         if !granted.contains(&needed) {
-            return ApiError::Forbidden {
-                code: "missing_scope",
-                message: format!("This API key lacks the `{}` scope this request needs.", needed.as_str()),
-            }
+            return ApiError::new(
+                ErrorCode::MissingScope,
+                format!("This API key lacks the `{}` scope this request needs.", needed.as_str()),
+            )
             .into_response();
         }
     }
     let quotas = match state.limits.admit(&caller.account.id, caller.key_id()) {
         Ok(quotas) => quotas,
         Err(Limited { quotas, retry_after_secs }) => {
-            let mut response = ApiError::TooManyRequests {
-                code: "rate_limited",
-                message: format!(
+            let mut response = ApiError::Problem(Problem::new(ErrorCode::RateLimited, format!(
                     "Rate limit of the {} reached ({} requests per second, bursts of {}). Retry after {retry_after_secs} s.",
                     quotas.scope.as_str(),
                     quotas.limit.per_second,
                     quotas.limit.burst
-                ),
-                retry_after_secs,
-            }
+                )).retry_after(retry_after_secs))
             .into_response();
             rate_headers(response.headers_mut(), &quotas);
             return response;

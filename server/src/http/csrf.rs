@@ -5,6 +5,7 @@
 //! is OWASP's "verify origin with standard headers" defence. Requests with neither header do
 //! not come from a modern browser's cross-site form or fetch, and pass.
 use super::error::ApiError;
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use axum::{
     extract::{Request, State},
@@ -28,7 +29,7 @@ pub async fn verify_origin(State(state): State<AppState>, request: Request, next
         Ok(()) => next.run(request).await,
         Err(message) => {
             tracing::warn!(method = %request.method(), path = %request.uri().path(), %message, "cross-origin request refused");
-            ApiError::Forbidden { code: "cross_origin_request", message }.into_response()
+            ApiError::new(ErrorCode::CrossOriginRequest, message).into_response()
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Extractors shared by the API handlers: JSON bodies and path parameters that fail in the one
 //! error shape, the client's address, and the logged-in account.
 use super::error::ApiError;
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use app::types::AccountView;
 use axum::{
@@ -43,16 +44,13 @@ where
         }
         let body = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
+                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
             } else {
-                ApiError::BadRequest { code: "malformed_json", message: e.body_text() }
+                ApiError::new(ErrorCode::MalformedJson, e.body_text())
             }
         })?;
         if !is_object(&body) {
-            return Err(ApiError::BadRequest {
-                code: "malformed_json",
-                message: "The body must be a JSON object.".into(),
-            });
+            return Err(ApiError::new(ErrorCode::MalformedJson, "The body must be a JSON object."));
         }
         let Json(value) = Json::<T>::from_bytes(&body)?;
         Ok(AppJson(value))
@@ -73,7 +71,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(AppPath(value)),
-            Err(rejection) => Err(ApiError::BadRequest { code: "bad_path", message: rejection.body_text() }),
+            Err(rejection) => Err(ApiError::new(ErrorCode::BadPath, rejection.body_text())),
         }
     }
 }
@@ -145,15 +143,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
             cursor: Option<String>,
             limit: Option<u64>,
         }
-        let axum::extract::Query(raw) =
-            axum::extract::Query::<Raw>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::BadRequest { code: "bad_query", message: e.body_text() })?;
+        let axum::extract::Query(raw) = axum::extract::Query::<Raw>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
         if raw.limit.is_some_and(|l| l == 0 || l > crate::pagination::MAX_PAGE) {
-            return Err(ApiError::BadRequest {
-                code: "bad_limit",
-                message: format!("limit must be between 1 and {}.", crate::pagination::MAX_PAGE),
-            });
+            return Err(ApiError::new(
+                ErrorCode::BadLimit,
+                format!("limit must be between 1 and {}.", crate::pagination::MAX_PAGE),
+            ));
         }
         Ok(PageQuery { cursor: raw.cursor, limit: raw.limit })
     }
@@ -168,10 +165,7 @@ impl FromRequestParts<AppState> for Operator {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let CurrentAccount(account) = CurrentAccount::from_request_parts(parts, state).await?;
         if account.role != app::types::Role::Admin {
-            return Err(ApiError::Forbidden {
-                code: "operator_only",
-                message: "Only the platform's operator can do this.".into(),
-            });
+            return Err(ApiError::new(ErrorCode::OperatorOnly, "Only the platform's operator can do this."));
         }
         Ok(Operator(account))
     }

@@ -1,6 +1,7 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers).
 use super::error::ApiError;
 use super::openapi::ErrorBody;
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use app::types::HealthReport;
 use axum::{Json, Router, extract::State, routing::get};
@@ -29,7 +30,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<HealthReport>, Api
         Ok(()) => Ok(Json(report(Some("ok")))),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
-            Err(ApiError::Unavailable { code: "not_ready", message: "The database is unreachable.".into() })
+            Err(ApiError::new(ErrorCode::NotReady, "The database is unreachable."))
         }
     }
 }

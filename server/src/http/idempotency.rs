@@ -11,6 +11,7 @@
 //! an answer (its client went away, or its server died) releases its key, so a retry runs
 //! again under the same invoke id — and is metered once.
 use super::{caller::Caller, error::ApiError};
+use crate::error::{ErrorCode, Problem};
 use crate::{db, state::AppState};
 use axum::{
     body::{Body, to_bytes},
@@ -125,22 +126,25 @@ async fn existing(
         return Ok(Existing::Resume(record.created_at));
     }
     if record.request_hash != hash {
-        return Ok(Existing::Refuse(ApiError::Validation {
+        return Ok(Existing::Refuse(ApiError::Problem(Problem {
             message:
                 "This Idempotency-Key was used with a different request; use a new key for a new request."
                     .into(),
-            details: serde_json::json!({ "idempotency_key": "used with a different method, path or body" }),
-        }));
+            ..Problem::invalid(
+                [("idempotency_key".to_owned(), "used with a different method, path or body".to_owned())]
+                    .into(),
+            )
+        })));
     }
     Ok(match (record.status, record.body) {
         (Some(status), Some(body)) => Existing::Replay(replay(status, record.headers, body)),
-        (Some(status), None) => Existing::Refuse(ApiError::Conflict {
-            code: "idempotency_answer_not_kept",
-            message: format!(
+        (Some(status), None) => Existing::Refuse(ApiError::new(
+            ErrorCode::IdempotencyAnswerNotKept,
+            format!(
                 "The first request with this Idempotency-Key was answered {status} with a body over {} KiB, which is not kept for replay. Use a new key to make a new request.",
                 MAX_STORED_BODY / 1024
             ),
-        }),
+        )),
         (None, _) => Existing::Refuse(in_progress()),
     })
 }
@@ -160,10 +164,10 @@ pub async fn idempotent(
     let key = match key {
         Ok(key) if valid_key(&key) => key,
         _ => {
-            return ApiError::BadRequest {
-                code: "bad_idempotency_key",
-                message: format!("Idempotency-Key must be 1–{MAX_KEY_LEN} visible ASCII characters."),
-            }
+            return ApiError::new(
+                ErrorCode::BadIdempotencyKey,
+                format!("Idempotency-Key must be 1–{MAX_KEY_LEN} visible ASCII characters."),
+            )
             .into_response();
         }
     };
@@ -172,7 +176,10 @@ pub async fn idempotent(
     let wait = state.services.settings().body_read_timeout;
     let body = match tokio::time::timeout(wait, to_bytes(body, body_limit)).await {
         Ok(Ok(body)) => body,
-        Ok(Err(_)) => return ApiError::PayloadTooLarge.into_response(),
+        Ok(Err(_)) => {
+            return ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
+                .into_response();
+        }
         Err(_) => {
             let timeout = crate::services::gateway::InvokeError::BodyTimeout { ms: wait.as_millis() };
             return ApiError::from(timeout).into_response();
@@ -249,14 +256,14 @@ impl Drop for Unanswered {
 }
 
 fn in_progress() -> ApiError {
-    ApiError::Conflict {
-        code: "idempotency_in_progress",
-        message: "A request with this Idempotency-Key is still being answered; retry shortly.".into(),
-    }
+    ApiError::new(
+        ErrorCode::IdempotencyInProgress,
+        "A request with this Idempotency-Key is still being answered; retry shortly.",
+    )
 }
 
 fn with_retry_after(err: ApiError) -> Response {
-    let conflict = matches!(err, ApiError::Conflict { .. });
+    let conflict = err.status() == StatusCode::CONFLICT;
     let mut response = err.into_response();
     if conflict {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));

@@ -6,7 +6,7 @@ use super::{
     extract::{AppJson, AppPath, PageQuery},
     idempotency::SecretFields,
 };
-use crate::{keys, keys::KeysError, state::AppState};
+use crate::{keys, state::AppState};
 use app::types::{
     Page,
     keys::{ApiKeyView, CreatedApiKey, NewApiKey},
@@ -17,23 +17,6 @@ use chrono::Utc;
 /// Key routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new().route("/keys", get(list).post(create)).route("/keys/{id}", get(read).delete(revoke))
-}
-
-impl From<KeysError> for ApiError {
-    fn from(err: KeysError) -> Self {
-        let message = err.to_string();
-        match err {
-            KeysError::Invalid(fields) => ApiError::Validation {
-                message: "Some fields are invalid.".into(),
-                details: serde_json::to_value(fields).unwrap_or_default(),
-            },
-            KeysError::NotFound => ApiError::not_found("No such API key."),
-            KeysError::ScopeEscalation => ApiError::Forbidden { code: "scope_escalation", message },
-            KeysError::LimitReached(_) => ApiError::Conflict { code: "key_limit_reached", message },
-            KeysError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
-            KeysError::Internal(err) => ApiError::Internal(err),
-        }
-    }
 }
 
 /// `GET /keys`: the caller's keys, newest first (never their secrets).

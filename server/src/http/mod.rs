@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod portal;
 pub mod services;
 
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use app::{App, port::SharedPortalPort, shell};
 use axum::{
@@ -89,7 +90,9 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(billing::router())
         .merge(openapi::router())
         .fallback(api_not_found)
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorCode::MethodNotAllowed, "Method not allowed.")
+        })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(middleware::from_fn_with_state((state.clone(), API_BODY_LIMIT), idempotency::idempotent))
         .layer(middleware::from_fn_with_state(state.clone(), caller::authenticate));
@@ -178,7 +181,7 @@ async fn limit_server_fn_bodies(request: Request, next: middleware::Next) -> axu
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, API_BODY_LIMIT).await {
         Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Err(_) => ApiError::PayloadTooLarge.into_response(),
+        Err(_) => ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.").into_response(),
     }
 }
 

@@ -5,6 +5,7 @@ use super::{
     error::ApiError,
     extract::{AppJson, AppPath, ClientIp, Operator},
 };
+use crate::error::{ErrorCode, Problem};
 use crate::{nodes, state::AppState};
 use app::types::nodes::{
     CreateJoinToken, CreatedJoinToken, HeartbeatRequest, JoinChallenge, JoinRequest, JoinTokenView,
@@ -127,13 +128,12 @@ async fn revoke_token(
     {
         RevokeJoinToken::default()
     } else if !super::extract::is_object(&body) {
-        return Err(ApiError::BadRequest {
-            code: "malformed_json",
-            message: "The body must be a JSON object, `null` or empty.".into(),
-        });
+        return Err(ApiError::new(
+            ErrorCode::MalformedJson,
+            "The body must be a JSON object, `null` or empty.",
+        ));
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest { code: "malformed_json", message: e.to_string() })?
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::MalformedJson, e.to_string()))?
     };
     let block_nodes = options.block_nodes;
     let token = nodes::revoke_token(&state.db, &id, block_nodes, Utc::now()).await?;
@@ -148,13 +148,17 @@ async fn challenge(
     ClientIp(client): ClientIp,
 ) -> Result<(StatusCode, AppJson<JoinChallenge>), ApiError> {
     // Per address first: one stranger must not fill the pool every joining node draws from.
-    state.limits.challenge(&client.to_string()).map_err(|retry_after_secs| ApiError::TooManyRequests {
-        code: "too_many_challenges",
-        message: format!(
-            "Too many join challenges from this address. Try again in {}.",
-            app::error::human_duration(retry_after_secs)
-        ),
-        retry_after_secs,
+    state.limits.challenge(&client.to_string()).map_err(|retry_after_secs| {
+        ApiError::Problem(
+            Problem::new(
+                ErrorCode::TooManyChallenges,
+                format!(
+                    "Too many join challenges from this address. Try again in {}.",
+                    app::error::human_duration(retry_after_secs)
+                ),
+            )
+            .retry_after(retry_after_secs),
+        )
     })?;
     let nonce = state.challenges.issue().ok_or(nodes::NodesError::TooManyChallenges)?;
     Ok((
@@ -203,18 +207,22 @@ async fn heartbeat(
     let node = nodes::verify_heartbeat(header("x-web4-node-id"), header("x-web4-signature"), &body)?;
     // Signed, so counted against the node itself: a member cannot make the control plane
     // write as fast as it can send.
-    state.limits.heartbeat(&node.to_string()).map_err(|retry_after_secs| ApiError::TooManyRequests {
-        code: "too_many_heartbeats",
-        message: "This node sends heartbeats much faster than its interval.".into(),
-        retry_after_secs,
+    state.limits.heartbeat(&node.to_string()).map_err(|retry_after_secs| {
+        ApiError::Problem(
+            Problem::new(
+                ErrorCode::TooManyHeartbeats,
+                "This node sends heartbeats much faster than its interval.",
+            )
+            .retry_after(retry_after_secs),
+        )
     })?;
-    let req: HeartbeatRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest { code: "malformed_json", message: e.to_string() })?;
+    let req: HeartbeatRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::MalformedJson, e.to_string()))?;
     if req.node_id != node.to_string() {
-        return Err(ApiError::BadRequest {
-            code: "node_id_mismatch",
-            message: "The body's node_id differs from x-web4-node-id.".into(),
-        });
+        return Err(ApiError::new(
+            ErrorCode::NodeIdMismatch,
+            "The body's node_id differs from x-web4-node-id.",
+        ));
     }
     let membership =
         nodes::heartbeat(&state.db, node, req.sent_at_ms, req.stats, Utc::now(), state.mesh.settings())

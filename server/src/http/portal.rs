@@ -2,11 +2,10 @@
 //! call, reading the session and client address from the Leptos request context.
 use super::extract::client_ip;
 use crate::{
-    auth::{self, AuthError},
-    billing::{self, BillingError},
-    keys::{self, KeysError},
-    nodes::{self, NodesError},
-    services::{self, NodeNames, ServicesError, gateway::Call},
+    auth, billing,
+    error::{Classified, Classify, ErrorCode, Problem},
+    keys, nodes,
+    services::{self, NodeNames, gateway::Call},
     state::AppState,
 };
 use app::{
@@ -104,37 +103,66 @@ fn internal(err: anyhow::Error) -> PortalError {
     PortalError::Internal
 }
 
-/// Maps a domain failure to the portal's error and, for a hydrated call, gives the response
-/// the status it deserves (server functions answer every error with 500 otherwise, which
-/// would log a person's typo as a server failure). A plain form post keeps its 302 back to
-/// the form, which carries the error in the URL.
-fn portal_error(err: AuthError) -> PortalError {
-    let (status, error) = match err {
-        AuthError::Invalid(fields) => (StatusCode::UNPROCESSABLE_ENTITY, PortalError::Invalid(fields)),
-        AuthError::EmailTaken => (StatusCode::CONFLICT, PortalError::EmailTaken),
-        AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, PortalError::InvalidCredentials),
-        AuthError::Throttled { retry_after_secs } => {
-            (StatusCode::TOO_MANY_REQUESTS, PortalError::Throttled { retry_after_secs })
-        }
-        AuthError::SignUpsThrottled { retry_after_secs } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            PortalError::Limited {
-                message: "Too many accounts were created from this address.".into(),
-                retry_after_secs,
-            },
-        ),
-        AuthError::Busy => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            PortalError::Limited {
-                message: "The server is checking too many passwords at once.".into(),
-                retry_after_secs: 1,
-            },
-        ),
-        AuthError::Unauthenticated => (StatusCode::UNAUTHORIZED, PortalError::Unauthenticated),
-        AuthError::Internal(err) => return internal(err),
+/// A domain failure as the portal tells it, made from its one classification (see
+/// [`crate::error`]); for a hydrated call the response also gets the classified status (server
+/// functions answer every error with 500 otherwise, which would log a person's typo as a
+/// server failure). A plain form post keeps its 302 back to the form, which carries the error
+/// in the URL.
+fn portal_error(err: impl Classify) -> PortalError {
+    let (status, error) = match err.classify() {
+        Classified::Problem(problem) => told(problem),
+        Classified::Internal(err) => return internal(err),
     };
     set_status(status, &error);
     error
+}
+
+/// A classified problem as the portal shows it, with the status the API answers it with.
+fn told(problem: Problem) -> (StatusCode, PortalError) {
+    let status = problem.status();
+    let error = match problem.code {
+        ErrorCode::ValidationFailed => PortalError::Fields(
+            problem
+                .fields
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (form_field(&k).to_owned(), v))
+                .collect(),
+        ),
+        ErrorCode::EmailTaken => PortalError::EmailTaken,
+        ErrorCode::InvalidCredentials => PortalError::InvalidCredentials,
+        ErrorCode::Unauthenticated => PortalError::Unauthenticated,
+        ErrorCode::OperatorOnly => PortalError::Forbidden,
+        ErrorCode::NotFound => PortalError::NotFound(problem.message),
+        _ => match (problem.retry_after_secs, problem.fields) {
+            (Some(retry_after_secs), _) => {
+                PortalError::Limited { message: problem.message, retry_after_secs }
+            }
+            // A conflict about one field (a taken slug) sits next to that field.
+            (None, Some(fields)) => PortalError::Fields(fields),
+            (None, None) => PortalError::Rejected(problem.message),
+        },
+    };
+    (status, error)
+}
+
+/// Maps a validation error's field (as the API names it) to the portal form's input name.
+fn form_field(path: &str) -> &str {
+    match path {
+        "http.upstream_url" => "upstream_url",
+        "price_per_call_micros" => "price_per_call",
+        "http.allowed_methods" => "allowed_methods",
+        "http.timeout_ms" => "timeout_ms",
+        "http.max_body_bytes" => "max_body_bytes",
+        "health_check.path" => "health_path",
+        "health_check.interval_ms" => "health_interval_ms",
+        "health_check.timeout_ms" => "health_timeout_ms",
+        "policy.retries" => "retries",
+        "policy.breaker_failures" => "breaker_failures",
+        "policy.breaker_cooldown_ms" => "breaker_cooldown_ms",
+        "expires_at" => "expires_in_days",
+        other => other,
+    }
 }
 
 /// Gives the response `status` — except for a plain form post, which must stay the 302 back
@@ -147,24 +175,10 @@ fn set_status(status: StatusCode, error: &PortalError) {
     }
     if let Some(response) = use_context::<ResponseOptions>() {
         response.set_status(status);
-        if let PortalError::Throttled { retry_after_secs } | PortalError::Limited { retry_after_secs, .. } =
-            error
-        {
+        if let PortalError::Limited { retry_after_secs, .. } = error {
             response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
     }
-}
-
-fn nodes_error(err: NodesError) -> PortalError {
-    let (status, error) = match err {
-        NodesError::Internal(err) => return internal(err),
-        NodesError::NotFound(what) => {
-            (StatusCode::NOT_FOUND, PortalError::NotFound(format!("No such {what}.")))
-        }
-        other => (StatusCode::UNPROCESSABLE_ENTITY, PortalError::Rejected(other.to_string())),
-    };
-    set_status(status, &error);
-    error
 }
 
 /// True when the request is a plain HTML navigation or form post (it accepts `text/html`),
@@ -194,80 +208,6 @@ async fn signed_in(session: &Session, account: AccountView) -> Result<AccountVie
     Ok(account)
 }
 
-/// A registry failure, phrased for the form it came from.
-fn services_error(err: ServicesError) -> PortalError {
-    let (status, error) = match err {
-        ServicesError::Invalid(fields) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            PortalError::Fields(
-                fields.into_iter().map(|(k, v)| (services::form_field(&k).to_owned(), v)).collect(),
-            ),
-        ),
-        ServicesError::NotFound => (StatusCode::NOT_FOUND, PortalError::NotFound("No such service.".into())),
-        ServicesError::SlugTaken(slug) => (
-            StatusCode::CONFLICT,
-            PortalError::Fields(
-                [("slug".to_owned(), format!("You already have a service called {slug:?}."))].into(),
-            ),
-        ),
-        ServicesError::Active => {
-            (StatusCode::CONFLICT, PortalError::Rejected("Deactivate the service before deleting it.".into()))
-        }
-        ServicesError::LimitReached(_) => (StatusCode::CONFLICT, PortalError::Rejected(err.to_string())),
-        ServicesError::UnbilledUsage => (
-            StatusCode::CONFLICT,
-            PortalError::Rejected(
-                "This service has calls that are not invoiced yet; delete it after the month's invoices are final."
-                    .into(),
-            ),
-        ),
-        ServicesError::BadCursor => {
-            (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
-        }
-        ServicesError::Internal(err) => return internal(err),
-    };
-    set_status(status, &error);
-    error
-}
-
-/// An API key failure, phrased for the keys page (field names are the form's).
-fn keys_error(err: KeysError) -> PortalError {
-    let (status, error) = match err {
-        KeysError::Invalid(fields) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            PortalError::Fields(
-                fields
-                    .into_iter()
-                    .map(|(k, v)| (if k == "expires_at" { "expires_in_days".to_owned() } else { k }, v))
-                    .collect(),
-            ),
-        ),
-        KeysError::NotFound => (StatusCode::NOT_FOUND, PortalError::NotFound("No such API key.".into())),
-        KeysError::ScopeEscalation => (StatusCode::FORBIDDEN, PortalError::Rejected(err.to_string())),
-        KeysError::LimitReached(_) => (StatusCode::CONFLICT, PortalError::Rejected(err.to_string())),
-        KeysError::BadCursor => {
-            (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
-        }
-        KeysError::Internal(err) => return internal(err),
-    };
-    set_status(status, &error);
-    error
-}
-
-/// A billing failure, phrased for the usage and billing pages.
-fn billing_error(err: BillingError) -> PortalError {
-    let (status, error) = match err {
-        BillingError::NotFound => (StatusCode::NOT_FOUND, PortalError::NotFound("No such invoice.".into())),
-        BillingError::BadCursor => {
-            (StatusCode::BAD_REQUEST, PortalError::Rejected("That page link is not valid.".into()))
-        }
-        BillingError::BadRange(message) => (StatusCode::BAD_REQUEST, PortalError::Rejected(message)),
-        BillingError::Internal(err) => return internal(err),
-    };
-    set_status(status, &error);
-    error
-}
-
 /// Per-field errors of a form that did not parse.
 fn form_error(fields: std::collections::BTreeMap<String, String>) -> PortalError {
     let error = PortalError::Fields(fields);
@@ -293,7 +233,7 @@ impl PortalAdapter {
     }
 
     async fn names(&self) -> Result<NodeNames, PortalError> {
-        self.state.services.names().await.map_err(services_error)
+        self.state.services.names().await.map_err(portal_error)
     }
 
     /// Applies a change to the account's service; a plain form lands on the service's page.
@@ -305,8 +245,8 @@ impl PortalAdapter {
     ) -> Result<ServiceView, PortalError> {
         services::update(&self.state.db, &self.state.egress, &account.id, id, update, Utc::now())
             .await
-            .map_err(services_error)?;
-        let view = self.state.services.settled(&account.id, id).await.map_err(services_error)?;
+            .map_err(portal_error)?;
+        let view = self.state.services.settled(&account.id, id).await.map_err(portal_error)?;
         redirect_plain_form(&format!("/services/{id}"));
         Ok(view)
     }
@@ -362,21 +302,21 @@ impl PortalPort for PortalAdapter {
 
     async fn topology(&self) -> Result<TopologyView, PortalError> {
         self.operator().await?;
-        nodes::topology(&self.state.db, Utc::now(), self.state.mesh.settings()).await.map_err(nodes_error)
+        nodes::topology(&self.state.db, Utc::now(), self.state.mesh.settings()).await.map_err(portal_error)
     }
 
     async fn node_detail(&self, id: String) -> Result<NodeDetail, PortalError> {
         self.operator().await?;
         nodes::node_detail(&self.state.db, &id, Utc::now(), self.state.mesh.settings())
             .await
-            .map_err(nodes_error)
+            .map_err(portal_error)
     }
 
     async fn node_action(&self, id: String, action: NodeAction) -> Result<(), PortalError> {
         self.operator().await?;
         nodes::act(&self.state.db, &id, action, Utc::now(), self.state.mesh.settings())
             .await
-            .map_err(nodes_error)?;
+            .map_err(portal_error)?;
         self.sync_mesh().await?;
         redirect_plain_form(&if action == NodeAction::Remove {
             "/nodes".to_string()
@@ -388,7 +328,7 @@ impl PortalPort for PortalAdapter {
 
     async fn join_tokens(&self) -> Result<JoinTokensView, PortalError> {
         self.operator().await?;
-        let tokens = nodes::list_tokens(&self.state.db, Utc::now()).await.map_err(nodes_error)?;
+        let tokens = nodes::list_tokens(&self.state.db, Utc::now()).await.map_err(portal_error)?;
         let just_created = self.unflash::<CreatedJoinToken>(FLASH_JOIN_TOKEN).await?;
         let host = use_context::<Parts>()
             .and_then(|p| p.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
@@ -417,7 +357,7 @@ impl PortalPort for PortalAdapter {
         };
         let req = CreateJoinToken { note, reusable, expires_in_hours };
         let created =
-            nodes::mint_token(&self.state.db, &account.id, req, Utc::now()).await.map_err(nodes_error)?;
+            nodes::mint_token(&self.state.db, &account.id, req, Utc::now()).await.map_err(portal_error)?;
         if is_plain_form() {
             // The answer to a plain form post is a redirect, which would lose the secret:
             // keep it sealed for the next page load only (never in the URL).
@@ -429,7 +369,7 @@ impl PortalPort for PortalAdapter {
 
     async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError> {
         self.operator().await?;
-        nodes::revoke_token(&self.state.db, &id, block_nodes, Utc::now()).await.map_err(nodes_error)?;
+        nodes::revoke_token(&self.state.db, &id, block_nodes, Utc::now()).await.map_err(portal_error)?;
         self.sync_mesh().await?;
         redirect_plain_form("/join-tokens");
         Ok(())
@@ -440,14 +380,14 @@ impl PortalPort for PortalAdapter {
         let names = self.names().await?;
         services::list(&self.state.db, &account.id, cursor.as_deref(), None, &names)
             .await
-            .map_err(services_error)
+            .map_err(portal_error)
     }
 
     async fn service(&self, id: String) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let names = self.names().await?;
         let mut service =
-            services::get(&self.state.db, &account.id, &id, &names).await.map_err(services_error)?;
+            services::get(&self.state.db, &account.id, &id, &names).await.map_err(portal_error)?;
         let rotated = self.unflash::<ProxySecretView>(FLASH_PROXY_SECRET).await?;
         service.proxy_secret = rotated.filter(|r| r.service_id == service.id).map(|r| r.proxy_secret);
         Ok(service)
@@ -465,8 +405,8 @@ impl PortalPort for PortalAdapter {
             Utc::now(),
         )
         .await
-        .map_err(services_error)?;
-        let view = self.state.services.settled(&account.id, &id).await.map_err(services_error)?;
+        .map_err(portal_error)?;
+        let view = self.state.services.settled(&account.id, &id).await.map_err(portal_error)?;
         redirect_plain_form(&format!("/services/{id}"));
         Ok(view)
     }
@@ -486,7 +426,7 @@ impl PortalPort for PortalAdapter {
 
     async fn delete_service(&self, id: String) -> Result<(), PortalError> {
         let account = self.account().await?;
-        services::delete(&self.state.db, &account.id, &id).await.map_err(services_error)?;
+        services::delete(&self.state.db, &account.id, &id).await.map_err(portal_error)?;
         self.state.services.reconcile().await.map_err(internal)?;
         redirect_plain_form("/services");
         Ok(())
@@ -495,7 +435,7 @@ impl PortalPort for PortalAdapter {
     async fn rotate_proxy_secret(&self, id: String) -> Result<ProxySecretView, PortalError> {
         let account = self.account().await?;
         let generation =
-            services::rotate_proxy_secret(&self.state.db, &account.id, &id).await.map_err(services_error)?;
+            services::rotate_proxy_secret(&self.state.db, &account.id, &id).await.map_err(portal_error)?;
         self.state.services.reconcile().await.map_err(internal)?;
         let proxy_secret = self.state.services.proxy_secret(&id, generation);
         let rotated = ProxySecretView { service_id: id.clone(), proxy_secret, generation };
@@ -510,12 +450,17 @@ impl PortalPort for PortalAdapter {
         let account = self.account().await?;
         // The same budget as the account's API calls: Try it is no way around the limits.
         if let Err(limited) = self.state.limits.admit(&account.id, None) {
-            let error = PortalError::Limited {
-                message: "This account is making calls faster than its rate limit allows.".into(),
-                retry_after_secs: limited.retry_after_secs,
-            };
-            set_status(StatusCode::TOO_MANY_REQUESTS, &error);
-            return Err(error);
+            let wait = limited.retry_after_secs;
+            return Err(portal_error(
+                Problem::new(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "This account is making calls faster than its rate limit allows. Try again in {}.",
+                        crate::error::wait(wait)
+                    ),
+                )
+                .retry_after(wait),
+            ));
         }
         let reject = |message: String| {
             let error = PortalError::Rejected(message);
@@ -582,7 +527,7 @@ impl PortalPort for PortalAdapter {
                 // The call's own failure (504, 503, ...) is the result to show, as the API
                 // would answer it.
                 let api = super::error::ApiError::from(err);
-                let body = serde_json::json!({ "error": { "code": api.code(), "message": api.to_string() } });
+                let body = api.body();
                 TryInvokeResult {
                     status: api.status().as_u16(),
                     headers: vec![("content-type".into(), "application/json".into())],
@@ -598,7 +543,7 @@ impl PortalPort for PortalAdapter {
         let account = self.account().await?;
         let page = keys::list(&self.state.db, &account.id, cursor.as_deref(), None, Utc::now())
             .await
-            .map_err(keys_error)?;
+            .map_err(portal_error)?;
         // Taken only once the list has loaded, so a failed load does not lose the secret.
         let flashed = self.unflash::<(String, CreatedApiKey)>(FLASH_API_KEY).await?;
         // A session that logged in as someone else since (log-in keeps the session's data)
@@ -610,12 +555,12 @@ impl PortalPort for PortalAdapter {
     async fn create_api_key(&self, form: ApiKeyForm) -> Result<CreatedApiKey, PortalError> {
         let account = self.account().await?;
         let now = Utc::now();
-        let input = keys::from_form(&form, now).map_err(keys_error)?;
+        let input = keys::from_form(&form, now).map_err(portal_error)?;
         // A session holds every scope, so it may grant any of them.
         let created =
             keys::create(&self.state.db, &account.id, None, self.state.config.limits.keys, input, now)
                 .await
-                .map_err(keys_error)?;
+                .map_err(portal_error)?;
         if is_plain_form() {
             // As for join tokens: the redirect would lose the secret, so it is kept sealed for
             // the next page load only (never in the URL).
@@ -627,7 +572,7 @@ impl PortalPort for PortalAdapter {
 
     async fn revoke_api_key(&self, id: String) -> Result<(), PortalError> {
         let account = self.account().await?;
-        self.state.keys.revoke(&account.id, &id, Utc::now()).await.map_err(keys_error)?;
+        self.state.keys.revoke(&account.id, &id, Utc::now()).await.map_err(portal_error)?;
         redirect_plain_form("/keys");
         Ok(())
     }
@@ -644,28 +589,28 @@ impl PortalPort for PortalAdapter {
         let now = Utc::now();
         let to = now.date_naive();
         let from = to - chrono::Duration::days(i64::from(days) - 1);
-        billing::usage(&self.state.db, &account.id, Some(from), Some(to), now).await.map_err(billing_error)
+        billing::usage(&self.state.db, &account.id, Some(from), Some(to), now).await.map_err(portal_error)
     }
 
     async fn billing_preview(&self) -> Result<InvoiceView, PortalError> {
         let account = self.account().await?;
-        billing::preview(&self.state.db, &account.id, Utc::now()).await.map_err(billing_error)
+        billing::preview(&self.state.db, &account.id, Utc::now()).await.map_err(portal_error)
     }
 
     async fn invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError> {
         let account = self.account().await?;
-        billing::invoices(&self.state.db, &account.id, cursor.as_deref(), None).await.map_err(billing_error)
+        billing::invoices(&self.state.db, &account.id, cursor.as_deref(), None).await.map_err(portal_error)
     }
 
     async fn invoice(&self, id: String) -> Result<InvoiceView, PortalError> {
         let account = self.account().await?;
-        billing::invoice(&self.state.db, &account.id, &id).await.map_err(billing_error)
+        billing::invoice(&self.state.db, &account.id, &id).await.map_err(portal_error)
     }
 
     async fn earnings(&self) -> Result<EarningsView, PortalError> {
         let account = self.account().await?;
         let fee_bps = self.state.config.billing.fee_bps;
-        billing::earnings(&self.state.db, &account.id, Utc::now(), fee_bps).await.map_err(billing_error)
+        billing::earnings(&self.state.db, &account.id, Utc::now(), fee_bps).await.map_err(portal_error)
     }
 
     async fn api_docs(&self, origin: String) -> Result<app::types::docs::ApiDocsView, PortalError> {
@@ -684,5 +629,112 @@ impl PortalPort for PortalAdapter {
         auth::session::end(&session).await.map_err(internal)?;
         redirect_plain_form("/login");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        auth::AuthError,
+        billing::BillingError,
+        http::error::ApiError,
+        keys::KeysError,
+        nodes::NodesError,
+        services::{ServicesError, gateway::InvokeError},
+    };
+
+    /// One of every domain error the two front ends tell.
+    fn every_domain_error() -> Vec<Classified> {
+        let fields =
+            || std::collections::BTreeMap::from([("http.upstream_url".to_owned(), "bad".to_owned())]);
+        vec![
+            AuthError::Invalid(app::types::FieldErrors { email: Some("bad".into()), password: None })
+                .classify(),
+            AuthError::EmailTaken.classify(),
+            AuthError::InvalidCredentials.classify(),
+            AuthError::Throttled { retry_after_secs: 90 }.classify(),
+            AuthError::SignUpsThrottled { retry_after_secs: 3600 }.classify(),
+            AuthError::Busy.classify(),
+            AuthError::Unauthenticated.classify(),
+            ServicesError::Invalid(fields()).classify(),
+            ServicesError::NotFound.classify(),
+            ServicesError::SlugTaken("echo".into()).classify(),
+            ServicesError::Active.classify(),
+            ServicesError::BadCursor.classify(),
+            ServicesError::UnbilledUsage.classify(),
+            ServicesError::LimitReached(3).classify(),
+            KeysError::Invalid(fields()).classify(),
+            KeysError::NotFound.classify(),
+            KeysError::ScopeEscalation.classify(),
+            KeysError::LimitReached(5).classify(),
+            KeysError::BadCursor.classify(),
+            BillingError::NotFound.classify(),
+            BillingError::BadCursor.classify(),
+            BillingError::BadRange("from is after to".into()).classify(),
+            NodesError::Invalid { field: "note", message: "too long".into() }.classify(),
+            NodesError::NotFound("node").classify(),
+            NodesError::ChallengeInvalid.classify(),
+            NodesError::TooManyChallenges.classify(),
+            NodesError::BadSignature.classify(),
+            NodesError::TokenInvalid.classify(),
+            NodesError::TokenRevoked.classify(),
+            NodesError::TokenExpired.classify(),
+            NodesError::TokenUsed.classify(),
+            NodesError::NodeBlocked.classify(),
+            NodesError::StaleHeartbeat.classify(),
+            InvokeError::NotFound.classify(),
+            InvokeError::Inactive.classify(),
+            InvokeError::NoHealthyPlacement.classify(),
+            InvokeError::MethodNotAllowed { method: "PUT".into(), allowed: vec!["GET".into()] }.classify(),
+            InvokeError::BodyTooLarge { limit: 10 }.classify(),
+            InvokeError::CircuitOpen { retry_after_secs: 4 }.classify(),
+            InvokeError::AccountBusy { limit: 2 }.classify(),
+            InvokeError::Metering("disk full".into()).classify(),
+        ]
+    }
+
+    #[test]
+    fn the_api_and_the_portal_tell_every_domain_error_alike() {
+        for (for_api, for_portal) in every_domain_error().into_iter().zip(every_domain_error()) {
+            let Classified::Problem(problem) = for_portal else { panic!("no internal error in the list") };
+            let (status, shown) = told(problem.clone());
+            let api = ApiError::from(for_api);
+            let body = api.body();
+            assert_eq!(api.status(), status, "{body}");
+            assert_eq!(api.code(), problem.code.as_str());
+            let message = body["error"]["message"].as_str().unwrap();
+            match shown {
+                PortalError::Rejected(text) | PortalError::NotFound(text) => assert_eq!(text, message),
+                PortalError::Limited { message: text, retry_after_secs } => {
+                    assert_eq!(text, message);
+                    assert_eq!(Some(retry_after_secs), problem.retry_after_secs);
+                }
+                PortalError::Fields(fields) => {
+                    let api_fields = problem.fields.expect("fields");
+                    assert_eq!(fields.len(), api_fields.len(), "{body}");
+                }
+                PortalError::EmailTaken | PortalError::InvalidCredentials | PortalError::Unauthenticated => {
+                    assert_eq!(api.status().as_u16() / 100, 4)
+                }
+                other => panic!("{other:?} for {body}"),
+            }
+        }
+    }
+
+    #[test]
+    fn form_errors_name_the_inputs_the_form_has() {
+        let (_, shown) = told(Problem::invalid([("http.upstream_url".to_owned(), "bad".to_owned())].into()));
+        assert_eq!(shown.field_error("upstream_url").as_deref(), Some("bad"));
+        let (_, shown) = told(Problem::invalid([("expires_at".to_owned(), "past".to_owned())].into()));
+        assert_eq!(shown.field_error("expires_in_days").as_deref(), Some("past"));
+    }
+
+    #[test]
+    fn internal_errors_are_opaque_everywhere() {
+        let api = ApiError::from(anyhow::anyhow!("secret detail"));
+        assert_eq!(api.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!api.body().to_string().contains("secret detail"));
+        assert_eq!(portal_error(anyhow::anyhow!("secret detail")), PortalError::Internal);
     }
 }

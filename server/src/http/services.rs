@@ -8,9 +8,10 @@ use super::{
     extract::{AppJson, AppPath, CurrentAccount, PageQuery},
     idempotency::SecretFields,
 };
+use crate::error::ErrorCode;
 use crate::{
     services::{
-        self, NodeNames, ServicesError,
+        self, NodeNames,
         gateway::{Call, InvokeError, Invoked},
     },
     state::AppState,
@@ -39,94 +40,6 @@ pub fn router() -> Router<AppState> {
 /// of the API (each service sets its own).
 pub fn invoke_router() -> Router<AppState> {
     Router::new().route("/invoke/{*rest}", any(invoke))
-}
-
-impl From<ServicesError> for ApiError {
-    fn from(err: ServicesError) -> Self {
-        let message = err.to_string();
-        match err {
-            ServicesError::Invalid(fields) => ApiError::Validation {
-                message: "Some fields are invalid.".into(),
-                details: serde_json::to_value(fields).unwrap_or_default(),
-            },
-            ServicesError::NotFound => ApiError::not_found("No such service."),
-            ServicesError::SlugTaken(_) => ApiError::Conflict { code: "slug_taken", message },
-            ServicesError::Active => ApiError::Conflict { code: "service_active", message },
-            ServicesError::UnbilledUsage => ApiError::Conflict { code: "unbilled_usage", message },
-            ServicesError::LimitReached(_) => ApiError::Conflict { code: "service_limit_reached", message },
-            ServicesError::BadCursor => ApiError::BadRequest { code: "bad_cursor", message },
-            ServicesError::Internal(err) => ApiError::Internal(err),
-        }
-    }
-}
-
-impl From<InvokeError> for ApiError {
-    fn from(err: InvokeError) -> Self {
-        let message = err.to_string();
-        let gateway = |status, code| ApiError::Gateway {
-            status,
-            code,
-            message: message.clone(),
-            retry_after_secs: None,
-            allow: None,
-        };
-        match err {
-            InvokeError::NotFound => ApiError::not_found("No such service."),
-            InvokeError::Inactive => gateway(StatusCode::SERVICE_UNAVAILABLE, "service_inactive"),
-            InvokeError::Unavailable => gateway(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
-            InvokeError::NoHealthyPlacement => ApiError::Gateway {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "no_healthy_placement",
-                message,
-                retry_after_secs: Some(1),
-                allow: None,
-            },
-            InvokeError::MethodNotAllowed { allowed, .. } => ApiError::Gateway {
-                status: StatusCode::METHOD_NOT_ALLOWED,
-                code: "method_not_allowed",
-                message,
-                retry_after_secs: None,
-                allow: Some(allowed.join(", ")),
-            },
-            InvokeError::BodyTooLarge { .. } => gateway(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-            InvokeError::Timeout { .. } => gateway(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
-            InvokeError::Unreachable(_) => gateway(StatusCode::BAD_GATEWAY, "upstream_unreachable"),
-            InvokeError::EgressRefused(_) => gateway(StatusCode::BAD_GATEWAY, "egress_refused"),
-            InvokeError::ResponseTooLarge(_) => {
-                gateway(StatusCode::BAD_GATEWAY, "upstream_response_too_large")
-            }
-            InvokeError::Backpressure => ApiError::Gateway {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "backpressure",
-                message,
-                retry_after_secs: Some(1),
-                allow: None,
-            },
-            InvokeError::CircuitOpen { retry_after_secs } => ApiError::Gateway {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "circuit_open",
-                message,
-                retry_after_secs: Some(retry_after_secs),
-                allow: None,
-            },
-            InvokeError::Mesh(_) => gateway(StatusCode::BAD_GATEWAY, "mesh_undeliverable"),
-            InvokeError::NoEntryNode => gateway(StatusCode::SERVICE_UNAVAILABLE, "no_entry_node"),
-            InvokeError::BadRequest(_) => ApiError::BadRequest { code: "bad_invoke_request", message },
-            InvokeError::KvService => gateway(StatusCode::NOT_IMPLEMENTED, "kv_not_invokable"),
-            InvokeError::Metering(_) => gateway(StatusCode::SERVICE_UNAVAILABLE, "metering_unavailable"),
-            InvokeError::AccountBusy { .. } => {
-                ApiError::TooManyRequests { code: "too_many_concurrent_calls", message, retry_after_secs: 1 }
-            }
-            InvokeError::PlatformBusy { .. } => ApiError::Gateway {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "platform_busy",
-                message,
-                retry_after_secs: Some(1),
-                allow: None,
-            },
-            InvokeError::BodyTimeout { .. } => gateway(StatusCode::REQUEST_TIMEOUT, "body_timeout"),
-        }
-    }
 }
 
 async fn names(state: &AppState) -> Result<NodeNames, ApiError> {
@@ -245,10 +158,10 @@ async fn invoke(
     // cookie a browser sends along on a cross-site link must not make them run as the
     // person. Programs call with keys; the portal's "Try it" has its own server function.
     if caller.key_id().is_none() {
-        return Err(ApiError::InvalidKey {
-            code: "api_key_required",
-            message: "Call services with an API key (Authorization: Bearer w4k_…); the portal's session does not invoke them — use Try it on the service's page.".into(),
-        });
+        return Err(ApiError::new(
+            ErrorCode::ApiKeyRequired,
+            "Call services with an API key (Authorization: Bearer w4k_…); the portal's session does not invoke them — use Try it on the service's page.",
+        ));
     }
     let (service, path) = state.services.resolve(&caller.account.id, &rest)?;
     let admitted = state.services.admit(service, &parts.method)?;

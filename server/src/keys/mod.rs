@@ -4,7 +4,11 @@
 //! [`KeyAuth`] authenticates bearer keys through a short-lived cache that a revoke clears at
 //! once, so a revoked key stops working immediately in this process and within
 //! [`CACHE_TTL`] anywhere.
-use crate::{db, pagination, secrets};
+use crate::{
+    db,
+    error::{Classified, Classify, ErrorCode, Problem},
+    pagination, secrets,
+};
 use app::types::{
     AccountView, Page, Role,
     keys::{ApiKeyForm, ApiKeyView, CreatedApiKey, KeyState, NewApiKey, Scope},
@@ -39,6 +43,28 @@ pub enum KeysError {
     BadCursor,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl Classify for KeysError {
+    fn classify(self) -> Classified {
+        use ErrorCode as C;
+        let problem = match self {
+            KeysError::Invalid(fields) => Problem::invalid(fields),
+            KeysError::NotFound => Problem::not_found("No such API key."),
+            KeysError::ScopeEscalation => {
+                Problem::new(C::ScopeEscalation, "A key can only create keys with scopes it holds itself.")
+            }
+            KeysError::LimitReached(limit) => Problem::new(
+                C::KeyLimitReached,
+                format!("The account holds {limit} API keys, the most it may; revoke one first."),
+            ),
+            KeysError::BadCursor => {
+                Problem::new(C::BadCursor, "That page link (cursor) is not one this API gave out.")
+            }
+            KeysError::Internal(err) => return Classified::Internal(err),
+        };
+        problem.into()
+    }
 }
 
 impl From<DbErr> for KeysError {

@@ -7,6 +7,7 @@ pub mod supervisor;
 
 use crate::{
     db::{self, entities::nodes as node_rows},
+    error::{Classified, Classify, ErrorCode, Problem},
     mesh::{
         NodeId,
         trust::{TrustEvent, TrustLevel},
@@ -53,28 +54,60 @@ impl Default for MeshSettings {
 pub enum NodesError {
     #[error("{message}")]
     Invalid { field: &'static str, message: String },
-    #[error("no such {0}")]
+    #[error("No such {0}.")]
     NotFound(&'static str),
-    #[error("the join challenge is unknown, used or expired; ask for a new one")]
+    #[error("The join challenge is unknown, used or expired; ask for a new one.")]
     ChallengeInvalid,
-    #[error("too many join challenges are outstanding; try again shortly")]
+    #[error("Too many join challenges are outstanding; try again in a second.")]
     TooManyChallenges,
-    #[error("the signature does not verify against the node id's key")]
+    #[error("The signature does not verify against the node id's key.")]
     BadSignature,
-    #[error("the join token is not valid")]
+    #[error("The join token is not valid.")]
     TokenInvalid,
-    #[error("the join token was revoked")]
+    #[error("The join token was revoked.")]
     TokenRevoked,
-    #[error("the join token has expired")]
+    #[error("The join token has expired.")]
     TokenExpired,
-    #[error("the one-time join token has already been used")]
+    #[error("The one-time join token has already been used.")]
     TokenUsed,
-    #[error("this node is blocked by the operator")]
+    #[error("This node is blocked by the operator.")]
     NodeBlocked,
-    #[error("the heartbeat is too old or from the future; check the node's clock")]
+    #[error("The heartbeat is too old or from the future; check the node's clock.")]
     StaleHeartbeat,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl Classify for NodesError {
+    fn classify(self) -> Classified {
+        use ErrorCode as C;
+        let message = self.to_string();
+        let code = match self {
+            NodesError::Invalid { field, message } => {
+                return Problem {
+                    message: message.clone(),
+                    ..Problem::invalid([(field.to_owned(), message)].into())
+                }
+                .into();
+            }
+            NodesError::NotFound(what) => return Problem::not_found(format!("No such {what}.")).into(),
+            NodesError::ChallengeInvalid => C::ChallengeInvalid,
+            NodesError::TooManyChallenges => C::ChallengePoolFull,
+            NodesError::BadSignature => C::BadSignature,
+            NodesError::TokenInvalid => C::JoinTokenInvalid,
+            NodesError::TokenRevoked => C::JoinTokenRevoked,
+            NodesError::TokenExpired => C::JoinTokenExpired,
+            NodesError::TokenUsed => C::JoinTokenUsed,
+            NodesError::NodeBlocked => C::NodeBlocked,
+            NodesError::StaleHeartbeat => C::StaleHeartbeat,
+            NodesError::Internal(err) => return Classified::Internal(err),
+        };
+        let problem = Problem::new(code, message);
+        match code {
+            C::ChallengePoolFull => problem.retry_after(1).into(),
+            _ => problem.into(),
+        }
+    }
 }
 
 impl From<DbErr> for NodesError {

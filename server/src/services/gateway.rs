@@ -12,6 +12,7 @@ use super::{
     wire::{self, Failure, Reply},
 };
 use crate::{
+    error::{Classified, Classify, ErrorCode, Problem},
     mesh::{DropReason, NodeId, envelope::MAX_PAYLOAD, node::SendError},
     metering::UsageEvent,
 };
@@ -79,6 +80,39 @@ pub enum InvokeError {
     /// acknowledged as a success.
     #[error("the call could not be metered ({0}); it was not billed, retry it")]
     Metering(String),
+}
+
+impl Classify for InvokeError {
+    fn classify(self) -> Classified {
+        use ErrorCode as C;
+        let message = self.to_string();
+        let (code, retry_after_secs) = match &self {
+            InvokeError::NotFound => return Problem::not_found("No such service.").into(),
+            InvokeError::MethodNotAllowed { allowed, .. } => {
+                let allow = Some(allowed.join(", "));
+                return Problem { allow, ..Problem::new(C::MethodNotAllowed, message) }.into();
+            }
+            InvokeError::Inactive => (C::ServiceInactive, None),
+            InvokeError::Unavailable => (C::ServiceUnavailable, None),
+            InvokeError::NoHealthyPlacement => (C::NoHealthyPlacement, Some(1)),
+            InvokeError::BodyTooLarge { .. } => (C::BodyTooLarge, None),
+            InvokeError::BodyTimeout { .. } => (C::BodyTimeout, None),
+            InvokeError::Timeout { .. } => (C::UpstreamTimeout, None),
+            InvokeError::Unreachable(_) => (C::UpstreamUnreachable, None),
+            InvokeError::EgressRefused(_) => (C::EgressRefused, None),
+            InvokeError::ResponseTooLarge(_) => (C::UpstreamResponseTooLarge, None),
+            InvokeError::Backpressure => (C::Backpressure, Some(1)),
+            InvokeError::CircuitOpen { retry_after_secs } => (C::CircuitOpen, Some(*retry_after_secs)),
+            InvokeError::Mesh(_) => (C::MeshUndeliverable, None),
+            InvokeError::NoEntryNode => (C::NoEntryNode, None),
+            InvokeError::BadRequest(_) => (C::BadInvokeRequest, None),
+            InvokeError::KvService => (C::KvNotInvokable, None),
+            InvokeError::AccountBusy { .. } => (C::TooManyConcurrentCalls, Some(1)),
+            InvokeError::PlatformBusy { .. } => (C::PlatformBusy, Some(1)),
+            InvokeError::Metering(_) => (C::MeteringUnavailable, None),
+        };
+        Problem { retry_after_secs, ..Problem::new(code, message) }.into()
+    }
 }
 
 /// A service that takes calls with this method: what [`ServicesLayer::admit`] checked, so the

@@ -21,6 +21,7 @@ pub mod wire;
 use crate::{
     db::{self, entities::services as service_rows},
     egress::EgressPolicy,
+    error::{Classified, Classify, ErrorCode, Problem},
     pagination,
 };
 use app::types::{
@@ -66,6 +67,38 @@ pub enum ServicesError {
     LimitReached(u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl Classify for ServicesError {
+    fn classify(self) -> Classified {
+        use ErrorCode as C;
+        let problem = match self {
+            ServicesError::Invalid(fields) => Problem::invalid(fields),
+            ServicesError::NotFound => Problem::not_found("No such service."),
+            ServicesError::SlugTaken(slug) => Problem {
+                fields: Some(
+                    [("slug".to_owned(), format!("You already have a service called {slug:?}."))].into(),
+                ),
+                ..Problem::new(C::SlugTaken, format!("You already have a service with the slug {slug:?}."))
+            },
+            ServicesError::Active => {
+                Problem::new(C::ServiceActive, "The service is active: deactivate it before deleting it.")
+            }
+            ServicesError::BadCursor => {
+                Problem::new(C::BadCursor, "That page link (cursor) is not one this API gave out.")
+            }
+            ServicesError::UnbilledUsage => Problem::new(
+                C::UnbilledUsage,
+                "This service has calls that are not invoiced yet; delete it once this month's invoices are final.",
+            ),
+            ServicesError::LimitReached(limit) => Problem::new(
+                C::ServiceLimitReached,
+                format!("The account has {limit} services, the most it may register; delete one first."),
+            ),
+            ServicesError::Internal(err) => return Classified::Internal(err),
+        };
+        problem.into()
+    }
 }
 
 impl From<DbErr> for ServicesError {
@@ -666,24 +699,6 @@ pub fn parse_tiers(text: &str) -> std::result::Result<Option<Vec<PriceTier>>, St
         })
         .collect::<std::result::Result<Vec<_>, String>>()
         .map(Some)
-}
-
-/// Maps a validation error's JSON paths to the portal form's field names.
-pub fn form_field(path: &str) -> &str {
-    match path {
-        "http.upstream_url" => "upstream_url",
-        "price_per_call_micros" => "price_per_call",
-        "http.allowed_methods" => "allowed_methods",
-        "http.timeout_ms" => "timeout_ms",
-        "http.max_body_bytes" => "max_body_bytes",
-        "health_check.path" => "health_path",
-        "health_check.interval_ms" => "health_interval_ms",
-        "health_check.timeout_ms" => "health_timeout_ms",
-        "policy.retries" => "retries",
-        "policy.breaker_failures" => "breaker_failures",
-        "policy.breaker_cooldown_ms" => "breaker_cooldown_ms",
-        other => other,
-    }
 }
 
 /// Reads the portal's form (every field a string) into a registration; numbers that do not

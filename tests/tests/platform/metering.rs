@@ -110,6 +110,9 @@ async fn a_retried_call_with_the_same_invoke_id_counts_once() {
     .await
     .unwrap();
     let app = app.restart().await;
+    // As a caller would: wait until the restarted platform offers the service again (its
+    // mesh links come back a moment after the server answers).
+    healthy(&app, &service, 2).await;
     let post = || order_17(&client, &app, &service, &secret);
     let rerun = post().await.unwrap();
     assert_eq!(rerun.status(), StatusCode::OK);
