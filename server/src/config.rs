@@ -126,9 +126,9 @@ pub struct Config {
     /// What one account may hold.
     pub limits: TenantLimits,
     /// Heartbeat timing and the liveness it implies.
-    pub mesh: crate::nodes::MeshSettings,
+    pub mesh: crate::liveness::Liveness,
     /// Placement and availability timing of services.
-    pub services: crate::services::layer::ServiceSettings,
+    pub services: crate::services::runtime::ServiceSettings,
     /// Request rate limits per API key and per account.
     pub rate_limits: crate::ratelimit::RateLimitSettings,
     /// Pricing and invoicing: the platform fee and the month-end scheduler.
@@ -156,8 +156,8 @@ impl Config {
             mesh_host: std::net::IpAddr::from([127, 0, 0, 1]),
             egress_allow: Vec::new(),
             limits: TenantLimits::default(),
-            mesh: crate::nodes::MeshSettings::default(),
-            services: crate::services::layer::ServiceSettings::default(),
+            mesh: crate::liveness::Liveness::default(),
+            services: crate::services::runtime::ServiceSettings::default(),
             rate_limits: crate::ratelimit::RateLimitSettings::default(),
             metering: true,
             billing: crate::billing::BillingSettings::default(),

@@ -10,6 +10,7 @@ pub mod egress;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod liveness;
 pub mod mesh;
 pub mod metering;
 pub mod nodes;

@@ -5,7 +5,7 @@ use crate::{
     db, http,
     mesh::node::NodeConfig,
     nodes::{challenges::Challenges, supervisor::Mesh},
-    services::layer::ServicesLayer,
+    services::{Services, runtime::ServiceRuntime},
     state::AppState,
 };
 use anyhow::Context;
@@ -66,7 +66,7 @@ impl Application {
             Mesh::start(&db, &config.data_dir, config.nodes, config.mesh, node_config, egress.clone()).await?
         };
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
-        let services = ServicesLayer::new(
+        let runtime = ServiceRuntime::new(
             db.clone(),
             config.mesh,
             config.services,
@@ -74,7 +74,8 @@ impl Application {
             config.metering.then(|| crate::metering::Meter::start(db.clone())),
             Arc::new(crate::services::proxy_secret::ProxySecrets::load_or_create(&config.data_dir)?),
         );
-        services.start();
+        runtime.start();
+        let services = Arc::new(Services::new(db.clone(), egress.clone(), config.limits.services, runtime));
         let keys = crate::keys::KeyAuth::new(db.clone());
         let limits = Arc::new(crate::ratelimit::RateLimits::with_heartbeats(
             config.rate_limits,
@@ -128,7 +129,7 @@ impl Application {
         if let Err(err) = state.keys.flush_touched().await {
             tracing::warn!(error = %err, "cannot record when API keys were last used");
         }
-        state.services.shutdown();
+        state.services.runtime().shutdown();
         state.mesh.shutdown();
         state.db.close().await.context("closing the database")?;
         tracing::info!("server stopped");

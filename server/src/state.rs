@@ -4,7 +4,7 @@ use crate::{
     keys::KeyAuth,
     nodes::{challenges::Challenges, supervisor::Mesh},
     ratelimit::RateLimits,
-    services::layer::ServicesLayer,
+    services::Services,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -21,8 +21,8 @@ pub struct AppState {
     pub mesh: Arc<Mesh>,
     /// Outstanding join challenges.
     pub challenges: Arc<Challenges>,
-    /// The service registry's run time: placements, health, the gateway.
-    pub services: Arc<ServicesLayer>,
+    /// The service registry: its use cases, and its run time (placements, health, the gateway).
+    pub services: Arc<Services>,
     /// Bearer API key authentication (with its cache).
     pub keys: Arc<KeyAuth>,
     /// Request rate limits per key and per account.

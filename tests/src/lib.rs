@@ -26,7 +26,7 @@ pub struct TestApp {
     /// The embedded mesh nodes of the server.
     pub mesh: Arc<server::nodes::supervisor::Mesh>,
     /// The services layer (placements, catalog, gateway).
-    pub services: Arc<server::services::layer::ServicesLayer>,
+    pub services: Arc<server::services::runtime::ServiceRuntime>,
     data_dir: TempDir,
     /// A client calling with an `invoke` API key of the logged-in account (see [`TestApp::invoker`]).
     invoker: tokio::sync::OnceCell<Client>,
@@ -61,7 +61,7 @@ async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp 
     let address = app.local_addr();
     let db = app.state().db.clone();
     let mesh = app.state().mesh.clone();
-    let services = app.state().services.clone();
+    let services = app.state().services.runtime().clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;

@@ -173,7 +173,7 @@ pub async fn idempotent(
     };
     let (parts, body) = request.into_parts();
     // Bounded in time as the invoke path bounds it: a body that trickles in is cut off.
-    let wait = state.services.settings().body_read_timeout;
+    let wait = state.services.runtime().settings().body_read_timeout;
     let body = match tokio::time::timeout(wait, to_bytes(body, body_limit)).await {
         Ok(Ok(body)) => body,
         Ok(Err(_)) => {

@@ -186,7 +186,7 @@ async fn join(
 /// Adds what the node may execute (see `services::executor::Grants`) to its membership.
 fn with_grants(state: &AppState, mut membership: MembershipView) -> MembershipView {
     let Ok(node) = membership.node_id.parse() else { return membership };
-    let grants = state.services.grants_for(node);
+    let grants = state.services.runtime().grants_for(node);
     membership.entries = grants.entries.iter().map(ToString::to_string).collect();
     membership.services = grants
         .upstreams

@@ -8,24 +8,20 @@ use super::{
     extract::{AppJson, AppPath, CurrentAccount, PageQuery},
     idempotency::SecretFields,
 };
-use crate::error::ErrorCode;
 use crate::{
-    services::{
-        self, NodeNames,
-        gateway::{Call, InvokeError, Invoked},
-    },
+    error::ErrorCode,
+    services::{self, InvokeRequest, Target, gateway::Invoked},
     state::AppState,
 };
 use app::types::services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView};
 use axum::{
     Extension, Router,
-    body::{Body, to_bytes},
+    body::Body,
     extract::State,
-    http::{HeaderName, HeaderValue, Method, StatusCode, header, request::Parts},
+    http::{HeaderName, HeaderValue, Method, StatusCode, request::Parts},
     response::{IntoResponse, Response},
     routing::{any, get},
 };
-use chrono::Utc;
 
 /// Registry routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
@@ -42,10 +38,6 @@ pub fn invoke_router() -> Router<AppState> {
     Router::new().route("/invoke/{*rest}", any(invoke))
 }
 
-async fn names(state: &AppState) -> Result<NodeNames, ApiError> {
-    Ok(state.services.names().await?)
-}
-
 /// `GET /services?cursor=&limit=`: the caller's services, newest first.
 #[utoipa::path(get, path = "/api/v1/services", tag = "Services", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<ServiceView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn list(
@@ -53,8 +45,7 @@ async fn list(
     State(state): State<AppState>,
     query: PageQuery,
 ) -> Result<AppJson<Page<ServiceView>>, ApiError> {
-    let names = names(&state).await?;
-    Ok(AppJson(services::list(&state.db, &account.id, query.cursor.as_deref(), query.limit, &names).await?))
+    Ok(AppJson(state.services.list(&account.id, query.cursor.as_deref(), query.limit).await?))
 }
 
 /// `POST /services`: registers a service; 201 with it (and its first placements).
@@ -65,20 +56,7 @@ async fn create(
     State(state): State<AppState>,
     AppJson(input): AppJson<NewService>,
 ) -> Result<(StatusCode, Extension<SecretFields>, AppJson<ServiceView>), ApiError> {
-    let id = services::create(
-        &state.db,
-        &state.egress,
-        state.config.limits.services,
-        &account.id,
-        input,
-        Utc::now(),
-    )
-    .await?;
-    let mut view = state.services.settled(&account.id, &id).await?;
-    // Only a service with an upstream has someone to send the secret to.
-    if view.http.is_some() {
-        view.proxy_secret = Some(state.services.proxy_secret(&id, 1));
-    }
+    let view = state.services.create(&account.id, input).await?;
     Ok((StatusCode::CREATED, Extension(SecretFields(&["proxy_secret"])), AppJson(view)))
 }
 
@@ -90,13 +68,8 @@ async fn rotate_proxy_secret(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<(Extension<SecretFields>, AppJson<ProxySecretView>), ApiError> {
-    let generation = services::rotate_proxy_secret(&state.db, &account.id, &id).await?;
-    state.services.reconcile().await?;
-    let proxy_secret = state.services.proxy_secret(&id, generation);
-    Ok((
-        Extension(SecretFields(&["proxy_secret"])),
-        AppJson(ProxySecretView { service_id: id, proxy_secret, generation }),
-    ))
+    let rotated = state.services.rotate_proxy_secret(&account.id, &id).await?;
+    Ok((Extension(SecretFields(&["proxy_secret"])), AppJson(rotated)))
 }
 
 /// `GET /services/{id}`.
@@ -106,8 +79,7 @@ async fn read(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
-    let names = names(&state).await?;
-    Ok(AppJson(services::get(&state.db, &account.id, &id, &names).await?))
+    Ok(AppJson(state.services.get(&account.id, &id).await?))
 }
 
 /// `PATCH /services/{id}`: changes the fields sent (`status: "inactive"` deactivates).
@@ -118,8 +90,7 @@ async fn update(
     AppPath(id): AppPath<String>,
     AppJson(update): AppJson<ServiceUpdate>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
-    services::update(&state.db, &state.egress, &account.id, &id, update, Utc::now()).await?;
-    Ok(AppJson(state.services.settled(&account.id, &id).await?))
+    Ok(AppJson(state.services.update(&account.id, &id, update).await?))
 }
 
 /// `DELETE /services/{id}`: 204; 409 `service_active` until the service is deactivated.
@@ -129,8 +100,7 @@ async fn delete(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    services::delete(&state.db, &account.id, &id).await?;
-    state.services.reconcile().await.map_err(ApiError::Internal)?;
+    state.services.delete(&account.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -163,35 +133,16 @@ async fn invoke(
             "Call services with an API key (Authorization: Bearer w4k_…); the portal's session does not invoke them — use Try it on the service's page.",
         ));
     }
-    let (service, path) = state.services.resolve(&caller.account.id, &rest)?;
-    let admitted = state.services.admit(service, &parts.method)?;
-    let limit = admitted.body_limit();
-    let declared =
-        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > u64::from(limit)) {
-        return Err(InvokeError::BodyTooLarge { limit }.into());
-    }
-    let wait = state.services.settings().body_read_timeout;
-    let body = tokio::time::timeout(wait, to_bytes(body, limit as usize))
-        .await
-        .map_err(|_| InvokeError::BodyTimeout { ms: wait.as_millis() })?
-        .map_err(|_| InvokeError::BodyTooLarge { limit })?;
-    let path_and_query = match parts.uri.query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_owned(),
-    };
+    let idempotency = parts.extensions.get::<super::idempotency::Owned>();
     let invoked = state
         .services
-        .invoke(Call {
+        .invoke(InvokeRequest {
             payer: &caller.account.id,
             key_id: caller.key_id(),
-            invoke_id: parts
-                .extensions
-                .get::<super::idempotency::Owned>()
-                .map(|owned| services::gateway::invoke_id_for(&caller.account.id, &owned.key, owned.since)),
-            service: admitted,
+            idempotency: idempotency.map(|owned| (owned.key.as_str(), owned.since)),
+            target: Target::Route(&rest),
             method: &parts.method,
-            path_and_query: &path_and_query,
+            query: parts.uri.query(),
             headers: &parts.headers,
             body,
         })

@@ -5,6 +5,8 @@ pub mod agent;
 pub mod challenges;
 pub mod supervisor;
 
+pub use crate::liveness::{Liveness, state_of};
+
 use crate::{
     db::{self, entities::nodes as node_rows},
     error::{Classified, Classify, ErrorCode, Problem},
@@ -16,38 +18,18 @@ use crate::{
 };
 use app::types::nodes::{
     CreateJoinToken, CreatedJoinToken, JoinRequest, JoinTokenView, MemberView, MembershipView, NodeAction,
-    NodeDetail, NodeState, NodeStatsView, NodeStatus, NodeView, TopologyView, TrustEventView,
+    NodeDetail, NodeStatsView, NodeStatus, NodeView, TopologyView, TrustEventView,
 };
 use challenges::Challenges;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use sha2::{Digest, Sha256};
-use std::{collections::BTreeSet, time::Duration};
+use std::collections::BTreeSet;
 
 /// Domain tag of the message a joining node signs.
 pub const JOIN_SIGNING_TAG: &[u8] = b"web4/join/v1";
 /// Domain tag of the message a node signs for each heartbeat.
 pub const HEARTBEAT_SIGNING_TAG: &[u8] = b"web4/heartbeat/v1";
-
-/// Timing of heartbeats and the liveness they imply.
-#[derive(Clone, Copy, Debug)]
-pub struct MeshSettings {
-    pub heartbeat_interval: Duration,
-    /// A node whose last heartbeat is older than this is `degraded`...
-    pub degraded_after: Duration,
-    /// ...and older than this, `offline`.
-    pub offline_after: Duration,
-}
-
-impl Default for MeshSettings {
-    fn default() -> Self {
-        Self {
-            heartbeat_interval: Duration::from_secs(1),
-            degraded_after: Duration::from_secs(5),
-            offline_after: Duration::from_secs(15),
-        }
-    }
-}
 
 /// Why a control-plane operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -118,19 +100,6 @@ impl From<DbErr> for NodesError {
 
 type Result<T, E = NodesError> = std::result::Result<T, E>;
 
-/// Liveness from the age of the last heartbeat.
-pub fn state_of(last: Option<DateTime<Utc>>, now: DateTime<Utc>, s: &MeshSettings) -> NodeState {
-    let Some(last) = last else { return NodeState::Offline };
-    let age = (now - last).to_std().unwrap_or_default();
-    if age <= s.degraded_after {
-        NodeState::Online
-    } else if age <= s.offline_after {
-        NodeState::Degraded
-    } else {
-        NodeState::Offline
-    }
-}
-
 fn token_state(t: &db::entities::join_tokens::Model, now: DateTime<Utc>) -> &'static str {
     if t.revoked_at.is_some() {
         "revoked"
@@ -157,7 +126,7 @@ fn token_view(t: db::entities::join_tokens::Model, now: DateTime<Utc>) -> JoinTo
     }
 }
 
-fn node_view(n: node_rows::Model, now: DateTime<Utc>, s: &MeshSettings) -> NodeView {
+fn node_view(n: node_rows::Model, now: DateTime<Utc>, s: &Liveness) -> NodeView {
     NodeView {
         state: state_of(n.last_heartbeat_at, now, s),
         status: NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Active),
@@ -323,7 +292,7 @@ pub async fn join(
     challenges: &Challenges,
     req: JoinRequest,
     now: DateTime<Utc>,
-    s: &MeshSettings,
+    s: &Liveness,
 ) -> Result<MembershipView> {
     let id = parse_node_id(&req.node_id)?;
     let address: libp2p::Multiaddr = req.address.trim().parse().map_err(|_| NodesError::Invalid {
@@ -407,7 +376,7 @@ pub async fn heartbeat(
     sent_at_ms: u64,
     stats: NodeStatsView,
     now: DateTime<Utc>,
-    s: &MeshSettings,
+    s: &Liveness,
 ) -> Result<MembershipView> {
     let sent = DateTime::<Utc>::from_timestamp_millis(i64::try_from(sent_at_ms).unwrap_or(i64::MAX));
     if sent.is_none_or(|t| (now - t).num_seconds().abs() > 30) {
@@ -441,7 +410,7 @@ pub async fn record_heartbeat(
 }
 
 /// Who is in the mesh, as `node` should see it.
-pub async fn membership(db: &DatabaseConnection, node: NodeId, s: &MeshSettings) -> Result<MembershipView> {
+pub async fn membership(db: &DatabaseConnection, node: NodeId, s: &Liveness) -> Result<MembershipView> {
     Ok(MembershipView {
         node_id: node.to_string(),
         heartbeat_interval_ms: u64::try_from(s.heartbeat_interval.as_millis()).unwrap_or(1000),
@@ -465,11 +434,7 @@ pub async fn members(db: &DatabaseConnection) -> Result<Vec<MemberView>> {
 }
 
 /// Every node, by name.
-pub async fn list_nodes(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    s: &MeshSettings,
-) -> Result<Vec<NodeView>> {
+pub async fn list_nodes(db: &DatabaseConnection, now: DateTime<Utc>, s: &Liveness) -> Result<Vec<NodeView>> {
     Ok(db::mesh::nodes(db).await?.into_iter().map(|n| node_view(n, now, s)).collect())
 }
 
@@ -478,7 +443,7 @@ pub async fn node_detail(
     db: &DatabaseConnection,
     id: &str,
     now: DateTime<Utc>,
-    s: &MeshSettings,
+    s: &Liveness,
 ) -> Result<NodeDetail> {
     let node = db::mesh::node(db, id).await?.ok_or(NodesError::NotFound("node"))?;
     let trust_history = db::mesh::trust_events(db, id)
@@ -491,7 +456,7 @@ pub async fn node_detail(
 
 /// The nodes and the live links their last reports name (a link counts when either end
 /// reports it connected, each pair once).
-pub async fn topology(db: &DatabaseConnection, now: DateTime<Utc>, s: &MeshSettings) -> Result<TopologyView> {
+pub async fn topology(db: &DatabaseConnection, now: DateTime<Utc>, s: &Liveness) -> Result<TopologyView> {
     let nodes = list_nodes(db, now, s).await?;
     let known: BTreeSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
     let mut links = BTreeSet::new();
@@ -510,7 +475,7 @@ pub async fn act(
     id: &str,
     action: NodeAction,
     now: DateTime<Utc>,
-    s: &MeshSettings,
+    s: &Liveness,
 ) -> Result<Option<NodeView>> {
     let txn = db.begin().await?;
     let mut node = db::mesh::node(&txn, id).await?.ok_or(NodesError::NotFound("node"))?;
@@ -542,22 +507,4 @@ pub async fn act(
     txn.commit().await?;
     tracing::info!(node_id = %id, ?action, "node action");
     Ok(Some(node_view(node, now, s)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn liveness_follows_the_age_of_the_last_heartbeat() {
-        let s = MeshSettings::default();
-        let now = Utc::now();
-        let ago = |secs| Some(now - chrono::Duration::seconds(secs));
-        assert_eq!(state_of(ago(1), now, &s), NodeState::Online);
-        assert_eq!(state_of(ago(5), now, &s), NodeState::Online);
-        assert_eq!(state_of(ago(6), now, &s), NodeState::Degraded);
-        assert_eq!(state_of(ago(15), now, &s), NodeState::Degraded);
-        assert_eq!(state_of(ago(16), now, &s), NodeState::Offline);
-        assert_eq!(state_of(None, now, &s), NodeState::Offline);
-    }
 }

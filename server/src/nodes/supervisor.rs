@@ -2,7 +2,7 @@
 //! its own loopback port, linked in a line so that the ends are several hops apart (every
 //! laptop exercises multi-hop routing). The supervisor registers them, heartbeats them, and
 //! keeps every embedded node's allow/block list in step with the registry.
-use super::{MeshSettings, NodesError};
+use super::{Liveness, NodesError};
 use crate::mesh::{
     NodeId, identity,
     node::{self, MeshHandle, NodeConfig, NodeSnapshot},
@@ -25,14 +25,14 @@ pub struct EmbeddedNode {
 /// The embedded nodes and their background tasks.
 pub struct Mesh {
     nodes: Vec<EmbeddedNode>,
-    settings: MeshSettings,
+    settings: Liveness,
     known: Mutex<HashSet<NodeId>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Mesh {
     /// No embedded nodes (`--nodes 0`).
-    pub fn empty(settings: MeshSettings) -> Self {
+    pub fn empty(settings: Liveness) -> Self {
         Self { nodes: Vec::new(), settings, known: Mutex::default(), tasks: Mutex::default() }
     }
 
@@ -42,7 +42,7 @@ impl Mesh {
         db: &DatabaseConnection,
         data_dir: &Path,
         count: usize,
-        settings: MeshSettings,
+        settings: Liveness,
         config: NodeConfig,
         egress: std::sync::Arc<crate::egress::EgressPolicy>,
     ) -> anyhow::Result<Self> {
@@ -104,7 +104,7 @@ impl Mesh {
     }
 
     /// Heartbeat and liveness timing.
-    pub fn settings(&self) -> &MeshSettings {
+    pub fn settings(&self) -> &Liveness {
         &self.settings
     }
 

@@ -8,7 +8,7 @@ use super::{
     breaker::Breaker,
     catalog::Entry,
     headers::{from_upstream, to_upstream},
-    layer::ServicesLayer,
+    runtime::ServiceRuntime,
     wire::{self, Failure, Reply},
 };
 use crate::{
@@ -115,7 +115,7 @@ impl Classify for InvokeError {
     }
 }
 
-/// A service that takes calls with this method: what [`ServicesLayer::admit`] checked, so the
+/// A service that takes calls with this method: what [`ServiceRuntime::admit`] checked, so the
 /// call path never checks it again.
 pub struct Admitted {
     service: Arc<Entry>,
@@ -225,7 +225,7 @@ fn idempotent(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
 }
 
-impl ServicesLayer {
+impl ServiceRuntime {
     /// Resolves the service a caller addresses: `{id}`, `{owner-account-id}/{slug}`, or a
     /// `{slug}` of the caller's own; returns it with the rest of the path. Services of other
     /// accounts are not found (the marketplace will open them to subscribers).

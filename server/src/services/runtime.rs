@@ -1,4 +1,4 @@
-//! The services layer at run time: the placement loop (placements follow node liveness,
+//! The service registry at run time: the placement loop (placements follow node liveness,
 //! trust and drain; a service's availability follows its health), the health checks of every
 //! placement (sent from the entry node through the mesh, see [`health`]), the catalog the
 //! gateway and discovery read, and the gateway's breakers.
@@ -7,12 +7,13 @@ use super::{
     catalog::{Catalog, Entry},
     executor::{Grants, SharedGrants},
     health::{self, Probe, Schedule},
-    placement, settings_of,
+    placement,
+    validation::settings_of,
 };
 use crate::{
     db,
+    liveness::Liveness,
     mesh::{NodeId, node::MeshHandle},
-    nodes::MeshSettings,
 };
 use app::types::{
     nodes::{NodeState, NodeStatus},
@@ -30,7 +31,7 @@ use std::{
 };
 use tokio::{sync::Notify, task::JoinHandle};
 
-/// Timing of the services layer.
+/// Timing and limits of the registry at run time.
 #[derive(Clone, Copy, Debug)]
 pub struct ServiceSettings {
     /// A service with no healthy placement for longer than this is marked unavailable.
@@ -60,10 +61,11 @@ impl Default for ServiceSettings {
     }
 }
 
-/// The services layer. One per `serve` process.
-pub struct ServicesLayer {
+/// The registry at run time: placements, health, the catalog and the gateway. One per
+/// `serve` process.
+pub struct ServiceRuntime {
     pub(super) db: DatabaseConnection,
-    mesh: MeshSettings,
+    liveness: Liveness,
     settings: ServiceSettings,
     catalog: RwLock<Arc<Catalog>>,
     /// Per service id, per placement: looked up by `&str`, so a call allocates nothing here.
@@ -88,11 +90,11 @@ pub struct ServicesLayer {
     proxy: Arc<super::proxy_secret::ProxySecrets>,
 }
 
-impl ServicesLayer {
-    /// The layer over the embedded nodes `embedded` (the first is the entry node).
+impl ServiceRuntime {
+    /// The run time over the embedded nodes `embedded` (the first is the entry node).
     pub fn new(
         db: DatabaseConnection,
-        mesh: MeshSettings,
+        liveness: Liveness,
         settings: ServiceSettings,
         embedded: Vec<(MeshHandle, SharedGrants)>,
         meter: Option<Arc<crate::metering::Meter>>,
@@ -100,7 +102,7 @@ impl ServicesLayer {
     ) -> Arc<Self> {
         Arc::new(Self {
             db,
-            mesh,
+            liveness,
             settings,
             catalog: RwLock::default(),
             breakers: Mutex::default(),
@@ -137,22 +139,22 @@ impl ServicesLayer {
     /// Starts the placement loop and the health checks.
     pub fn start(self: &Arc<Self>) {
         let placement = {
-            let layer = self.clone();
+            let runtime = self.clone();
             tokio::spawn(async move {
                 loop {
-                    if let Err(err) = layer.reconcile().await {
+                    if let Err(err) = runtime.reconcile().await {
                         tracing::warn!(error = %err, "placement pass failed");
                     }
                     tokio::select! {
-                        () = tokio::time::sleep(layer.settings.reconcile_interval) => {}
-                        () = layer.wake.notified() => {}
+                        () = tokio::time::sleep(runtime.settings.reconcile_interval) => {}
+                        () = runtime.wake.notified() => {}
                     }
                 }
             })
         };
         let checks = {
-            let layer = self.clone();
-            tokio::spawn(async move { layer.run_checks().await })
+            let runtime = self.clone();
+            tokio::spawn(async move { runtime.run_checks().await })
         };
         self.tasks.lock().unwrap_or_else(|e| e.into_inner()).extend([placement, checks]);
     }
@@ -187,7 +189,7 @@ impl ServicesLayer {
 
     /// Every node's name and liveness now, for views of services.
     pub async fn names(&self) -> Result<super::NodeNames, super::ServicesError> {
-        super::NodeNames::load(&self.db, Utc::now(), &self.mesh).await
+        super::NodeNames::load(&self.db, Utc::now(), &self.liveness).await
     }
 
     /// Discovery: the account's service with the placements callers may use — the catalog's
@@ -203,17 +205,6 @@ impl ServicesLayer {
             available: entry.available,
             instances: entry.instances.clone(),
         })
-    }
-
-    /// After a registry change: places services anew, then reads the account's service back
-    /// with its placements.
-    pub async fn settled(
-        &self,
-        account: &str,
-        id: &str,
-    ) -> Result<app::types::services::ServiceView, super::ServicesError> {
-        self.reconcile().await?;
-        super::get(&self.db, account, id, &self.names().await?).await
     }
 
     /// Asks for a placement pass soon (after a health result, say).
@@ -248,7 +239,7 @@ impl ServicesLayer {
         // for it per query behind every other request, and its writes land together.
         let txn = self.db.begin().await?;
         let nodes = db::mesh::nodes(&txn).await?;
-        let names = super::NodeNames::of(&nodes, now, &self.mesh);
+        let names = super::NodeNames::of(&nodes, now, &self.liveness);
         let eligible: Vec<&str> = nodes
             .iter()
             .filter(|n| {
@@ -371,17 +362,19 @@ impl ServicesLayer {
             tick.tick().await;
             let Some(entry) = self.entry() else { continue };
             let catalog = self.catalog();
-            let (layer, again) = (self.clone(), schedule.clone());
+            let (runtime, again) = (self.clone(), schedule.clone());
             let mut due = schedule.lock().unwrap_or_else(|e| e.into_inner());
             health::start_due(&mut due, entry, &slots, catalog.checks(), move |node, probe, outcome| {
-                let (layer, again) = (layer.clone(), again.clone());
+                let (runtime, again) = (runtime.clone(), again.clone());
                 async move {
                     if outcome.transient {
                         let mut schedule = again.lock().unwrap_or_else(|e| e.into_inner());
                         schedule.again(node, &probe, health::TRANSIENT_RETRY, std::time::Instant::now());
                     }
                     let node = node.to_string();
-                    layer.record(&probe.service_id, &node, outcome.status, &outcome.output, Utc::now()).await;
+                    runtime
+                        .record(&probe.service_id, &node, outcome.status, &outcome.output, Utc::now())
+                        .await;
                 }
             });
         }
