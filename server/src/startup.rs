@@ -4,7 +4,7 @@ use crate::{
     config::Config,
     db, http,
     mesh::node::NodeConfig,
-    nodes::{challenges::Challenges, supervisor::Mesh},
+    nodes::{Nodes, challenges::Challenges, embedded::EmbeddedNodes},
     services::{Services, runtime::ServiceRuntime},
     state::AppState,
 };
@@ -51,7 +51,7 @@ impl Application {
         let egress = Arc::new(crate::egress::EgressPolicy::new(config.egress_allow.clone()));
         egress.add_own(local);
         let mesh = if config.nodes == 0 {
-            Mesh::empty(config.mesh)
+            EmbeddedNodes::empty(config.mesh)
         } else {
             let node_config = NodeConfig {
                 listen: format!(
@@ -63,30 +63,44 @@ impl Application {
                 .context("mesh listen address")?,
                 ..NodeConfig::default()
             };
-            Mesh::start(&db, &config.data_dir, config.nodes, config.mesh, node_config, egress.clone()).await?
+            EmbeddedNodes::start(
+                &db,
+                &config.data_dir,
+                config.nodes,
+                config.mesh,
+                node_config,
+                egress.clone(),
+            )
+            .await?
         };
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
+        let embedded = Arc::new(mesh);
         let runtime = ServiceRuntime::new(
             db.clone(),
             config.mesh,
             config.services,
-            mesh.nodes().iter().map(|n| (n.handle.clone(), n.grants.clone())).collect(),
+            embedded.nodes().iter().map(|n| (n.handle.clone(), n.grants.clone())).collect(),
             config.metering.then(|| crate::metering::Meter::start(db.clone())),
             Arc::new(crate::services::proxy_secret::ProxySecrets::load_or_create(&config.data_dir)?),
         );
         runtime.start();
+        let nodes = Arc::new(Nodes::new(db.clone(), challenges, embedded, runtime.clone()));
         let services = Arc::new(Services::new(db.clone(), egress.clone(), config.limits.services, runtime));
-        let keys = crate::keys::KeyAuth::new(db.clone());
+        let keys = crate::keys::Keys::new(db.clone(), config.limits.keys);
         let limits = Arc::new(crate::ratelimit::RateLimits::with_heartbeats(
             config.rate_limits,
             config.mesh.heartbeat_interval,
         ));
+        let accounts =
+            Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
+        let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));
         let state = AppState {
+            accounts,
+            billing,
             db,
             config: Arc::new(config),
             leptos,
-            mesh: Arc::new(mesh),
-            challenges,
+            nodes,
             services,
             keys,
             limits,
@@ -118,7 +132,7 @@ impl Application {
             state.keys.start(),
             state.limits.start(),
             http::idempotency::start_purge(state.db.clone()),
-            crate::billing::start_scheduler(state.db.clone(), state.config.billing),
+            state.billing.start_scheduler(),
         ];
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -130,7 +144,7 @@ impl Application {
             tracing::warn!(error = %err, "cannot record when API keys were last used");
         }
         state.services.runtime().shutdown();
-        state.mesh.shutdown();
+        state.nodes.embedded().shutdown();
         state.db.close().await.context("closing the database")?;
         tracing::info!("server stopped");
         Ok(served?)

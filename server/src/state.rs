@@ -1,11 +1,5 @@
 //! The state every request handler shares.
-use crate::{
-    config::Config,
-    keys::KeyAuth,
-    nodes::{challenges::Challenges, supervisor::Mesh},
-    ratelimit::RateLimits,
-    services::Services,
-};
+use crate::{config::Config, keys::Keys, nodes::Nodes, ratelimit::RateLimits, services::Services};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -17,14 +11,16 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub leptos: LeptosOptions,
-    /// The embedded mesh nodes.
-    pub mesh: Arc<Mesh>,
-    /// Outstanding join challenges.
-    pub challenges: Arc<Challenges>,
+    /// Accounts: sign-up, log-in.
+    pub accounts: Arc<crate::auth::Accounts>,
+    /// The mesh's control plane: nodes, join tokens, the embedded nodes.
+    pub nodes: Arc<Nodes>,
     /// The service registry: its use cases, and its run time (placements, health, the gateway).
     pub services: Arc<Services>,
-    /// Bearer API key authentication (with its cache).
-    pub keys: Arc<KeyAuth>,
+    /// Billing: usage, invoices, earnings.
+    pub billing: Arc<crate::billing::Billing>,
+    /// API keys, and bearer authentication (with its cache).
+    pub keys: Arc<Keys>,
     /// Request rate limits per key and per account.
     pub limits: Arc<RateLimits>,
     /// Where upstreams may be (registration refuses URLs it can never allow).

@@ -24,7 +24,7 @@ pub struct TestApp {
     pub cookies: Arc<Jar>,
     pub db: DatabaseConnection,
     /// The embedded mesh nodes of the server.
-    pub mesh: Arc<server::nodes::supervisor::Mesh>,
+    pub mesh: Arc<server::nodes::embedded::EmbeddedNodes>,
     /// The services layer (placements, catalog, gateway).
     pub services: Arc<server::services::runtime::ServiceRuntime>,
     data_dir: TempDir,
@@ -60,7 +60,7 @@ async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp 
     let app = Application::build(config).await.expect("the server builds");
     let address = app.local_addr();
     let db = app.state().db.clone();
-    let mesh = app.state().mesh.clone();
+    let mesh = app.state().nodes.embedded().clone();
     let services = app.state().services.runtime().clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {

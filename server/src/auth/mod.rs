@@ -218,3 +218,36 @@ pub async fn log_in(
 pub async fn account(db: &DatabaseConnection, id: &str) -> Result<Option<AccountView>, AuthError> {
     db::accounts::find_by_id(db, id).await?.map(view).transpose()
 }
+
+/// Accounts' use cases, as the Cloud API and the portal call them.
+pub struct Accounts {
+    db: DatabaseConnection,
+    limits: std::sync::Arc<crate::ratelimit::RateLimits>,
+    throttle: LoginThrottle,
+}
+
+impl Accounts {
+    /// Accounts over `db`, sign-ups held to `limits` and log-ins to `throttle`.
+    pub fn new(
+        db: DatabaseConnection,
+        limits: std::sync::Arc<crate::ratelimit::RateLimits>,
+        throttle: LoginThrottle,
+    ) -> Self {
+        Self { db, limits, throttle }
+    }
+
+    /// Creates an account from `client` (the first one is the operator).
+    pub async fn sign_up(&self, credentials: Credentials, client: IpAddr) -> Result<AccountView, AuthError> {
+        sign_up(&self.db, &self.limits, credentials, client).await
+    }
+
+    /// Checks credentials from `client`, throttled per address and per (account, address).
+    pub async fn log_in(&self, credentials: Credentials, client: IpAddr) -> Result<AccountView, AuthError> {
+        log_in(&self.db, self.throttle, credentials, client).await
+    }
+
+    /// The account with `id`, if it exists.
+    pub async fn get(&self, id: &str) -> Result<Option<AccountView>, AuthError> {
+        account(&self.db, id).await
+    }
+}

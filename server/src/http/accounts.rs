@@ -32,7 +32,7 @@ async fn sign_up(
     session: Session,
     AppJson(credentials): AppJson<Credentials>,
 ) -> Result<(StatusCode, AppJson<AccountView>), ApiError> {
-    let account = auth::sign_up(&state.db, &state.limits, credentials, client).await?;
+    let account = state.accounts.sign_up(credentials, client).await?;
     auth::session::begin(&session, &account.id).await?;
     Ok((StatusCode::CREATED, AppJson(account)))
 }
@@ -46,7 +46,7 @@ async fn log_in(
     session: Session,
     AppJson(credentials): AppJson<Credentials>,
 ) -> Result<AppJson<AccountView>, ApiError> {
-    let account = auth::log_in(&state.db, state.config.login_throttle, credentials, client).await?;
+    let account = state.accounts.log_in(credentials, client).await?;
     auth::session::begin(&session, &account.id).await?;
     Ok(AppJson(account))
 }

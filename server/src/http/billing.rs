@@ -7,10 +7,7 @@ use super::{
     extract::{AppJson, AppPath, Operator, PageQuery},
 };
 use crate::error::ErrorCode;
-use crate::{
-    billing::{self, BillingError},
-    state::AppState,
-};
+use crate::state::AppState;
 use app::types::{
     Page,
     billing::{EarningsView, FinalizeRequest, InvoiceSummary, InvoiceView, UsageEventView, UsageReport},
@@ -22,7 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 /// Billing routes under `/api/v1`.
@@ -54,13 +51,13 @@ async fn usage(
     query: Result<Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<AppJson<UsageReport>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
-    Ok(AppJson(billing::usage(&state.db, &caller.account.id, q.from, q.to, Utc::now()).await?))
+    Ok(AppJson(state.billing.usage(&caller.account.id, q.from, q.to).await?))
 }
 
 /// `GET /billing/preview`: the open period's draft invoice, as it stands now.
 #[utoipa::path(get, path = "/api/v1/billing/preview", tag = "Billing", responses((status = 200, body = InvoiceView, description = "The open period's draft"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn preview(caller: Caller, State(state): State<AppState>) -> Result<AppJson<InvoiceView>, ApiError> {
-    Ok(AppJson(billing::preview(&state.db, &caller.account.id, Utc::now()).await?))
+    Ok(AppJson(state.billing.preview(&caller.account.id).await?))
 }
 
 /// `POST /billing/finalize` (operator): finalizes every unbilled call up to now, for one
@@ -71,9 +68,7 @@ async fn finalize(
     State(state): State<AppState>,
     AppJson(request): AppJson<FinalizeRequest>,
 ) -> Result<AppJson<Vec<InvoiceView>>, ApiError> {
-    let now = Utc::now();
-    let fee = state.config.billing.fee_bps;
-    Ok(AppJson(billing::finalize_until(&state.db, request.account_id.as_deref(), now, now, fee).await?))
+    Ok(AppJson(state.billing.finalize_now(request.account_id.as_deref()).await?))
 }
 
 /// `GET /invoices`: the caller's finalized invoices, newest first.
@@ -83,8 +78,7 @@ async fn list(
     State(state): State<AppState>,
     query: PageQuery,
 ) -> Result<AppJson<Page<InvoiceSummary>>, ApiError> {
-    let page = billing::invoices(&state.db, &caller.account.id, query.cursor.as_deref(), query.limit).await?;
-    Ok(AppJson(page))
+    Ok(AppJson(state.billing.invoices(&caller.account.id, query.cursor.as_deref(), query.limit).await?))
 }
 
 /// `GET /invoices/{id}`.
@@ -94,7 +88,7 @@ async fn read(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<InvoiceView>, ApiError> {
-    Ok(AppJson(billing::invoice(&state.db, &caller.account.id, &id).await?))
+    Ok(AppJson(state.billing.invoice(&caller.account.id, &id).await?))
 }
 
 fn attachment(invoice: &InvoiceView, extension: &str, content_type: &'static str, body: String) -> Response {
@@ -116,7 +110,7 @@ async fn export_json(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
-    let invoice = billing::invoice(&state.db, &caller.account.id, &id).await?;
+    let invoice = state.billing.invoice(&caller.account.id, &id).await?;
     let body = serde_json::to_string_pretty(&invoice).map_err(anyhow::Error::from)?;
     Ok(attachment(&invoice, "json", "application/json", body))
 }
@@ -128,8 +122,7 @@ async fn export_csv(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
-    let invoice = billing::invoice(&state.db, &caller.account.id, &id).await?;
-    let body = billing::csv(&invoice)?;
+    let (invoice, body) = state.billing.invoice_csv(&caller.account.id, &id).await?;
     Ok(attachment(&invoice, "csv", "text/csv; charset=utf-8", body))
 }
 
@@ -142,17 +135,13 @@ async fn line_events(
     AppPath((id, position)): AppPath<(String, i32)>,
     query: PageQuery,
 ) -> Result<AppJson<Page<UsageEventView>>, ApiError> {
-    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or(BillingError::BadCursor)?,
-    };
-    let page = billing::line_events(&state.db, &caller.account.id, &id, position, after, query.limit).await?;
-    Ok(AppJson(page))
+    let page =
+        state.billing.line_events(&caller.account.id, &id, position, query.cursor.as_deref(), query.limit);
+    Ok(AppJson(page.await?))
 }
 
 /// `GET /earnings`: what the caller's services billed, the platform fee, and the net.
 #[utoipa::path(get, path = "/api/v1/earnings", tag = "Billing", responses((status = 200, body = EarningsView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn earnings(caller: Caller, State(state): State<AppState>) -> Result<AppJson<EarningsView>, ApiError> {
-    let fee = state.config.billing.fee_bps;
-    Ok(AppJson(billing::earnings(&state.db, &caller.account.id, Utc::now(), fee).await?))
+    Ok(AppJson(state.billing.earnings(&caller.account.id).await?))
 }

@@ -120,7 +120,7 @@ async fn resolve(state: &AppState, parts: &mut Parts) -> Result<Option<Caller>, 
         .await
         .map_err(|(_, msg)| ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}")))?;
     let Some(id) = crate::auth::session::account_id(&session).await? else { return Ok(None) };
-    Ok(crate::auth::account(&state.db, &id).await?.map(|account| Caller { account, key: None }))
+    Ok(state.accounts.get(&id).await?.map(|account| Caller { account, key: None }))
 }
 
 /// Writes `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`.

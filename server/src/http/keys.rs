@@ -6,13 +6,12 @@ use super::{
     extract::{AppJson, AppPath, PageQuery},
     idempotency::SecretFields,
 };
-use crate::{keys, state::AppState};
+use crate::state::AppState;
 use app::types::{
     Page,
     keys::{ApiKeyView, CreatedApiKey, NewApiKey},
 };
 use axum::{Extension, Router, extract::State, http::StatusCode, routing::get};
-use chrono::Utc;
 
 /// Key routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
@@ -26,9 +25,7 @@ async fn list(
     State(state): State<AppState>,
     query: PageQuery,
 ) -> Result<AppJson<Page<ApiKeyView>>, ApiError> {
-    let page =
-        keys::list(&state.db, &caller.account.id, query.cursor.as_deref(), query.limit, Utc::now()).await?;
-    Ok(AppJson(page))
+    Ok(AppJson(state.keys.list(&caller.account.id, query.cursor.as_deref(), query.limit).await?))
 }
 
 /// `POST /keys`: 201 with the key and its secret, shown this once (an `Idempotency-Key`
@@ -39,15 +36,7 @@ async fn create(
     State(state): State<AppState>,
     AppJson(input): AppJson<NewApiKey>,
 ) -> Result<(StatusCode, Extension<SecretFields>, AppJson<CreatedApiKey>), ApiError> {
-    let created = keys::create(
-        &state.db,
-        &caller.account.id,
-        caller.key.as_deref(),
-        state.config.limits.keys,
-        input,
-        Utc::now(),
-    )
-    .await?;
+    let created = state.keys.create(&caller.account.id, caller.key.as_deref(), input).await?;
     Ok((StatusCode::CREATED, Extension(SecretFields(&["secret"])), AppJson(created)))
 }
 
@@ -58,7 +47,7 @@ async fn read(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<ApiKeyView>, ApiError> {
-    Ok(AppJson(keys::get(&state.db, &caller.account.id, &id, Utc::now()).await?))
+    Ok(AppJson(state.keys.get(&caller.account.id, &id).await?))
 }
 
 /// `DELETE /keys/{id}`: revokes the key at once; answers it (kept, as `revoked`, for the record).
@@ -68,5 +57,5 @@ async fn revoke(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<ApiKeyView>, ApiError> {
-    Ok(AppJson(state.keys.revoke(&caller.account.id, &id, Utc::now()).await?))
+    Ok(AppJson(state.keys.revoke(&caller.account.id, &id).await?))
 }

@@ -162,7 +162,7 @@ async fn attach_session_account(
         && !["/api/", "/_fn/", "/pkg/", "/healthz", "/readyz"].iter().any(|p| path.starts_with(p));
     if page {
         let account = match crate::auth::session::account_id(&session).await {
-            Ok(Some(id)) => crate::auth::account(&state.db, &id).await.ok().flatten(),
+            Ok(Some(id)) => state.accounts.get(&id).await.ok().flatten(),
             _ => None,
         };
         request.extensions_mut().insert(app::types::SessionAccount(account));

@@ -18,7 +18,6 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::{get, post},
 };
-use chrono::Utc;
 
 /// Routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
@@ -34,14 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/mesh/heartbeat", post(heartbeat).layer(DefaultBodyLimit::max(512 * 1024)))
 }
 
-async fn sync(state: &AppState) -> Result<(), ApiError> {
-    state.mesh.sync(&state.db).await.map_err(ApiError::Internal)
-}
-
 /// `GET /nodes`: every node with state, trust, last heartbeat, address and labels.
 #[utoipa::path(get, path = "/api/v1/nodes", tag = "Mesh (operator)", responses((status = 200, body = Vec<NodeView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn list_nodes(_: Operator, State(state): State<AppState>) -> Result<AppJson<Vec<NodeView>>, ApiError> {
-    Ok(AppJson(nodes::list_nodes(&state.db, Utc::now(), state.mesh.settings()).await?))
+    Ok(AppJson(state.nodes.list().await?))
 }
 
 /// `GET /nodes/{id}`: a node with its trust history.
@@ -51,7 +46,7 @@ async fn node_detail(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<NodeDetail>, ApiError> {
-    Ok(AppJson(nodes::node_detail(&state.db, &id, Utc::now(), state.mesh.settings()).await?))
+    Ok(AppJson(state.nodes.detail(&id).await?))
 }
 
 /// `POST /nodes/{id}/{drain|undrain|block|unblock}`.
@@ -73,8 +68,7 @@ async fn node_action(
             )));
         }
     };
-    let node = nodes::act(&state.db, &id, action, Utc::now(), state.mesh.settings()).await?;
-    sync(&state).await?;
+    let node = state.nodes.act(&id, action).await?;
     node.map(AppJson).ok_or_else(|| ApiError::not_found("No such node."))
 }
 
@@ -85,15 +79,14 @@ async fn remove_node(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    nodes::act(&state.db, &id, NodeAction::Remove, Utc::now(), state.mesh.settings()).await?;
-    sync(&state).await?;
+    state.nodes.act(&id, NodeAction::Remove).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /mesh/topology`: nodes and live links.
 #[utoipa::path(get, path = "/api/v1/mesh/topology", tag = "Mesh (operator)", responses((status = 200, body = TopologyView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn topology(_: Operator, State(state): State<AppState>) -> Result<AppJson<TopologyView>, ApiError> {
-    Ok(AppJson(nodes::topology(&state.db, Utc::now(), state.mesh.settings()).await?))
+    Ok(AppJson(state.nodes.topology().await?))
 }
 
 /// `GET /join-tokens`.
@@ -102,7 +95,7 @@ async fn list_tokens(
     _: Operator,
     State(state): State<AppState>,
 ) -> Result<AppJson<Vec<JoinTokenView>>, ApiError> {
-    Ok(AppJson(nodes::list_tokens(&state.db, Utc::now()).await?))
+    Ok(AppJson(state.nodes.tokens().await?))
 }
 
 /// `POST /join-tokens`: 201 with the secret, shown this once.
@@ -112,7 +105,7 @@ async fn create_token(
     State(state): State<AppState>,
     AppJson(req): AppJson<CreateJoinToken>,
 ) -> Result<(StatusCode, AppJson<CreatedJoinToken>), ApiError> {
-    let created = nodes::mint_token(&state.db, &account.id, req, Utc::now()).await?;
+    let created = state.nodes.mint_token(&account.id, req).await?;
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
@@ -136,8 +129,7 @@ async fn revoke_token(
         serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::MalformedJson, e.to_string()))?
     };
     let block_nodes = options.block_nodes;
-    let token = nodes::revoke_token(&state.db, &id, block_nodes, Utc::now()).await?;
-    sync(&state).await?;
+    let token = state.nodes.revoke_token(&id, block_nodes).await?;
     Ok(AppJson(token))
 }
 
@@ -160,14 +152,7 @@ async fn challenge(
             .retry_after(retry_after_secs),
         )
     })?;
-    let nonce = state.challenges.issue().ok_or(nodes::NodesError::TooManyChallenges)?;
-    Ok((
-        StatusCode::CREATED,
-        AppJson(JoinChallenge {
-            challenge: crate::secrets::b64(&nonce),
-            expires_in_secs: state.challenges.ttl().as_secs(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, AppJson(state.nodes.challenge()?)))
 }
 
 /// `POST /mesh/join`: a node proves its key and presents a join token.
@@ -177,23 +162,7 @@ async fn join(
     State(state): State<AppState>,
     AppJson(req): AppJson<JoinRequest>,
 ) -> Result<AppJson<MembershipView>, ApiError> {
-    let membership =
-        nodes::join(&state.db, &state.challenges, req, Utc::now(), state.mesh.settings()).await?;
-    sync(&state).await?;
-    Ok(AppJson(with_grants(&state, membership)))
-}
-
-/// Adds what the node may execute (see `services::executor::Grants`) to its membership.
-fn with_grants(state: &AppState, mut membership: MembershipView) -> MembershipView {
-    let Ok(node) = membership.node_id.parse() else { return membership };
-    let grants = state.services.runtime().grants_for(node);
-    membership.entries = grants.entries.iter().map(ToString::to_string).collect();
-    membership.services = grants
-        .upstreams
-        .into_iter()
-        .map(|(service_id, upstream_url)| app::types::nodes::HostedService { service_id, upstream_url })
-        .collect();
-    membership
+    Ok(AppJson(state.nodes.join(req).await?))
 }
 
 /// `POST /mesh/heartbeat`: signed by the node (`x-web4-node-id`, `x-web4-signature`).
@@ -224,8 +193,5 @@ async fn heartbeat(
             "The body's node_id differs from x-web4-node-id.",
         ));
     }
-    let membership =
-        nodes::heartbeat(&state.db, node, req.sent_at_ms, req.stats, Utc::now(), state.mesh.settings())
-            .await?;
-    Ok(AppJson(with_grants(&state, membership)))
+    Ok(AppJson(state.nodes.heartbeat(node, req).await?))
 }

@@ -130,7 +130,7 @@ fn validate(input: &NewApiKey, now: DateTime<Utc>) -> Result<(String, Vec<Scope>
 /// session, which holds every scope): a key cannot mint a stronger one, nor one that outlives
 /// it, and revoking it revokes what it minted. An account holds at most `max_keys` live keys.
 #[tracing::instrument(skip_all, fields(account_id = %account), err(level = "debug"))]
-pub async fn create(
+async fn create(
     db: &DatabaseConnection,
     account: &str,
     parent: Option<&KeyPrincipal>,
@@ -178,7 +178,7 @@ pub async fn create(
 }
 
 /// The account's keys, newest first.
-pub async fn list(
+async fn list(
     db: &DatabaseConnection,
     account: &str,
     cursor: Option<&str>,
@@ -192,7 +192,7 @@ pub async fn list(
 }
 
 /// One of the account's keys.
-pub async fn get(db: &DatabaseConnection, account: &str, id: &str, now: DateTime<Utc>) -> Result<ApiKeyView> {
+async fn get(db: &DatabaseConnection, account: &str, id: &str, now: DateTime<Utc>) -> Result<ApiKeyView> {
     db::keys::owned(db, account, id).await?.map(|k| view(k, now)).ok_or(KeysError::NotFound)
 }
 
@@ -243,23 +243,61 @@ pub enum KeyRefused {
     Revoked,
 }
 
-/// Authenticates bearer keys, with a cache in front of the database.
-pub struct KeyAuth {
+/// The API keys' use cases: list, read, create (a key minting another is held to its own
+/// scopes and expiry) and revoke (with what it minted, effective at once); and bearer
+/// authentication, with a cache in front of the database.
+pub struct Keys {
     db: DatabaseConnection,
+    /// Live keys one account may hold.
+    max_keys: u64,
     /// Key hash → the key (or `Err` for an unknown or revoked one).
     cache: moka::sync::Cache<String, std::result::Result<Arc<KeyPrincipal>, KeyRefused>>,
     /// Key id → when it was last used, not yet written.
     touched: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
-impl KeyAuth {
-    /// An authenticator over `db`.
-    pub fn new(db: DatabaseConnection) -> Arc<Self> {
+impl Keys {
+    /// The keys over `db`, at most `max_keys` live ones per account.
+    pub fn new(db: DatabaseConnection, max_keys: u64) -> Arc<Self> {
         Arc::new(Self {
             db,
+            max_keys,
             cache: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(CACHE_TTL).build(),
             touched: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The account's keys, newest first.
+    pub async fn list(
+        &self,
+        account: &str,
+        cursor: Option<&str>,
+        limit: Option<u64>,
+    ) -> Result<Page<ApiKeyView>> {
+        list(&self.db, account, cursor, limit, Utc::now()).await
+    }
+
+    /// One of the account's keys.
+    pub async fn get(&self, account: &str, id: &str) -> Result<ApiKeyView> {
+        get(&self.db, account, id, Utc::now()).await
+    }
+
+    /// Creates a key for `account`, minted by `parent` (`None`: a session, which holds every
+    /// scope); the answer holds the secret, this once.
+    pub async fn create(
+        &self,
+        account: &str,
+        parent: Option<&KeyPrincipal>,
+        input: NewApiKey,
+    ) -> Result<CreatedApiKey> {
+        create(&self.db, account, parent, self.max_keys, input, Utc::now()).await
+    }
+
+    /// Creates a key from the portal's form (by a session).
+    pub async fn create_from_form(&self, account: &str, form: &ApiKeyForm) -> Result<CreatedApiKey> {
+        let now = Utc::now();
+        let input = from_form(form, now)?;
+        create(&self.db, account, None, self.max_keys, input, now).await
     }
 
     /// The principal of `secret`, or why it is refused.
@@ -321,7 +359,8 @@ impl KeyAuth {
 
     /// Revokes the account's key, effective at once: the cache forgets it before this returns.
     #[tracing::instrument(skip_all, fields(account_id = %account, key_id = %id), err(level = "debug"))]
-    pub async fn revoke(&self, account: &str, id: &str, now: DateTime<Utc>) -> Result<ApiKeyView> {
+    pub async fn revoke(&self, account: &str, id: &str) -> Result<ApiKeyView> {
+        let now = Utc::now();
         let key = db::keys::owned(&self.db, account, id).await?.ok_or(KeysError::NotFound)?;
         // The key and everything minted from it, generation by generation, in one transaction;
         // the cache forgets each before the answer is sent.

@@ -4,7 +4,7 @@
 //! membership every answer carries (admitting new nodes, blocking blocked ones, forgetting
 //! removed ones). It executes the invokes — and the health checks, which the control plane
 //! sends through the mesh like calls — of the services placed on it.
-use super::{HEARTBEAT_SIGNING_TAG, JOIN_SIGNING_TAG, supervisor::stats_view};
+use super::{HEARTBEAT_SIGNING_TAG, JOIN_SIGNING_TAG, embedded::stats_view};
 use crate::mesh::{
     Keypair, Multiaddr, NodeId, identity,
     node::{self, MeshHandle, NodeConfig},

@@ -2,10 +2,12 @@
 //! heartbeats, liveness, the operator's actions and the trust history of every node. The
 //! Cloud API and the portal both call these functions.
 pub mod agent;
+pub mod application;
 pub mod challenges;
-pub mod supervisor;
+pub mod embedded;
 
 pub use crate::liveness::{Liveness, state_of};
+pub use application::Nodes;
 
 use crate::{
     db::{self, entities::nodes as node_rows},

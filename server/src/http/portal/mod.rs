@@ -5,9 +5,8 @@ mod forms;
 mod request;
 
 use crate::{
-    auth, billing,
+    auth,
     error::{ErrorCode, Problem},
-    keys, nodes,
     services::{InvokeRequest, Target, gateway::InvokeError},
     state::AppState,
 };
@@ -97,11 +96,6 @@ impl PortalAdapter {
         }
         Ok(account)
     }
-
-    /// Brings the embedded nodes in line with a changed registry.
-    async fn sync_mesh(&self) -> Result<(), PortalError> {
-        self.state.mesh.sync(&self.state.db).await.map_err(internal)
-    }
 }
 
 #[async_trait::async_trait]
@@ -109,7 +103,7 @@ impl PortalPort for PortalAdapter {
     async fn current_account(&self) -> Result<Option<AccountView>, PortalError> {
         let session = self.session().await?;
         match auth::session::account_id(&session).await.map_err(internal)? {
-            Some(id) => auth::account(&self.state.db, &id).await.map_err(portal_error),
+            Some(id) => self.state.accounts.get(&id).await.map_err(portal_error),
             None => Ok(None),
         }
     }
@@ -117,39 +111,30 @@ impl PortalPort for PortalAdapter {
     async fn sign_up(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
         let client = self.client_ip()?;
-        let account = auth::sign_up(&self.state.db, &self.state.limits, credentials, client)
-            .await
-            .map_err(portal_error)?;
+        let account = self.state.accounts.sign_up(credentials, client).await.map_err(portal_error)?;
         signed_in(&session, account).await
     }
 
     async fn log_in(&self, credentials: Credentials) -> Result<AccountView, PortalError> {
         let session = self.session().await?;
         let client = self.client_ip()?;
-        let account = auth::log_in(&self.state.db, self.state.config.login_throttle, credentials, client)
-            .await
-            .map_err(portal_error)?;
+        let account = self.state.accounts.log_in(credentials, client).await.map_err(portal_error)?;
         signed_in(&session, account).await
     }
 
     async fn topology(&self) -> Result<TopologyView, PortalError> {
         self.operator().await?;
-        nodes::topology(&self.state.db, Utc::now(), self.state.mesh.settings()).await.map_err(portal_error)
+        self.state.nodes.topology().await.map_err(portal_error)
     }
 
     async fn node_detail(&self, id: String) -> Result<NodeDetail, PortalError> {
         self.operator().await?;
-        nodes::node_detail(&self.state.db, &id, Utc::now(), self.state.mesh.settings())
-            .await
-            .map_err(portal_error)
+        self.state.nodes.detail(&id).await.map_err(portal_error)
     }
 
     async fn node_action(&self, id: String, action: NodeAction) -> Result<(), PortalError> {
         self.operator().await?;
-        nodes::act(&self.state.db, &id, action, Utc::now(), self.state.mesh.settings())
-            .await
-            .map_err(portal_error)?;
-        self.sync_mesh().await?;
+        self.state.nodes.act(&id, action).await.map_err(portal_error)?;
         redirect_plain_form(&if action == NodeAction::Remove {
             "/nodes".to_string()
         } else {
@@ -160,7 +145,7 @@ impl PortalPort for PortalAdapter {
 
     async fn join_tokens(&self) -> Result<JoinTokensView, PortalError> {
         self.operator().await?;
-        let tokens = nodes::list_tokens(&self.state.db, Utc::now()).await.map_err(portal_error)?;
+        let tokens = self.state.nodes.tokens().await.map_err(portal_error)?;
         let just_created = self.unflash::<CreatedJoinToken>(FLASH_JOIN_TOKEN).await?;
         let host = use_context::<Parts>()
             .and_then(|p| p.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
@@ -188,8 +173,7 @@ impl PortalPort for PortalAdapter {
             })?),
         };
         let req = CreateJoinToken { note, reusable, expires_in_hours };
-        let created =
-            nodes::mint_token(&self.state.db, &account.id, req, Utc::now()).await.map_err(portal_error)?;
+        let created = self.state.nodes.mint_token(&account.id, req).await.map_err(portal_error)?;
         if is_plain_form() {
             // The answer to a plain form post is a redirect, which would lose the secret:
             // keep it sealed for the next page load only (never in the URL).
@@ -201,8 +185,7 @@ impl PortalPort for PortalAdapter {
 
     async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError> {
         self.operator().await?;
-        nodes::revoke_token(&self.state.db, &id, block_nodes, Utc::now()).await.map_err(portal_error)?;
-        self.sync_mesh().await?;
+        self.state.nodes.revoke_token(&id, block_nodes).await.map_err(portal_error)?;
         redirect_plain_form("/join-tokens");
         Ok(())
     }
@@ -358,9 +341,7 @@ impl PortalPort for PortalAdapter {
 
     async fn api_keys(&self, cursor: Option<String>) -> Result<ApiKeysView, PortalError> {
         let account = self.account().await?;
-        let page = keys::list(&self.state.db, &account.id, cursor.as_deref(), None, Utc::now())
-            .await
-            .map_err(portal_error)?;
+        let page = self.state.keys.list(&account.id, cursor.as_deref(), None).await.map_err(portal_error)?;
         // Taken only once the list has loaded, so a failed load does not lose the secret.
         let flashed = self.unflash::<(String, CreatedApiKey)>(FLASH_API_KEY).await?;
         // A session that logged in as someone else since (log-in keeps the session's data)
@@ -371,13 +352,7 @@ impl PortalPort for PortalAdapter {
 
     async fn create_api_key(&self, form: ApiKeyForm) -> Result<CreatedApiKey, PortalError> {
         let account = self.account().await?;
-        let now = Utc::now();
-        let input = keys::from_form(&form, now).map_err(portal_error)?;
-        // A session holds every scope, so it may grant any of them.
-        let created =
-            keys::create(&self.state.db, &account.id, None, self.state.config.limits.keys, input, now)
-                .await
-                .map_err(portal_error)?;
+        let created = self.state.keys.create_from_form(&account.id, &form).await.map_err(portal_error)?;
         if is_plain_form() {
             // As for join tokens: the redirect would lose the secret, so it is kept sealed for
             // the next page load only (never in the URL).
@@ -389,7 +364,7 @@ impl PortalPort for PortalAdapter {
 
     async fn revoke_api_key(&self, id: String) -> Result<(), PortalError> {
         let account = self.account().await?;
-        self.state.keys.revoke(&account.id, &id, Utc::now()).await.map_err(portal_error)?;
+        self.state.keys.revoke(&account.id, &id).await.map_err(portal_error)?;
         redirect_plain_form("/keys");
         Ok(())
     }
@@ -406,28 +381,27 @@ impl PortalPort for PortalAdapter {
         let now = Utc::now();
         let to = now.date_naive();
         let from = to - chrono::Duration::days(i64::from(days) - 1);
-        billing::usage(&self.state.db, &account.id, Some(from), Some(to), now).await.map_err(portal_error)
+        self.state.billing.usage(&account.id, Some(from), Some(to)).await.map_err(portal_error)
     }
 
     async fn billing_preview(&self) -> Result<InvoiceView, PortalError> {
         let account = self.account().await?;
-        billing::preview(&self.state.db, &account.id, Utc::now()).await.map_err(portal_error)
+        self.state.billing.preview(&account.id).await.map_err(portal_error)
     }
 
     async fn invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError> {
         let account = self.account().await?;
-        billing::invoices(&self.state.db, &account.id, cursor.as_deref(), None).await.map_err(portal_error)
+        self.state.billing.invoices(&account.id, cursor.as_deref(), None).await.map_err(portal_error)
     }
 
     async fn invoice(&self, id: String) -> Result<InvoiceView, PortalError> {
         let account = self.account().await?;
-        billing::invoice(&self.state.db, &account.id, &id).await.map_err(portal_error)
+        self.state.billing.invoice(&account.id, &id).await.map_err(portal_error)
     }
 
     async fn earnings(&self) -> Result<EarningsView, PortalError> {
         let account = self.account().await?;
-        let fee_bps = self.state.config.billing.fee_bps;
-        billing::earnings(&self.state.db, &account.id, Utc::now(), fee_bps).await.map_err(portal_error)
+        self.state.billing.earnings(&account.id).await.map_err(portal_error)
     }
 
     async fn api_docs(&self, origin: String) -> Result<app::types::docs::ApiDocsView, PortalError> {

@@ -23,14 +23,14 @@ pub struct EmbeddedNode {
 }
 
 /// The embedded nodes and their background tasks.
-pub struct Mesh {
+pub struct EmbeddedNodes {
     nodes: Vec<EmbeddedNode>,
     settings: Liveness,
     known: Mutex<HashSet<NodeId>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
-impl Mesh {
+impl EmbeddedNodes {
     /// No embedded nodes (`--nodes 0`).
     pub fn empty(settings: Liveness) -> Self {
         Self { nodes: Vec::new(), settings, known: Mutex::default(), tasks: Mutex::default() }
@@ -144,7 +144,7 @@ impl Mesh {
     }
 }
 
-impl Drop for Mesh {
+impl Drop for EmbeddedNodes {
     fn drop(&mut self) {
         self.shutdown();
     }

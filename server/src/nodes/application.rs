@@ -1,0 +1,129 @@
+//! The control plane's use cases, as the Cloud API and the portal call them: the operator's
+//! management of nodes and join tokens, and the node-facing join protocol and heartbeats.
+//! Each does its follow-ups itself: a change to membership or trust brings the embedded
+//! nodes' allow lists in line, and a node's membership answer carries what it may run.
+use super::{
+    NodesError, challenges::Challenges, embedded::EmbeddedNodes, heartbeat, join, list_nodes, list_tokens,
+    mint_token, node_detail, revoke_token, topology,
+};
+use crate::{liveness::Liveness, mesh::NodeId, services::runtime::ServiceRuntime};
+use app::types::nodes::{
+    CreateJoinToken, CreatedJoinToken, HeartbeatRequest, HostedService, JoinChallenge, JoinRequest,
+    JoinTokenView, MembershipView, NodeAction, NodeDetail, NodeView, TopologyView,
+};
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+type Result<T, E = NodesError> = std::result::Result<T, E>;
+
+/// The mesh's control plane.
+pub struct Nodes {
+    db: DatabaseConnection,
+    challenges: Arc<Challenges>,
+    embedded: Arc<EmbeddedNodes>,
+    /// Tells each node which services it may run.
+    services: Arc<ServiceRuntime>,
+}
+
+impl Nodes {
+    /// The control plane over the embedded nodes, the join challenges and the services' run
+    /// time.
+    pub fn new(
+        db: DatabaseConnection,
+        challenges: Arc<Challenges>,
+        embedded: Arc<EmbeddedNodes>,
+        services: Arc<ServiceRuntime>,
+    ) -> Self {
+        Self { db, challenges, embedded, services }
+    }
+
+    /// The nodes this process runs itself.
+    pub fn embedded(&self) -> &Arc<EmbeddedNodes> {
+        &self.embedded
+    }
+
+    fn liveness(&self) -> &Liveness {
+        self.embedded.settings()
+    }
+
+    /// Brings the embedded nodes' allow and block lists in line with the registry.
+    async fn sync(&self) -> Result<()> {
+        self.embedded.sync(&self.db).await.map_err(NodesError::Internal)
+    }
+
+    /// Every node with its state, trust, last heartbeat, address and labels.
+    pub async fn list(&self) -> Result<Vec<NodeView>> {
+        list_nodes(&self.db, Utc::now(), self.liveness()).await
+    }
+
+    /// A node with its trust history.
+    pub async fn detail(&self, id: &str) -> Result<NodeDetail> {
+        node_detail(&self.db, id, Utc::now(), self.liveness()).await
+    }
+
+    /// Nodes and live links.
+    pub async fn topology(&self) -> Result<TopologyView> {
+        topology(&self.db, Utc::now(), self.liveness()).await
+    }
+
+    /// Drains, undrains, blocks, unblocks or removes a node; answers it (`None` once removed).
+    pub async fn act(&self, id: &str, action: NodeAction) -> Result<Option<NodeView>> {
+        let node = super::act(&self.db, id, action, Utc::now(), self.liveness()).await?;
+        self.sync().await?;
+        Ok(node)
+    }
+
+    /// Every join token, newest first.
+    pub async fn tokens(&self) -> Result<Vec<JoinTokenView>> {
+        list_tokens(&self.db, Utc::now()).await
+    }
+
+    /// Mints a join token; the secret is in the answer and nowhere else.
+    pub async fn mint_token(&self, operator: &str, request: CreateJoinToken) -> Result<CreatedJoinToken> {
+        mint_token(&self.db, operator, request, Utc::now()).await
+    }
+
+    /// Revokes a token; with `block_nodes`, blocks every node that joined with it.
+    pub async fn revoke_token(&self, id: &str, block_nodes: bool) -> Result<JoinTokenView> {
+        let token = revoke_token(&self.db, id, block_nodes, Utc::now()).await?;
+        self.sync().await?;
+        Ok(token)
+    }
+
+    /// A nonce for a joining node to sign.
+    pub fn challenge(&self) -> Result<JoinChallenge> {
+        let nonce = self.challenges.issue().ok_or(NodesError::TooManyChallenges)?;
+        Ok(JoinChallenge {
+            challenge: crate::secrets::b64(&nonce),
+            expires_in_secs: self.challenges.ttl().as_secs(),
+        })
+    }
+
+    /// A node proves its key and presents a join token; answers its membership.
+    pub async fn join(&self, request: JoinRequest) -> Result<MembershipView> {
+        let membership = join(&self.db, &self.challenges, request, Utc::now(), self.liveness()).await?;
+        self.sync().await?;
+        Ok(self.with_grants(membership))
+    }
+
+    /// A member's heartbeat (its signature already verified as `node`'s).
+    pub async fn heartbeat(&self, node: NodeId, request: HeartbeatRequest) -> Result<MembershipView> {
+        let membership =
+            heartbeat(&self.db, node, request.sent_at_ms, request.stats, Utc::now(), self.liveness()).await?;
+        Ok(self.with_grants(membership))
+    }
+
+    /// Adds what the node may execute (see `services::executor::Grants`) to its membership.
+    fn with_grants(&self, mut membership: MembershipView) -> MembershipView {
+        let Ok(node) = membership.node_id.parse() else { return membership };
+        let grants = self.services.grants_for(node);
+        membership.entries = grants.entries.iter().map(ToString::to_string).collect();
+        membership.services = grants
+            .upstreams
+            .into_iter()
+            .map(|(service_id, upstream_url)| HostedService { service_id, upstream_url })
+            .collect();
+        membership
+    }
+}
