@@ -39,32 +39,33 @@ pub async fn log_out() -> Result<(), PortalError> {
 }
 
 /// Every node and the live links between them (operator).
-#[server(prefix = "/_fn", endpoint = "fetch_topology")]
-pub async fn fetch_topology() -> Result<TopologyView, PortalError> {
-    portal_port()?.topology().await
+#[server(prefix = "/_fn", endpoint = "get_topology")]
+pub async fn get_topology() -> Result<TopologyView, PortalError> {
+    portal_port()?.get_topology().await
 }
 
 /// One node with its trust history (operator).
-#[server(prefix = "/_fn", endpoint = "fetch_node_detail")]
-pub async fn fetch_node_detail(id: String) -> Result<NodeDetail, PortalError> {
-    portal_port()?.node_detail(id).await
+#[server(prefix = "/_fn", endpoint = "get_node")]
+pub async fn get_node(id: String) -> Result<NodeDetail, PortalError> {
+    portal_port()?.get_node(id).await
 }
 
 /// Drain, undrain, block, unblock or remove a node (operator).
-#[server(prefix = "/_fn", endpoint = "apply_node_action")]
-pub async fn apply_node_action(id: String, action: NodeAction) -> Result<(), PortalError> {
-    portal_port()?.node_action(id, action).await
+#[server(prefix = "/_fn", endpoint = "act_on_node")]
+pub async fn act_on_node(id: String, action: NodeAction) -> Result<(), PortalError> {
+    portal_port()?.act_on_node(id, action).await
 }
 
 /// Every join token (operator).
 #[server(prefix = "/_fn", endpoint = "list_join_tokens")]
 pub async fn list_join_tokens() -> Result<JoinTokensView, PortalError> {
-    portal_port()?.join_tokens().await
+    portal_port()?.list_join_tokens().await
 }
 
 /// Mints a join token (operator). A checkbox sends `reusable` only when ticked.
-#[server(prefix = "/_fn", endpoint = "mint_join_token")]
-pub async fn mint_join_token(
+// Named explicitly: the default struct name is the Cloud API's request type.
+#[server(name = CreateJoinTokenFn, prefix = "/_fn", endpoint = "create_join_token")]
+pub async fn create_join_token(
     note: String,
     reusable: Option<String>,
     expires_in_hours: String,
@@ -73,21 +74,22 @@ pub async fn mint_join_token(
 }
 
 /// Revokes a join token (operator).
-#[server(prefix = "/_fn", endpoint = "revoke_token")]
-pub async fn revoke_token(id: String, block_nodes: Option<String>) -> Result<(), PortalError> {
+// Named explicitly: the default struct name is the Cloud API's request type.
+#[server(name = RevokeJoinTokenFn, prefix = "/_fn", endpoint = "revoke_join_token")]
+pub async fn revoke_join_token(id: String, block_nodes: Option<String>) -> Result<(), PortalError> {
     portal_port()?.revoke_join_token(id, block_nodes.is_some()).await
 }
 
 /// The account's services, newest first.
 #[server(prefix = "/_fn", endpoint = "list_services")]
 pub async fn list_services(cursor: Option<String>) -> Result<Page<ServiceView>, PortalError> {
-    portal_port()?.services(cursor).await
+    portal_port()?.list_services(cursor).await
 }
 
 /// One of the account's services.
-#[server(prefix = "/_fn", endpoint = "fetch_service")]
-pub async fn fetch_service(id: String) -> Result<ServiceView, PortalError> {
-    portal_port()?.service(id).await
+#[server(prefix = "/_fn", endpoint = "get_service")]
+pub async fn get_service(id: String) -> Result<ServiceView, PortalError> {
+    portal_port()?.get_service(id).await
 }
 
 /// Registers a service.
@@ -123,14 +125,14 @@ pub async fn rotate_proxy_secret(id: String) -> Result<ProxySecretView, PortalEr
 /// Invokes a service through the mesh ("try it").
 #[server(prefix = "/_fn", endpoint = "invoke_service")]
 pub async fn invoke_service(call: TryInvoke) -> Result<TryInvokeResult, PortalError> {
-    portal_port()?.try_invoke(call).await
+    portal_port()?.invoke_service(call).await
 }
 
 /// The account's API keys, newest first (never their secrets), and a key just created by a
 /// plain form post, once.
 #[server(prefix = "/_fn", endpoint = "list_api_keys")]
 pub async fn list_api_keys(cursor: Option<String>) -> Result<ApiKeysView, PortalError> {
-    portal_port()?.api_keys(cursor).await
+    portal_port()?.list_api_keys(cursor).await
 }
 
 /// Creates an API key; the answer carries its secret, this once.
@@ -145,44 +147,43 @@ pub async fn revoke_api_key(id: String) -> Result<(), PortalError> {
     portal_port()?.revoke_api_key(id).await
 }
 
-/// The ranges, in days, the usage page offers (and [`usage_report`] accepts).
+/// The ranges, in days, the usage page offers (and [`get_usage`] accepts).
 pub const USAGE_DAYS: [u32; 3] = [7, 30, 90];
 /// The usage page's range when the address names none (or one it does not offer).
 pub const DEFAULT_USAGE_DAYS: u32 = 30;
 
 /// The account's calls per day and service over the last `days` days (one of [`USAGE_DAYS`]).
-// Named explicitly: the default struct name, `UsageReport`, is the report's own type.
-#[server(name = FetchUsageReport, prefix = "/_fn", endpoint = "usage_report")]
-pub async fn usage_report(days: u32) -> Result<crate::types::billing::UsageReport, PortalError> {
-    portal_port()?.usage(days).await
+#[server(prefix = "/_fn", endpoint = "get_usage")]
+pub async fn get_usage(days: u32) -> Result<crate::types::billing::UsageReport, PortalError> {
+    portal_port()?.get_usage(days).await
 }
 
 /// The account's open period as a draft invoice.
-#[server(prefix = "/_fn", endpoint = "billing_preview")]
-pub async fn billing_preview() -> Result<InvoiceView, PortalError> {
-    portal_port()?.billing_preview().await
+#[server(prefix = "/_fn", endpoint = "preview_invoice")]
+pub async fn preview_invoice() -> Result<InvoiceView, PortalError> {
+    portal_port()?.preview_invoice().await
 }
 
 /// The account's finalized invoices, newest first.
 #[server(prefix = "/_fn", endpoint = "list_invoices")]
 pub async fn list_invoices(cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError> {
-    portal_port()?.invoices(cursor).await
+    portal_port()?.list_invoices(cursor).await
 }
 
 /// One of the account's finalized invoices.
-#[server(prefix = "/_fn", endpoint = "fetch_invoice")]
-pub async fn fetch_invoice(id: String) -> Result<InvoiceView, PortalError> {
-    portal_port()?.invoice(id).await
+#[server(prefix = "/_fn", endpoint = "get_invoice")]
+pub async fn get_invoice(id: String) -> Result<InvoiceView, PortalError> {
+    portal_port()?.get_invoice(id).await
 }
 
 /// What the account's services earned, net of the platform fee.
-#[server(prefix = "/_fn", endpoint = "fetch_earnings")]
-pub async fn fetch_earnings() -> Result<EarningsView, PortalError> {
-    portal_port()?.earnings().await
+#[server(prefix = "/_fn", endpoint = "get_earnings")]
+pub async fn get_earnings() -> Result<EarningsView, PortalError> {
+    portal_port()?.get_earnings().await
 }
 
 /// The API reference (public), with curl commands against `origin`.
-#[server(prefix = "/_fn", endpoint = "fetch_api_docs")]
-pub async fn fetch_api_docs(origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError> {
-    portal_port()?.api_docs(origin).await
+#[server(prefix = "/_fn", endpoint = "get_api_docs")]
+pub async fn get_api_docs(origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError> {
+    portal_port()?.get_api_docs(origin).await
 }

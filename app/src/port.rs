@@ -26,13 +26,13 @@ pub trait PortalPort: Send + Sync + 'static {
     /// Ends the session and redirects to the log-in page.
     async fn log_out(&self) -> Result<(), PortalError>;
     /// Operator: every node and the live links between them.
-    async fn topology(&self) -> Result<TopologyView, PortalError>;
+    async fn get_topology(&self) -> Result<TopologyView, PortalError>;
     /// Operator: one node with its trust history.
-    async fn node_detail(&self, id: String) -> Result<NodeDetail, PortalError>;
+    async fn get_node(&self, id: String) -> Result<NodeDetail, PortalError>;
     /// Operator: drain, undrain, block, unblock or remove a node.
-    async fn node_action(&self, id: String, action: NodeAction) -> Result<(), PortalError>;
+    async fn act_on_node(&self, id: String, action: NodeAction) -> Result<(), PortalError>;
     /// Operator: every join token (and one just minted by a plain form post, once).
-    async fn join_tokens(&self) -> Result<JoinTokensView, PortalError>;
+    async fn list_join_tokens(&self) -> Result<JoinTokensView, PortalError>;
     /// Operator: mints a join token (`expires_in_hours` as typed; empty for never).
     async fn create_join_token(
         &self,
@@ -43,9 +43,9 @@ pub trait PortalPort: Send + Sync + 'static {
     /// Operator: revokes a token, optionally blocking the nodes that joined with it.
     async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError>;
     /// The account's services, newest first, a page at a time (`cursor` from the last page).
-    async fn services(&self, cursor: Option<String>) -> Result<Page<ServiceView>, PortalError>;
+    async fn list_services(&self, cursor: Option<String>) -> Result<Page<ServiceView>, PortalError>;
     /// One of the account's services (`NotFound` for anyone else's).
-    async fn service(&self, id: String) -> Result<ServiceView, PortalError>;
+    async fn get_service(&self, id: String) -> Result<ServiceView, PortalError>;
     /// Registers a service from the form; `Fields` names every invalid field.
     async fn create_service(&self, form: ServiceForm) -> Result<ServiceView, PortalError>;
     /// Changes a service from the form (slug and kind are fixed; their fields are ignored).
@@ -58,10 +58,10 @@ pub trait PortalPort: Send + Sync + 'static {
     /// on the service page's next load).
     async fn rotate_proxy_secret(&self, id: String) -> Result<ProxySecretView, PortalError>;
     /// Invokes a service through the mesh as the logged-in account ("try it").
-    async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError>;
+    async fn invoke_service(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError>;
     /// The account's API keys, newest first, a page at a time (`cursor` from the last page),
     /// and a key just created by a plain form post, once.
-    async fn api_keys(&self, cursor: Option<String>) -> Result<ApiKeysView, PortalError>;
+    async fn list_api_keys(&self, cursor: Option<String>) -> Result<ApiKeysView, PortalError>;
     /// Creates an API key from the form; `Fields` names every invalid field (`name`, `scopes`,
     /// `expires_in_days`). The answer is the only time the secret is sent.
     async fn create_api_key(&self, form: ApiKeyForm) -> Result<CreatedApiKey, PortalError>;
@@ -69,17 +69,17 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn revoke_api_key(&self, id: String) -> Result<(), PortalError>;
     /// The account's metered calls per day and service over the last `days` days (UTC, today
     /// included); `Rejected` unless `days` is one of [`USAGE_DAYS`](crate::api::USAGE_DAYS).
-    async fn usage(&self, days: u32) -> Result<UsageReport, PortalError>;
+    async fn get_usage(&self, days: u32) -> Result<UsageReport, PortalError>;
     /// The account's open period as a draft invoice, recomputed now.
-    async fn billing_preview(&self) -> Result<InvoiceView, PortalError>;
+    async fn preview_invoice(&self) -> Result<InvoiceView, PortalError>;
     /// The account's finalized invoices, newest first, a page at a time.
-    async fn invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError>;
+    async fn list_invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError>;
     /// One of the account's finalized invoices (`NotFound` for anyone else's).
-    async fn invoice(&self, id: String) -> Result<InvoiceView, PortalError>;
+    async fn get_invoice(&self, id: String) -> Result<InvoiceView, PortalError>;
     /// What the account's services earned, per period and service, net of the platform fee.
-    async fn earnings(&self) -> Result<EarningsView, PortalError>;
+    async fn get_earnings(&self) -> Result<EarningsView, PortalError>;
     /// The API reference, with curl commands against `origin` (public).
-    async fn api_docs(&self, origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError>;
+    async fn get_api_docs(&self, origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.

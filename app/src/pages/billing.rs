@@ -7,7 +7,7 @@
 //! links, marked so the hydrated router leaves them to the browser.
 use super::common::{self, when};
 use crate::{
-    api::{billing_preview, fetch_invoice, list_invoices},
+    api::{get_invoice, list_invoices, preview_invoice},
     chart::thousands,
     components::LoggedIn,
     error::PortalError,
@@ -73,7 +73,7 @@ pub fn BillingPage() -> impl IntoView {
 fn BillingContent() -> impl IntoView {
     let query = use_query_map();
     let cursor = move || query.read().get("cursor").filter(|c| !c.is_empty());
-    let draft = Resource::new(|| (), |_| billing_preview());
+    let draft = Resource::new(|| (), |_| preview_invoice());
     let invoices = Resource::new(cursor, list_invoices);
     // Every call changes the draft: reload it now and then while the page is open. Effects run
     // only in the browser, and the interval ends with the page.
@@ -308,7 +308,7 @@ pub fn InvoicePage() -> impl IntoView {
 fn InvoiceContent() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let invoice = Resource::new(id, fetch_invoice);
+    let invoice = Resource::new(id, get_invoice);
     view! {
         <p><A href="/billing">"← Billing"</A></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the invoice…"</p> }>

@@ -4,7 +4,7 @@
 //! document itself. Nothing is fetched from outside the platform.
 use super::common::{CopyState, copy_text, page_origin};
 use crate::{
-    api::fetch_api_docs,
+    api::get_api_docs,
     types::docs::{ApiDocsView, DocGroup, EndpointDoc},
 };
 use leptos::prelude::*;
@@ -14,7 +14,7 @@ use leptos_meta::Title;
 #[component]
 pub fn DocsPage() -> impl IntoView {
     let origin = page_origin();
-    let docs = Resource::new(move || origin.clone(), fetch_api_docs);
+    let docs = Resource::new(move || origin.clone(), get_api_docs);
     view! {
         <Title text="API reference — Web4" />
         <Suspense fallback=|| view! { <p class="muted">"Loading the reference…"</p> }>

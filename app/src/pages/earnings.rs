@@ -3,7 +3,7 @@
 //! final.
 use super::billing::{failure, month};
 use crate::{
-    api::fetch_earnings,
+    api::get_earnings,
     chart::thousands,
     components::LoggedIn,
     types::billing::{EarningsLine, EarningsView},
@@ -34,7 +34,7 @@ pub fn EarningsPage() -> impl IntoView {
 
 #[component]
 fn EarningsContent() -> impl IntoView {
-    let earnings = Resource::new(|| (), |_| fetch_earnings());
+    let earnings = Resource::new(|| (), |_| get_earnings());
     view! {
         <header class="page-header">
             <h1>"Earnings"</h1>

@@ -1,7 +1,7 @@
 //! The operator's pages: mesh nodes with the topology picture, one node's detail (trust
 //! history, drops by reason, links and routes, actions), and join tokens.
 use crate::{
-    api::{ApplyNodeAction, MintJoinToken, RevokeToken, fetch_node_detail, fetch_topology, list_join_tokens},
+    api::{ActOnNode, CreateJoinTokenFn, RevokeJoinTokenFn, get_node, get_topology, list_join_tokens},
     error::PortalError,
     types::nodes::{CreatedJoinToken, JoinTokenView, NodeDetail, NodeStatus, NodeView, TopologyView},
 };
@@ -54,7 +54,7 @@ fn short(id: &str) -> String {
 /// `/nodes`
 #[component]
 pub fn NodesPage() -> impl IntoView {
-    let topology = Resource::new(|| (), |_| fetch_topology());
+    let topology = Resource::new(|| (), |_| get_topology());
     view! {
         <Title text="Nodes" />
         <header class="page-header split">
@@ -188,8 +188,8 @@ fn TopologyPicture(topology: TopologyView) -> impl IntoView {
 pub fn NodeDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let act = ServerAction::<ApplyNodeAction>::new();
-    let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| fetch_node_detail(id));
+    let act = ServerAction::<ActOnNode>::new();
+    let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| get_node(id));
     view! {
         <Title text="Node" />
         <p><A href="/nodes">"← All nodes"</A></p>
@@ -209,7 +209,7 @@ pub fn NodeDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn NodeDetailView(detail: NodeDetail, act: ServerAction<ApplyNodeAction>) -> impl IntoView {
+fn NodeDetailView(detail: NodeDetail, act: ServerAction<ActOnNode>) -> impl IntoView {
     let node = detail.node;
     let id = node.id.clone();
     let button = move |action: &'static str, label: &'static str, class: &'static str| {
@@ -332,8 +332,8 @@ fn NodeDetailView(detail: NodeDetail, act: ServerAction<ApplyNodeAction>) -> imp
 /// `/join-tokens`
 #[component]
 pub fn JoinTokensPage() -> impl IntoView {
-    let mint = ServerAction::<MintJoinToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
+    let mint = ServerAction::<CreateJoinTokenFn>::new();
+    let revoke = ServerAction::<RevokeJoinTokenFn>::new();
     let page = Resource::new(move || (mint.version().get(), revoke.version().get()), |_| list_join_tokens());
     let minted = move || mint.value().get().and_then(Result::ok);
     let mint_error = move || mint.value().get().and_then(Result::err).map(|e| e.to_string());
@@ -392,7 +392,7 @@ fn SecretOnce(created: CreatedJoinToken, control_plane: String) -> impl IntoView
 }
 
 #[component]
-fn TokenTable(tokens: Vec<JoinTokenView>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+fn TokenTable(tokens: Vec<JoinTokenView>, revoke: ServerAction<RevokeJoinTokenFn>) -> impl IntoView {
     if tokens.is_empty() {
         return view! { <p class="empty-state">"No tokens yet. Create one above to add a hosted node."</p> }
             .into_any();

@@ -5,7 +5,7 @@
 //! hydration as well as after.
 use super::billing::failure;
 use crate::{
-    api::{DEFAULT_USAGE_DAYS, USAGE_DAYS, usage_report},
+    api::{DEFAULT_USAGE_DAYS, USAGE_DAYS, get_usage},
     chart::{UsageChart, calls_text, thousands},
     components::LoggedIn,
     types::billing::{UsageDay, UsageReport},
@@ -49,7 +49,7 @@ pub fn UsagePage() -> impl IntoView {
 fn UsageContent() -> impl IntoView {
     let query = use_query_map();
     let days = Memo::new(move |_| days_from(query.read().get("days")));
-    let report = Resource::new(move || days.get(), usage_report);
+    let report = Resource::new(move || days.get(), get_usage);
     view! {
         <header class="page-header split">
             <div>

@@ -142,7 +142,7 @@ impl Billing {
     }
 
     /// Finalizes every unbilled call up to now, for one account or all (the operator's act).
-    pub async fn finalize_now(&self, account: Option<&str>) -> Result<Vec<InvoiceView>> {
+    pub async fn finalize_invoices(&self, account: Option<&str>) -> Result<Vec<InvoiceView>> {
         let now = Utc::now();
         finalize_until(&self.db, account, now, now, self.settings.fee_bps).await
     }

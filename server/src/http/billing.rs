@@ -25,15 +25,15 @@ use serde::Deserialize;
 /// Billing routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/usage", get(usage))
-        .route("/billing/preview", get(preview))
-        .route("/billing/finalize", post(finalize))
-        .route("/invoices", get(list))
-        .route("/invoices/{id}", get(read))
-        .route("/invoices/{id}/export.json", get(export_json))
-        .route("/invoices/{id}/export.csv", get(export_csv))
-        .route("/invoices/{id}/lines/{position}/events", get(line_events))
-        .route("/earnings", get(earnings))
+        .route("/usage", get(get_usage))
+        .route("/billing/preview", get(preview_invoice))
+        .route("/billing/finalize", post(finalize_invoices))
+        .route("/invoices", get(list_invoices))
+        .route("/invoices/{id}", get(get_invoice))
+        .route("/invoices/{id}/export.json", get(export_invoice_json))
+        .route("/invoices/{id}/export.csv", get(export_invoice_csv))
+        .route("/invoices/{id}/lines/{position}/events", get(list_line_events))
+        .route("/earnings", get(get_earnings))
 }
 
 #[derive(Deserialize)]
@@ -45,7 +45,7 @@ struct UsageQuery {
 
 /// `GET /usage?from=YYYY-MM-DD&to=YYYY-MM-DD`: the caller's metered calls per day and service.
 #[utoipa::path(get, path = "/api/v1/usage", tag = "Billing", params(("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"), ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default: today, UTC)")), responses((status = 200, body = UsageReport), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn usage(
+async fn get_usage(
     caller: Caller,
     State(state): State<AppState>,
     query: Result<Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
@@ -56,24 +56,27 @@ async fn usage(
 
 /// `GET /billing/preview`: the open period's draft invoice, as it stands now.
 #[utoipa::path(get, path = "/api/v1/billing/preview", tag = "Billing", responses((status = 200, body = InvoiceView, description = "The open period's draft"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn preview(caller: Caller, State(state): State<AppState>) -> Result<AppJson<InvoiceView>, ApiError> {
+async fn preview_invoice(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<AppJson<InvoiceView>, ApiError> {
     Ok(AppJson(state.billing.preview(&caller.account.id).await?))
 }
 
 /// `POST /billing/finalize` (operator): finalizes every unbilled call up to now, for one
 /// account or all, as the month-end scheduler would. Answers the invoices made.
 #[utoipa::path(post, path = "/api/v1/billing/finalize", tag = "Billing", request_body = FinalizeRequest, responses((status = 200, body = Vec<InvoiceView>, description = "The invoices finalized"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn finalize(
+async fn finalize_invoices(
     _: Operator,
     State(state): State<AppState>,
     AppJson(request): AppJson<FinalizeRequest>,
 ) -> Result<AppJson<Vec<InvoiceView>>, ApiError> {
-    Ok(AppJson(state.billing.finalize_now(request.account_id.as_deref()).await?))
+    Ok(AppJson(state.billing.finalize_invoices(request.account_id.as_deref()).await?))
 }
 
 /// `GET /invoices`: the caller's finalized invoices, newest first.
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "Billing", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<InvoiceSummary>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn list(
+async fn list_invoices(
     caller: Caller,
     State(state): State<AppState>,
     query: PageQuery,
@@ -83,7 +86,7 @@ async fn list(
 
 /// `GET /invoices/{id}`.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "Billing", params(("id" = String, Path, description = "The invoice's id")), responses((status = 200, body = InvoiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn read(
+async fn get_invoice(
     caller: Caller,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -105,7 +108,7 @@ fn attachment(invoice: &InvoiceView, extension: &str, content_type: &'static str
 
 /// `GET /invoices/{id}/export.json`: the invoice as a JSON file.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/export.json", tag = "Billing", params(("id" = String, Path, description = "The invoice's id")), responses((status = 200, body = InvoiceView, description = "A JSON file download"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn export_json(
+async fn export_invoice_json(
     caller: Caller,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -117,7 +120,7 @@ async fn export_json(
 
 /// `GET /invoices/{id}/export.csv`: one row per line, then the total.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/export.csv", tag = "Billing", params(("id" = String, Path, description = "The invoice's id")), responses((status = 200, body = String, content_type = "text/csv", description = "A CSV file download: one row per line, then the total"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn export_csv(
+async fn export_invoice_csv(
     caller: Caller,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -129,7 +132,7 @@ async fn export_csv(
 /// `GET /invoices/{id}/lines/{position}/events?cursor=&limit=`: the usage events behind a
 /// line, in the order they were priced (`cursor`: events of the line already listed).
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/lines/{position}/events", tag = "Billing", params(("id" = String, Path, description = "The invoice's id"), ("position" = i32, Path, description = "The line's position"), ("cursor" = Option<String>, Query, description = "Events of the line already listed"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<UsageEventView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn line_events(
+async fn list_line_events(
     caller: Caller,
     State(state): State<AppState>,
     AppPath((id, position)): AppPath<(String, i32)>,
@@ -142,6 +145,9 @@ async fn line_events(
 
 /// `GET /earnings`: what the caller's services billed, the platform fee, and the net.
 #[utoipa::path(get, path = "/api/v1/earnings", tag = "Billing", responses((status = 200, body = EarningsView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn earnings(caller: Caller, State(state): State<AppState>) -> Result<AppJson<EarningsView>, ApiError> {
+async fn get_earnings(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<AppJson<EarningsView>, ApiError> {
     Ok(AppJson(state.billing.earnings(&caller.account.id).await?))
 }

@@ -23,12 +23,12 @@ use axum::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/nodes", get(list_nodes))
-        .route("/nodes/{id}", get(node_detail).delete(remove_node))
-        .route("/nodes/{id}/{action}", post(node_action))
-        .route("/mesh/topology", get(topology))
-        .route("/join-tokens", get(list_tokens).post(create_token))
-        .route("/join-tokens/{id}/revoke", post(revoke_token))
-        .route("/mesh/challenges", post(challenge))
+        .route("/nodes/{id}", get(get_node).delete(delete_node))
+        .route("/nodes/{id}/{action}", post(act_on_node))
+        .route("/mesh/topology", get(get_topology))
+        .route("/join-tokens", get(list_join_tokens).post(create_join_token))
+        .route("/join-tokens/{id}/revoke", post(revoke_join_token))
+        .route("/mesh/challenges", post(create_challenge))
         .route("/mesh/join", post(join))
         .route("/mesh/heartbeat", post(heartbeat).layer(DefaultBodyLimit::max(512 * 1024)))
 }
@@ -41,18 +41,18 @@ async fn list_nodes(_: Operator, State(state): State<AppState>) -> Result<AppJso
 
 /// `GET /nodes/{id}`: a node with its trust history.
 #[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "Mesh (operator)", params(("id" = String, Path, description = "The node's id")), responses((status = 200, body = NodeDetail), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn node_detail(
+async fn get_node(
     _: Operator,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<NodeDetail>, ApiError> {
-    Ok(AppJson(state.nodes.detail(&id).await?))
+    Ok(AppJson(state.nodes.get(&id).await?))
 }
 
 /// `POST /nodes/{id}/{drain|undrain|block|unblock}`.
 #[tracing::instrument(skip_all, fields(node_id = %id, action = %action), err(level = "debug"))]
 #[utoipa::path(post, path = "/api/v1/nodes/{id}/{action}", tag = "Mesh (operator)", params(("id" = String, Path, description = "The node's id"), ("action" = String, Path, description = "drain, undrain, block or unblock")), responses((status = 200, body = NodeView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn node_action(
+async fn act_on_node(
     _: Operator,
     State(state): State<AppState>,
     AppPath((id, action)): AppPath<(String, String)>,
@@ -74,7 +74,7 @@ async fn node_action(
 
 /// `DELETE /nodes/{id}`: removes a node from the mesh.
 #[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "Mesh (operator)", params(("id" = String, Path, description = "The node's id")), responses((status = 204, description = "Removed"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn remove_node(
+async fn delete_node(
     _: Operator,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -85,33 +85,33 @@ async fn remove_node(
 
 /// `GET /mesh/topology`: nodes and live links.
 #[utoipa::path(get, path = "/api/v1/mesh/topology", tag = "Mesh (operator)", responses((status = 200, body = TopologyView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn topology(_: Operator, State(state): State<AppState>) -> Result<AppJson<TopologyView>, ApiError> {
+async fn get_topology(_: Operator, State(state): State<AppState>) -> Result<AppJson<TopologyView>, ApiError> {
     Ok(AppJson(state.nodes.topology().await?))
 }
 
 /// `GET /join-tokens`.
 #[utoipa::path(get, path = "/api/v1/join-tokens", tag = "Mesh (operator)", responses((status = 200, body = Vec<JoinTokenView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn list_tokens(
+async fn list_join_tokens(
     _: Operator,
     State(state): State<AppState>,
 ) -> Result<AppJson<Vec<JoinTokenView>>, ApiError> {
-    Ok(AppJson(state.nodes.tokens().await?))
+    Ok(AppJson(state.nodes.list_join_tokens().await?))
 }
 
 /// `POST /join-tokens`: 201 with the secret, shown this once.
 #[utoipa::path(post, path = "/api/v1/join-tokens", tag = "Mesh (operator)", request_body = CreateJoinToken, responses((status = 201, body = CreatedJoinToken), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn create_token(
+async fn create_join_token(
     Operator(account): Operator,
     State(state): State<AppState>,
     AppJson(req): AppJson<CreateJoinToken>,
 ) -> Result<(StatusCode, AppJson<CreatedJoinToken>), ApiError> {
-    let created = state.nodes.mint_token(&account.id, req).await?;
+    let created = state.nodes.create_join_token(&account.id, req).await?;
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
 /// `POST /join-tokens/{id}/revoke`, optionally with `{ "block_nodes": true }`.
 #[utoipa::path(post, path = "/api/v1/join-tokens/{id}/revoke", tag = "Mesh (operator)", params(("id" = String, Path, description = "The join token's id")), request_body(content = Option<RevokeJoinToken>, description = "Optional: an empty body (or `null`) revokes without blocking"), responses((status = 200, body = JoinTokenView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn revoke_token(
+async fn revoke_join_token(
     _: Operator,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -129,13 +129,13 @@ async fn revoke_token(
         serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::MalformedJson, e.to_string()))?
     };
     let block_nodes = options.block_nodes;
-    let token = state.nodes.revoke_token(&id, block_nodes).await?;
+    let token = state.nodes.revoke_join_token(&id, block_nodes).await?;
     Ok(AppJson(token))
 }
 
 /// `POST /mesh/challenges`: a nonce for a joining node to sign.
 #[utoipa::path(post, path = "/api/v1/mesh/challenges", tag = "Mesh (nodes)", security(()), responses((status = 201, body = JoinChallenge), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn challenge(
+async fn create_challenge(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
 ) -> Result<(StatusCode, AppJson<JoinChallenge>), ApiError> {
@@ -152,7 +152,7 @@ async fn challenge(
             .retry_after(retry_after_secs),
         )
     })?;
-    Ok((StatusCode::CREATED, AppJson(state.nodes.challenge()?)))
+    Ok((StatusCode::CREATED, AppJson(state.nodes.create_challenge()?)))
 }
 
 /// `POST /mesh/join`: a node proves its key and presents a join token.

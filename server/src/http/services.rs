@@ -26,21 +26,21 @@ use axum::{
 /// Registry routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/services", get(list).post(create))
-        .route("/services/{id}", get(read).patch(update).delete(delete))
-        .route("/services/{id}/discovery", get(discover))
+        .route("/services", get(list_services).post(create_service))
+        .route("/services/{id}", get(get_service).patch(update_service).delete(delete_service))
+        .route("/services/{id}/discovery", get(discover_service))
         .route("/services/{id}/proxy-secret", axum::routing::post(rotate_proxy_secret))
 }
 
 /// The invoke route under `/api/v1`: outside the request timeout and body limit of the rest
 /// of the API (each service sets its own).
 pub fn invoke_router() -> Router<AppState> {
-    Router::new().route("/invoke/{*rest}", any(invoke))
+    Router::new().route("/invoke/{*rest}", any(invoke_service))
 }
 
 /// `GET /services?cursor=&limit=`: the caller's services, newest first.
 #[utoipa::path(get, path = "/api/v1/services", tag = "Services", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "1–100, default 20")), responses((status = 200, body = Page<ServiceView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn list(
+async fn list_services(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
     query: PageQuery,
@@ -51,7 +51,7 @@ async fn list(
 /// `POST /services`: registers a service; 201 with it (and its first placements).
 #[tracing::instrument(skip_all, fields(account_id = %account.id), err(level = "debug"))]
 #[utoipa::path(post, path = "/api/v1/services", tag = "Services", request_body = NewService, responses((status = 201, body = ServiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn create(
+async fn create_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
     AppJson(input): AppJson<NewService>,
@@ -74,7 +74,7 @@ async fn rotate_proxy_secret(
 
 /// `GET /services/{id}`.
 #[utoipa::path(get, path = "/api/v1/services/{id}", tag = "Services", params(("id" = String, Path, description = "The service's id")), responses((status = 200, body = ServiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn read(
+async fn get_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -84,7 +84,7 @@ async fn read(
 
 /// `PATCH /services/{id}`: changes the fields sent (`status: "inactive"` deactivates).
 #[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "Services", params(("id" = String, Path, description = "The service's id")), request_body = ServiceUpdate, responses((status = 200, body = ServiceView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn update(
+async fn update_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -95,7 +95,7 @@ async fn update(
 
 /// `DELETE /services/{id}`: 204; 409 `service_active` until the service is deactivated.
 #[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "Services", params(("id" = String, Path, description = "The service's id")), responses((status = 204, description = "Deleted"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn delete(
+async fn delete_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -106,7 +106,7 @@ async fn delete(
 
 /// `GET /services/{id}/discovery`: the healthy instances only.
 #[utoipa::path(get, path = "/api/v1/services/{id}/discovery", tag = "Services", params(("id" = String, Path, description = "The service's id")), responses((status = 200, body = DiscoveryView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn discover(
+async fn discover_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -117,7 +117,7 @@ async fn discover(
 /// `ANY /invoke/{service}/{*path}`: calls the service through the mesh and answers with the
 /// upstream's status, headers and body, plus `x-web4-invoke-id` and `x-web4-route`.
 #[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/api/v1/invoke/{service}/{path}", tag = "Invoke", params(("service" = String, Path, description = "Service id, `{owner-account-id}/{slug}`, or one of your slugs"), ("path" = String, Path, description = "Path forwarded to the upstream (with the query)"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored answer to a retry; the call is metered once")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "Any body up to the service's limit"), responses((status = 200, description = "The upstream's status, headers and body, plus `x-web4-invoke-id`, `x-web4-route`, `x-web4-attempts`; a 2xx is metered once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn invoke(
+async fn invoke_service(
     caller: Caller,
     State(state): State<AppState>,
     AppPath(rest): AppPath<String>,

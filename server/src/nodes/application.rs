@@ -58,7 +58,7 @@ impl Nodes {
     }
 
     /// A node with its trust history.
-    pub async fn detail(&self, id: &str) -> Result<NodeDetail> {
+    pub async fn get(&self, id: &str) -> Result<NodeDetail> {
         node_detail(&self.db, id, Utc::now(), self.liveness()).await
     }
 
@@ -75,24 +75,28 @@ impl Nodes {
     }
 
     /// Every join token, newest first.
-    pub async fn tokens(&self) -> Result<Vec<JoinTokenView>> {
+    pub async fn list_join_tokens(&self) -> Result<Vec<JoinTokenView>> {
         list_tokens(&self.db, Utc::now()).await
     }
 
     /// Mints a join token; the secret is in the answer and nowhere else.
-    pub async fn mint_token(&self, operator: &str, request: CreateJoinToken) -> Result<CreatedJoinToken> {
+    pub async fn create_join_token(
+        &self,
+        operator: &str,
+        request: CreateJoinToken,
+    ) -> Result<CreatedJoinToken> {
         mint_token(&self.db, operator, request, Utc::now()).await
     }
 
     /// Revokes a token; with `block_nodes`, blocks every node that joined with it.
-    pub async fn revoke_token(&self, id: &str, block_nodes: bool) -> Result<JoinTokenView> {
+    pub async fn revoke_join_token(&self, id: &str, block_nodes: bool) -> Result<JoinTokenView> {
         let token = revoke_token(&self.db, id, block_nodes, Utc::now()).await?;
         self.sync().await?;
         Ok(token)
     }
 
     /// A nonce for a joining node to sign.
-    pub fn challenge(&self) -> Result<JoinChallenge> {
+    pub fn create_challenge(&self) -> Result<JoinChallenge> {
         let nonce = self.challenges.issue().ok_or(NodesError::TooManyChallenges)?;
         Ok(JoinChallenge {
             challenge: crate::secrets::b64(&nonce),

@@ -191,7 +191,7 @@ async fn a_token_minted_by_a_plain_form_is_shown_once_after_the_redirect() {
 
     let response = app
         .client
-        .post(app.url("/_fn/mint_join_token"))
+        .post(app.url("/_fn/create_join_token"))
         .header("accept", "text/html")
         .header("referer", app.url("/join-tokens"))
         .form(&[("note", "rack 4"), ("expires_in_hours", "24")])

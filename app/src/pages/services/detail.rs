@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     AuthContext,
-    api::{DeleteService, InvokeService, RotateProxySecret, SetServiceActive, UpdateService, fetch_service},
+    api::{DeleteService, InvokeService, RotateProxySecret, SetServiceActive, UpdateService, get_service},
     pages::common::page_origin,
     types::{
         Role,
@@ -73,7 +73,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
         }
     });
 
-    let service = Resource::new(move || (id(), reload.get()), |(id, _)| fetch_service(id));
+    let service = Resource::new(move || (id(), reload.get()), |(id, _)| get_service(id));
     view! {
         <Title text="Service" />
         <p><A href="/services">"← All services"</A></p>

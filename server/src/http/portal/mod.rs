@@ -122,17 +122,17 @@ impl PortalPort for PortalAdapter {
         signed_in(&session, account).await
     }
 
-    async fn topology(&self) -> Result<TopologyView, PortalError> {
+    async fn get_topology(&self) -> Result<TopologyView, PortalError> {
         self.operator().await?;
         self.state.nodes.topology().await.map_err(portal_error)
     }
 
-    async fn node_detail(&self, id: String) -> Result<NodeDetail, PortalError> {
+    async fn get_node(&self, id: String) -> Result<NodeDetail, PortalError> {
         self.operator().await?;
-        self.state.nodes.detail(&id).await.map_err(portal_error)
+        self.state.nodes.get(&id).await.map_err(portal_error)
     }
 
-    async fn node_action(&self, id: String, action: NodeAction) -> Result<(), PortalError> {
+    async fn act_on_node(&self, id: String, action: NodeAction) -> Result<(), PortalError> {
         self.operator().await?;
         self.state.nodes.act(&id, action).await.map_err(portal_error)?;
         redirect_plain_form(&if action == NodeAction::Remove {
@@ -143,9 +143,9 @@ impl PortalPort for PortalAdapter {
         Ok(())
     }
 
-    async fn join_tokens(&self) -> Result<JoinTokensView, PortalError> {
+    async fn list_join_tokens(&self) -> Result<JoinTokensView, PortalError> {
         self.operator().await?;
-        let tokens = self.state.nodes.tokens().await.map_err(portal_error)?;
+        let tokens = self.state.nodes.list_join_tokens().await.map_err(portal_error)?;
         let just_created = self.unflash::<CreatedJoinToken>(FLASH_JOIN_TOKEN).await?;
         let host = use_context::<Parts>()
             .and_then(|p| p.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
@@ -173,7 +173,7 @@ impl PortalPort for PortalAdapter {
             })?),
         };
         let req = CreateJoinToken { note, reusable, expires_in_hours };
-        let created = self.state.nodes.mint_token(&account.id, req).await.map_err(portal_error)?;
+        let created = self.state.nodes.create_join_token(&account.id, req).await.map_err(portal_error)?;
         if is_plain_form() {
             // The answer to a plain form post is a redirect, which would lose the secret:
             // keep it sealed for the next page load only (never in the URL).
@@ -185,17 +185,17 @@ impl PortalPort for PortalAdapter {
 
     async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError> {
         self.operator().await?;
-        self.state.nodes.revoke_token(&id, block_nodes).await.map_err(portal_error)?;
+        self.state.nodes.revoke_join_token(&id, block_nodes).await.map_err(portal_error)?;
         redirect_plain_form("/join-tokens");
         Ok(())
     }
 
-    async fn services(&self, cursor: Option<String>) -> Result<Page<ServiceView>, PortalError> {
+    async fn list_services(&self, cursor: Option<String>) -> Result<Page<ServiceView>, PortalError> {
         let account = self.account().await?;
         self.state.services.list(&account.id, cursor.as_deref(), None).await.map_err(portal_error)
     }
 
-    async fn service(&self, id: String) -> Result<ServiceView, PortalError> {
+    async fn get_service(&self, id: String) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let mut service = self.state.services.get(&account.id, &id).await.map_err(portal_error)?;
         let rotated = self.unflash::<ProxySecretView>(FLASH_PROXY_SECRET).await?;
@@ -245,7 +245,7 @@ impl PortalPort for PortalAdapter {
         Ok(rotated)
     }
 
-    async fn try_invoke(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError> {
+    async fn invoke_service(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError> {
         let account = self.account().await?;
         // The same budget as the account's API calls: Try it is no way around the limits.
         if let Err(limited) = self.state.limits.admit(&account.id, None) {
@@ -339,7 +339,7 @@ impl PortalPort for PortalAdapter {
         })
     }
 
-    async fn api_keys(&self, cursor: Option<String>) -> Result<ApiKeysView, PortalError> {
+    async fn list_api_keys(&self, cursor: Option<String>) -> Result<ApiKeysView, PortalError> {
         let account = self.account().await?;
         let page = self.state.keys.list(&account.id, cursor.as_deref(), None).await.map_err(portal_error)?;
         // Taken only once the list has loaded, so a failed load does not lose the secret.
@@ -369,7 +369,7 @@ impl PortalPort for PortalAdapter {
         Ok(())
     }
 
-    async fn usage(&self, days: u32) -> Result<UsageReport, PortalError> {
+    async fn get_usage(&self, days: u32) -> Result<UsageReport, PortalError> {
         let account = self.account().await?;
         if !app::api::USAGE_DAYS.contains(&days) {
             let [short, medium, long] = app::api::USAGE_DAYS;
@@ -384,27 +384,27 @@ impl PortalPort for PortalAdapter {
         self.state.billing.usage(&account.id, Some(from), Some(to)).await.map_err(portal_error)
     }
 
-    async fn billing_preview(&self) -> Result<InvoiceView, PortalError> {
+    async fn preview_invoice(&self) -> Result<InvoiceView, PortalError> {
         let account = self.account().await?;
         self.state.billing.preview(&account.id).await.map_err(portal_error)
     }
 
-    async fn invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError> {
+    async fn list_invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError> {
         let account = self.account().await?;
         self.state.billing.invoices(&account.id, cursor.as_deref(), None).await.map_err(portal_error)
     }
 
-    async fn invoice(&self, id: String) -> Result<InvoiceView, PortalError> {
+    async fn get_invoice(&self, id: String) -> Result<InvoiceView, PortalError> {
         let account = self.account().await?;
         self.state.billing.invoice(&account.id, &id).await.map_err(portal_error)
     }
 
-    async fn earnings(&self) -> Result<EarningsView, PortalError> {
+    async fn get_earnings(&self) -> Result<EarningsView, PortalError> {
         let account = self.account().await?;
         self.state.billing.earnings(&account.id).await.map_err(portal_error)
     }
 
-    async fn api_docs(&self, origin: String) -> Result<app::types::docs::ApiDocsView, PortalError> {
+    async fn get_api_docs(&self, origin: String) -> Result<app::types::docs::ApiDocsView, PortalError> {
         // Only displayed in the curl examples; anything that is not an http(s) origin is
         // replaced by a placeholder.
         let origin = origin.trim_end_matches('/');
