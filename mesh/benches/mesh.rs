@@ -1,10 +1,10 @@
 //! Mesh benchmarks (results and how to read them: `BENCHMARKS.md`).
 //!
 //! ```sh
-//! cargo bench -p server --bench mesh                # everything, ~2.5 minutes on 2 cores
-//! cargo bench -p server --bench mesh -- envelope    # only the envelope micro-benchmarks
-//! cargo bench -p server --bench mesh -- forwarding  # or: routing, convergence
-//! MESH_BENCH_GRIDS=10 MESH_BENCH_TIMEOUT=180 cargo bench -p server --bench mesh -- convergence
+//! cargo bench -p web4-mesh --bench mesh                # everything, ~2.5 minutes on 2 cores
+//! cargo bench -p web4-mesh --bench mesh -- envelope    # only the envelope micro-benchmarks
+//! cargo bench -p web4-mesh --bench mesh -- forwarding  # or: routing, convergence
+//! MESH_BENCH_GRIDS=10 MESH_BENCH_TIMEOUT=180 cargo bench -p web4-mesh --bench mesh -- convergence
 //! ```
 //!
 //! 1. `envelope/*`, `routing/*`: criterion benchmarks of signing, verifying, the wire format
@@ -23,12 +23,6 @@
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use libp2p::futures::future::join_all;
-use server::mesh::{
-    Keypair, NodeId,
-    envelope::{Envelope, Freshness, KeyCache, Kind},
-    node::{self, MeshHandle, NodeConfig, NodeSnapshot},
-    routing::{self, AdvertEntry, RoutingTable},
-};
 use std::{
     collections::{BTreeMap, HashSet},
     hint::black_box,
@@ -37,6 +31,12 @@ use std::{
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
+};
+use web4_mesh::{
+    Keypair, NodeId,
+    envelope::{Envelope, Freshness, KeyCache, Kind},
+    node::{self, MeshHandle, NodeConfig, NodeSnapshot},
+    routing::{self, AdvertEntry, RoutingTable},
 };
 
 /// A fixed clock for the micro-benchmarks (verification checks freshness against it).
