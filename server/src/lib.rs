@@ -11,7 +11,8 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod liveness;
-pub mod mesh;
+// The mesh runtime is a crate of its own (`mesh/`); re-exported so `server::mesh::…` paths hold.
+pub use web4_mesh as mesh;
 pub mod metering;
 pub mod nodes;
 pub mod pagination;

@@ -1,6 +1,10 @@
 //! The mesh runtime: nodes with Ed25519 identities, linked over libp2p (TCP + Noise XX +
 //! yamux), exchanging signed envelopes that carry a hop record, routed hop-limited across
 //! nodes that are not directly connected, with a per-peer trust state machine.
+//!
+//! It depends on nothing of the platform; the server re-exports it as `server::mesh`.
+#![forbid(unsafe_code)]
+
 pub mod envelope;
 pub mod identity;
 pub mod node;

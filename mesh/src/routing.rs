@@ -13,9 +13,9 @@
 //! Why signed: a sequence number decides which route wins, so a node that could invent one
 //! (`u64::MAX - 1`) for any destination would pull every route through itself. Each
 //! destination signs its own (even) sequence numbers; entries travel with that signature and
-//! every receiver checks it (see `node.rs`), so a relay can only repeat what a destination
-//! said or declare a route broken (the odd number after a signed one) — which costs at most
-//! one advertisement interval of reachability, never a hijack. Sequence numbers are the
+//! every receiver checks it (see `node/adverts.rs`), so a relay can only repeat what a
+//! destination said or declare a route broken (the odd number after a signed one) — which costs
+//! at most one advertisement interval of reachability, never a hijack. Sequence numbers are the
 //! destination's clock in ms × 2, so one far ahead of the clock is refused too.
 use super::NodeId;
 use bytes::{Buf, BufMut, Bytes, BytesMut};

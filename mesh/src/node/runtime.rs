@@ -1,0 +1,271 @@
+//! The node's event loop: the state it owns, the loop that serves swarm events, commands and
+//! timers, and the commands a [`MeshHandle`](super::MeshHandle) sends it.
+use super::{
+    Answer, Command, Delivery, NodeConfig, NodeSnapshot, NodeStats, PeerView, Receipt, RouteView, SendError,
+    acks::Ack,
+    delivery::Awaiting,
+    now_ms,
+    transport::{Behaviour, Frame},
+};
+use crate::{
+    NodeId,
+    envelope::{Envelope, KeyCache, Kind, ReplayGuard},
+    routing::{self, RoutingTable},
+    trust::TrustRecord,
+};
+use bytes::Bytes;
+use libp2p::{
+    Multiaddr, Swarm,
+    futures::StreamExt,
+    identity::Keypair,
+    request_response::{OutboundRequestId, ResponseChannel},
+};
+use std::{
+    collections::HashMap,
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+use tokio::sync::{mpsc, oneshot};
+
+pub(super) struct Runtime {
+    pub(super) key: Keypair,
+    pub(super) me: NodeId,
+    pub(super) swarm: Swarm<Behaviour>,
+    pub(super) config: NodeConfig,
+    pub(super) table: RoutingTable,
+    /// Per destination, the newest sequence number (even part) verified and its signature: an
+    /// entry repeated by every neighbour is checked once, and older ones are not checked at
+    /// all (they cannot win over what the destination already said).
+    pub(super) verified: HashMap<NodeId, (u64, routing::Signature)>,
+    pub(super) replay: ReplayGuard,
+    pub(super) keys: KeyCache,
+    pub(super) peers: HashMap<NodeId, Peer>,
+    pub(super) pending: HashMap<OutboundRequestId, (NodeId, Pending)>,
+    pub(super) listen: Vec<Multiaddr>,
+    pub(super) inbox: mpsc::Sender<Delivery>,
+    /// For responders to answer through.
+    pub(super) commands: mpsc::Sender<Command>,
+    /// Requests delivered to the application, waiting for its answer.
+    pub(super) awaiting: HashMap<u64, Awaiting>,
+    pub(super) next_token: u64,
+    pub(super) stats: Arc<NodeStats>,
+    /// A reachability change waits to be advertised (coalesced, see `flush_adverts`).
+    pub(super) advert_pending: bool,
+    pub(super) last_triggered: Instant,
+}
+
+pub(super) enum Pending {
+    Local { id: [u8; 16], reply: oneshot::Sender<Result<Receipt, SendError>> },
+    Request { id: [u8; 16], destination: NodeId, reply: oneshot::Sender<Result<Answer, SendError>> },
+    Forward { channel: ResponseChannel<Ack>, id: [u8; 16] },
+    Advert,
+}
+
+#[derive(Default)]
+pub(super) struct Peer {
+    pub(super) trust: TrustRecord,
+    pub(super) connected: bool,
+    pub(super) allowed: bool,
+    pub(super) in_flight: usize,
+    pub(super) invalid_signatures: u32,
+    pub(super) missed_heartbeats: u32,
+    pub(super) last_rtt: Option<Duration>,
+    pub(super) link: Option<Link>,
+}
+
+pub(super) struct Link {
+    pub(super) addr: Multiaddr,
+    pub(super) attempt: u32,
+    pub(super) next_dial: Option<Instant>,
+}
+
+impl Runtime {
+    /// The state of a node that listens on `listen` and knows no peer yet.
+    pub(super) fn new(
+        key: Keypair,
+        swarm: Swarm<Behaviour>,
+        config: NodeConfig,
+        listen: Multiaddr,
+        inbox: mpsc::Sender<Delivery>,
+        commands: mpsc::Sender<Command>,
+        stats: Arc<NodeStats>,
+    ) -> Self {
+        let me = NodeId::from(&key);
+        Runtime {
+            table: RoutingTable::new(me, now_ms()),
+            verified: HashMap::new(),
+            replay: ReplayGuard::new(config.freshness, config.replay_capacity),
+            keys: KeyCache::default(),
+            peers: HashMap::new(),
+            pending: HashMap::new(),
+            listen: vec![listen],
+            key,
+            me,
+            swarm,
+            config,
+            inbox,
+            commands,
+            awaiting: HashMap::new(),
+            next_token: 0,
+            stats,
+            advert_pending: false,
+            last_triggered: Instant::now(),
+        }
+    }
+
+    pub(super) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut adverts = tokio::time::interval(self.config.advert_interval);
+        let mut redials = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm(event),
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown) | None => break,
+                    Some(command) => self.on_command(command),
+                },
+                _ = adverts.tick() => self.advertise_periodically(),
+                _ = redials.tick() => {
+                    self.redial_due();
+                    self.flush_adverts();
+                }
+            }
+        }
+        self.fail_pending();
+        tracing::info!(node_id = %self.me, "mesh node stopped");
+    }
+
+    /// The node stops: whoever on this node waits for an envelope's answer learns it never
+    /// comes.
+    fn fail_pending(&mut self) {
+        for (_, (_, pending)) in self.pending.drain() {
+            match pending {
+                Pending::Local { reply, .. } => {
+                    let _ = reply.send(Err(SendError::Stopped));
+                }
+                Pending::Request { reply, .. } => {
+                    let _ = reply.send(Err(SendError::Stopped));
+                }
+                Pending::Forward { .. } | Pending::Advert => {}
+            }
+        }
+    }
+
+    pub(super) fn peer(&mut self, id: NodeId) -> &mut Peer {
+        self.peers.entry(id).or_default()
+    }
+
+    /// An envelope sent to `next` came back (answered or failed). The peer may have been
+    /// forgotten while it was out: then there is nothing to count down (and no entry to make).
+    pub(super) fn landed(&mut self, next: NodeId) {
+        if let Some(peer) = self.peers.get_mut(&next) {
+            peer.in_flight = peer.in_flight.saturating_sub(1);
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        // Membership lists include this node itself; it is never its own peer.
+        if let Command::Link { peer, .. }
+        | Command::Allow { peer }
+        | Command::Block { peer, .. }
+        | Command::Unblock { peer }
+        | Command::Forget { peer } = &command
+            && *peer == self.me
+        {
+            return;
+        }
+        match command {
+            Command::Send { destination, payload, reply } => self.send(destination, payload, reply),
+            Command::Request { destination, payload, reply } => self.request(destination, payload, reply),
+            Command::Respond { token, payload } => self.respond(token, payload),
+            Command::Link { peer, addr } => self.link(peer, addr),
+            Command::Allow { peer } => self.allow(peer),
+            Command::Forget { peer } => self.forget(peer),
+            Command::Block { peer, reason } => self.block(peer, reason),
+            Command::Unblock { peer } => self.unblock(peer),
+            Command::Snapshot { reply } => {
+                let _ = reply.send(self.snapshot());
+            }
+            Command::Inject { peer, frame } => self.inject(peer, frame),
+            Command::Shutdown => {}
+        }
+    }
+
+    /// A one-way envelope from this node's application.
+    fn send(
+        &mut self,
+        destination: NodeId,
+        payload: Bytes,
+        reply: oneshot::Sender<Result<Receipt, SendError>>,
+    ) {
+        let (id, envelope) = self.originate(Kind::Data, destination, payload);
+        if destination == self.me {
+            let _ = reply.send(Ok(Receipt { id, route: vec![self.me] }));
+            return;
+        }
+        if let Err(reason) = self.forward(envelope, Pending::Local { id, reply }) {
+            self.stats.count_drop(reason);
+        }
+    }
+
+    /// A request from this node's application.
+    fn request(
+        &mut self,
+        destination: NodeId,
+        payload: Bytes,
+        reply: oneshot::Sender<Result<Answer, SendError>>,
+    ) {
+        let (id, envelope) = self.originate(Kind::Request, destination, payload);
+        if destination == self.me {
+            // Answered by this node's own application, without a hop.
+            let awaiting = Awaiting::Local { id, reply };
+            self.deliver(envelope, awaiting);
+            return;
+        }
+        if let Err(reason) = self.forward(envelope, Pending::Request { id, destination, reply }) {
+            self.stats.count_drop(reason);
+        }
+    }
+
+    /// A new envelope from this node, counted as originated.
+    fn originate(&self, kind: Kind, destination: NodeId, payload: Bytes) -> ([u8; 16], Envelope) {
+        let id: [u8; 16] = rand::random();
+        let envelope =
+            Envelope::new(&self.key, id, kind, destination, self.config.hop_limit, payload, now_ms());
+        self.stats.originated.fetch_add(1, Ordering::Relaxed);
+        (id, envelope)
+    }
+
+    /// Sends a caller-built frame as it is (see `MeshHandle::inject`).
+    fn inject(&mut self, peer: NodeId, frame: Vec<u8>) {
+        let request = self.swarm.behaviour_mut().envelopes.send_request(&peer.peer_id(), Frame(frame));
+        self.peer(peer).in_flight += 1;
+        self.pending.insert(request, (peer, Pending::Advert));
+    }
+
+    fn snapshot(&self) -> NodeSnapshot {
+        let mut peers: Vec<PeerView> = self
+            .peers
+            .iter()
+            .map(|(id, p)| PeerView {
+                id: *id,
+                trust: p.trust.level(),
+                history: p.trust.history().to_vec(),
+                connected: p.connected,
+                in_flight: p.in_flight,
+                last_rtt: p.last_rtt,
+            })
+            .collect();
+        peers.sort_by_key(|p| p.id);
+        let mut routes: Vec<RouteView> = self
+            .table
+            .routes()
+            .map(|(dest, r)| RouteView {
+                destination: *dest,
+                next_hop: r.next_hop,
+                hops: (r.metric != routing::INFINITY).then_some(r.metric),
+            })
+            .collect();
+        routes.sort_by_key(|r| r.destination);
+        NodeSnapshot { id: self.me, listen: self.listen.clone(), peers, routes }
+    }
+}
