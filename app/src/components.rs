@@ -17,7 +17,7 @@ pub fn SignedOutNav() -> impl IntoView {
 #[allow(non_snake_case)]
 pub fn SignedInNav(account: AccountView) -> impl IntoView {
     let auth = expect_context::<AuthContext>();
-    let operator = account.role == crate::types::Role::Admin;
+    let operator = account.role == crate::types::Role::Operator;
     view! {
         <A href="/dashboard">"Dashboard"</A>
         <A href="/services">"Services"</A>

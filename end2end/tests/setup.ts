@@ -6,5 +6,5 @@ import { OPERATOR } from './accounts';
 setup('the first account becomes the operator', async ({ request }) => {
   const response = await request.post('/api/v1/auth/signup', { data: OPERATOR });
   expect(response.status()).toBe(201);
-  expect((await response.json()).role).toBe('admin');
+  expect((await response.json()).role).toBe('operator');
 });

@@ -14,6 +14,7 @@ mod m20261122_000007_create_usage_events;
 mod m20261122_000008_create_billing;
 mod m20261126_000009_api_key_lineage;
 mod m20261126_000010_service_proxy_secret;
+mod m20261126_000011_operator_role;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_billing::Migration),
             Box::new(m20261126_000009_api_key_lineage::Migration),
             Box::new(m20261126_000010_service_proxy_secret::Migration),
+            Box::new(m20261126_000011_operator_role::Migration),
         ]
     }
 }

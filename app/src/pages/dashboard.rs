@@ -32,7 +32,7 @@ struct Step {
 fn next_steps(role: Role) -> Vec<Step> {
     let mut steps =
         vec![Step { title: "Create your account", text: "Done. You are logged in.", done: true, href: None }];
-    if role == Role::Admin {
+    if role == Role::Operator {
         steps.push(Step {
             title: "Add nodes to the mesh",
             text: "Mint a join token on the Join tokens page, start `server node` with it on another machine, and watch it join on the Nodes page.",

@@ -15,7 +15,7 @@ pub mod services;
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the platform: nodes, join tokens, platform metrics. The first account is one.
-    Admin,
+    Operator,
     /// Registers and calls services, publishes to and subscribes from the marketplace.
     Developer,
 }
@@ -24,7 +24,7 @@ impl Role {
     /// The stable machine name stored in the database and sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::Admin => "admin",
+            Role::Operator => "operator",
             Role::Developer => "developer",
         }
     }
@@ -32,7 +32,7 @@ impl Role {
     /// Parses the machine name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
-            "admin" => Some(Role::Admin),
+            "operator" => Some(Role::Operator),
             "developer" => Some(Role::Developer),
             _ => None,
         }
@@ -41,7 +41,7 @@ impl Role {
     /// How the portal names the role to a person.
     pub fn label(self) -> &'static str {
         match self {
-            Role::Admin => "Operator",
+            Role::Operator => "Operator",
             Role::Developer => "Developer",
         }
     }
@@ -127,9 +127,10 @@ mod tests {
 
     #[test]
     fn role_names_round_trip() {
-        for role in [Role::Admin, Role::Developer] {
+        for role in [Role::Operator, Role::Developer] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
+        assert_eq!(Role::parse("admin"), None, "the old name is not read back");
     }
 }

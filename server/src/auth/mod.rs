@@ -107,7 +107,7 @@ fn view(model: accounts::Model) -> Result<AccountView, AuthError> {
 }
 
 /// Creates an account from sign-up credentials sent from `client`. The first account on an
-/// empty platform is the operator (admin); every later one is a developer. Valid sign-ups
+/// empty platform is the operator; every later one is a developer. Valid sign-ups
 /// spend the address's budget in `limits` (a typo does not).
 #[tracing::instrument(skip_all, fields(client = %client), err(level = "debug"))]
 pub async fn sign_up(

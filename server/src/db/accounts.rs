@@ -14,7 +14,7 @@ pub struct NewAccount<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Inserts an account. Its role is decided inside the same statement: `admin` when the table
+/// Inserts an account. Its role is decided inside the same statement: `operator` when the table
 /// is empty, `developer` otherwise, so two sign-ups racing on a new platform cannot both
 /// become operators. A taken email fails with a unique violation (see `db::is_unique_violation`).
 pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<accounts::Model, DbErr> {
@@ -22,7 +22,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<ac
         Expr::exists(Query::select().expr(Expr::val(1)).from(Accounts).to_owned()),
         Expr::val("developer"),
     )
-    .finally(Expr::val("admin"))
+    .finally(Expr::val("operator"))
     .into();
     let insert = Query::insert()
         .into_table(Accounts)

@@ -156,7 +156,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     }
 }
 
-/// The logged-in account, which must be the operator (admin); 401 or 403 otherwise.
+/// The logged-in account, which must be the operator; 401 or 403 otherwise.
 pub struct Operator(pub AccountView);
 
 impl FromRequestParts<AppState> for Operator {
@@ -164,7 +164,7 @@ impl FromRequestParts<AppState> for Operator {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let CurrentAccount(account) = CurrentAccount::from_request_parts(parts, state).await?;
-        if account.role != app::types::Role::Admin {
+        if account.role != app::types::Role::Operator {
             return Err(ApiError::new(ErrorCode::OperatorOnly, "Only the platform's operator can do this."));
         }
         Ok(Operator(account))

@@ -49,7 +49,7 @@ async fn the_first_account_is_the_operator_and_later_ones_are_developers() {
     let first: Value = app.sign_up("op@example.com", PASSWORD).await.json().await.unwrap();
     let second: Value = app.sign_up("dev@example.com", PASSWORD).await.json().await.unwrap();
 
-    assert_eq!(first["role"], "admin");
+    assert_eq!(first["role"], "operator");
     assert_eq!(second["role"], "developer");
 }
 
@@ -67,7 +67,7 @@ async fn concurrent_first_sign_ups_make_exactly_one_operator() {
     let statuses = attempts.join_all().await;
 
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
-    let admins = app.query_strings("SELECT email FROM accounts WHERE role = 'admin'").await;
+    let admins = app.query_strings("SELECT email FROM accounts WHERE role = 'operator'").await;
     assert_eq!(admins.len(), 1, "{admins:?}");
 }
 

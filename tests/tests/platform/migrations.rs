@@ -58,3 +58,37 @@ async fn the_database_runs_in_wal_mode() {
 
     assert_eq!(mode, ["wal"]);
 }
+
+#[tokio::test]
+async fn an_operator_stored_under_the_old_role_name_is_renamed_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let db = server::db::connect(&url).await.unwrap();
+    let all = Migrator::migrations().len() as u32;
+    Migrator::up(&db, Some(all - 1)).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO accounts (id, email, password_hash, role, created_at, updated_at) VALUES \
+         ('a', 'op@example.com', 'x', 'admin', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'), \
+         ('b', 'dev@example.com', 'x', 'developer', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+    let roles = |db: &sea_orm::DatabaseConnection| {
+        let db = db.clone();
+        async move {
+            let rows = db
+                .query_all(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT role FROM accounts ORDER BY id",
+                ))
+                .await
+                .unwrap();
+            rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect::<Vec<_>>()
+        }
+    };
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(roles(&db).await, ["operator", "developer"]);
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(roles(&db).await, ["admin", "developer"]);
+}

@@ -93,7 +93,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
 fn ServiceDetail(service: ServiceView, actions: ServiceActions) -> impl IntoView {
     let operator = expect_context::<AuthContext>()
         .account
-        .with_untracked(|a| a.as_ref().is_some_and(|a| a.role == Role::Admin));
+        .with_untracked(|a| a.as_ref().is_some_and(|a| a.role == Role::Operator));
     let active = service.status == ServiceStatus::Active;
     let toggle = actions.toggle;
     let toggle_error = move || toggle.value().get().and_then(Result::err).map(|e| e.to_string());

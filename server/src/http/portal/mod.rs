@@ -89,7 +89,7 @@ impl PortalAdapter {
             set_status(StatusCode::UNAUTHORIZED, &error);
             error
         })?;
-        if account.role != Role::Admin {
+        if account.role != Role::Operator {
             let error = PortalError::Forbidden;
             set_status(StatusCode::FORBIDDEN, &error);
             return Err(error);
