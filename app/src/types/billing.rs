@@ -23,7 +23,7 @@ pub struct PriceTier {
 
 /// How a service is priced, as the service shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sea_orm::FromJsonQueryResult))]
 pub struct Pricing {
     /// The first calls of each calendar month (UTC) that are free, per payer.
     pub free_calls_per_month: i64,

@@ -6,9 +6,23 @@ use serde::{Deserialize, Serialize};
 /// What a key may do. A request needs the scope its method and path ask for:
 /// `invoke` for anything under `/api/v1/invoke/`, `read` for other `GET`/`HEAD` requests,
 /// `write` for every other method. Sessions (the portal) hold every scope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Scope {
     /// Read registry, keys, usage and billing (`GET`).
     Read,
@@ -24,11 +38,7 @@ impl Scope {
 
     /// The machine name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Write => "write",
-            Scope::Invoke => "invoke",
-        }
+        self.into()
     }
 
     /// Parses the machine name.
@@ -47,9 +57,12 @@ impl Scope {
 }
 
 /// Where a key stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum KeyState {
     Active,
     Expired,
@@ -59,11 +72,7 @@ pub enum KeyState {
 impl KeyState {
     /// The machine name (also the badge's CSS modifier).
     pub fn as_str(self) -> &'static str {
-        match self {
-            KeyState::Active => "active",
-            KeyState::Expired => "expired",
-            KeyState::Revoked => "revoked",
-        }
+        self.into()
     }
 }
 

@@ -10,9 +10,14 @@ pub mod nodes;
 pub mod services;
 
 /// What an account may do on the platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
 pub enum Role {
     /// Runs the platform: nodes, join tokens, platform metrics. The first account is one.
     Operator,
@@ -23,19 +28,12 @@ pub enum Role {
 impl Role {
     /// The stable machine name stored in the database and sent on the wire.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Operator => "operator",
-            Role::Developer => "developer",
-        }
+        self.into()
     }
 
     /// Parses the machine name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "operator" => Some(Role::Operator),
-            "developer" => Some(Role::Developer),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     /// How the portal names the role to a person.

@@ -5,9 +5,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Liveness, derived from the age of the node's last heartbeat.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum NodeState {
     Online,
     Degraded,
@@ -15,9 +18,14 @@ pub enum NodeState {
 }
 
 /// What the operator decided about a node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
 pub enum NodeStatus {
     /// Carries traffic and may host services.
     Active,
@@ -30,11 +38,7 @@ pub enum NodeStatus {
 impl NodeStatus {
     /// Stable snake_case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            NodeStatus::Active => "active",
-            NodeStatus::Draining => "draining",
-            NodeStatus::Blocked => "blocked",
-        }
+        self.into()
     }
 
     /// Parses the snake_case name.
@@ -46,11 +50,7 @@ impl NodeStatus {
 impl NodeState {
     /// Stable snake_case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            NodeState::Online => "online",
-            NodeState::Degraded => "degraded",
-            NodeState::Offline => "offline",
-        }
+        self.into()
     }
 }
 
@@ -76,7 +76,7 @@ pub struct RouteEntryView {
 
 /// What a node reports with each heartbeat.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sea_orm::FromJsonQueryResult))]
 pub struct NodeStatsView {
     pub originated: u64,
     pub delivered: u64,

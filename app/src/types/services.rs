@@ -7,9 +7,24 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What a service is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
 pub enum ServiceKind {
     /// An upstream HTTP API the developer owns; invokes are forwarded to it.
     #[default]
@@ -21,10 +36,7 @@ pub enum ServiceKind {
 impl ServiceKind {
     /// Stable snake_case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceKind::Http => "http",
-            ServiceKind::Kv => "kv",
-        }
+        self.into()
     }
 
     /// Parses the snake_case name.
@@ -34,9 +46,23 @@ impl ServiceKind {
 }
 
 /// Whether the owner lets the service take invokes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
 pub enum ServiceStatus {
     /// Placed on nodes and taking invokes.
     #[default]
@@ -48,10 +74,7 @@ pub enum ServiceStatus {
 impl ServiceStatus {
     /// Stable snake_case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceStatus::Active => "active",
-            ServiceStatus::Inactive => "inactive",
-        }
+        self.into()
     }
 
     /// Parses the snake_case name.
@@ -61,9 +84,25 @@ impl ServiceStatus {
 }
 
 /// Health of one placement (Consul's vocabulary), or of a whole service (its best placement).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
 pub enum HealthStatus {
     /// Not checked yet.
     #[default]
@@ -79,12 +118,7 @@ pub enum HealthStatus {
 impl HealthStatus {
     /// Stable snake_case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            HealthStatus::Unknown => "unknown",
-            HealthStatus::Critical => "critical",
-            HealthStatus::Warning => "warning",
-            HealthStatus::Passing => "passing",
-        }
+        self.into()
     }
 
     /// Parses the snake_case name.

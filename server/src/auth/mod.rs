@@ -9,7 +9,7 @@ use crate::{
     db::{self, entities::accounts},
     error::{Classified, Classify, ErrorCode, Problem, wait},
 };
-use app::types::{AccountView, Credentials, FieldErrors, Role};
+use app::types::{AccountView, Credentials, FieldErrors};
 use chrono::Utc;
 use email::Email;
 use password::Password;
@@ -101,9 +101,7 @@ const SCOPE_PAIR: &str = "pair";
 const SCOPE_ADDRESS: &str = "address";
 
 fn view(model: accounts::Model) -> Result<AccountView, AuthError> {
-    let role = Role::parse(&model.role)
-        .ok_or_else(|| anyhow::anyhow!("account {} has unknown role {:?}", model.id, model.role))?;
-    Ok(AccountView { id: model.id, email: model.email, role, created_at: model.created_at })
+    Ok(AccountView { id: model.id, email: model.email, role: model.role, created_at: model.created_at })
 }
 
 /// Creates an account from sign-up credentials sent from `client`. The first account on an
@@ -142,7 +140,7 @@ pub async fn sign_up(
     .await;
     match inserted {
         Ok(model) => {
-            tracing::info!(account_id = %model.id, role = %model.role, "account created");
+            tracing::info!(account_id = %model.id, role = model.role.as_str(), "account created");
             view(model)
         }
         Err(e) if db::is_unique_violation(&e) => Err(AuthError::EmailTaken),

@@ -32,7 +32,7 @@ pub(super) async fn price_lines(
     let mut lines = Vec::new();
     for row in calls {
         let (slug, pricing) = match services.get(&row.service_id) {
-            Some(s) => (s.slug.clone(), pricing::pricing_of(&s.pricing)),
+            Some(s) => (s.slug.clone(), s.pricing.clone()),
             // Services with unbilled calls cannot be deleted; should one be missing, its calls
             // are listed at no charge rather than dropped.
             None => ("(deleted service)".to_owned(), Pricing::default()),

@@ -168,11 +168,6 @@ pub fn validate(
     Pricing { free_calls_per_month: free, tiers }
 }
 
-/// A stored service's pricing.
-pub fn pricing_of(json: &serde_json::Value) -> Pricing {
-    serde_json::from_value(json.clone()).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -239,7 +239,7 @@ pub async fn daily_usage(
 pub struct Priced {
     pub id: String,
     pub slug: String,
-    pub pricing: serde_json::Value,
+    pub pricing: app::types::billing::Pricing,
 }
 
 /// The services with these ids.

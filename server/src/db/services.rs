@@ -4,6 +4,7 @@ use super::entities::{
     service_placements::{self, Entity as Placements},
     services::{self, Entity as Services},
 };
+use app::types::services::{HealthStatus, ServiceStatus};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -90,7 +91,7 @@ pub async fn delete_inactive(db: &impl ConnectionTrait, account: &str, id: &str)
     let res = Services::delete_many()
         .filter(services::Column::Id.eq(id))
         .filter(services::Column::AccountId.eq(account))
-        .filter(services::Column::Status.eq("inactive"))
+        .filter(services::Column::Status.eq(ServiceStatus::Inactive))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -143,7 +144,7 @@ pub async fn place(
     service_placements::ActiveModel::from(service_placements::Model {
         service_id: service.to_owned(),
         node_id: node.to_owned(),
-        health: "unknown".into(),
+        health: app::types::services::HealthStatus::Unknown,
         output: "not checked yet".into(),
         checked_at: None,
         placed_at: at,
@@ -167,7 +168,7 @@ pub async fn unplace(db: &impl ConnectionTrait, service: &str, node: &str) -> Re
 /// Forgets every placement's health of `service` (its upstream or check changed).
 pub async fn reset_health(db: &impl ConnectionTrait, service: &str) -> Result<(), DbErr> {
     Placements::update_many()
-        .col_expr(service_placements::Column::Health, Expr::value("unknown"))
+        .col_expr(service_placements::Column::Health, Expr::value(HealthStatus::Unknown))
         .col_expr(service_placements::Column::Output, Expr::value(""))
         .col_expr(service_placements::Column::CheckedAt, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(service_placements::Column::ServiceId.eq(service))
@@ -180,7 +181,7 @@ pub async fn record_health(
     db: &impl ConnectionTrait,
     service: &str,
     node: &str,
-    health: &str,
+    health: HealthStatus,
     output: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {

@@ -81,8 +81,13 @@ fn replay(status: i32, headers: Option<serde_json::Value>, body: Vec<u8>) -> Res
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let pairs: Vec<(String, String)> =
-        headers.and_then(|h| serde_json::from_value(h).ok()).unwrap_or_default();
+    let pairs: Vec<(String, String)> = match headers.map(serde_json::from_value).transpose() {
+        Ok(pairs) => pairs.unwrap_or_default(),
+        Err(err) => {
+            return ApiError::Internal(anyhow::anyhow!("a stored answer's headers are unreadable: {err}"))
+                .into_response();
+        }
+    };
     let out = response.headers_mut();
     for (name, value) in pairs {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {

@@ -10,7 +10,7 @@ use crate::{
     pagination, secrets,
 };
 use app::types::{
-    AccountView, Page, Role,
+    AccountView, Page,
     keys::{ApiKeyForm, ApiKeyView, CreatedApiKey, KeyState, NewApiKey, Scope},
 };
 use chrono::{DateTime, Utc};
@@ -75,12 +75,6 @@ impl From<DbErr> for KeysError {
 
 type Result<T, E = KeysError> = std::result::Result<T, E>;
 
-fn scopes_of(json: &serde_json::Value) -> Vec<Scope> {
-    json.as_array()
-        .map(|items| items.iter().filter_map(|s| s.as_str().and_then(Scope::parse)).collect())
-        .unwrap_or_default()
-}
-
 fn state_of(key: &db::entities::api_keys::Model, now: DateTime<Utc>) -> KeyState {
     if key.revoked_at.is_some() {
         KeyState::Revoked
@@ -94,7 +88,7 @@ fn state_of(key: &db::entities::api_keys::Model, now: DateTime<Utc>) -> KeyState
 fn view(key: db::entities::api_keys::Model, now: DateTime<Utc>) -> ApiKeyView {
     ApiKeyView {
         state: state_of(&key, now),
-        scopes: scopes_of(&key.scopes),
+        scopes: key.scopes.0.clone(),
         id: key.id,
         name: key.name,
         prefix: key.prefix,
@@ -165,7 +159,7 @@ async fn create(
         name,
         prefix: secrets::display_prefix(&secret, secrets::API_KEY_PREFIX),
         key_hash: secrets::hash_secret(&secret),
-        scopes: serde_json::json!(scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        scopes: db::entities::api_keys::Scopes(scopes.clone()),
         created_at: now,
         expires_at: input.expires_at,
         last_used_at: None,
@@ -346,12 +340,10 @@ impl Keys {
             KeyState::Expired => return Ok(Err(KeyRefused::Expired)),
             KeyState::Active => {}
         }
-        let Some(role) = Role::parse(&owner.role) else {
-            return Err(DbErr::Custom(format!("account {} has unknown role {:?}", owner.id, owner.role)));
-        };
+        let role = owner.role;
         Ok(Ok(Arc::new(KeyPrincipal {
             key_id: key.id,
-            scopes: scopes_of(&key.scopes),
+            scopes: key.scopes.0.clone(),
             expires_at: key.expires_at,
             account: AccountView { id: owner.id, email: owner.email, role, created_at: owner.created_at },
         })))

@@ -131,9 +131,9 @@ fn token_view(t: db::entities::join_tokens::Model, now: DateTime<Utc>) -> JoinTo
 fn node_view(n: node_rows::Model, now: DateTime<Utc>, s: &Liveness) -> NodeView {
     NodeView {
         state: state_of(n.last_heartbeat_at, now, s),
-        status: NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Active),
-        labels: serde_json::from_value(n.labels).unwrap_or_default(),
-        stats: serde_json::from_value(n.stats).unwrap_or_default(),
+        status: n.status,
+        labels: n.labels.0,
+        stats: n.stats,
         id: n.id,
         name: n.name,
         kind: n.kind,
@@ -208,7 +208,7 @@ pub async fn revoke_token(
     if block_nodes {
         for mut node in db::mesh::nodes_of_token(&txn, id).await? {
             apply_trust(&txn, &mut node, TrustEvent::TokenRevoked, now).await?;
-            node.status = NodeStatus::Blocked.as_str().into();
+            node.status = NodeStatus::Blocked;
             node.updated_at = now;
             db::mesh::save_node(&txn, node, true).await?;
         }
@@ -226,7 +226,9 @@ async fn apply_trust(
     event: TrustEvent,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let from = TrustLevel::parse(&node.trust_level).unwrap_or(TrustLevel::Unknown);
+    let from = TrustLevel::parse(&node.trust_level).ok_or_else(|| {
+        anyhow::anyhow!("node {} has an unknown trust level {:?} stored", node.id, node.trust_level)
+    })?;
     let Some(to) = from.after(event) else { return Ok(false) };
     db::mesh::insert_trust_event(db, &node.id, from.as_str(), to.as_str(), event.as_str(), now).await?;
     node.trust_level = to.as_str().into();
@@ -254,7 +256,7 @@ pub async fn register_embedded(
         db::mesh::save_node(&txn, node.clone(), false).await?;
     }
     apply_trust(&txn, &mut node, TrustEvent::Handshake, now).await?;
-    if node.status != NodeStatus::Blocked.as_str() {
+    if node.status != NodeStatus::Blocked {
         apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
     }
     db::mesh::save_node(&txn, node, true).await?;
@@ -268,13 +270,13 @@ fn new_node(id: NodeId, kind: &str, now: DateTime<Utc>) -> node_rows::Model {
         name: String::new(),
         kind: kind.into(),
         address: String::new(),
-        labels: serde_json::json!({}),
+        labels: node_rows::Labels::default(),
         version: String::new(),
         join_token_id: None,
-        status: NodeStatus::Active.as_str().into(),
+        status: NodeStatus::Active,
         trust_level: TrustLevel::Unknown.as_str().into(),
         last_heartbeat_at: None,
-        stats: serde_json::to_value(NodeStatsView::default()).unwrap_or_default(),
+        stats: NodeStatsView::default(),
         registered_at: now,
         updated_at: now,
     }
@@ -331,7 +333,7 @@ pub async fn join(
         _ => {}
     }
     let existing = db::mesh::node(&txn, &id.to_string()).await?;
-    if existing.as_ref().is_some_and(|n| n.status == NodeStatus::Blocked.as_str()) {
+    if existing.as_ref().is_some_and(|n| n.status == NodeStatus::Blocked) {
         return Err(NodesError::NodeBlocked);
     }
     if !db::mesh::use_token(&txn, &token).await? {
@@ -345,7 +347,7 @@ pub async fn join(
         req.name.trim().into()
     };
     node.address = address.to_string();
-    node.labels = serde_json::to_value(&req.labels).unwrap_or_default();
+    node.labels = node_rows::Labels(req.labels.clone());
     node.version = req.version.chars().take(40).collect();
     node.join_token_id = Some(token.id.clone());
     node.last_heartbeat_at = Some(now);
@@ -398,11 +400,11 @@ pub async fn record_heartbeat(
 ) -> Result<()> {
     let txn = db.begin().await?;
     let mut node = db::mesh::node(&txn, &id.to_string()).await?.ok_or(NodesError::NotFound("node"))?;
-    if node.status == NodeStatus::Blocked.as_str() {
+    if node.status == NodeStatus::Blocked {
         return Err(NodesError::NodeBlocked);
     }
     node.last_heartbeat_at = Some(now);
-    node.stats = serde_json::to_value(stats).map_err(anyhow::Error::from)?;
+    node.stats = stats;
     if node.trust_level == TrustLevel::Probing.as_str() {
         apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
     }
@@ -427,11 +429,7 @@ pub async fn members(db: &DatabaseConnection) -> Result<Vec<MemberView>> {
     Ok(db::mesh::nodes(db)
         .await?
         .into_iter()
-        .map(|n| MemberView {
-            status: NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Active),
-            id: n.id,
-            address: n.address,
-        })
+        .map(|n| MemberView { status: n.status, id: n.id, address: n.address })
         .collect())
 }
 
@@ -481,7 +479,7 @@ pub async fn act(
 ) -> Result<Option<NodeView>> {
     let txn = db.begin().await?;
     let mut node = db::mesh::node(&txn, id).await?.ok_or(NodesError::NotFound("node"))?;
-    let status = NodeStatus::parse(&node.status).unwrap_or(NodeStatus::Active);
+    let status = node.status;
     let blocked_first =
         || NodesError::Invalid { field: "action", message: "The node is blocked: unblock it first.".into() };
     match action {
@@ -493,15 +491,15 @@ pub async fn act(
         }
         NodeAction::Drain if status == NodeStatus::Blocked => return Err(blocked_first()),
         NodeAction::Undrain if status == NodeStatus::Blocked => return Err(blocked_first()),
-        NodeAction::Drain => node.status = NodeStatus::Draining.as_str().into(),
-        NodeAction::Undrain => node.status = NodeStatus::Active.as_str().into(),
+        NodeAction::Drain => node.status = NodeStatus::Draining,
+        NodeAction::Undrain => node.status = NodeStatus::Active,
         NodeAction::Block => {
             apply_trust(&txn, &mut node, TrustEvent::OperatorBlock, now).await?;
-            node.status = NodeStatus::Blocked.as_str().into();
+            node.status = NodeStatus::Blocked;
         }
         NodeAction::Unblock => {
             apply_trust(&txn, &mut node, TrustEvent::OperatorUnblock, now).await?;
-            node.status = NodeStatus::Active.as_str().into();
+            node.status = NodeStatus::Active;
         }
     }
     node.updated_at = now;

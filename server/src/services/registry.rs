@@ -2,18 +2,18 @@
 //! function takes the owner's account id; another account's service is not found.
 use super::{
     ServicesError,
-    validation::{Settings, reachable, settings_of, validate},
+    validation::{Settings, reachable, validate},
     views::{NodeNames, view},
 };
 use crate::{
-    billing::pricing::pricing_of,
-    db::{self, entities::services as service_rows},
+    db::{
+        self,
+        entities::services::{self as service_rows, Tags},
+    },
     egress::EgressPolicy,
     pagination,
 };
-use app::types::services::{
-    HttpSettingsInput, NewService, Page, ServiceKind, ServiceStatus, ServiceUpdate, ServiceView,
-};
+use app::types::services::{HttpSettingsInput, NewService, Page, ServiceStatus, ServiceUpdate, ServiceView};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
@@ -22,19 +22,19 @@ type Result<T, E = ServicesError> = std::result::Result<T, E>;
 /// The registration a stored service corresponds to (updates are applied to it, then the
 /// whole is validated again).
 fn as_input(row: &service_rows::Model, settings: &Settings) -> NewService {
-    let pricing = pricing_of(&row.pricing);
+    let pricing = row.pricing.clone();
     let flat = pricing.tiers.len() == 1 && pricing.tiers[0].up_to.is_none();
     NewService {
         slug: row.slug.clone(),
         name: row.name.clone(),
         description: row.description.clone(),
         version: row.version.clone(),
-        tags: serde_json::from_value(row.tags.clone()).unwrap_or_default(),
-        kind: ServiceKind::parse(&row.kind).unwrap_or_default(),
+        tags: row.tags.0.clone(),
+        kind: row.kind,
         price_per_call_micros: flat.then(|| pricing.tiers[0].price_per_call_micros),
         free_calls_per_month: Some(pricing.free_calls_per_month),
         tiers: (!flat).then(|| pricing.tiers.clone()),
-        replicas: u8::try_from(row.replicas).ok(),
+        replicas: Some(row.replicas),
         http: settings.http.as_ref().map(|h| HttpSettingsInput {
             upstream_url: h.upstream_url.clone(),
             allowed_methods: Some(h.allowed_methods.clone()),
@@ -44,10 +44,6 @@ fn as_input(row: &service_rows::Model, settings: &Settings) -> NewService {
         health_check: settings.health_check.clone(),
         policy: Some(settings.policy.clone()),
     }
-}
-
-fn settings_json(settings: &Settings) -> serde_json::Value {
-    serde_json::to_value(settings).unwrap_or_default()
 }
 
 /// Registers a service for `account`.
@@ -73,12 +69,12 @@ pub async fn create(
         name: valid.name,
         description: valid.description,
         version: valid.version,
-        tags: serde_json::json!(valid.tags),
-        kind: valid.kind.as_str().into(),
-        pricing: serde_json::to_value(&valid.pricing).unwrap_or_default(),
-        replicas: i32::from(valid.replicas),
-        status: ServiceStatus::Active.as_str().into(),
-        settings: settings_json(&valid.settings),
+        tags: Tags(valid.tags),
+        kind: valid.kind,
+        pricing: valid.pricing,
+        replicas: valid.replicas,
+        status: ServiceStatus::Active,
+        settings: valid.settings,
         unhealthy_since: None,
         available: true,
         created_at: now,
@@ -102,7 +98,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut row = db::services::owned(db, account, id).await?.ok_or(ServicesError::NotFound)?;
-    let settings = settings_of(&row);
+    let settings = row.settings.clone();
     let mut input = as_input(&row, &settings);
     let ServiceUpdate {
         name,
@@ -169,12 +165,12 @@ pub async fn update(
     row.name = valid.name;
     row.description = valid.description;
     row.version = valid.version;
-    row.tags = serde_json::json!(valid.tags);
-    row.pricing = serde_json::to_value(&valid.pricing).unwrap_or_default();
-    row.replicas = i32::from(valid.replicas);
-    row.settings = settings_json(&valid.settings);
+    row.tags = Tags(valid.tags);
+    row.pricing = valid.pricing;
+    row.replicas = valid.replicas;
+    row.settings = valid.settings;
     if let Some(status) = status {
-        row.status = status.as_str().into();
+        row.status = status;
     }
     row.updated_at = now;
     let txn = db.begin().await?;

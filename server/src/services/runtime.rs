@@ -8,7 +8,6 @@ use super::{
     executor::{Grants, SharedGrants},
     health::{self, Probe, Schedule},
     placement,
-    validation::settings_of,
 };
 use crate::{
     db,
@@ -17,7 +16,7 @@ use crate::{
 };
 use app::types::{
     nodes::{NodeState, NodeStatus},
-    services::{DiscoveryView, HealthStatus, PlacementView, ServiceKind, ServiceStatus},
+    services::{DiscoveryView, HealthStatus, PlacementView, ServiceStatus},
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -243,7 +242,7 @@ impl ServiceRuntime {
         let eligible: Vec<&str> = nodes
             .iter()
             .filter(|n| {
-                n.status == NodeStatus::Active.as_str()
+                n.status == NodeStatus::Active
                     && n.trust_level == "trusted"
                     && names.state(&n.id).0 != NodeState::Offline
             })
@@ -262,8 +261,8 @@ impl ServiceRuntime {
             }
         }
         for service in services {
-            let active = service.status == ServiceStatus::Active.as_str();
-            let replicas = if active { usize::try_from(service.replicas).unwrap_or(1) } else { 0 };
+            let active = service.status == ServiceStatus::Active;
+            let replicas = if active { usize::from(service.replicas) } else { 0 };
             let desired: HashSet<&str> =
                 placement::choose(&service.id, eligible.iter().copied(), replicas).into_iter().collect();
             let mut current = placements.remove(&service.id).unwrap_or_default();
@@ -277,18 +276,15 @@ impl ServiceRuntime {
                 tracing::info!(service_id = %service.id, node_id = %node, "service placed");
             }
             placed.extend(desired.iter().map(|n| (service.id.clone(), (*n).to_owned())));
-            let settings = settings_of(&service);
-            let kind = ServiceKind::parse(&service.kind).unwrap_or_default();
+            let settings = service.settings.clone();
+            let kind = service.kind;
             // Every placement after this pass, with its last health (just placed: unknown).
             let offered: Vec<&str> = desired
                 .iter()
                 .copied()
                 .filter(|node| {
-                    let health = current
-                        .iter()
-                        .find(|p| p.node_id == *node)
-                        .and_then(|p| HealthStatus::parse(&p.health))
-                        .unwrap_or_default();
+                    let health =
+                        current.iter().find(|p| p.node_id == *node).map(|p| p.health).unwrap_or_default();
                     let (state, status) = names.state(node);
                     super::offered(kind, health, state, status)
                 })
@@ -332,7 +328,7 @@ impl ServiceRuntime {
                 owner: service.account_id,
                 slug: service.slug,
                 kind,
-                status: ServiceStatus::parse(&service.status).unwrap_or_default(),
+                status: service.status,
                 available,
                 http: settings.http,
                 policy: settings.policy,
@@ -383,9 +379,7 @@ impl ServiceRuntime {
     /// Stores a check's result; when the health changed, the catalog follows before this
     /// returns, so what discovery shows is what the gateway routes to.
     async fn record(&self, service: &str, node: &str, status: HealthStatus, output: &str, at: DateTime<Utc>) {
-        if let Err(err) =
-            db::services::record_health(&self.db, service, node, status.as_str(), output, at).await
-        {
+        if let Err(err) = db::services::record_health(&self.db, service, node, status, output, at).await {
             tracing::warn!(service_id = service, node_id = node, error = %err, "recording a health check failed");
             return;
         }

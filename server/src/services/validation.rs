@@ -1,25 +1,15 @@
 //! The rules a service's registration follows: every field checked at once, defaults filled
 //! in, and the upstream refused when the egress policy can never reach it.
 use super::{MAX_BODY_BYTES, MAX_REPLICAS, MAX_TIMEOUT_MS, METHODS, ServicesError};
+pub use crate::db::entities::services::Settings;
 use crate::egress::EgressPolicy;
 use app::types::{
     billing::Pricing,
-    services::{
-        HealthCheckSettings, HttpSettings, HttpSettingsInput, NewService, PolicySettings, ServiceKind,
-    },
+    services::{HealthCheckSettings, HttpSettings, HttpSettingsInput, NewService, ServiceKind},
 };
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 type Result<T, E = ServicesError> = std::result::Result<T, E>;
-
-/// What `settings` holds (JSON): the kind's settings, the health check and the policy.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Settings {
-    pub http: Option<HttpSettings>,
-    pub health_check: Option<HealthCheckSettings>,
-    pub policy: PolicySettings,
-}
 
 /// A service that passed validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,11 +245,6 @@ pub fn reachable(egress: &EgressPolicy, settings: &Settings) -> Result<()> {
         )]))),
         _ => Ok(()),
     }
-}
-
-/// The settings stored with a row.
-pub fn settings_of(row: &crate::db::entities::services::Model) -> Settings {
-    serde_json::from_value(row.settings.clone()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,13 +1,9 @@
 //! The answers about services: a stored service with its placements, and which placements
 //! callers are offered.
-use super::validation::settings_of;
-use crate::{
-    billing::pricing::pricing_of,
-    db::{self, entities::services as service_rows},
-};
+use crate::db::{self, entities::services as service_rows};
 use app::types::{
     nodes::{NodeState, NodeStatus},
-    services::{HealthStatus, PlacementView, ServiceKind, ServiceStatus, ServiceView},
+    services::{HealthStatus, PlacementView, ServiceKind, ServiceView},
 };
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -40,7 +36,7 @@ impl NodeNames {
             .iter()
             .map(|n| {
                 let state = crate::liveness::state_of(n.last_heartbeat_at, now, settings);
-                let status = NodeStatus::parse(&n.status).unwrap_or(NodeStatus::Blocked);
+                let status = n.status;
                 (n.id.clone(), (n.name.clone(), state, status))
             })
             .collect();
@@ -64,7 +60,7 @@ pub fn placement_view(p: &db::entities::service_placements::Model, names: &NodeN
         node_id: p.node_id.clone(),
         node_name: names.name(&p.node_id).to_owned(),
         node_state: names.state(&p.node_id).0.as_str().into(),
-        health: HealthStatus::parse(&p.health).unwrap_or_default(),
+        health: p.health,
         output: p.output.clone(),
         checked_at: p.checked_at,
         placed_at: p.placed_at,
@@ -84,7 +80,7 @@ pub fn view(
     placements: &[db::entities::service_placements::Model],
     names: &NodeNames,
 ) -> ServiceView {
-    let settings = settings_of(&row);
+    let settings = row.settings.clone();
     let mut placements: Vec<PlacementView> =
         placements.iter().filter(|p| p.service_id == row.id).map(|p| placement_view(p, names)).collect();
     placements.sort_by(|a, b| a.node_name.cmp(&b.node_name));
@@ -93,10 +89,10 @@ pub fn view(
     ServiceView {
         invoke_path: format!("/api/v1/invoke/{}/", row.id),
         proxy_secret: None,
-        tags: serde_json::from_value(row.tags).unwrap_or_default(),
-        kind: ServiceKind::parse(&row.kind).unwrap_or_default(),
-        status: ServiceStatus::parse(&row.status).unwrap_or_default(),
-        replicas: u8::try_from(row.replicas).unwrap_or(1),
+        tags: row.tags.0,
+        kind: row.kind,
+        status: row.status,
+        replicas: row.replicas,
         http: settings.http,
         health_check: settings.health_check,
         policy: settings.policy,
@@ -106,7 +102,7 @@ pub fn view(
         name: row.name,
         description: row.description,
         version: row.version,
-        pricing: pricing_of(&row.pricing),
+        pricing: row.pricing.clone(),
         available: row.available,
         health,
         placements,

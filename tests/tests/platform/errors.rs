@@ -136,3 +136,43 @@ async fn every_response_carries_a_request_id() {
     let id = response.headers().get("x-request-id").expect("x-request-id").to_str().unwrap();
     assert_eq!(id.len(), 36, "{id}");
 }
+
+/// A stored value the code cannot read is a fault (500, logged), never a silent default: an
+/// unknown status, a settings document of the wrong shape and an unknown role each fail the
+/// read instead of being shown as something they are not.
+#[tokio::test]
+async fn an_unreadable_stored_value_is_an_internal_error_not_a_default() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let upstream = web4_tests::upstream::Upstream::start().await;
+    app.sign_up("ada@example.com", PASSWORD).await;
+    let service = web4_tests::fixtures::register(
+        &app,
+        &app.client,
+        web4_tests::fixtures::http_service("echo", &upstream, serde_json::json!({})),
+    )
+    .await;
+    let path = format!("/api/v1/services/{}", service["id"].as_str().unwrap());
+    assert_eq!(app.get(&path).await.status(), StatusCode::OK);
+
+    for (corrupt, restore) in [
+        ("UPDATE services SET status = 'paused'", "UPDATE services SET status = 'active'"),
+        ("UPDATE services SET settings = '[1, 2]'", ""),
+    ] {
+        let before = app.query_strings("SELECT settings FROM services").await.remove(0);
+        app.db.execute_unprepared(corrupt).await.unwrap();
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{corrupt}");
+        assert_eq!(error_of(response).await.0, "internal");
+        let restore = if restore.is_empty() {
+            format!("UPDATE services SET settings = '{}'", before.replace('\'', "''"))
+        } else {
+            restore.to_owned()
+        };
+        app.db.execute_unprepared(&restore).await.unwrap();
+        assert_eq!(app.get(&path).await.status(), StatusCode::OK, "restored after {corrupt}");
+    }
+
+    app.db.execute_unprepared("UPDATE accounts SET role = 'root'").await.unwrap();
+    assert_eq!(app.me().await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}

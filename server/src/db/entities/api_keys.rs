@@ -1,5 +1,7 @@
 //! The `api_keys` table.
+use app::types::keys::Scope;
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
@@ -11,7 +13,7 @@ pub struct Model {
     pub prefix: String,
     #[sea_orm(unique)]
     pub key_hash: String,
-    pub scopes: Json,
+    pub scopes: Scopes,
     pub created_at: ChronoDateTimeUtc,
     pub expires_at: Option<ChronoDateTimeUtc>,
     pub last_used_at: Option<ChronoDateTimeUtc>,
@@ -24,3 +26,7 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The scopes a key grants (JSON array of scope names).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sea_orm::FromJsonQueryResult)]
+pub struct Scopes(pub Vec<Scope>);

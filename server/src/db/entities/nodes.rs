@@ -1,5 +1,8 @@
 //! The `nodes` table.
+use app::types::nodes::{NodeStatsView, NodeStatus};
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "nodes")]
@@ -9,13 +12,13 @@ pub struct Model {
     pub name: String,
     pub kind: String,
     pub address: String,
-    pub labels: Json,
+    pub labels: Labels,
     pub version: String,
     pub join_token_id: Option<String>,
-    pub status: String,
+    pub status: NodeStatus,
     pub trust_level: String,
     pub last_heartbeat_at: Option<ChronoDateTimeUtc>,
-    pub stats: Json,
+    pub stats: NodeStatsView,
     pub registered_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }
@@ -24,3 +27,7 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// A node's labels (JSON object of strings).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sea_orm::FromJsonQueryResult)]
+pub struct Labels(pub BTreeMap<String, String>);

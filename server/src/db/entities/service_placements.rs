@@ -8,7 +8,7 @@ pub struct Model {
     pub service_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub node_id: String,
-    pub health: String,
+    pub health: app::types::services::HealthStatus,
     pub output: String,
     pub checked_at: Option<ChronoDateTimeUtc>,
     pub placed_at: ChronoDateTimeUtc,

@@ -1,5 +1,10 @@
 //! The `services` table.
+use app::types::{
+    billing::Pricing,
+    services::{HealthCheckSettings, HttpSettings, PolicySettings, ServiceKind, ServiceStatus},
+};
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "services")]
@@ -11,12 +16,12 @@ pub struct Model {
     pub name: String,
     pub description: String,
     pub version: String,
-    pub tags: Json,
-    pub kind: String,
-    pub pricing: Json,
-    pub replicas: i32,
-    pub status: String,
-    pub settings: Json,
+    pub tags: Tags,
+    pub kind: ServiceKind,
+    pub pricing: Pricing,
+    pub replicas: u8,
+    pub status: ServiceStatus,
+    pub settings: Settings,
     pub unhealthy_since: Option<ChronoDateTimeUtc>,
     pub available: bool,
     pub created_at: ChronoDateTimeUtc,
@@ -30,3 +35,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What `settings` holds (JSON): the kind's settings, the health check and the policy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sea_orm::FromJsonQueryResult)]
+pub struct Settings {
+    pub http: Option<HttpSettings>,
+    pub health_check: Option<HealthCheckSettings>,
+    pub policy: PolicySettings,
+}
+
+/// A service's tags (JSON array of strings).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sea_orm::FromJsonQueryResult)]
+pub struct Tags(pub Vec<String>);
