@@ -1,5 +1,5 @@
 //! Cloud API: accounts and session authentication under `/api/v1`.
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{
     error::ApiError,
     extract::{AppJson, ClientIp, CurrentAccount},

@@ -1,6 +1,6 @@
 //! Cloud API: usage, the billing preview, invoices (with CSV/JSON export and the usage events
 //! behind each line), earnings, and the operator's finalize action.
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,

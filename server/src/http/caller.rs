@@ -17,6 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -98,7 +99,7 @@ async fn resolve(state: &AppState, parts: &mut Parts) -> Result<Option<Caller>, 
     if let Some(token) = bearer(&parts.headers)? {
         // Guessing keys from one address is throttled before any lookup.
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
-        let address = super::extract::client_ip(&parts.headers, peer, state.config.trust_forwarded_for)
+        let address = client_ip(&parts.headers, peer, state.config.trust_forwarded_for)
             .map(|ip| ip.to_string())
             .unwrap_or_default();
         if let Some(wait) = state.limits.blocked(&address) {
@@ -177,6 +178,24 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     let mut response = next.run(Request::from_parts(parts, body)).await;
     rate_headers(response.headers_mut(), &quotas);
     response
+}
+
+/// The client's IP address: the TCP peer, or, when the operator says a trusted proxy sits in
+/// front (`trust_forwarded_for`), the last `X-Forwarded-For` entry (the one that proxy added).
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|p| p.ip())
 }
 
 #[cfg(test)]

@@ -118,6 +118,25 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The one error shape of every 4xx/5xx answer.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable, e.g. `validation_failed`, `rate_limited`.
+    code: String,
+    /// For a person.
+    message: String,
+    /// Per-field messages (`validation_failed` only), keyed by the field's JSON path.
+    details: Option<std::collections::BTreeMap<String, String>>,
+}
+
 /// Middleware: logs each internal error once, with the request it belongs to.
 pub async fn log_internal_errors(request: Request, next: Next) -> Response {
     let method = request.method().clone();

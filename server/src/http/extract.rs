@@ -1,5 +1,6 @@
 //! Extractors shared by the API handlers: JSON bodies and path parameters that fail in the one
 //! error shape, the client's address, and the logged-in account.
+use super::caller::client_ip;
 use super::error::ApiError;
 use crate::error::ErrorCode;
 use crate::state::AppState;
@@ -80,24 +81,6 @@ impl<T: serde::Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         Json(self.0).into_response()
     }
-}
-
-/// The client's IP address: the TCP peer, or, when the operator says a trusted proxy sits in
-/// front (`trust_forwarded_for`), the last `X-Forwarded-For` entry (the one that proxy added).
-pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|p| p.ip())
 }
 
 /// The client address of a request (see [`client_ip`]).

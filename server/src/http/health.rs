@@ -1,6 +1,6 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers).
 use super::error::ApiError;
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use crate::error::ErrorCode;
 use crate::state::AppState;
 use app::types::HealthReport;

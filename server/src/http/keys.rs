@@ -1,5 +1,5 @@
 //! Cloud API: the caller's API keys (`/keys`). The secret is in the creation answer only.
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,

@@ -1,6 +1,6 @@
 //! Cloud API: the mesh's control plane. Operator-only management of nodes and join tokens,
 //! and the node-facing join protocol and heartbeats (authenticated by the node's key).
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{
     error::ApiError,
     extract::{AppJson, AppPath, ClientIp, Operator},

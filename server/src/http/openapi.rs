@@ -3,28 +3,9 @@
 use super::{accounts, billing, health, keys, nodes, services};
 use axum::{Json, Router, routing::get};
 use utoipa::{
-    Modify, OpenApi, ToSchema,
+    Modify, OpenApi,
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
-
-/// The one error shape of every 4xx/5xx answer.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-/// What went wrong.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorDetail {
-    /// Stable and machine-readable, e.g. `validation_failed`, `rate_limited`.
-    code: String,
-    /// For a person.
-    message: String,
-    /// Per-field messages (`validation_failed` only), keyed by the field's JSON path.
-    details: Option<std::collections::BTreeMap<String, String>>,
-}
 
 struct Security;
 

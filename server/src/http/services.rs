@@ -1,7 +1,7 @@
 //! Cloud API: the service registry (`/services`, scoped to the caller's account), discovery,
 //! and the invoke path `ANY /invoke/{service}/{*path}`, where `{service}` is the service's id,
 //! `{owner-account-id}/{slug}`, or a slug of the caller's own services.
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,

@@ -185,14 +185,14 @@ pub async fn mint_token(
         created_by: created_by.to_owned(),
         created_at: now,
     };
-    db::mesh::insert_token(db, row.clone()).await?;
+    db::nodes::insert_token(db, row.clone()).await?;
     tracing::info!(token_id = %row.id, reusable = row.reusable, "join token minted");
     Ok(CreatedJoinToken { token: token_view(row, now), secret })
 }
 
 /// Every join token, newest first.
 pub async fn list_tokens(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<JoinTokenView>> {
-    Ok(db::mesh::tokens(db).await?.into_iter().map(|t| token_view(t, now)).collect())
+    Ok(db::nodes::tokens(db).await?.into_iter().map(|t| token_view(t, now)).collect())
 }
 
 /// Revokes a token; with `block_nodes`, blocks every node that joined with it.
@@ -203,17 +203,17 @@ pub async fn revoke_token(
     now: DateTime<Utc>,
 ) -> Result<JoinTokenView> {
     let txn = db.begin().await?;
-    db::mesh::token(&txn, id).await?.ok_or(NodesError::NotFound("join token"))?;
-    db::mesh::revoke_token(&txn, id, now).await?;
+    db::nodes::token(&txn, id).await?.ok_or(NodesError::NotFound("join token"))?;
+    db::nodes::revoke_token(&txn, id, now).await?;
     if block_nodes {
-        for mut node in db::mesh::nodes_of_token(&txn, id).await? {
+        for mut node in db::nodes::nodes_of_token(&txn, id).await? {
             apply_trust(&txn, &mut node, TrustEvent::TokenRevoked, now).await?;
             node.status = NodeStatus::Blocked;
             node.updated_at = now;
-            db::mesh::save_node(&txn, node, true).await?;
+            db::nodes::save_node(&txn, node, true).await?;
         }
     }
-    let token = db::mesh::token(&txn, id).await?.ok_or(NodesError::NotFound("join token"))?;
+    let token = db::nodes::token(&txn, id).await?.ok_or(NodesError::NotFound("join token"))?;
     txn.commit().await?;
     tracing::info!(token_id = %id, block_nodes, "join token revoked");
     Ok(token_view(token, now))
@@ -230,7 +230,7 @@ async fn apply_trust(
         anyhow::anyhow!("node {} has an unknown trust level {:?} stored", node.id, node.trust_level)
     })?;
     let Some(to) = from.after(event) else { return Ok(false) };
-    db::mesh::insert_trust_event(db, &node.id, from.as_str(), to.as_str(), event.as_str(), now).await?;
+    db::nodes::insert_trust_event(db, &node.id, from.as_str(), to.as_str(), event.as_str(), now).await?;
     node.trust_level = to.as_str().into();
     Ok(true)
 }
@@ -245,7 +245,7 @@ pub async fn register_embedded(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    let existing = db::mesh::node(&txn, &id.to_string()).await?;
+    let existing = db::nodes::node(&txn, &id.to_string()).await?;
     let existed = existing.is_some();
     let mut node = existing.unwrap_or_else(|| new_node(id, "embedded", now));
     node.name = name.into();
@@ -253,13 +253,13 @@ pub async fn register_embedded(
     node.version = env!("CARGO_PKG_VERSION").into();
     node.updated_at = now;
     if !existed {
-        db::mesh::save_node(&txn, node.clone(), false).await?;
+        db::nodes::save_node(&txn, node.clone(), false).await?;
     }
     apply_trust(&txn, &mut node, TrustEvent::Handshake, now).await?;
     if node.status != NodeStatus::Blocked {
         apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
     }
-    db::mesh::save_node(&txn, node, true).await?;
+    db::nodes::save_node(&txn, node, true).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -323,7 +323,7 @@ pub async fn join(
     }
 
     let txn = db.begin().await?;
-    let token = db::mesh::token_by_hash(&txn, &secrets::hash_secret(req.token.trim()))
+    let token = db::nodes::token_by_hash(&txn, &secrets::hash_secret(req.token.trim()))
         .await?
         .ok_or(NodesError::TokenInvalid)?;
     match token_state(&token, now) {
@@ -332,11 +332,11 @@ pub async fn join(
         "used" => return Err(NodesError::TokenUsed),
         _ => {}
     }
-    let existing = db::mesh::node(&txn, &id.to_string()).await?;
+    let existing = db::nodes::node(&txn, &id.to_string()).await?;
     if existing.as_ref().is_some_and(|n| n.status == NodeStatus::Blocked) {
         return Err(NodesError::NodeBlocked);
     }
-    if !db::mesh::use_token(&txn, &token).await? {
+    if !db::nodes::use_token(&txn, &token).await? {
         return Err(NodesError::TokenUsed);
     }
     let existed = existing.is_some();
@@ -353,11 +353,11 @@ pub async fn join(
     node.last_heartbeat_at = Some(now);
     node.updated_at = now;
     if !existed {
-        db::mesh::save_node(&txn, node.clone(), false).await?;
+        db::nodes::save_node(&txn, node.clone(), false).await?;
     }
     apply_trust(&txn, &mut node, TrustEvent::Handshake, now).await?;
     apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
-    db::mesh::save_node(&txn, node, true).await?;
+    db::nodes::save_node(&txn, node, true).await?;
     txn.commit().await?;
     tracing::info!(node_id = %id, token_id = %token.id, "node joined");
     membership(db, id, s).await
@@ -399,7 +399,7 @@ pub async fn record_heartbeat(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    let mut node = db::mesh::node(&txn, &id.to_string()).await?.ok_or(NodesError::NotFound("node"))?;
+    let mut node = db::nodes::node(&txn, &id.to_string()).await?.ok_or(NodesError::NotFound("node"))?;
     if node.status == NodeStatus::Blocked {
         return Err(NodesError::NodeBlocked);
     }
@@ -408,7 +408,7 @@ pub async fn record_heartbeat(
     if node.trust_level == TrustLevel::Probing.as_str() {
         apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
     }
-    db::mesh::save_node(&txn, node, true).await?;
+    db::nodes::save_node(&txn, node, true).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -426,7 +426,7 @@ pub async fn membership(db: &DatabaseConnection, node: NodeId, s: &Liveness) -> 
 
 /// Every registered node with its address and status.
 pub async fn members(db: &DatabaseConnection) -> Result<Vec<MemberView>> {
-    Ok(db::mesh::nodes(db)
+    Ok(db::nodes::nodes(db)
         .await?
         .into_iter()
         .map(|n| MemberView { status: n.status, id: n.id, address: n.address })
@@ -435,7 +435,7 @@ pub async fn members(db: &DatabaseConnection) -> Result<Vec<MemberView>> {
 
 /// Every node, by name.
 pub async fn list_nodes(db: &DatabaseConnection, now: DateTime<Utc>, s: &Liveness) -> Result<Vec<NodeView>> {
-    Ok(db::mesh::nodes(db).await?.into_iter().map(|n| node_view(n, now, s)).collect())
+    Ok(db::nodes::nodes(db).await?.into_iter().map(|n| node_view(n, now, s)).collect())
 }
 
 /// One node with its trust history.
@@ -445,8 +445,8 @@ pub async fn node_detail(
     now: DateTime<Utc>,
     s: &Liveness,
 ) -> Result<NodeDetail> {
-    let node = db::mesh::node(db, id).await?.ok_or(NodesError::NotFound("node"))?;
-    let trust_history = db::mesh::trust_events(db, id)
+    let node = db::nodes::node(db, id).await?.ok_or(NodesError::NotFound("node"))?;
+    let trust_history = db::nodes::trust_events(db, id)
         .await?
         .into_iter()
         .map(|e| TrustEventView { from: e.from_level, to: e.to_level, reason: e.reason, at: e.at })
@@ -478,13 +478,13 @@ pub async fn act(
     s: &Liveness,
 ) -> Result<Option<NodeView>> {
     let txn = db.begin().await?;
-    let mut node = db::mesh::node(&txn, id).await?.ok_or(NodesError::NotFound("node"))?;
+    let mut node = db::nodes::node(&txn, id).await?.ok_or(NodesError::NotFound("node"))?;
     let status = node.status;
     let blocked_first =
         || NodesError::Invalid { field: "action", message: "The node is blocked: unblock it first.".into() };
     match action {
         NodeAction::Remove => {
-            db::mesh::delete_node(&txn, id).await?;
+            db::nodes::delete_node(&txn, id).await?;
             txn.commit().await?;
             tracing::info!(node_id = %id, "node removed");
             return Ok(None);
@@ -503,7 +503,7 @@ pub async fn act(
         }
     }
     node.updated_at = now;
-    db::mesh::save_node(&txn, node.clone(), true).await?;
+    db::nodes::save_node(&txn, node.clone(), true).await?;
     txn.commit().await?;
     tracing::info!(node_id = %id, ?action, "node action");
     Ok(Some(node_view(node, now, s)))

@@ -8,12 +8,14 @@ use super::{
     breaker::Breaker,
     catalog::Entry,
     headers::{from_upstream, to_upstream},
+    in_flight::Full,
     runtime::ServiceRuntime,
     wire::{self, Failure, Reply},
+    wire::{MAX_RESPONSE_BYTES, MESH_MARGIN},
 };
 use crate::{
     error::{Classified, Classify, ErrorCode, Problem},
-    mesh::{DropReason, NodeId, envelope::MAX_PAYLOAD, node::SendError},
+    mesh::{DropReason, NodeId, node::SendError},
     metering::UsageEvent,
 };
 use app::types::services::{ServiceKind, ServiceStatus};
@@ -24,11 +26,6 @@ use std::{
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
-
-/// Largest upstream answer a call can carry back (one envelope, less room for headers).
-pub const MAX_RESPONSE_BYTES: u32 = (MAX_PAYLOAD - 64 * 1024) as u32;
-/// Time the mesh may add to a service's timeout before the gateway gives up.
-pub const MESH_MARGIN: Duration = Duration::from_secs(1);
 
 /// Why an invoke produced no upstream answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +112,15 @@ impl Classify for InvokeError {
     }
 }
 
+impl From<Full> for InvokeError {
+    fn from(full: Full) -> Self {
+        match full {
+            Full::Platform { limit } => Self::PlatformBusy { limit },
+            Full::Account { limit } => Self::AccountBusy { limit },
+        }
+    }
+}
+
 /// A service that takes calls with this method: what [`ServiceRuntime::admit`] checked, so the
 /// call path never checks it again.
 pub struct Admitted {
@@ -177,48 +183,6 @@ pub fn invoke_id_for(
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Uuid::new_v8(bytes)
-}
-
-/// Invokes in flight, in total and per account: each call holds a [`Slot`] until it ends.
-#[derive(Default)]
-pub struct InFlight(std::sync::Mutex<(u32, HashMap<String, u32>)>);
-
-/// One call's place in [`InFlight`]; given back on drop.
-pub struct Slot<'a> {
-    in_flight: &'a InFlight,
-    account: String,
-}
-
-impl InFlight {
-    /// Takes a slot for `account`, unless it or the platform is at its limit.
-    pub fn take(&self, account: &str, total: u32, per_account: u32) -> Result<Slot<'_>, InvokeError> {
-        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (running, accounts) = &mut *guard;
-        if *running >= total {
-            return Err(InvokeError::PlatformBusy { limit: total });
-        }
-        let mine = accounts.entry(account.to_owned()).or_default();
-        if *mine >= per_account {
-            return Err(InvokeError::AccountBusy { limit: per_account });
-        }
-        *mine += 1;
-        *running += 1;
-        Ok(Slot { in_flight: self, account: account.to_owned() })
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut guard = self.in_flight.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (running, accounts) = &mut *guard;
-        *running = running.saturating_sub(1);
-        if let Some(mine) = accounts.get_mut(&self.account) {
-            *mine = mine.saturating_sub(1);
-            if *mine == 0 {
-                accounts.remove(&self.account);
-            }
-        }
-    }
 }
 
 fn idempotent(method: &Method) -> bool {
@@ -501,18 +465,6 @@ mod tests {
         for path in ["/a/b", "/a..b/c", "/.well-known/x", "/x?next=../y", "/", "/%2e%2e.txt"] {
             assert!(!climbs(path), "{path}");
         }
-    }
-
-    #[test]
-    fn calls_in_flight_are_capped_per_account_and_in_total() {
-        let in_flight = InFlight::default();
-        let a1 = in_flight.take("a", 3, 2).unwrap();
-        let _a2 = in_flight.take("a", 3, 2).unwrap();
-        assert_eq!(in_flight.take("a", 3, 2).err(), Some(InvokeError::AccountBusy { limit: 2 }));
-        let _b1 = in_flight.take("b", 3, 2).unwrap();
-        assert_eq!(in_flight.take("c", 3, 2).err(), Some(InvokeError::PlatformBusy { limit: 3 }));
-        drop(a1);
-        assert!(in_flight.take("a", 3, 2).is_ok(), "an ended call gives its slot back");
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //! and the first invoke after "healthy" then failed; it also let a hosted node report health
 //! it never measured.
 use super::{
-    gateway::{MAX_RESPONSE_BYTES, MESH_MARGIN},
     wire::{self, Failure, Reply},
+    wire::{MAX_RESPONSE_BYTES, MESH_MARGIN},
 };
 use crate::mesh::{NodeId, node::MeshHandle};
 use app::types::services::HealthStatus;

@@ -16,6 +16,7 @@ pub mod executor;
 pub mod gateway;
 pub mod headers;
 pub mod health;
+pub mod in_flight;
 pub mod placement;
 pub mod proxy_secret;
 pub mod registry;

@@ -84,7 +84,7 @@ pub struct ServiceRuntime {
     /// Records successful invokes (`None`: metering off, for benchmarks only).
     pub(super) meter: Option<Arc<crate::metering::Meter>>,
     /// Invokes in flight, in total and per account.
-    pub(super) in_flight: super::gateway::InFlight,
+    pub(super) in_flight: super::in_flight::InFlight,
     /// Derives each service's proxy secret.
     proxy: Arc<super::proxy_secret::ProxySecrets>,
 }
@@ -115,7 +115,7 @@ impl ServiceRuntime {
             last_health: Mutex::default(),
             tasks: Mutex::default(),
             meter,
-            in_flight: super::gateway::InFlight::default(),
+            in_flight: super::in_flight::InFlight::default(),
             proxy,
         })
     }
@@ -237,7 +237,7 @@ impl ServiceRuntime {
         // One transaction: the pass holds the (single) connection once instead of queueing
         // for it per query behind every other request, and its writes land together.
         let txn = self.db.begin().await?;
-        let nodes = db::mesh::nodes(&txn).await?;
+        let nodes = db::nodes::nodes(&txn).await?;
         let names = super::NodeNames::of(&nodes, now, &self.liveness);
         let eligible: Vec<&str> = nodes
             .iter()

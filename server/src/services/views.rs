@@ -23,7 +23,7 @@ impl NodeNames {
         now: DateTime<Utc>,
         settings: &crate::liveness::Liveness,
     ) -> Result<Self> {
-        Ok(Self::of(&db::mesh::nodes(db).await?, now, settings))
+        Ok(Self::of(&db::nodes::nodes(db).await?, now, settings))
     }
 
     /// The names and liveness of `rows` at `now`.

@@ -12,6 +12,11 @@
 //! ```
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
+/// Largest upstream answer a call can carry back (one envelope, less room for headers).
+pub const MAX_RESPONSE_BYTES: u32 = (crate::mesh::envelope::MAX_PAYLOAD - 64 * 1024) as u32;
+/// Time the mesh may add to a service's timeout before the gateway gives up.
+pub const MESH_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 const REQUEST_MAGIC: [u8; 2] = *b"WI";
 const REPLY_MAGIC: [u8; 2] = *b"WR";
 /// 2: the request names no upstream — the hosting node takes it from its own grants (a

@@ -1,6 +1,6 @@
 //! Domain failures as the portal tells them: made from their one classification (see
 //! [`crate::error`]), with the status the Cloud API would answer.
-use super::request::is_plain_form;
+use super::respond::is_plain_form;
 use crate::error::{Classified, Classify, ErrorCode, Problem};
 use app::error::PortalError;
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};

@@ -3,6 +3,7 @@
 mod errors;
 mod forms;
 mod request;
+mod respond;
 
 use crate::{
     auth,
@@ -28,7 +29,7 @@ use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use chrono::Utc;
 use errors::{form_error, internal, portal_error, set_status};
 use leptos::prelude::use_context;
-use request::{is_plain_form, redirect_plain_form};
+use respond::{is_plain_form, redirect_plain_form};
 use tower_sessions::Session;
 
 /// Session key of a join token minted by a plain form post, shown once on the next page

@@ -3,7 +3,7 @@
 //! secret across a redirect (see [`crate::http::flash`]).
 use super::{PortalAdapter, errors::internal};
 use crate::{
-    http::{extract::client_ip, flash},
+    http::{caller::client_ip, flash},
     state::AppState,
 };
 use app::error::PortalError;
@@ -65,25 +65,5 @@ impl PortalAdapter {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         client_ip(&parts.headers, peer, self.state.config.trust_forwarded_for)
             .ok_or_else(|| internal(anyhow::anyhow!("no client address in the request")))
-    }
-}
-
-/// True when the request is a plain HTML navigation or form post (it accepts `text/html`),
-/// as opposed to a call from the hydrated app.
-pub(super) fn is_plain_form() -> bool {
-    use_context::<Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    })
-}
-
-/// A form posted before hydration is a plain navigation: answer it with a 302 to `path`.
-/// A hydrated form navigates on the client once the account has been refetched.
-pub(super) fn redirect_plain_form(path: &str) {
-    if is_plain_form() {
-        leptos_axum::redirect(path);
     }
 }
