@@ -3,37 +3,13 @@
 //! receipt, a request's verified answer, or the drop).
 use super::{
     Answer, Receipt, SendError, now_ms,
-    runtime::{Pending, Runtime},
+    state::{Ack, Pending, Runtime},
 };
 use crate::{
     DropReason, NodeId,
     envelope::{self, Envelope, KeyCache, Kind},
 };
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
-
-/// A hop's answer. Acks travel back through every hop of the route, and any of them may lie:
-/// what the origin acts on is signed by the node it is about, or comes from its direct peer.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) enum Ack {
-    /// A one-way envelope was delivered. The route is as reported (a receipt for a `send`; no
-    /// call's routing or billing depends on it).
-    Delivered { route: Vec<String> },
-    /// The envelope was dropped at `at`: signed by `at` over (id, reason), unless the node
-    /// could not read the envelope's id — then only the node's direct peer believes it.
-    Dropped {
-        reason: String,
-        at: String,
-        #[serde(with = "serde_bytes", default)]
-        signature: Vec<u8>,
-    },
-    /// A request's answer: the `Reply` envelope the destination signed, whose payload starts
-    /// with the route (see [`envelope::with_route`]).
-    Replied {
-        #[serde(with = "serde_bytes")]
-        reply: Vec<u8>,
-    },
-}
 
 /// Whether a drop report (`reason` at `at`, for envelope `id`) that came from peer `from`
 /// (`None`: made by this node) is the dropping node's own word.

@@ -1,7 +1,7 @@
 //! Who and what is let in: the allow list the control plane keeps, blocks and what earns
 //! one, and the checks every arriving envelope passes before this node acts on it (the
 //! signature chain, loops, blocked senders and origins, replays).
-use super::{now_ms, runtime::Runtime};
+use super::{now_ms, state::Runtime};
 use crate::{
     DropReason, NodeId,
     envelope::Envelope,

@@ -3,8 +3,8 @@
 use super::{
     now_ms,
     relay::Accepted,
-    runtime::{Pending, Runtime},
-    transport::Frame,
+    state::Frame,
+    state::{Pending, Runtime},
 };
 use crate::{
     DropReason, NodeId,

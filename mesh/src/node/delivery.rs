@@ -1,6 +1,9 @@
 //! Envelopes addressed to this node: handing them to the application, and sending its answer
 //! to a request (or the lack of one) back to whoever waits for it.
-use super::{Answer, Delivery, Receipt, Responder, SendError, acks::Ack, now_ms, runtime::Runtime};
+use super::{
+    Answer, Delivery, Receipt, Responder, now_ms,
+    state::{Ack, Awaiting, Runtime},
+};
 use crate::{
     DropReason, NodeId,
     envelope::{self, Envelope, Kind},
@@ -8,15 +11,7 @@ use crate::{
 use bytes::Bytes;
 use libp2p::request_response::ResponseChannel;
 use std::sync::atomic::Ordering;
-use tokio::sync::{mpsc, oneshot};
-
-/// Who waits for the application's answer to a delivered request.
-pub(super) enum Awaiting {
-    /// The hop the request came from (the answer goes back on its stream).
-    Remote { channel: ResponseChannel<Ack>, route: Vec<NodeId>, origin: NodeId, id: [u8; 16] },
-    /// A request this node sent to itself.
-    Local { id: [u8; 16], reply: oneshot::Sender<Result<Answer, SendError>> },
-}
+use tokio::sync::mpsc;
 
 impl Runtime {
     /// An accepted envelope for this node, from the hop that waits on `channel`: a request

@@ -20,6 +20,7 @@ mod adverts;
 mod delivery;
 mod relay;
 mod runtime;
+mod state;
 mod transport;
 
 use crate::{
@@ -29,7 +30,7 @@ use crate::{
 };
 use bytes::Bytes;
 use libp2p::{Multiaddr, identity::Keypair};
-use runtime::Runtime;
+use state::Runtime;
 use std::{
     collections::BTreeMap,
     sync::{

@@ -1,9 +1,9 @@
 //! Carrying envelopes: what arrives on the envelope protocol, what this node does with an
 //! envelope it accepted (deliver, apply or forward), and sending one on to the next hop.
 use super::{
-    acks::Ack,
-    runtime::{Pending, Runtime},
-    transport::Frame,
+    state::Ack,
+    state::Frame,
+    state::{Pending, Runtime},
 };
 use crate::{
     DropReason, NodeId,

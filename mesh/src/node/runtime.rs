@@ -1,83 +1,23 @@
-//! The node's event loop: the state it owns, the loop that serves swarm events, commands and
+//! The node's event loop: the loop that serves swarm events, commands and
 //! timers, and the commands a [`MeshHandle`](super::MeshHandle) sends it.
 use super::{
     Answer, Command, Delivery, NodeConfig, NodeSnapshot, NodeStats, PeerView, Receipt, RouteView, SendError,
-    acks::Ack,
-    delivery::Awaiting,
     now_ms,
-    transport::{Behaviour, Frame},
+    state::{Awaiting, Behaviour, Frame, Peer, Pending, Runtime},
 };
 use crate::{
     NodeId,
     envelope::{Envelope, KeyCache, Kind, ReplayGuard},
     routing::{self, RoutingTable},
-    trust::TrustRecord,
 };
 use bytes::Bytes;
-use libp2p::{
-    Multiaddr, Swarm,
-    futures::StreamExt,
-    identity::Keypair,
-    request_response::{OutboundRequestId, ResponseChannel},
-};
+use libp2p::{Multiaddr, Swarm, futures::StreamExt, identity::Keypair};
 use std::{
     collections::HashMap,
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 use tokio::sync::{mpsc, oneshot};
-
-pub(super) struct Runtime {
-    pub(super) key: Keypair,
-    pub(super) me: NodeId,
-    pub(super) swarm: Swarm<Behaviour>,
-    pub(super) config: NodeConfig,
-    pub(super) table: RoutingTable,
-    /// Per destination, the newest sequence number (even part) verified and its signature: an
-    /// entry repeated by every neighbour is checked once, and older ones are not checked at
-    /// all (they cannot win over what the destination already said).
-    pub(super) verified: HashMap<NodeId, (u64, routing::Signature)>,
-    pub(super) replay: ReplayGuard,
-    pub(super) keys: KeyCache,
-    pub(super) peers: HashMap<NodeId, Peer>,
-    pub(super) pending: HashMap<OutboundRequestId, (NodeId, Pending)>,
-    pub(super) listen: Vec<Multiaddr>,
-    pub(super) inbox: mpsc::Sender<Delivery>,
-    /// For responders to answer through.
-    pub(super) commands: mpsc::Sender<Command>,
-    /// Requests delivered to the application, waiting for its answer.
-    pub(super) awaiting: HashMap<u64, Awaiting>,
-    pub(super) next_token: u64,
-    pub(super) stats: Arc<NodeStats>,
-    /// A reachability change waits to be advertised (coalesced, see `flush_adverts`).
-    pub(super) advert_pending: bool,
-    pub(super) last_triggered: Instant,
-}
-
-pub(super) enum Pending {
-    Local { id: [u8; 16], reply: oneshot::Sender<Result<Receipt, SendError>> },
-    Request { id: [u8; 16], destination: NodeId, reply: oneshot::Sender<Result<Answer, SendError>> },
-    Forward { channel: ResponseChannel<Ack>, id: [u8; 16] },
-    Advert,
-}
-
-#[derive(Default)]
-pub(super) struct Peer {
-    pub(super) trust: TrustRecord,
-    pub(super) connected: bool,
-    pub(super) allowed: bool,
-    pub(super) in_flight: usize,
-    pub(super) invalid_signatures: u32,
-    pub(super) missed_heartbeats: u32,
-    pub(super) last_rtt: Option<Duration>,
-    pub(super) link: Option<Link>,
-}
-
-pub(super) struct Link {
-    pub(super) addr: Multiaddr,
-    pub(super) attempt: u32,
-    pub(super) next_dial: Option<Instant>,
-}
 
 impl Runtime {
     /// The state of a node that listens on `listen` and knows no peer yet.

@@ -2,8 +2,8 @@
 //! protocol), links coming up and going down, heartbeats, and redialing with backoff.
 use super::{
     NodeConfig,
-    acks::Ack,
-    runtime::{Link, Runtime},
+    state::Ack,
+    state::{Behaviour, BehaviourEvent, Frame, Link, Runtime},
 };
 use crate::{
     NodeId,
@@ -17,27 +17,15 @@ use libp2p::{
     identity::Keypair,
     noise, ping,
     request_response::{self, ProtocolSupport, cbor},
-    swarm::{ConnectionId, NetworkBehaviour, SwarmEvent, dial_opts::DialOpts},
+    swarm::{ConnectionId, SwarmEvent, dial_opts::DialOpts},
     tcp, yamux,
 };
-use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 const PROTOCOL: &str = "/web4/envelope/1";
 /// Streams per connection beyond both sides' `peer_queue`: room for a peer whose queue is
 /// configured a little larger, and for streams closing while new ones open.
 const STREAM_HEADROOM: usize = 16;
-
-/// One envelope on the wire (raw bytes: decoded and verified by the receiver).
-#[derive(Debug, Serialize, Deserialize)]
-pub(super) struct Frame(#[serde(with = "serde_bytes")] pub(super) Vec<u8>);
-
-#[derive(NetworkBehaviour)]
-pub(super) struct Behaviour {
-    pub(super) allow: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
-    pub(super) ping: ping::Behaviour,
-    pub(super) envelopes: cbor::Behaviour<Frame, Ack>,
-}
 
 /// The swarm of a node with identity `key`, not yet listening.
 pub(super) fn build_swarm(key: &Keypair, config: &NodeConfig) -> anyhow::Result<Swarm<Behaviour>> {
