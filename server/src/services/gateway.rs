@@ -185,6 +185,83 @@ pub fn invoke_id_for(
     uuid::Uuid::new_v8(bytes)
 }
 
+/// An attempt at a placement that brought no answer to return.
+struct Missed {
+    error: InvokeError,
+    /// Whether the placement's breaker counts it as the node's failure.
+    counts_against_node: bool,
+    /// Whether another placement may be tried.
+    may_retry: bool,
+}
+
+/// The call as the hosting node's executor reads it: the caller's headers that may reach the
+/// upstream, plus who pays and the service's proxy secret.
+fn request_payload(
+    service: &Entry,
+    invoke_id: uuid::Uuid,
+    method: &Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    payer: &str,
+    body: &[u8],
+) -> Result<Bytes, InvokeError> {
+    let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
+    let forward: Vec<(&str, &[u8])> = headers
+        .iter()
+        .filter(|(n, _)| to_upstream(n.as_str()))
+        .map(|(n, v)| (n.as_str(), v.as_bytes()))
+        .chain([
+            ("x-web4-consumer", payer.as_bytes()),
+            (super::proxy_secret::HEADER, service.proxy_secret.as_bytes()),
+        ])
+        .collect();
+    wire::encode_request(wire::RequestParts {
+        invoke_id: *invoke_id.as_bytes(),
+        service_id: &service.id,
+        method: method.as_str(),
+        path_and_query,
+        timeout_ms: http.timeout_ms,
+        max_response_bytes: MAX_RESPONSE_BYTES,
+        headers: forward.iter().copied(),
+        body,
+    })
+    .map_err(|e| InvokeError::BadRequest(format!("The request cannot be sent: {e}.")))
+}
+
+/// The hosting node answered that the call failed.
+fn failed(failure: Failure, message: String, timeout_ms: u32, method: &Method) -> Missed {
+    let (error, counts_against_node, may_retry) = match failure {
+        Failure::Timeout => (InvokeError::Timeout { timeout_ms }, true, false),
+        Failure::Unreachable => (InvokeError::Unreachable(message), true, idempotent(method)),
+        Failure::ResponseTooLarge => (InvokeError::ResponseTooLarge(message), false, false),
+        Failure::BadRequest => (InvokeError::BadRequest(message), false, false),
+        Failure::EgressRefused => (InvokeError::EgressRefused(message), false, false),
+        // The hosting node has not (yet) been told of this placement.
+        Failure::NotPermitted => (InvokeError::Mesh(message), false, true),
+        Failure::Busy => (InvokeError::Backpressure, false, true),
+    };
+    Missed { error, counts_against_node, may_retry }
+}
+
+/// The mesh did not bring an answer back.
+fn undelivered(err: SendError, timeout_ms: u32, method: &Method) -> Missed {
+    let (error, counts_against_node, may_retry) = match err {
+        SendError::TimedOut(_) => (InvokeError::Timeout { timeout_ms }, true, false),
+        SendError::Dropped { reason: DropReason::Backpressure, .. } => {
+            (InvokeError::Backpressure, false, true)
+        }
+        SendError::Dropped { reason: DropReason::Unanswered, at } => {
+            (InvokeError::Mesh(format!("{at} took the call but did not answer")), true, idempotent(method))
+        }
+        err @ SendError::Dropped { .. } => (InvokeError::Mesh(err.to_string()), true, true),
+        err @ SendError::BadReply(_) => (InvokeError::Mesh(err.to_string()), true, false),
+        err @ (SendError::Stopped | SendError::TooLarge) => {
+            (InvokeError::Mesh(err.to_string()), false, false)
+        }
+    };
+    Missed { error, counts_against_node, may_retry }
+}
+
 fn idempotent(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
 }
@@ -289,30 +366,10 @@ impl ServiceRuntime {
         let entry = self.entry().ok_or(InvokeError::NoEntryNode)?;
         let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
         let invoke_id = invoke_id.unwrap_or_else(uuid::Uuid::now_v7);
-        let forward: Vec<(&str, &[u8])> = headers
-            .iter()
-            .filter(|(n, _)| to_upstream(n.as_str()))
-            .map(|(n, v)| (n.as_str(), v.as_bytes()))
-            .chain([
-                ("x-web4-consumer", payer.as_bytes()),
-                (super::proxy_secret::HEADER, service.proxy_secret.as_bytes()),
-            ])
-            .collect();
-        let payload = wire::encode_request(wire::RequestParts {
-            invoke_id: *invoke_id.as_bytes(),
-            service_id: &service.id,
-            method: method.as_str(),
-            path_and_query,
-            timeout_ms: http.timeout_ms,
-            max_response_bytes: MAX_RESPONSE_BYTES,
-            headers: forward.iter().copied(),
-            body: &body,
-        })
-        .map_err(|e| InvokeError::BadRequest(format!("The request cannot be sent: {e}.")))?;
-        drop((forward, body));
-        let policy = &service.policy;
+        let payload = request_payload(&service, invoke_id, method, path_and_query, headers, payer, &body)?;
+        drop(body);
         let deadline = Instant::now() + Duration::from_millis(u64::from(http.timeout_ms)) + MESH_MARGIN;
-        let max_attempts = 1 + u32::from(policy.retries);
+        let max_attempts = 1 + u32::from(service.policy.retries);
         let placements = &service.healthy;
         if placements.is_empty() {
             return Err(InvokeError::NoHealthyPlacement);
@@ -332,52 +389,26 @@ impl ServiceRuntime {
             }
             attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let outcome = entry.request(node, payload.clone(), remaining).await;
-            let (error, counts_against_node, may_retry) = match outcome {
+            let missed = match entry.request(node, payload.clone(), remaining).await {
                 Ok(answer) => match wire::decode_reply(answer.payload) {
                     Ok(Reply::Response { status, mut headers, body }) => {
                         self.settle(&service, node, true);
                         headers.retain(|(name, _)| from_upstream(name));
-                        return Ok(Invoked {
-                            invoke_id,
-                            route: answer.receipt.route,
-                            attempts,
-                            status,
-                            headers,
-                            body,
-                        });
+                        let route = answer.receipt.route;
+                        return Ok(Invoked { invoke_id, route, attempts, status, headers, body });
                     }
-                    Ok(Reply::Failed { failure, message }) => match failure {
-                        Failure::Timeout => {
-                            (InvokeError::Timeout { timeout_ms: http.timeout_ms }, true, false)
-                        }
-                        Failure::Unreachable => (InvokeError::Unreachable(message), true, idempotent(method)),
-                        Failure::ResponseTooLarge => (InvokeError::ResponseTooLarge(message), false, false),
-                        Failure::BadRequest => (InvokeError::BadRequest(message), false, false),
-                        Failure::EgressRefused => (InvokeError::EgressRefused(message), false, false),
-                        // The hosting node has not (yet) been told of this placement.
-                        Failure::NotPermitted => (InvokeError::Mesh(message), false, true),
-                        Failure::Busy => (InvokeError::Backpressure, false, true),
+                    Ok(Reply::Failed { failure, message }) => {
+                        failed(failure, message, http.timeout_ms, method)
+                    }
+                    Err(_) => Missed {
+                        error: InvokeError::Mesh("the hosting node answered gibberish".into()),
+                        counts_against_node: true,
+                        may_retry: false,
                     },
-                    Err(_) => (InvokeError::Mesh("the hosting node answered gibberish".into()), true, false),
                 },
-                Err(SendError::TimedOut(_)) => {
-                    (InvokeError::Timeout { timeout_ms: http.timeout_ms }, true, false)
-                }
-                Err(SendError::Dropped { reason: DropReason::Backpressure, .. }) => {
-                    (InvokeError::Backpressure, false, true)
-                }
-                Err(SendError::Dropped { reason: DropReason::Unanswered, at }) => (
-                    InvokeError::Mesh(format!("{at} took the call but did not answer")),
-                    true,
-                    idempotent(method),
-                ),
-                Err(err @ SendError::Dropped { .. }) => (InvokeError::Mesh(err.to_string()), true, true),
-                Err(err @ SendError::BadReply(_)) => (InvokeError::Mesh(err.to_string()), true, false),
-                Err(err @ (SendError::Stopped | SendError::TooLarge)) => {
-                    (InvokeError::Mesh(err.to_string()), false, false)
-                }
+                Err(err) => undelivered(err, http.timeout_ms, method),
             };
+            let Missed { error, counts_against_node, may_retry } = missed;
             self.settle(&service, node, !counts_against_node);
             tracing::debug!(service_id = %service.id, node_id = %node, error = %error, "invoke attempt failed");
             last = error;

@@ -19,7 +19,7 @@ use app::types::{
     services::{DiscoveryView, HealthStatus, PlacementView, ServiceStatus},
 };
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use std::{
     collections::{HashMap, HashSet},
     sync::{
@@ -232,6 +232,8 @@ impl ServiceRuntime {
         Ok(())
     }
 
+    /// One placement pass, in phases: the live nodes, then per service its desired placements
+    /// applied and its catalog entry made, then the new catalog published.
     async fn pass(&self) -> anyhow::Result<()> {
         let now = Utc::now();
         // One transaction: the pass holds the (single) connection once instead of queueing
@@ -248,71 +250,94 @@ impl ServiceRuntime {
             })
             .map(|n| n.id.as_str())
             .collect();
-        let services = db::services::all(&txn).await?;
         let mut placements: HashMap<String, Vec<db::entities::service_placements::Model>> = HashMap::new();
         for p in db::services::placements(&txn).await? {
             placements.entry(p.service_id.clone()).or_default().push(p);
         }
         let mut catalog = Catalog::default();
-        let mut placed: HashSet<(String, String)> = HashSet::new();
         for n in &nodes {
             if let Ok(id) = n.id.parse() {
                 catalog.name(id, n.name.clone());
             }
         }
-        for service in services {
-            let active = service.status == ServiceStatus::Active;
-            let replicas = if active { usize::from(service.replicas) } else { 0 };
+        let mut placed: HashSet<(String, String)> = HashSet::new();
+        for service in db::services::all(&txn).await? {
+            let replicas =
+                if service.status == ServiceStatus::Active { usize::from(service.replicas) } else { 0 };
             let desired: HashSet<&str> =
                 placement::choose(&service.id, eligible.iter().copied(), replicas).into_iter().collect();
-            let mut current = placements.remove(&service.id).unwrap_or_default();
-            for gone in current.iter().filter(|p| !desired.contains(p.node_id.as_str())) {
-                db::services::unplace(&txn, &service.id, &gone.node_id).await?;
-                tracing::info!(service_id = %service.id, node_id = %gone.node_id, "placement released");
-            }
-            current.retain(|p| desired.contains(p.node_id.as_str()));
-            for node in desired.iter().filter(|n| !current.iter().any(|p| p.node_id == **n)) {
-                db::services::place(&txn, &service.id, node, now).await?;
-                tracing::info!(service_id = %service.id, node_id = %node, "service placed");
-            }
+            let current = apply_placements(
+                &txn,
+                &service.id,
+                &desired,
+                placements.remove(&service.id).unwrap_or_default(),
+                now,
+            )
+            .await?;
             placed.extend(desired.iter().map(|n| (service.id.clone(), (*n).to_owned())));
-            let settings = service.settings.clone();
-            let kind = service.kind;
-            // Every placement after this pass, with its last health (just placed: unknown).
-            let offered: Vec<&str> = desired
-                .iter()
-                .copied()
-                .filter(|node| {
-                    let health =
-                        current.iter().find(|p| p.node_id == *node).map(|p| p.health).unwrap_or_default();
-                    let (state, status) = names.state(node);
-                    super::offered(kind, health, state, status)
-                })
-                .collect();
-            let healthy: Vec<NodeId> = offered.iter().filter_map(|n| n.parse().ok()).collect();
-            let instances: Vec<PlacementView> = current
-                .iter()
-                .filter(|p| offered.contains(&p.node_id.as_str()))
-                .map(|p| super::placement_view(p, &names))
-                .collect();
-            let (unhealthy_since, available) =
-                availability(&service, active, !healthy.is_empty(), now, &self.settings);
-            if (unhealthy_since, available) != (service.unhealthy_since, service.available) {
-                db::services::set_availability(&txn, &service.id, unhealthy_since, available).await?;
-                if available != service.available {
-                    tracing::warn!(service_id = %service.id, available, "service availability changed");
-                }
+            self.enter(&txn, &mut catalog, service, &desired, &current, &names, now).await?;
+        }
+        txn.commit().await?;
+        // Grants before the catalog: a call routed by the new catalog finds its host ready.
+        for (node, grants) in &self.grants {
+            grants.set(catalog.grants(*node, self.entries()));
+        }
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        self.last_health.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| placed.contains(k));
+        Ok(())
+    }
+
+    /// Puts `service` in `catalog` as placed on `desired` (with the last health of `current`):
+    /// its healthy placements, the upstream each hosting node may call and the checks it runs;
+    /// records the service's availability when it changed.
+    #[allow(clippy::too_many_arguments)]
+    async fn enter(
+        &self,
+        txn: &DatabaseTransaction,
+        catalog: &mut Catalog,
+        service: db::entities::services::Model,
+        desired: &HashSet<&str>,
+        current: &[db::entities::service_placements::Model],
+        names: &super::NodeNames,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let active = service.status == ServiceStatus::Active;
+        let settings = service.settings.clone();
+        let kind = service.kind;
+        // Every placement after this pass, with its last health (just placed: unknown).
+        let offered: Vec<&str> = desired
+            .iter()
+            .copied()
+            .filter(|node| {
+                let health =
+                    current.iter().find(|p| p.node_id == *node).map(|p| p.health).unwrap_or_default();
+                let (state, status) = names.state(node);
+                super::offered(kind, health, state, status)
+            })
+            .collect();
+        let healthy: Vec<NodeId> = offered.iter().filter_map(|n| n.parse().ok()).collect();
+        let instances: Vec<PlacementView> = current
+            .iter()
+            .filter(|p| offered.contains(&p.node_id.as_str()))
+            .map(|p| super::placement_view(p, names))
+            .collect();
+        let (unhealthy_since, available) =
+            availability(&service, active, !healthy.is_empty(), now, &self.settings);
+        if (unhealthy_since, available) != (service.unhealthy_since, service.available) {
+            db::services::set_availability(txn, &service.id, unhealthy_since, available).await?;
+            if available != service.available {
+                tracing::warn!(service_id = %service.id, available, "service availability changed");
             }
-            if let (true, Some(http)) = (active, &settings.http) {
-                for node in desired.iter().filter_map(|n| n.parse().ok()) {
-                    catalog.host(node, &service.id, &http.upstream_url);
-                }
-            }
-            let proxy_secret = self.proxy.secret(&service.id, service.proxy_secret_generation);
-            if let (true, Some(_), Some(check)) = (active, &settings.http, &settings.health_check) {
-                for node in desired.iter().filter_map(|n| n.parse().ok()) {
+        }
+        let hosts: Vec<NodeId> =
+            if active { desired.iter().filter_map(|n| n.parse().ok()).collect() } else { vec![] };
+        let proxy_secret = self.proxy.secret(&service.id, service.proxy_secret_generation);
+        if let Some(http) = &settings.http {
+            for node in &hosts {
+                catalog.host(*node, &service.id, &http.upstream_url);
+                if let Some(check) = &settings.health_check {
                     catalog.assign(
-                        node,
+                        *node,
                         Probe {
                             service_id: service.id.clone(),
                             path: check.path.clone(),
@@ -323,28 +348,21 @@ impl ServiceRuntime {
                     );
                 }
             }
-            catalog.insert(Entry {
-                id: service.id,
-                owner: service.account_id,
-                slug: service.slug,
-                kind,
-                status: service.status,
-                available,
-                http: settings.http,
-                policy: settings.policy,
-                healthy,
-                instances,
-                placed: desired.len(),
-                proxy_secret,
-            });
         }
-        txn.commit().await?;
-        // Grants before the catalog: a call routed by the new catalog finds its host ready.
-        for (node, grants) in &self.grants {
-            grants.set(catalog.grants(*node, self.entries()));
-        }
-        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
-        self.last_health.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| placed.contains(k));
+        catalog.insert(Entry {
+            id: service.id,
+            owner: service.account_id,
+            slug: service.slug,
+            kind,
+            status: service.status,
+            available,
+            http: settings.http,
+            policy: settings.policy,
+            healthy,
+            instances,
+            placed: desired.len(),
+            proxy_secret,
+        });
         Ok(())
     }
 
@@ -393,6 +411,29 @@ impl ServiceRuntime {
     }
 }
 
+/// Brings `service`'s stored placements in line with `desired`; answers the placements kept
+/// (those just made are in the table with unknown health).
+async fn apply_placements(
+    txn: &DatabaseTransaction,
+    service: &str,
+    desired: &HashSet<&str>,
+    mut current: Vec<db::entities::service_placements::Model>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<db::entities::service_placements::Model>> {
+    for gone in current.iter().filter(|p| !desired.contains(p.node_id.as_str())) {
+        db::services::unplace(txn, service, &gone.node_id).await?;
+        tracing::info!(service_id = %service, node_id = %gone.node_id, "placement released");
+    }
+    current.retain(|p| desired.contains(p.node_id.as_str()));
+    for node in desired.iter().filter(|n| !current.iter().any(|p| p.node_id == **n)) {
+        db::services::place(txn, service, node, now).await?;
+        tracing::info!(service_id = %service, node_id = %node, "service placed");
+    }
+    Ok(current)
+}
+
+/// A service's availability after this pass: when it became unhealthy, and whether it is
+/// still offered (unavailable once it has had no healthy placement for `unavailable_after`).
 fn availability(
     service: &db::entities::services::Model,
     active: bool,
