@@ -87,95 +87,36 @@ pub fn router() -> Router<crate::state::AppState> {
 /// The reference page's content: every operation grouped by tag, with a generated example
 /// body and a curl command against `origin` (e.g. `http://127.0.0.1:3000`).
 pub fn docs_view(origin: &str) -> app::types::docs::ApiDocsView {
-    use app::types::docs::{ApiDocsView, DocGroup, EndpointDoc, ParamDoc};
-    use serde_json::Value;
-    let doc = serde_json::to_value(document()).unwrap_or_default();
-    let schemas = doc["components"]["schemas"].clone();
-    let mut groups: Vec<DocGroup> = doc["tags"]
-        .as_array()
-        .into_iter()
+    use app::types::docs::{ApiDocsView, DocGroup};
+    let doc = document();
+    let schemas = doc.components.as_ref().map(|c| serde_json::to_value(&c.schemas).unwrap_or_default());
+    let schemas = schemas.unwrap_or_default();
+    let mut groups: Vec<DocGroup> = doc
+        .tags
+        .iter()
         .flatten()
         .map(|t| DocGroup {
-            name: t["name"].as_str().unwrap_or_default().to_owned(),
-            description: t["description"].as_str().unwrap_or_default().to_owned(),
+            name: t.name.clone(),
+            description: t.description.clone().unwrap_or_default(),
             endpoints: Vec::new(),
         })
         .collect();
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-        for method in ["get", "post", "put", "patch", "delete"] {
-            let Some(op) = item.get(method) else { continue };
+    for (path, item) in &doc.paths.paths {
+        let operations = [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ];
+        for (method, op) in operations {
+            let Some(op) = op else { continue };
             // The invoke path lists every method; one example (POST) is enough.
             if path.contains("/invoke/") && method != "post" {
                 continue;
             }
-            let upper = method.to_uppercase();
-            let tag = op["tags"][0].as_str().unwrap_or("Other").to_owned();
-            let public = op["security"]
-                .as_array()
-                .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
-            let operator = tag.contains("operator") || path.ends_with("/billing/finalize");
-            let scope = super::caller::required_scope(
-                &axum::http::Method::from_bytes(upper.as_bytes()).unwrap_or(axum::http::Method::GET),
-                path,
-            );
-            let auth = if public {
-                "None (public)".to_owned()
-            } else if operator {
-                format!(
-                    "The operator: their portal session or one of their API keys with the `{}` scope",
-                    scope.as_str()
-                )
-            } else {
-                format!("An API key with the `{}` scope, or the portal session", scope.as_str())
-            };
-            let params: Vec<ParamDoc> = op["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| ParamDoc {
-                    name: text(&p["name"]),
-                    location: text(&p["in"]),
-                    required: p["required"].as_bool().unwrap_or(false),
-                    description: text(&p["description"]),
-                })
-                .collect();
-            let body_schema = &op["requestBody"]["content"]["application/json"]["schema"];
-            let request_example = (!body_schema.is_null()).then(|| {
-                serde_json::to_string_pretty(&example(body_schema, &schemas, 0)).unwrap_or_default()
-            });
-            let responses = op["responses"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(status, r)| (status.clone(), text(&r["description"])))
-                .collect();
-            let url_path = path.replace('{', "<").replace('}', ">");
-            let mut curl = match upper.as_str() {
-                "GET" => format!("curl \"{origin}{url_path}\""),
-                m => format!("curl -X {m} \"{origin}{url_path}\""),
-            };
-            if !public {
-                curl.push_str(" \\\n  -H \"Authorization: Bearer $WEB4_API_KEY\"");
-            }
-            if path.contains("/invoke/") {
-                curl.push_str(" \\\n  -H \"Idempotency-Key: order-42\" \\\n  -d 'hello'");
-            } else if let Some(body) = &request_example {
-                let compact = serde_json::from_str::<Value>(body).map(|v| v.to_string()).unwrap_or_default();
-                curl.push_str(&format!(" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{compact}'"));
-            }
-            let endpoint = EndpointDoc {
-                anchor: format!("{method}-{}", path.trim_matches('/').replace(['/', '{', '}', '.'], "-")),
-                method: upper,
-                path: path.clone(),
-                summary: text(&op["summary"]),
-                description: text(&op["description"]),
-                auth,
-                params,
-                request_example,
-                responses,
-                curl,
-            };
+            let tag = op.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_else(|| "Other".into());
+            let endpoint = endpoint_doc(origin, path, method, op, &tag, &schemas);
             match groups.iter_mut().find(|g| g.name == tag) {
                 Some(group) => group.endpoints.push(endpoint),
                 None => {
@@ -186,11 +127,117 @@ pub fn docs_view(origin: &str) -> app::types::docs::ApiDocsView {
     }
     groups.retain(|g| !g.endpoints.is_empty());
     ApiDocsView {
-        title: text(&doc["info"]["title"]),
-        description: text(&doc["info"]["description"]),
-        version: text(&doc["info"]["version"]),
+        title: doc.info.title.clone(),
+        description: doc.info.description.clone().unwrap_or_default(),
+        version: doc.info.version.clone(),
         groups,
     }
+}
+
+/// One operation of the document as the reference page shows it.
+fn endpoint_doc(
+    origin: &str,
+    path: &str,
+    method: &str,
+    op: &utoipa::openapi::path::Operation,
+    tag: &str,
+    schemas: &serde_json::Value,
+) -> app::types::docs::EndpointDoc {
+    use app::types::docs::{EndpointDoc, ParamDoc};
+    use utoipa::openapi::{RefOr, Required, path::ParameterIn};
+    let upper = method.to_uppercase();
+    // An operation whose every security requirement is empty needs no credentials.
+    let public = op.security.as_ref().is_some_and(|requirements| {
+        requirements
+            .iter()
+            .all(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty())))
+    });
+    let params = op
+        .parameters
+        .iter()
+        .flatten()
+        .map(|p| ParamDoc {
+            name: p.name.clone(),
+            location: match p.parameter_in {
+                ParameterIn::Query => "query",
+                ParameterIn::Path => "path",
+                ParameterIn::Header => "header",
+                ParameterIn::Cookie => "cookie",
+            }
+            .to_owned(),
+            required: matches!(p.required, Required::True),
+            description: p.description.clone().unwrap_or_default(),
+        })
+        .collect();
+    let body_schema = op
+        .request_body
+        .as_ref()
+        .and_then(|b| b.content.get("application/json"))
+        .and_then(|c| c.schema.as_ref())
+        .and_then(|s| serde_json::to_value(s).ok());
+    let request_example = body_schema
+        .map(|schema| serde_json::to_string_pretty(&example(&schema, schemas, 0)).unwrap_or_default());
+    let responses = op
+        .responses
+        .responses
+        .iter()
+        .map(|(status, r)| {
+            let description = match r {
+                RefOr::T(response) => response.description.clone(),
+                RefOr::Ref(_) => String::new(),
+            };
+            (status.clone(), description)
+        })
+        .collect();
+    EndpointDoc {
+        anchor: format!("{method}-{}", path.trim_matches('/').replace(['/', '{', '}', '.'], "-")),
+        auth: auth_of(path, &upper, tag, public),
+        curl: curl_of(origin, path, &upper, public, request_example.as_deref()),
+        method: upper,
+        path: path.to_owned(),
+        summary: op.summary.clone().unwrap_or_default(),
+        description: op.description.clone().unwrap_or_default(),
+        params,
+        request_example,
+        responses,
+    }
+}
+
+/// Who may call the operation, in words.
+fn auth_of(path: &str, method: &str, tag: &str, public: bool) -> String {
+    let operator = tag.contains("operator") || path.ends_with("/billing/finalize");
+    let method = axum::http::Method::from_bytes(method.as_bytes()).unwrap_or(axum::http::Method::GET);
+    let scope = super::caller::required_scope(&method, path);
+    if public {
+        "None (public)".to_owned()
+    } else if operator {
+        format!(
+            "The operator: their portal session or one of their API keys with the `{}` scope",
+            scope.as_str()
+        )
+    } else {
+        format!("An API key with the `{}` scope, or the portal session", scope.as_str())
+    }
+}
+
+/// A curl command that makes the call.
+fn curl_of(origin: &str, path: &str, method: &str, public: bool, body: Option<&str>) -> String {
+    let url_path = path.replace('{', "<").replace('}', ">");
+    let mut curl = match method {
+        "GET" => format!("curl \"{origin}{url_path}\""),
+        m => format!("curl -X {m} \"{origin}{url_path}\""),
+    };
+    if !public {
+        curl.push_str(" \\\n  -H \"Authorization: Bearer $WEB4_API_KEY\"");
+    }
+    if path.contains("/invoke/") {
+        curl.push_str(" \\\n  -H \"Idempotency-Key: order-42\" \\\n  -d 'hello'");
+    } else if let Some(body) = body {
+        let compact =
+            serde_json::from_str::<serde_json::Value>(body).map(|v| v.to_string()).unwrap_or_default();
+        curl.push_str(&format!(" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{compact}'"));
+    }
+    curl
 }
 
 /// An example value for a JSON schema: required properties only, placeholders by type.
