@@ -380,6 +380,7 @@ fn InvoiceDetail(invoice: InvoiceView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "ssr")]
     use crate::types::billing::{Currency, InvoiceLine};
     use chrono::DateTime;
 
@@ -387,6 +388,7 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
     }
 
+    #[cfg(feature = "ssr")]
     fn line(
         position: i32,
         slug: &str,
@@ -411,6 +413,7 @@ mod tests {
 
     /// November 2026: echo's 100 free calls, then 30 at $0.0025 ($0.075, rounded half to even
     /// to $0.08), and 7 weather calls at $0.01.
+    #[cfg(feature = "ssr")]
     fn invoice(finalized: bool) -> InvoiceView {
         let lines = vec![
             line(1, "echo", "Free calls", 100, 0, 0),

@@ -137,7 +137,9 @@ fn EarningsRow(line: EarningsLine, currency: crate::types::billing::Currency) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "ssr")]
     use crate::types::billing::Currency;
+    #[cfg(feature = "ssr")]
     use chrono::NaiveDate;
 
     #[test]

@@ -176,6 +176,7 @@ fn UsageTable(rows: Vec<UsageDay>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "ssr")]
     use chrono::NaiveDate;
 
     #[test]
