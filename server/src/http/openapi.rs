@@ -297,6 +297,27 @@ fn example(schema: &serde_json::Value, schemas: &serde_json::Value, depth: usize
 mod tests {
     use super::*;
 
+    /// Client generators name methods after operationIds: two operations with one id make
+    /// one of them unreachable.
+    #[test]
+    fn every_operation_has_its_own_operation_id() {
+        let doc = document();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in &doc.paths.paths {
+            let operations =
+                [&item.get, &item.post, &item.put, &item.patch, &item.delete, &item.head, &item.options];
+            for op in operations.into_iter().flatten() {
+                let id = op.operation_id.clone().expect("every operation has an id");
+                if let Some(other) = seen.insert(id.clone(), path.clone())
+                    && other != *path
+                {
+                    panic!("{id} names operations of {other} and {path}");
+                }
+            }
+        }
+        assert!(seen.contains_key("list_services") && seen.contains_key("list_api_keys"), "{seen:?}");
+    }
+
     #[test]
     fn the_reference_has_a_curl_for_every_operation() {
         let docs = docs_view("http://127.0.0.1:3000");
