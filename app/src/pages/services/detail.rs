@@ -34,18 +34,24 @@ struct ServiceActions {
     rotate: ServerAction<RotateProxySecret>,
 }
 
+impl ServiceActions {
+    fn new() -> Self {
+        Self {
+            update: ServerAction::new(),
+            toggle: ServerAction::new(),
+            delete: ServerAction::new(),
+            invoke: ServerAction::new(),
+            rotate: ServerAction::new(),
+        }
+    }
+}
+
 /// `/services/:id`
 #[component]
 pub fn ServiceDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let actions = ServiceActions {
-        update: ServerAction::new(),
-        toggle: ServerAction::new(),
-        delete: ServerAction::new(),
-        invoke: ServerAction::new(),
-        rotate: ServerAction::new(),
-    };
+    let actions = ServiceActions::new();
     let ServiceActions { update, toggle, delete, .. } = actions;
 
     // Reload the service only after a change went through: reloading re-renders the edit form,
@@ -322,13 +328,7 @@ mod tests {
     #[test]
     fn service_page_shows_placements_invoke_path_and_actions() {
         let html = render_page(|| {
-            let actions = ServiceActions {
-                update: ServerAction::new(),
-                toggle: ServerAction::new(),
-                delete: ServerAction::new(),
-                invoke: ServerAction::new(),
-                rotate: ServerAction::new(),
-            };
+            let actions = ServiceActions::new();
             view! { <ServiceDetail service=sample_service() actions /> }
         });
         for expected in [
