@@ -5,6 +5,7 @@ use crate::{
     types::{
         AccountView,
         billing::{EarningsView, InvoiceSummary, InvoiceView},
+        ids::{InvoiceId, JoinTokenId, KeyId, NodeId, ServiceId},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
@@ -46,13 +47,13 @@ pub async fn get_topology() -> Result<TopologyView, PortalError> {
 
 /// One node with its trust history (operator).
 #[server(prefix = "/_fn", endpoint = "get_node")]
-pub async fn get_node(id: String) -> Result<NodeDetail, PortalError> {
+pub async fn get_node(id: NodeId) -> Result<NodeDetail, PortalError> {
     portal_port()?.get_node(id).await
 }
 
 /// Drain, undrain, block, unblock or remove a node (operator).
 #[server(prefix = "/_fn", endpoint = "act_on_node")]
-pub async fn act_on_node(id: String, action: NodeAction) -> Result<(), PortalError> {
+pub async fn act_on_node(id: NodeId, action: NodeAction) -> Result<(), PortalError> {
     portal_port()?.act_on_node(id, action).await
 }
 
@@ -76,7 +77,7 @@ pub async fn create_join_token(
 /// Revokes a join token (operator).
 // Named explicitly: the default struct name is the Cloud API's request type.
 #[server(name = RevokeJoinTokenFn, prefix = "/_fn", endpoint = "revoke_join_token")]
-pub async fn revoke_join_token(id: String, block_nodes: Option<String>) -> Result<(), PortalError> {
+pub async fn revoke_join_token(id: JoinTokenId, block_nodes: Option<String>) -> Result<(), PortalError> {
     portal_port()?.revoke_join_token(id, block_nodes.is_some()).await
 }
 
@@ -88,7 +89,7 @@ pub async fn list_services(cursor: Option<String>) -> Result<Page<ServiceView>, 
 
 /// One of the account's services.
 #[server(prefix = "/_fn", endpoint = "get_service")]
-pub async fn get_service(id: String) -> Result<ServiceView, PortalError> {
+pub async fn get_service(id: ServiceId) -> Result<ServiceView, PortalError> {
     portal_port()?.get_service(id).await
 }
 
@@ -100,25 +101,25 @@ pub async fn create_service(form: ServiceForm) -> Result<ServiceView, PortalErro
 
 /// Changes a service.
 #[server(prefix = "/_fn", endpoint = "update_service")]
-pub async fn update_service(id: String, form: ServiceForm) -> Result<ServiceView, PortalError> {
+pub async fn update_service(id: ServiceId, form: ServiceForm) -> Result<ServiceView, PortalError> {
     portal_port()?.update_service(id, form).await
 }
 
 /// Activates (`active` = "true") or deactivates a service.
 #[server(prefix = "/_fn", endpoint = "set_service_active")]
-pub async fn set_service_active(id: String, active: String) -> Result<ServiceView, PortalError> {
+pub async fn set_service_active(id: ServiceId, active: String) -> Result<ServiceView, PortalError> {
     portal_port()?.set_service_active(id, active == "true").await
 }
 
 /// Deletes an inactive service.
 #[server(prefix = "/_fn", endpoint = "delete_service")]
-pub async fn delete_service(id: String) -> Result<(), PortalError> {
+pub async fn delete_service(id: ServiceId) -> Result<(), PortalError> {
     portal_port()?.delete_service(id).await
 }
 
 /// Rotates a service's proxy secret; the answer shows the new one, once.
 #[server(prefix = "/_fn", endpoint = "rotate_proxy_secret")]
-pub async fn rotate_proxy_secret(id: String) -> Result<ProxySecretView, PortalError> {
+pub async fn rotate_proxy_secret(id: ServiceId) -> Result<ProxySecretView, PortalError> {
     portal_port()?.rotate_proxy_secret(id).await
 }
 
@@ -143,7 +144,7 @@ pub async fn create_api_key(form: ApiKeyForm) -> Result<CreatedApiKey, PortalErr
 
 /// Revokes an API key.
 #[server(prefix = "/_fn", endpoint = "revoke_api_key")]
-pub async fn revoke_api_key(id: String) -> Result<(), PortalError> {
+pub async fn revoke_api_key(id: KeyId) -> Result<(), PortalError> {
     portal_port()?.revoke_api_key(id).await
 }
 
@@ -172,7 +173,7 @@ pub async fn list_invoices(cursor: Option<String>) -> Result<Page<InvoiceSummary
 
 /// One of the account's finalized invoices.
 #[server(prefix = "/_fn", endpoint = "get_invoice")]
-pub async fn get_invoice(id: String) -> Result<InvoiceView, PortalError> {
+pub async fn get_invoice(id: InvoiceId) -> Result<InvoiceView, PortalError> {
     portal_port()?.get_invoice(id).await
 }
 

@@ -4,7 +4,7 @@
 //! numbers for anyone who cannot see it.
 //!
 //! Geometry is `f64` (it is only drawing); the counts it draws stay integers.
-use crate::types::billing::UsageReport;
+use crate::types::{billing::UsageReport, ids::ServiceId};
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -32,7 +32,7 @@ const BAR_SHARE: f64 = 0.72;
 /// One service in the chart: its colour, and its calls over the whole range.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Series {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub slug: String,
     pub total: i64,
     pub colour: &'static str,
@@ -57,14 +57,14 @@ pub struct StackedUsage {
 impl StackedUsage {
     /// Arranges `report`. Services are keyed by id: two providers may use the same slug.
     pub fn from_report(report: &UsageReport) -> Self {
-        let mut totals: BTreeMap<&str, (&str, i64)> = BTreeMap::new();
+        let mut totals: BTreeMap<&ServiceId, (&str, i64)> = BTreeMap::new();
         for row in &report.days {
             totals.entry(&row.service_id).or_insert((&row.service_slug, 0)).1 += row.calls;
         }
         let mut series: Vec<Series> = totals
             .into_iter()
             .map(|(id, (slug, total))| Series {
-                service_id: id.to_owned(),
+                service_id: id.clone(),
                 slug: slug.to_owned(),
                 total,
                 colour: PALETTE[0],

@@ -6,6 +6,7 @@ use crate::{
     types::{
         AccountView, Credentials,
         billing::{EarningsView, InvoiceSummary, InvoiceView, UsageReport},
+        ids::{InvoiceId, JoinTokenId, KeyId, NodeId, ServiceId},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
@@ -28,9 +29,9 @@ pub trait PortalPort: Send + Sync + 'static {
     /// Operator: every node and the live links between them.
     async fn get_topology(&self) -> Result<TopologyView, PortalError>;
     /// Operator: one node with its trust history.
-    async fn get_node(&self, id: String) -> Result<NodeDetail, PortalError>;
+    async fn get_node(&self, id: NodeId) -> Result<NodeDetail, PortalError>;
     /// Operator: drain, undrain, block, unblock or remove a node.
-    async fn act_on_node(&self, id: String, action: NodeAction) -> Result<(), PortalError>;
+    async fn act_on_node(&self, id: NodeId, action: NodeAction) -> Result<(), PortalError>;
     /// Operator: every join token (and one just minted by a plain form post, once).
     async fn list_join_tokens(&self) -> Result<JoinTokensView, PortalError>;
     /// Operator: mints a join token (`expires_in_hours` as typed; empty for never).
@@ -41,22 +42,22 @@ pub trait PortalPort: Send + Sync + 'static {
         expires_in_hours: String,
     ) -> Result<CreatedJoinToken, PortalError>;
     /// Operator: revokes a token, optionally blocking the nodes that joined with it.
-    async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError>;
+    async fn revoke_join_token(&self, id: JoinTokenId, block_nodes: bool) -> Result<(), PortalError>;
     /// The account's services, newest first, a page at a time (`cursor` from the last page).
     async fn list_services(&self, cursor: Option<String>) -> Result<Page<ServiceView>, PortalError>;
     /// One of the account's services (`NotFound` for anyone else's).
-    async fn get_service(&self, id: String) -> Result<ServiceView, PortalError>;
+    async fn get_service(&self, id: ServiceId) -> Result<ServiceView, PortalError>;
     /// Registers a service from the form; `Fields` names every invalid field.
     async fn create_service(&self, form: ServiceForm) -> Result<ServiceView, PortalError>;
     /// Changes a service from the form (slug and kind are fixed; their fields are ignored).
-    async fn update_service(&self, id: String, form: ServiceForm) -> Result<ServiceView, PortalError>;
+    async fn update_service(&self, id: ServiceId, form: ServiceForm) -> Result<ServiceView, PortalError>;
     /// Activates or deactivates a service (deactivating releases its placements).
-    async fn set_service_active(&self, id: String, active: bool) -> Result<ServiceView, PortalError>;
+    async fn set_service_active(&self, id: ServiceId, active: bool) -> Result<ServiceView, PortalError>;
     /// Deletes an inactive service (`Rejected` while it is active).
-    async fn delete_service(&self, id: String) -> Result<(), PortalError>;
+    async fn delete_service(&self, id: ServiceId) -> Result<(), PortalError>;
     /// Rotates a service's proxy secret and shows the new one, once (after a plain form post,
     /// on the service page's next load).
-    async fn rotate_proxy_secret(&self, id: String) -> Result<ProxySecretView, PortalError>;
+    async fn rotate_proxy_secret(&self, id: ServiceId) -> Result<ProxySecretView, PortalError>;
     /// Invokes a service through the mesh as the logged-in account ("try it").
     async fn invoke_service(&self, call: TryInvoke) -> Result<TryInvokeResult, PortalError>;
     /// The account's API keys, newest first, a page at a time (`cursor` from the last page),
@@ -66,7 +67,7 @@ pub trait PortalPort: Send + Sync + 'static {
     /// `expires_in_days`). The answer is the only time the secret is sent.
     async fn create_api_key(&self, form: ApiKeyForm) -> Result<CreatedApiKey, PortalError>;
     /// Revokes one of the account's API keys, effective at once (`NotFound` for anyone else's).
-    async fn revoke_api_key(&self, id: String) -> Result<(), PortalError>;
+    async fn revoke_api_key(&self, id: KeyId) -> Result<(), PortalError>;
     /// The account's metered calls per day and service over the last `days` days (UTC, today
     /// included); `Rejected` unless `days` is one of [`USAGE_DAYS`](crate::api::USAGE_DAYS).
     async fn get_usage(&self, days: u32) -> Result<UsageReport, PortalError>;
@@ -75,7 +76,7 @@ pub trait PortalPort: Send + Sync + 'static {
     /// The account's finalized invoices, newest first, a page at a time.
     async fn list_invoices(&self, cursor: Option<String>) -> Result<Page<InvoiceSummary>, PortalError>;
     /// One of the account's finalized invoices (`NotFound` for anyone else's).
-    async fn get_invoice(&self, id: String) -> Result<InvoiceView, PortalError>;
+    async fn get_invoice(&self, id: InvoiceId) -> Result<InvoiceView, PortalError>;
     /// What the account's services earned, per period and service, net of the platform fee.
     async fn get_earnings(&self) -> Result<EarningsView, PortalError>;
     /// The API reference, with curl commands against `origin` (public).

@@ -26,15 +26,15 @@ pub fn limit(limit: Option<u64>) -> u64 {
 }
 
 /// Turns `limit + 1` fetched rows into a page: the extra row only says there is more.
-pub fn finish<R, T>(
+pub fn finish<R, T, I: AsRef<str>>(
     mut rows: Vec<R>,
     limit: u64,
-    id: impl Fn(&R) -> &str,
+    id: impl Fn(&R) -> &I,
     map: impl FnMut(R) -> T,
 ) -> Page<T> {
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| id(r).to_owned()) } else { None };
+    let next_cursor = if more { rows.last().map(|r| id(r).as_ref().to_owned()) } else { None };
     Page { items: rows.into_iter().map(map).collect(), next_cursor }
 }
 

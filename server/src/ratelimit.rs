@@ -1,6 +1,7 @@
 //! Request rate limits per API key and per account (GCRA, from `governor`): a steady rate
 //! per second and a burst. Limits come from configuration; marketplace plans will set their
 //! own later. The answer carries what the `RateLimit-*` headers report.
+use app::types::ids::{AccountId, KeyId};
 use governor::{
     Quota, RateLimiter,
     clock::{Clock, DefaultClock},
@@ -173,9 +174,11 @@ impl RateLimits {
     }
 
     /// Counts one request of `account` (through `key`, when it came with one).
-    pub fn admit(&self, account: &str, key: Option<&str>) -> Result<Quotas, Limited> {
-        let by_key = key.map(|k| self.check(&self.keys, Scope::Key, self.settings.key, k)).transpose()?;
-        let by_account = self.check(&self.accounts, Scope::Account, self.settings.account, account)?;
+    pub fn admit(&self, account: &AccountId, key: Option<&KeyId>) -> Result<Quotas, Limited> {
+        let by_key =
+            key.map(|k| self.check(&self.keys, Scope::Key, self.settings.key, k.as_str())).transpose()?;
+        let by_account =
+            self.check(&self.accounts, Scope::Account, self.settings.account, account.as_str())?;
         Ok(match by_key {
             Some(k) if k.remaining <= by_account.remaining => k,
             _ => by_account,
@@ -259,15 +262,16 @@ mod tests {
             account: Limit { per_second: 100, burst: 100 },
             ..RateLimitSettings::default()
         });
-        let remaining: Vec<u32> = (0..3).map(|_| limits.admit("a", Some("k")).unwrap().remaining).collect();
+        let remaining: Vec<u32> =
+            (0..3).map(|_| limits.admit(&"a".into(), Some(&"k".into())).unwrap().remaining).collect();
         assert_eq!(remaining, [2, 1, 0]);
-        let refused = limits.admit("a", Some("k")).unwrap_err();
+        let refused = limits.admit(&"a".into(), Some(&"k".into())).unwrap_err();
         assert_eq!(refused.quotas.scope, Scope::Key);
         assert_eq!(refused.retry_after_secs, 1);
         // Another key of the same account has its own budget; the account's is shared.
-        let other = limits.admit("a", Some("k2")).unwrap();
+        let other = limits.admit(&"a".into(), Some(&"k2".into())).unwrap();
         assert_eq!(other.scope, Scope::Key);
-        assert_eq!(limits.admit("a", None).unwrap().scope, Scope::Account);
+        assert_eq!(limits.admit(&"a".into(), None).unwrap().scope, Scope::Account);
     }
 
     #[test]
@@ -277,11 +281,11 @@ mod tests {
             account: Limit { per_second: 1, burst: 2 },
             ..RateLimitSettings::default()
         });
-        limits.admit("a", Some("k1")).unwrap();
-        limits.admit("a", Some("k2")).unwrap();
-        let refused = limits.admit("a", Some("k3")).unwrap_err();
+        limits.admit(&"a".into(), Some(&"k1".into())).unwrap();
+        limits.admit(&"a".into(), Some(&"k2".into())).unwrap();
+        let refused = limits.admit(&"a".into(), Some(&"k3".into())).unwrap_err();
         assert_eq!(refused.quotas.scope, Scope::Account);
-        assert!(limits.admit("b", Some("k4")).is_ok(), "accounts are limited separately");
+        assert!(limits.admit(&"b".into(), Some(&"k4".into())).is_ok(), "accounts are limited separately");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! ```sh
 //! cargo bench -p web4-tests --bench metering
 //! ```
+use app::types::ids::{AccountId, ServiceId};
 use reqwest::Client;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -150,14 +151,14 @@ async fn invoice_of_a_million(events: usize) {
             .json()
             .await
             .unwrap();
-        services.push(created["id"].as_str().unwrap().to_owned());
+        services.push(ServiceId::new(created["id"].as_str().unwrap()));
     }
-    let payer = app.query_strings("SELECT id FROM accounts").await.remove(0);
+    let payer = AccountId::new(app.query_strings("SELECT id FROM accounts").await.remove(0));
     let started = Instant::now();
     let base = chrono::Utc::now() - chrono::Duration::seconds(events as i64 / 1000 + 10);
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..events {
-        let mut e = event(&payer);
+        let mut e = event(payer.as_str());
         e.service_id = services[i % services.len()].clone();
         e.provider_account_id = payer.clone();
         e.occurred_at = base + chrono::Duration::milliseconds(i as i64);

@@ -14,6 +14,7 @@ use crate::{
     types::{
         Page,
         billing::{InvoiceStatus, InvoiceSummary, InvoiceView},
+        ids::InvoiceId,
     },
 };
 use chrono::NaiveDate;
@@ -158,11 +159,11 @@ fn InvoiceLines(invoice: InvoiceView) -> impl IntoView {
         .lines
         .into_iter()
         .map(|line| {
-            let trace = traced.as_deref().map(|id| {
+            let trace = traced.as_ref().map(|id| {
                 let title = format!("The usage events behind this line ({}), as JSON", line.quantity);
                 view! {
                     <td>
-                        <a href=line_events_href(id, line.position) rel="external" title=title>"calls"</a>
+                        <a href=line_events_href(id.as_str(), line.position) rel="external" title=title>"calls"</a>
                     </td>
                 }
             });
@@ -307,7 +308,7 @@ pub fn InvoicePage() -> impl IntoView {
 #[component]
 fn InvoiceContent() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = move || InvoiceId::new(params.read().get("id").unwrap_or_default());
     let invoice = Resource::new(id, get_invoice);
     view! {
         <p><A href="/billing">"← Billing"</A></p>
@@ -325,7 +326,7 @@ fn InvoiceContent() -> impl IntoView {
 #[component]
 fn InvoiceDetail(invoice: InvoiceView) -> impl IntoView {
     let number = invoice.number.clone().unwrap_or_else(|| "Draft".into());
-    let id = invoice.id.clone().unwrap_or_default();
+    let id = invoice.id.as_ref().map(|id| id.to_string()).unwrap_or_default();
     let status = match invoice.status {
         InvoiceStatus::Draft => "draft",
         InvoiceStatus::Finalized => "finalized",
@@ -399,7 +400,7 @@ mod tests {
     ) -> InvoiceLine {
         InvoiceLine {
             position,
-            service_id: format!("svc_{slug}"),
+            service_id: format!("svc_{slug}").into(),
             service_slug: slug.into(),
             provider_account_id: "acc_provider".into(),
             description: description.into(),

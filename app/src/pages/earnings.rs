@@ -167,7 +167,7 @@ mod tests {
         fn line(month: u32, slug: &str, billed: i64, fee: i64, finalized: bool) -> EarningsLine {
             EarningsLine {
                 period_start: NaiveDate::from_ymd_opt(2026, month, 1).unwrap_or_default(),
-                service_id: format!("svc_{slug}"),
+                service_id: format!("svc_{slug}").into(),
                 service_slug: slug.into(),
                 calls: billed * 4,
                 billed_minor: billed,

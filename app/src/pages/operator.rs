@@ -3,7 +3,10 @@
 use crate::{
     api::{ActOnNode, CreateJoinTokenFn, RevokeJoinTokenFn, get_node, get_topology, list_join_tokens},
     error::PortalError,
-    types::nodes::{CreatedJoinToken, JoinTokenView, NodeDetail, NodeStatus, NodeView, TopologyView},
+    types::{
+        ids::NodeId,
+        nodes::{CreatedJoinToken, JoinTokenView, NodeDetail, NodeStatus, NodeView, TopologyView},
+    },
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -114,7 +117,7 @@ fn NodeRow(node: NodeView) -> impl IntoView {
     let labels = node.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
     view! {
         <tr>
-            <td><A href=format!("/nodes/{}", node.id)>{node.name.clone()}</A><br /><code class="muted small">{short(&node.id)}</code></td>
+            <td><A href=format!("/nodes/{}", node.id)>{node.name.clone()}</A><br /><code class="muted small">{short(node.id.as_str())}</code></td>
             <td>{node.kind.clone()}</td>
             <td><span class=format!("badge state-{}", node.state.as_str())>{node.state.as_str()}</span></td>
             <td><span class=format!("badge {}", trust_class(&node.trust))>{node.trust.clone()}</span></td>
@@ -134,7 +137,7 @@ fn TopologyPicture(topology: TopologyView) -> impl IntoView {
     const H: f64 = 360.0;
     let n = topology.nodes.len().max(1) as f64;
     let radius = if topology.nodes.len() <= 1 { 0.0 } else { 130.0 };
-    let positions: Vec<(String, f64, f64)> = topology
+    let positions: Vec<(NodeId, f64, f64)> = topology
         .nodes
         .iter()
         .enumerate()
@@ -143,7 +146,7 @@ fn TopologyPicture(topology: TopologyView) -> impl IntoView {
             (node.id.clone(), W / 2.0 + radius * angle.cos(), H / 2.0 + radius * angle.sin())
         })
         .collect();
-    let at = |id: &str| positions.iter().find(|(p, _, _)| p == id).map(|(_, x, y)| (*x, *y));
+    let at = |id: &NodeId| positions.iter().find(|(p, _, _)| p == id).map(|(_, x, y)| (*x, *y));
     let links = topology
         .links
         .iter()
@@ -187,7 +190,7 @@ fn TopologyPicture(topology: TopologyView) -> impl IntoView {
 #[component]
 pub fn NodeDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = move || NodeId::new(params.read().get("id").unwrap_or_default());
     let act = ServerAction::<ActOnNode>::new();
     let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| get_node(id));
     view! {
@@ -301,7 +304,7 @@ fn NodeDetailView(detail: NodeDetail, act: ServerAction<ActOnNode>) -> impl Into
                     <tbody>
                         {peers.into_iter().map(|p| view! {
                             <tr>
-                                <td><A href=format!("/nodes/{}", p.id)><code>{short(&p.id)}</code></A></td>
+                                <td><A href=format!("/nodes/{}", p.id)><code>{short(p.id.as_str())}</code></A></td>
                                 <td>{if p.connected { "up" } else { "down" }}</td>
                                 <td>{p.trust}</td>
                                 <td class="num">{p.rtt_ms.map(|r| if r == 0 { "<1 ms".to_string() } else { format!("{r} ms") }).unwrap_or_default()}</td>

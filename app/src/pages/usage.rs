@@ -216,7 +216,7 @@ mod tests {
         fn usage(d: u32, slug: &str, calls: i64) -> UsageDay {
             UsageDay {
                 day: day(d),
-                service_id: format!("svc_{slug}"),
+                service_id: format!("svc_{slug}").into(),
                 service_slug: slug.into(),
                 calls,
                 bytes_in: calls * 512,

@@ -5,6 +5,7 @@
 //! finer than a cent, so they are integer **micros**: millionths of the currency unit
 //! (`2500` micros = $0.0025). A line's amount is `quantity × price` rounded half to even to a
 //! whole minor unit, once per line.
+use super::ids::{AccountId, InvoiceId, KeyId, ServiceId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -182,7 +183,7 @@ pub fn plain_units(micros: i64) -> String {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageDay {
     pub day: NaiveDate,
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub service_slug: String,
     pub calls: i64,
     pub bytes_in: i64,
@@ -215,9 +216,9 @@ pub enum InvoiceStatus {
 pub struct InvoiceLine {
     /// 1-based position on the invoice.
     pub position: i32,
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub service_slug: String,
-    pub provider_account_id: String,
+    pub provider_account_id: AccountId,
     /// e.g. `Free calls`, `Calls 1–10,000`, `Calls above 10,000`.
     pub description: String,
     pub quantity: i64,
@@ -235,10 +236,10 @@ pub struct InvoiceLine {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvoiceView {
     /// `None` for the draft.
-    pub id: Option<String>,
+    pub id: Option<InvoiceId>,
     /// e.g. `W4-202611-000042`; `None` for the draft.
     pub number: Option<String>,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub status: InvoiceStatus,
     pub currency: Currency,
     pub period_start: NaiveDate,
@@ -255,7 +256,7 @@ pub struct InvoiceView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvoiceSummary {
-    pub id: String,
+    pub id: InvoiceId,
     pub number: String,
     pub period_start: NaiveDate,
     pub total_calls: i64,
@@ -269,8 +270,8 @@ pub struct InvoiceSummary {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageEventView {
     pub invoke_id: String,
-    pub service_id: String,
-    pub api_key_id: Option<String>,
+    pub service_id: ServiceId,
+    pub api_key_id: Option<KeyId>,
     pub calls: i64,
     pub bytes_in: i64,
     pub bytes_out: i64,
@@ -284,7 +285,7 @@ pub struct UsageEventView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EarningsLine {
     pub period_start: NaiveDate,
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub service_slug: String,
     pub calls: i64,
     /// What payers were billed.
@@ -317,7 +318,7 @@ pub struct EarningsView {
 pub struct FinalizeRequest {
     /// One account; omitted: every account with unbilled usage.
     #[serde(default)]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
 }
 
 #[cfg(test)]

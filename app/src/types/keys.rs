@@ -1,5 +1,6 @@
 //! API keys as the Cloud API and the portal show them.
 use super::Page;
+use super::ids::KeyId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -80,7 +81,7 @@ impl KeyState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
-    pub id: String,
+    pub id: KeyId,
     pub name: String,
     /// The key's first characters, e.g. `w4k_AbC12x`, to tell keys apart.
     pub prefix: String,

@@ -1,10 +1,12 @@
 //! Wire types shared by the portal, the server functions and the Cloud API (serde only: no
 //! database entity ever crosses into this crate).
 use chrono::{DateTime, Utc};
+use ids::AccountId;
 use serde::{Deserialize, Serialize};
 
 pub mod billing;
 pub mod docs;
+pub mod ids;
 pub mod keys;
 pub mod nodes;
 pub mod services;
@@ -49,7 +51,7 @@ impl Role {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountView {
-    pub id: String,
+    pub id: AccountId,
     pub email: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,

@@ -1,5 +1,6 @@
 //! Wire types of the mesh's control plane: nodes, join tokens, the join protocol, heartbeats
 //! and the topology picture.
+use super::ids::{JoinTokenId, NodeId, ServiceId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -55,10 +56,10 @@ impl NodeState {
 }
 
 /// A link as one node sees it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PeerLinkView {
-    pub id: String,
+    pub id: NodeId,
     pub connected: bool,
     pub trust: String,
     pub rtt_ms: Option<u64>,
@@ -92,7 +93,7 @@ pub struct NodeStatsView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeView {
-    pub id: String,
+    pub id: NodeId,
     pub name: String,
     /// `embedded` or `hosted`.
     pub kind: String,
@@ -144,7 +145,7 @@ pub enum NodeAction {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JoinTokenView {
-    pub id: String,
+    pub id: JoinTokenId,
     /// The first characters of the secret, to recognise it.
     pub prefix: String,
     pub note: String,
@@ -201,7 +202,7 @@ pub struct JoinChallenge {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JoinRequest {
     pub token: String,
-    pub node_id: String,
+    pub node_id: NodeId,
     pub challenge: String,
     /// Base64 Ed25519 signature of `"web4/join/v1" | challenge bytes | node id bytes`.
     pub signature: String,
@@ -219,7 +220,7 @@ pub struct JoinRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemberView {
-    pub id: String,
+    pub id: NodeId,
     pub address: String,
     pub status: NodeStatus,
 }
@@ -228,12 +229,12 @@ pub struct MemberView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MembershipView {
-    pub node_id: String,
+    pub node_id: NodeId,
     pub heartbeat_interval_ms: u64,
     pub members: Vec<MemberView>,
     /// The control plane's entry nodes: the only origins whose calls the node executes.
     #[serde(default)]
-    pub entries: Vec<String>,
+    pub entries: Vec<NodeId>,
     /// The services placed on the node, with their upstreams: the only calls it executes.
     #[serde(default)]
     pub services: Vec<HostedService>,
@@ -243,7 +244,7 @@ pub struct MembershipView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostedService {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub upstream_url: String,
 }
 
@@ -251,7 +252,7 @@ pub struct HostedService {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeartbeatRequest {
-    pub node_id: String,
+    pub node_id: NodeId,
     pub sent_at_ms: u64,
     pub stats: NodeStatsView,
 }
@@ -262,7 +263,7 @@ pub struct HeartbeatRequest {
 pub struct TopologyView {
     pub nodes: Vec<NodeView>,
     /// Pairs of node ids with a live link (each pair once).
-    pub links: Vec<(String, String)>,
+    pub links: Vec<(NodeId, NodeId)>,
 }
 
 /// The join-tokens page: every token, the one just minted (once), and how to use it.

@@ -2,6 +2,7 @@
 //! policy and health check), placements on mesh nodes with their health, discovery, and the
 //! portal's "try it" invocations.
 use super::billing::{PriceTier, Pricing};
+use super::ids::{AccountId, NodeId, ServiceId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -264,7 +265,7 @@ pub struct ServiceUpdate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlacementView {
-    pub node_id: String,
+    pub node_id: NodeId,
     pub node_name: String,
     /// `online`, `degraded` or `offline` (the node's liveness).
     pub node_state: String,
@@ -279,8 +280,8 @@ pub struct PlacementView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceView {
-    pub id: String,
-    pub owner_id: String,
+    pub id: ServiceId,
+    pub owner_id: AccountId,
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -313,7 +314,7 @@ pub struct ServiceView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProxySecretView {
-    pub service_id: String,
+    pub service_id: ServiceId,
     /// Sent as `x-web4-proxy-secret` with every call and health check from now on.
     pub proxy_secret: String,
     /// How many times the secret has been rotated, plus one.
@@ -326,7 +327,7 @@ pub use super::Page;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiscoveryView {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub slug: String,
     pub status: ServiceStatus,
     pub available: bool,
@@ -335,10 +336,10 @@ pub struct DiscoveryView {
 }
 
 /// A "try it" call from the portal.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TryInvoke {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub method: String,
     /// Path (and query) after the service, e.g. `/forecast?city=Oslo`.
     pub path: String,

@@ -9,7 +9,7 @@ use crate::{
     db::{self, entities::accounts},
     error::{Classified, Classify, ErrorCode, Problem, wait},
 };
-use app::types::{AccountView, Credentials, FieldErrors};
+use app::types::{AccountView, Credentials, FieldErrors, ids::AccountId};
 use chrono::Utc;
 use email::Email;
 use password::Password;
@@ -127,7 +127,7 @@ pub async fn sign_up(
         AuthError::SignUpsThrottled { retry_after_secs }
     })?;
     let password_hash = password::hash(password).await?;
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = AccountId::new(uuid::Uuid::now_v7().to_string());
     let inserted = db::accounts::insert(
         db,
         db::accounts::NewAccount {
@@ -213,7 +213,7 @@ pub async fn log_in(
 }
 
 /// The account with this id, if it still exists.
-pub async fn account(db: &DatabaseConnection, id: &str) -> Result<Option<AccountView>, AuthError> {
+pub async fn account(db: &DatabaseConnection, id: &AccountId) -> Result<Option<AccountView>, AuthError> {
     db::accounts::find_by_id(db, id).await?.map(view).transpose()
 }
 
@@ -245,7 +245,7 @@ impl Accounts {
     }
 
     /// The account with `id`, if it exists.
-    pub async fn get(&self, id: &str) -> Result<Option<AccountView>, AuthError> {
+    pub async fn get(&self, id: &AccountId) -> Result<Option<AccountView>, AuthError> {
         account(&self.db, id).await
     }
 }

@@ -2,7 +2,10 @@
 use super::invoice::price_lines;
 use super::{BillingError, currency, midnight, month_of, next_month, pricing};
 use crate::db::{self};
-use app::types::billing::{EarningsLine, EarningsView};
+use app::types::{
+    billing::{EarningsLine, EarningsView},
+    ids::{AccountId, ServiceId},
+};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use std::collections::BTreeMap;
@@ -12,7 +15,7 @@ type Result<T, E = BillingError> = std::result::Result<T, E>;
 /// The provider's earnings: finalized periods, then the open period's drafts.
 pub async fn earnings(
     db: &DatabaseConnection,
-    provider: &str,
+    provider: &AccountId,
     now: DateTime<Utc>,
     fee_bps: u32,
 ) -> Result<EarningsView> {
@@ -32,11 +35,11 @@ pub async fn earnings(
         .collect();
     let period_start = month_of(now);
     let open = db::billing::unbilled(db, None, Some(provider), midnight(next_month(period_start))).await?;
-    let mut by_payer: BTreeMap<&str, Vec<db::billing::ServiceCalls>> = BTreeMap::new();
+    let mut by_payer: BTreeMap<&AccountId, Vec<db::billing::ServiceCalls>> = BTreeMap::new();
     for row in &open {
-        by_payer.entry(row.payer_account_id.as_str()).or_default().push(row.clone());
+        by_payer.entry(&row.payer_account_id).or_default().push(row.clone());
     }
-    let mut drafts: BTreeMap<(String, String), EarningsLine> = BTreeMap::new();
+    let mut drafts: BTreeMap<(String, ServiceId), EarningsLine> = BTreeMap::new();
     for (payer, calls) in by_payer {
         for line in price_lines(db, payer, period_start, &calls).await? {
             let fee = pricing::fee(line.amount_minor, fee_bps);

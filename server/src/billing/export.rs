@@ -7,6 +7,7 @@ use crate::{
 use app::types::{
     Page,
     billing::{InvoiceView, UsageEventView},
+    ids::{AccountId, InvoiceId},
 };
 use sea_orm::DatabaseConnection;
 
@@ -51,7 +52,7 @@ pub fn csv(invoice: &InvoiceView) -> Result<String> {
                 invoice.period_start.to_string(),
                 line.position.to_string(),
                 line.service_slug.clone(),
-                line.service_id.clone(),
+                line.service_id.to_string(),
                 line.description.clone(),
                 line.quantity.to_string(),
                 app::types::billing::plain_units(line.unit_price_micros),
@@ -87,8 +88,8 @@ pub fn csv(invoice: &InvoiceView) -> Result<String> {
 /// (`after`: how many of the line's events to skip).
 pub async fn line_events(
     db: &DatabaseConnection,
-    account: &str,
-    invoice_id: &str,
+    account: &AccountId,
+    invoice_id: &InvoiceId,
     position: i32,
     after: i64,
     limit: Option<u64>,

@@ -9,6 +9,7 @@ use crate::{
 use app::types::{
     Page,
     billing::{Currency, InvoiceLine, InvoiceStatus, InvoiceSummary, InvoiceView, Pricing},
+    ids::{AccountId, InvoiceId, ServiceId},
 };
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -19,14 +20,14 @@ type Result<T, E = BillingError> = std::result::Result<T, E>;
 /// Prices one payer's unbilled calls: the invoice lines, numbered from 1.
 pub(super) async fn price_lines(
     db: &impl ConnectionTrait,
-    payer: &str,
+    payer: &AccountId,
     period_start: NaiveDate,
     calls: &[db::billing::ServiceCalls],
 ) -> Result<Vec<InvoiceLine>> {
-    let ids: Vec<String> = calls.iter().map(|c| c.service_id.clone()).collect();
-    let services: HashMap<String, db::billing::Priced> =
+    let ids: Vec<ServiceId> = calls.iter().map(|c| c.service_id.clone()).collect();
+    let services: HashMap<ServiceId, db::billing::Priced> =
         db::billing::services_by_id(db, &ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
-    let billed: HashMap<String, i64> =
+    let billed: HashMap<ServiceId, i64> =
         db::billing::billed_in_period(db, payer, period_start).await?.into_iter().collect();
     let exponent = currency().exponent;
     let mut lines = Vec::new();
@@ -62,7 +63,7 @@ pub(super) fn totals(lines: &[InvoiceLine]) -> (i64, i64) {
 
 /// The open period's invoice as it stands now: the payer's calls not yet invoiced, through
 /// the end of the current month.
-pub async fn preview(db: &DatabaseConnection, payer: &str, now: DateTime<Utc>) -> Result<InvoiceView> {
+pub async fn preview(db: &DatabaseConnection, payer: &AccountId, now: DateTime<Utc>) -> Result<InvoiceView> {
     let period_start = month_of(now);
     let period_end = next_month(period_start);
     let calls = db::billing::unbilled(db, Some(payer), None, midnight(period_end)).await?;
@@ -71,7 +72,7 @@ pub async fn preview(db: &DatabaseConnection, payer: &str, now: DateTime<Utc>) -
     Ok(InvoiceView {
         id: None,
         number: None,
-        account_id: payer.to_owned(),
+        account_id: payer.clone(),
         status: InvoiceStatus::Draft,
         currency: currency(),
         period_start,
@@ -90,7 +91,7 @@ pub async fn preview(db: &DatabaseConnection, payer: &str, now: DateTime<Utc>) -
 #[tracing::instrument(skip(db), err(level = "warn"))]
 pub async fn finalize(
     db: &DatabaseConnection,
-    payer: &str,
+    payer: &AccountId,
     period_start: NaiveDate,
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -104,14 +105,14 @@ pub async fn finalize(
     let lines = price_lines(&txn, payer, period_start, &calls).await?;
     let (total_calls, subtotal) = totals(&lines);
     let seq = db::billing::next_seq(&txn).await?;
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = InvoiceId::new(uuid::Uuid::now_v7().to_string());
     let number = format!("W4-{}{:02}-{seq:06}", period_start.year(), period_start.month());
     let currency = currency();
     let invoice = entities::invoices::Model {
         id: id.clone(),
         seq,
         number: number.clone(),
-        account_id: payer.to_owned(),
+        account_id: payer.clone(),
         currency: currency.code.clone(),
         currency_exponent: i32::try_from(currency.exponent).unwrap_or(2),
         period_start,
@@ -190,7 +191,7 @@ fn line_view(l: entities::invoice_lines::Model) -> InvoiceLine {
 /// invoice per payer and calendar month, each cut at the month's end or at `until`.
 pub async fn finalize_until(
     db: &DatabaseConnection,
-    payer: Option<&str>,
+    payer: Option<&AccountId>,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
     fee_bps: u32,
@@ -231,7 +232,7 @@ pub async fn finalize_due(
 /// The account's finalized invoices, newest first.
 pub async fn invoices(
     db: &DatabaseConnection,
-    account: &str,
+    account: &AccountId,
     cursor: Option<&str>,
     limit: Option<u64>,
 ) -> Result<Page<InvoiceSummary>> {
@@ -258,7 +259,7 @@ pub async fn invoices(
 }
 
 /// One of the account's finalized invoices.
-pub async fn invoice(db: &DatabaseConnection, account: &str, id: &str) -> Result<InvoiceView> {
+pub async fn invoice(db: &DatabaseConnection, account: &AccountId, id: &InvoiceId) -> Result<InvoiceView> {
     let (invoice, lines) = db::billing::invoice(db, account, id).await?.ok_or(BillingError::NotFound)?;
     Ok(view(invoice, lines.into_iter().map(line_view).collect()))
 }

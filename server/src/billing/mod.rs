@@ -25,6 +25,7 @@ use crate::error::{Classified, Classify, ErrorCode, Problem};
 use app::types::{
     Page,
     billing::{Currency, EarningsView, InvoiceSummary, InvoiceView, UsageEventView, UsageReport},
+    ids::{AccountId, InvoiceId},
 };
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -129,7 +130,7 @@ impl Billing {
     /// by default the last 30 days).
     pub async fn usage(
         &self,
-        account: &str,
+        account: &AccountId,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<UsageReport> {
@@ -137,12 +138,12 @@ impl Billing {
     }
 
     /// The open period's draft invoice, as it stands now.
-    pub async fn preview(&self, account: &str) -> Result<InvoiceView> {
+    pub async fn preview(&self, account: &AccountId) -> Result<InvoiceView> {
         preview(&self.db, account, Utc::now()).await
     }
 
     /// Finalizes every unbilled call up to now, for one account or all (the operator's act).
-    pub async fn finalize_invoices(&self, account: Option<&str>) -> Result<Vec<InvoiceView>> {
+    pub async fn finalize_invoices(&self, account: Option<&AccountId>) -> Result<Vec<InvoiceView>> {
         let now = Utc::now();
         finalize_until(&self.db, account, now, now, self.settings.fee_bps).await
     }
@@ -150,7 +151,7 @@ impl Billing {
     /// The account's finalized invoices, newest first.
     pub async fn invoices(
         &self,
-        account: &str,
+        account: &AccountId,
         cursor: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Page<InvoiceSummary>> {
@@ -158,12 +159,12 @@ impl Billing {
     }
 
     /// One of the account's invoices.
-    pub async fn invoice(&self, account: &str, id: &str) -> Result<InvoiceView> {
+    pub async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> Result<InvoiceView> {
         invoice(&self.db, account, id).await
     }
 
     /// One of the account's invoices as CSV: one row per line, then the total.
-    pub async fn invoice_csv(&self, account: &str, id: &str) -> Result<(InvoiceView, String)> {
+    pub async fn invoice_csv(&self, account: &AccountId, id: &InvoiceId) -> Result<(InvoiceView, String)> {
         let invoice = self.invoice(account, id).await?;
         let csv = csv(&invoice)?;
         Ok((invoice, csv))
@@ -173,8 +174,8 @@ impl Billing {
     /// the number of the line's events already listed.
     pub async fn line_events(
         &self,
-        account: &str,
-        invoice: &str,
+        account: &AccountId,
+        invoice: &InvoiceId,
         position: i32,
         cursor: Option<&str>,
         limit: Option<u64>,
@@ -187,7 +188,7 @@ impl Billing {
     }
 
     /// What the account's services billed, the platform fee, and the net.
-    pub async fn earnings(&self, account: &str) -> Result<EarningsView> {
+    pub async fn earnings(&self, account: &AccountId) -> Result<EarningsView> {
         earnings(&self.db, account, Utc::now(), self.settings.fee_bps).await
     }
 }

@@ -1,7 +1,10 @@
 //! Usage reports: an account's metered calls per day and service.
 use super::{BillingError, midnight};
 use crate::db::{self};
-use app::types::billing::{UsageDay, UsageReport};
+use app::types::{
+    billing::{UsageDay, UsageReport},
+    ids::{AccountId, ServiceId},
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -15,7 +18,7 @@ pub const MAX_USAGE_DAYS: i64 = 366;
 /// 30 days).
 pub async fn usage(
     db: &DatabaseConnection,
-    payer: &str,
+    payer: &AccountId,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     now: DateTime<Utc>,
@@ -34,13 +37,13 @@ pub async fn usage(
         return Err(BillingError::BadRange(format!("A report covers at most {MAX_USAGE_DAYS} days.")));
     }
     let rows = db::billing::daily_usage(db, payer, midnight(from), midnight(end)).await?;
-    let ids: Vec<String> = {
-        let mut ids: Vec<String> = rows.iter().map(|r| r.service_id.clone()).collect();
+    let ids: Vec<ServiceId> = {
+        let mut ids: Vec<ServiceId> = rows.iter().map(|r| r.service_id.clone()).collect();
         ids.sort();
         ids.dedup();
         ids
     };
-    let slugs: HashMap<String, String> =
+    let slugs: HashMap<ServiceId, String> =
         db::billing::services_by_id(db, &ids).await?.into_iter().map(|s| (s.id, s.slug)).collect();
     let days: Vec<UsageDay> = rows
         .into_iter()

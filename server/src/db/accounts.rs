@@ -1,5 +1,6 @@
 //! Queries on accounts.
 use super::entities::accounts::{self, Entity as Accounts};
+use app::types::ids::AccountId;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
@@ -8,7 +9,7 @@ use sea_orm::{
 
 /// A new account, validated and hashed by the caller.
 pub struct NewAccount<'a> {
-    pub id: &'a str,
+    pub id: &'a AccountId,
     pub email: &'a str,
     pub password_hash: &'a str,
     pub now: DateTime<Utc>,
@@ -60,6 +61,6 @@ pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Opt
 }
 
 /// The account with this id.
-pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<accounts::Model>, DbErr> {
-    Accounts::find_by_id(id.to_owned()).one(db).await
+pub async fn find_by_id(db: &impl ConnectionTrait, id: &AccountId) -> Result<Option<accounts::Model>, DbErr> {
+    Accounts::find_by_id(id.clone()).one(db).await
 }

@@ -4,6 +4,7 @@ use super::entities::{
     invoice_lines::{self, Entity as Lines},
     invoices::{self, Entity as Invoices},
 };
+use app::types::ids::{AccountId, InvoiceId, ServiceId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
@@ -17,9 +18,9 @@ fn statement(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
 /// Calls of one service by one payer.
 #[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
 pub struct ServiceCalls {
-    pub payer_account_id: String,
-    pub service_id: String,
-    pub provider_account_id: String,
+    pub payer_account_id: AccountId,
+    pub service_id: ServiceId,
+    pub provider_account_id: AccountId,
     pub calls: i64,
 }
 
@@ -27,8 +28,8 @@ pub struct ServiceCalls {
 /// payer (`payer`) or one provider (`provider`).
 pub async fn unbilled(
     db: &impl ConnectionTrait,
-    payer: Option<&str>,
-    provider: Option<&str>,
+    payer: Option<&AccountId>,
+    provider: Option<&AccountId>,
     before: DateTime<Utc>,
 ) -> Result<Vec<ServiceCalls>, DbErr> {
     let (column, account) = match (payer, provider) {
@@ -47,14 +48,14 @@ pub async fn unbilled(
 /// A payer with calls not yet invoiced, and the time of the earliest.
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct Unbilled {
-    pub payer_account_id: String,
+    pub payer_account_id: AccountId,
     pub earliest: DateTime<Utc>,
 }
 
 /// Payers with calls not yet invoiced before `before` (optionally one payer only).
 pub async fn payers_unbilled(
     db: &impl ConnectionTrait,
-    payer: Option<&str>,
+    payer: Option<&AccountId>,
     before: DateTime<Utc>,
 ) -> Result<Vec<Unbilled>, DbErr> {
     let mut sql = "SELECT payer_account_id, MIN(occurred_at) AS earliest FROM usage_events \
@@ -71,16 +72,16 @@ pub async fn payers_unbilled(
 
 #[derive(FromQueryResult)]
 struct Billed {
-    service_id: String,
+    service_id: ServiceId,
     quantity: i64,
 }
 
 /// Calls of each service that earlier invoices of this payer billed in the period.
 pub async fn billed_in_period(
     db: &impl ConnectionTrait,
-    payer: &str,
+    payer: &AccountId,
     period_start: NaiveDate,
-) -> Result<Vec<(String, i64)>, DbErr> {
+) -> Result<Vec<(ServiceId, i64)>, DbErr> {
     let rows = Billed::find_by_statement(statement(
         "SELECT l.service_id AS service_id, SUM(l.quantity) AS quantity FROM invoice_lines l \
          JOIN invoices i ON i.id = l.invoice_id WHERE i.account_id = ? AND i.period_start = ? \
@@ -129,7 +130,7 @@ pub async fn insert_invoice(
 /// A page of the account's invoices, newest first.
 pub async fn invoices_page(
     db: &impl ConnectionTrait,
-    account: &str,
+    account: &AccountId,
     before: Option<&str>,
     limit: u64,
 ) -> Result<Vec<invoices::Model>, DbErr> {
@@ -143,11 +144,11 @@ pub async fn invoices_page(
 /// The account's invoice with this id, and its lines.
 pub async fn invoice(
     db: &impl ConnectionTrait,
-    account: &str,
-    id: &str,
+    account: &AccountId,
+    id: &InvoiceId,
 ) -> Result<Option<(invoices::Model, Vec<invoice_lines::Model>)>, DbErr> {
     let Some(invoice) =
-        Invoices::find_by_id(id.to_owned()).filter(invoices::Column::AccountId.eq(account)).one(db).await?
+        Invoices::find_by_id(id.clone()).filter(invoices::Column::AccountId.eq(account)).one(db).await?
     else {
         return Ok(None);
     };
@@ -162,8 +163,8 @@ pub async fn invoice(
 /// The usage events behind positions `first..=last` of a service's calls on an invoice.
 pub async fn line_events(
     db: &impl ConnectionTrait,
-    invoice: &str,
-    service: &str,
+    invoice: &InvoiceId,
+    service: &ServiceId,
     first: i64,
     last: i64,
 ) -> Result<Vec<super::entities::usage_events::Model>, DbErr> {
@@ -183,7 +184,7 @@ pub async fn line_events(
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct FinalizedEarnings {
     pub period_start: NaiveDate,
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub service_slug: String,
     pub calls: i64,
     pub billed: i64,
@@ -193,7 +194,7 @@ pub struct FinalizedEarnings {
 /// What the provider's services billed on finalized invoices.
 pub async fn finalized_earnings(
     db: &impl ConnectionTrait,
-    provider: &str,
+    provider: &AccountId,
 ) -> Result<Vec<FinalizedEarnings>, DbErr> {
     FinalizedEarnings::find_by_statement(statement(
         "SELECT i.period_start AS period_start, l.service_id AS service_id, MAX(l.service_slug) AS service_slug, \
@@ -210,7 +211,7 @@ pub async fn finalized_earnings(
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct DailyUsage {
     pub day: String,
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub calls: i64,
     pub bytes_in: i64,
     pub bytes_out: i64,
@@ -219,7 +220,7 @@ pub struct DailyUsage {
 /// The payer's calls per day and service in `[from, to)`.
 pub async fn daily_usage(
     db: &impl ConnectionTrait,
-    payer: &str,
+    payer: &AccountId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<DailyUsage>, DbErr> {
@@ -237,27 +238,27 @@ pub async fn daily_usage(
 /// Slug and pricing of services by id (deleted ones are missing).
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct Priced {
-    pub id: String,
+    pub id: ServiceId,
     pub slug: String,
     pub pricing: app::types::billing::Pricing,
 }
 
 /// The services with these ids.
-pub async fn services_by_id(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<Priced>, DbErr> {
+pub async fn services_by_id(db: &impl ConnectionTrait, ids: &[ServiceId]) -> Result<Vec<Priced>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let marks = vec!["?"; ids.len()].join(", ");
     Priced::find_by_statement(statement(
         &format!("SELECT id, slug, pricing FROM services WHERE id IN ({marks})"),
-        ids.iter().map(|id| Value::from(id.as_str())),
+        ids.iter().map(Value::from),
     ))
     .all(db)
     .await
 }
 
 /// Whether the service has calls not yet invoiced.
-pub async fn has_unbilled(db: &impl ConnectionTrait, service: &str) -> Result<bool, DbErr> {
+pub async fn has_unbilled(db: &impl ConnectionTrait, service: &ServiceId) -> Result<bool, DbErr> {
     #[derive(FromQueryResult)]
     struct Found {
         found: i64,

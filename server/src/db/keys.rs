@@ -5,6 +5,7 @@ use super::entities::{
     api_keys::{self, Entity as Keys},
     idempotency_records::{self, Entity as Records},
 };
+use app::types::ids::{AccountId, KeyId};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -31,16 +32,16 @@ pub async fn by_hash(
 /// The account's key with this id.
 pub async fn owned(
     db: &impl ConnectionTrait,
-    account: &str,
-    id: &str,
+    account: &AccountId,
+    id: &KeyId,
 ) -> Result<Option<api_keys::Model>, DbErr> {
-    Keys::find_by_id(id.to_owned()).filter(api_keys::Column::AccountId.eq(account)).one(db).await
+    Keys::find_by_id(id.clone()).filter(api_keys::Column::AccountId.eq(account)).one(db).await
 }
 
 /// A page of the account's keys, newest first, after the id `before` when given.
 pub async fn page(
     db: &impl ConnectionTrait,
-    account: &str,
+    account: &AccountId,
     before: Option<&str>,
     limit: u64,
 ) -> Result<Vec<api_keys::Model>, DbErr> {
@@ -54,8 +55,8 @@ pub async fn page(
 /// Marks the account's key revoked (once: a second revoke keeps the first time).
 pub async fn revoke(
     db: &impl ConnectionTrait,
-    account: &str,
-    id: &str,
+    account: &AccountId,
+    id: &KeyId,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     Keys::update_many()
@@ -71,8 +72,8 @@ pub async fn revoke(
 /// The account's keys not revoked yet that `parents` minted.
 pub async fn live_children(
     db: &impl ConnectionTrait,
-    account: &str,
-    parents: &[String],
+    account: &AccountId,
+    parents: &[KeyId],
 ) -> Result<Vec<api_keys::Model>, DbErr> {
     Keys::find()
         .filter(api_keys::Column::AccountId.eq(account))
@@ -83,7 +84,7 @@ pub async fn live_children(
 }
 
 /// How many keys the account holds that are not revoked.
-pub async fn live_count(db: &impl ConnectionTrait, account: &str) -> Result<u64, DbErr> {
+pub async fn live_count(db: &impl ConnectionTrait, account: &AccountId) -> Result<u64, DbErr> {
     Keys::find()
         .filter(api_keys::Column::AccountId.eq(account))
         .filter(api_keys::Column::RevokedAt.is_null())
@@ -92,7 +93,7 @@ pub async fn live_count(db: &impl ConnectionTrait, account: &str) -> Result<u64,
 }
 
 /// Records when a key was last used.
-pub async fn touch(db: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn touch(db: &impl ConnectionTrait, id: &KeyId, at: DateTime<Utc>) -> Result<(), DbErr> {
     Keys::update_many()
         .col_expr(api_keys::Column::LastUsedAt, Expr::value(Some(at)))
         .filter(api_keys::Column::Id.eq(id))
@@ -105,13 +106,13 @@ pub async fn touch(db: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Re
 /// account already has a record under this key.
 pub async fn begin_idempotent(
     db: &impl ConnectionTrait,
-    account: &str,
+    account: &AccountId,
     key: &str,
     request_hash: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let inserted = idempotency_records::ActiveModel::from(idempotency_records::Model {
-        account_id: account.to_owned(),
+        account_id: account.clone(),
         key: key.to_owned(),
         request_hash: request_hash.to_owned(),
         status: None,
@@ -131,16 +132,16 @@ pub async fn begin_idempotent(
 /// The account's record under this key.
 pub async fn idempotent(
     db: &impl ConnectionTrait,
-    account: &str,
+    account: &AccountId,
     key: &str,
 ) -> Result<Option<idempotency_records::Model>, DbErr> {
-    Records::find_by_id((account.to_owned(), key.to_owned())).one(db).await
+    Records::find_by_id((account.clone(), key.to_owned())).one(db).await
 }
 
 /// Stores the response of an idempotent request.
 pub async fn finish_idempotent(
     db: &impl ConnectionTrait,
-    account: &str,
+    account: &AccountId,
     key: &str,
     status: u16,
     headers: serde_json::Value,
@@ -158,7 +159,11 @@ pub async fn finish_idempotent(
 }
 
 /// Forgets one record (its request failed in a way worth retrying, or it expired).
-pub async fn forget_idempotent(db: &impl ConnectionTrait, account: &str, key: &str) -> Result<(), DbErr> {
+pub async fn forget_idempotent(
+    db: &impl ConnectionTrait,
+    account: &AccountId,
+    key: &str,
+) -> Result<(), DbErr> {
     Records::delete_many()
         .filter(idempotency_records::Column::AccountId.eq(account))
         .filter(idempotency_records::Column::Key.eq(key))
@@ -177,7 +182,11 @@ pub async fn purge_idempotent(db: &impl ConnectionTrait, before: DateTime<Utc>) 
 }
 
 /// Forgets one record only while its request is unanswered (a dropped first request).
-pub async fn release_idempotent(db: &impl ConnectionTrait, account: &str, key: &str) -> Result<(), DbErr> {
+pub async fn release_idempotent(
+    db: &impl ConnectionTrait,
+    account: &AccountId,
+    key: &str,
+) -> Result<(), DbErr> {
     Records::delete_many()
         .filter(idempotency_records::Column::AccountId.eq(account))
         .filter(idempotency_records::Column::Key.eq(key))

@@ -4,6 +4,7 @@ use super::entities::{
     node_trust_events::{self, Entity as NodeTrustEvents},
     nodes::{self, Entity as Nodes},
 };
+use app::types::ids::{JoinTokenId, NodeId};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
@@ -23,8 +24,8 @@ pub async fn tokens(db: &impl ConnectionTrait) -> Result<Vec<join_tokens::Model>
 }
 
 /// The token with this id.
-pub async fn token(db: &impl ConnectionTrait, id: &str) -> Result<Option<join_tokens::Model>, DbErr> {
-    JoinTokens::find_by_id(id.to_owned()).one(db).await
+pub async fn token(db: &impl ConnectionTrait, id: &JoinTokenId) -> Result<Option<join_tokens::Model>, DbErr> {
+    JoinTokens::find_by_id(id.clone()).one(db).await
 }
 
 /// The token whose secret hashes to `hash`.
@@ -40,7 +41,7 @@ pub async fn token_by_hash(
 pub async fn use_token(db: &impl ConnectionTrait, token: &join_tokens::Model) -> Result<bool, DbErr> {
     let mut update = JoinTokens::update_many()
         .col_expr(join_tokens::Column::Uses, Expr::col(join_tokens::Column::Uses).add(1))
-        .filter(join_tokens::Column::Id.eq(token.id.clone()))
+        .filter(join_tokens::Column::Id.eq(&token.id))
         .filter(join_tokens::Column::RevokedAt.is_null());
     if !token.reusable {
         update = update.filter(join_tokens::Column::Uses.eq(0));
@@ -49,7 +50,11 @@ pub async fn use_token(db: &impl ConnectionTrait, token: &join_tokens::Model) ->
 }
 
 /// Marks a token revoked at `at` (once: a second revoke keeps the first time).
-pub async fn revoke_token(db: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Result<bool, DbErr> {
+pub async fn revoke_token(
+    db: &impl ConnectionTrait,
+    id: &JoinTokenId,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let res = JoinTokens::update_many()
         .col_expr(join_tokens::Column::RevokedAt, Expr::value(at))
         .filter(join_tokens::Column::Id.eq(id))
@@ -65,12 +70,15 @@ pub async fn nodes(db: &impl ConnectionTrait) -> Result<Vec<nodes::Model>, DbErr
 }
 
 /// The node with this id.
-pub async fn node(db: &impl ConnectionTrait, id: &str) -> Result<Option<nodes::Model>, DbErr> {
-    Nodes::find_by_id(id.to_owned()).one(db).await
+pub async fn node(db: &impl ConnectionTrait, id: &NodeId) -> Result<Option<nodes::Model>, DbErr> {
+    Nodes::find_by_id(id.clone()).one(db).await
 }
 
 /// Nodes admitted with a token.
-pub async fn nodes_of_token(db: &impl ConnectionTrait, token_id: &str) -> Result<Vec<nodes::Model>, DbErr> {
+pub async fn nodes_of_token(
+    db: &impl ConnectionTrait,
+    token_id: &JoinTokenId,
+) -> Result<Vec<nodes::Model>, DbErr> {
     Nodes::find().filter(nodes::Column::JoinTokenId.eq(token_id)).all(db).await
 }
 
@@ -87,7 +95,7 @@ pub async fn save_node(db: &impl ConnectionTrait, node: nodes::Model, existed: b
 /// Records a heartbeat: its time and the node's report.
 pub async fn heartbeat(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &NodeId,
     at: DateTime<Utc>,
     stats: serde_json::Value,
 ) -> Result<bool, DbErr> {
@@ -101,14 +109,14 @@ pub async fn heartbeat(
 }
 
 /// Deletes a node (its trust events go with it).
-pub async fn delete_node(db: &impl ConnectionTrait, id: &str) -> Result<bool, DbErr> {
-    Ok(Nodes::delete_by_id(id.to_owned()).exec(db).await?.rows_affected == 1)
+pub async fn delete_node(db: &impl ConnectionTrait, id: &NodeId) -> Result<bool, DbErr> {
+    Ok(Nodes::delete_by_id(id.clone()).exec(db).await?.rows_affected == 1)
 }
 
 /// Appends a trust transition.
 pub async fn insert_trust_event(
     db: &impl ConnectionTrait,
-    node_id: &str,
+    node_id: &NodeId,
     from: &str,
     to: &str,
     reason: &str,
@@ -116,7 +124,7 @@ pub async fn insert_trust_event(
 ) -> Result<(), DbErr> {
     node_trust_events::ActiveModel {
         id: NotSet,
-        node_id: Set(node_id.to_owned()),
+        node_id: Set(node_id.clone()),
         from_level: Set(from.to_owned()),
         to_level: Set(to.to_owned()),
         reason: Set(reason.to_owned()),
@@ -130,7 +138,7 @@ pub async fn insert_trust_event(
 /// A node's trust transitions, newest first.
 pub async fn trust_events(
     db: &impl ConnectionTrait,
-    node_id: &str,
+    node_id: &NodeId,
 ) -> Result<Vec<node_trust_events::Model>, DbErr> {
     NodeTrustEvents::find()
         .filter(node_trust_events::Column::NodeId.eq(node_id))

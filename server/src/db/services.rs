@@ -4,7 +4,10 @@ use super::entities::{
     service_placements::{self, Entity as Placements},
     services::{self, Entity as Services},
 };
-use app::types::services::{HealthStatus, ServiceStatus};
+use app::types::{
+    ids::{AccountId, NodeId, ServiceId},
+    services::{HealthStatus, ServiceStatus},
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -17,24 +20,24 @@ pub async fn insert(db: &impl ConnectionTrait, service: services::Model) -> Resu
 }
 
 /// How many services the account has registered.
-pub async fn count_of(db: &impl ConnectionTrait, account: &str) -> Result<u64, DbErr> {
+pub async fn count_of(db: &impl ConnectionTrait, account: &AccountId) -> Result<u64, DbErr> {
     Services::find().filter(services::Column::AccountId.eq(account)).count(db).await
 }
 
 /// The account's service with this id.
 pub async fn owned(
     db: &impl ConnectionTrait,
-    account: &str,
-    id: &str,
+    account: &AccountId,
+    id: &ServiceId,
 ) -> Result<Option<services::Model>, DbErr> {
-    Services::find_by_id(id.to_owned()).filter(services::Column::AccountId.eq(account)).one(db).await
+    Services::find_by_id(id.clone()).filter(services::Column::AccountId.eq(account)).one(db).await
 }
 
 /// A page of the account's services, newest first (ids are UUIDv7: time-ordered), starting
 /// after the id `before` when given.
 pub async fn page(
     db: &impl ConnectionTrait,
-    account: &str,
+    account: &AccountId,
     before: Option<&str>,
     limit: u64,
 ) -> Result<Vec<services::Model>, DbErr> {
@@ -68,8 +71,8 @@ pub async fn update(db: &impl ConnectionTrait, service: services::Model) -> Resu
 /// `None` when the account has no such service.
 pub async fn rotate_proxy_secret(
     db: &impl ConnectionTrait,
-    account: &str,
-    id: &str,
+    account: &AccountId,
+    id: &ServiceId,
 ) -> Result<Option<i32>, DbErr> {
     let res = Services::update_many()
         .col_expr(
@@ -87,7 +90,11 @@ pub async fn rotate_proxy_secret(
 }
 
 /// Deletes the account's service if it is inactive; returns whether it did.
-pub async fn delete_inactive(db: &impl ConnectionTrait, account: &str, id: &str) -> Result<bool, DbErr> {
+pub async fn delete_inactive(
+    db: &impl ConnectionTrait,
+    account: &AccountId,
+    id: &ServiceId,
+) -> Result<bool, DbErr> {
     let res = Services::delete_many()
         .filter(services::Column::Id.eq(id))
         .filter(services::Column::AccountId.eq(account))
@@ -100,7 +107,7 @@ pub async fn delete_inactive(db: &impl ConnectionTrait, account: &str, id: &str)
 /// Records whether a service has a healthy placement.
 pub async fn set_availability(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &ServiceId,
     unhealthy_since: Option<DateTime<Utc>>,
     available: bool,
 ) -> Result<(), DbErr> {
@@ -121,7 +128,7 @@ pub async fn placements(db: &impl ConnectionTrait) -> Result<Vec<service_placeme
 /// The placements of the services `ids` (one page's: never every tenant's).
 pub async fn placements_of_all(
     db: &impl ConnectionTrait,
-    ids: &[&str],
+    ids: &[&ServiceId],
 ) -> Result<Vec<service_placements::Model>, DbErr> {
     Placements::find().filter(service_placements::Column::ServiceId.is_in(ids.iter().copied())).all(db).await
 }
@@ -129,7 +136,7 @@ pub async fn placements_of_all(
 /// The placements of one service.
 pub async fn placements_of(
     db: &impl ConnectionTrait,
-    service: &str,
+    service: &ServiceId,
 ) -> Result<Vec<service_placements::Model>, DbErr> {
     Placements::find().filter(service_placements::Column::ServiceId.eq(service)).all(db).await
 }
@@ -137,13 +144,13 @@ pub async fn placements_of(
 /// Places a service on a node (health unknown until its first check).
 pub async fn place(
     db: &impl ConnectionTrait,
-    service: &str,
-    node: &str,
+    service: &ServiceId,
+    node: &NodeId,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     service_placements::ActiveModel::from(service_placements::Model {
-        service_id: service.to_owned(),
-        node_id: node.to_owned(),
+        service_id: service.clone(),
+        node_id: node.clone(),
         health: app::types::services::HealthStatus::Unknown,
         output: "not checked yet".into(),
         checked_at: None,
@@ -155,7 +162,7 @@ pub async fn place(
 }
 
 /// Removes a placement.
-pub async fn unplace(db: &impl ConnectionTrait, service: &str, node: &str) -> Result<(), DbErr> {
+pub async fn unplace(db: &impl ConnectionTrait, service: &ServiceId, node: &NodeId) -> Result<(), DbErr> {
     Placements::delete_many()
         .filter(service_placements::Column::ServiceId.eq(service))
         .filter(service_placements::Column::NodeId.eq(node))
@@ -166,7 +173,7 @@ pub async fn unplace(db: &impl ConnectionTrait, service: &str, node: &str) -> Re
 
 /// Records a health check's result on a placement (ignored if the placement moved away).
 /// Forgets every placement's health of `service` (its upstream or check changed).
-pub async fn reset_health(db: &impl ConnectionTrait, service: &str) -> Result<(), DbErr> {
+pub async fn reset_health(db: &impl ConnectionTrait, service: &ServiceId) -> Result<(), DbErr> {
     Placements::update_many()
         .col_expr(service_placements::Column::Health, Expr::value(HealthStatus::Unknown))
         .col_expr(service_placements::Column::Output, Expr::value(""))
@@ -179,8 +186,8 @@ pub async fn reset_health(db: &impl ConnectionTrait, service: &str) -> Result<()
 
 pub async fn record_health(
     db: &impl ConnectionTrait,
-    service: &str,
-    node: &str,
+    service: &ServiceId,
+    node: &NodeId,
     health: HealthStatus,
     output: &str,
     at: DateTime<Utc>,

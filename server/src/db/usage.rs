@@ -1,5 +1,6 @@
 //! Queries of usage events.
 use super::entities::usage_events::{self, Entity as Usage};
+use app::types::ids::{AccountId, ServiceId};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
 };
@@ -29,10 +30,10 @@ pub async fn insert_new(db: &impl ConnectionTrait, events: Vec<usage_events::Mod
 pub async fn recorded_parties(
     db: &impl ConnectionTrait,
     ids: &[String],
-) -> Result<std::collections::HashMap<String, (String, String)>, DbErr> {
+) -> Result<std::collections::HashMap<String, (AccountId, ServiceId)>, DbErr> {
     let mut found = std::collections::HashMap::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(String, String, String)> = Usage::find()
+        let rows: Vec<(String, AccountId, ServiceId)> = Usage::find()
             .select_only()
             .column(usage_events::Column::InvokeId)
             .column(usage_events::Column::PayerAccountId)

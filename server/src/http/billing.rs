@@ -11,6 +11,7 @@ use crate::state::AppState;
 use app::types::{
     Page,
     billing::{EarningsView, FinalizeRequest, InvoiceSummary, InvoiceView, UsageEventView, UsageReport},
+    ids::InvoiceId,
 };
 use axum::{
     Router,
@@ -71,7 +72,7 @@ async fn finalize_invoices(
     State(state): State<AppState>,
     AppJson(request): AppJson<FinalizeRequest>,
 ) -> Result<AppJson<Vec<InvoiceView>>, ApiError> {
-    Ok(AppJson(state.billing.finalize_invoices(request.account_id.as_deref()).await?))
+    Ok(AppJson(state.billing.finalize_invoices(request.account_id.as_ref()).await?))
 }
 
 /// `GET /invoices`: the caller's finalized invoices, newest first.
@@ -89,7 +90,7 @@ async fn list_invoices(
 async fn get_invoice(
     caller: Caller,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<InvoiceId>,
 ) -> Result<AppJson<InvoiceView>, ApiError> {
     Ok(AppJson(state.billing.invoice(&caller.account.id, &id).await?))
 }
@@ -111,7 +112,7 @@ fn attachment(invoice: &InvoiceView, extension: &str, content_type: &'static str
 async fn export_invoice_json(
     caller: Caller,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<InvoiceId>,
 ) -> Result<Response, ApiError> {
     let invoice = state.billing.invoice(&caller.account.id, &id).await?;
     let body = serde_json::to_string_pretty(&invoice).map_err(anyhow::Error::from)?;
@@ -123,7 +124,7 @@ async fn export_invoice_json(
 async fn export_invoice_csv(
     caller: Caller,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<InvoiceId>,
 ) -> Result<Response, ApiError> {
     let (invoice, body) = state.billing.invoice_csv(&caller.account.id, &id).await?;
     Ok(attachment(&invoice, "csv", "text/csv; charset=utf-8", body))
@@ -135,7 +136,7 @@ async fn export_invoice_csv(
 async fn list_line_events(
     caller: Caller,
     State(state): State<AppState>,
-    AppPath((id, position)): AppPath<(String, i32)>,
+    AppPath((id, position)): AppPath<(InvoiceId, i32)>,
     query: PageQuery,
 ) -> Result<AppJson<Page<UsageEventView>>, ApiError> {
     let page =

@@ -9,7 +9,7 @@ use crate::{
     ratelimit::{Limited, Quotas},
     state::AppState,
 };
-use app::types::{AccountView, keys::Scope};
+use app::types::{AccountView, ids::KeyId, keys::Scope};
 use axum::{
     extract::{FromRequestParts, Request, State},
     http::{HeaderMap, HeaderValue, Method, header, request::Parts},
@@ -31,8 +31,8 @@ pub struct Caller {
 
 impl Caller {
     /// The id of the key used, if any.
-    pub fn key_id(&self) -> Option<&str> {
-        self.key.as_deref().map(|k| k.key_id.as_str())
+    pub fn key_id(&self) -> Option<&KeyId> {
+        self.key.as_deref().map(|k| &k.key_id)
     }
 
     /// The scopes held: a key's own, or `None` (all of them) for a session.

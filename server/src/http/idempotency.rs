@@ -13,6 +13,7 @@
 use super::{caller::Caller, error::ApiError};
 use crate::error::{ErrorCode, Problem};
 use crate::{db, state::AppState};
+use app::types::ids::AccountId;
 use axum::{
     body::{Body, to_bytes},
     extract::{Request, State},
@@ -110,7 +111,7 @@ enum Existing {
 
 async fn existing(
     state: &AppState,
-    account: &str,
+    account: &AccountId,
     key: &str,
     hash: &str,
     now: DateTime<Utc>,
@@ -238,7 +239,7 @@ pub struct Owned {
 /// [`ABANDONED_AFTER`].
 struct Unanswered {
     state: AppState,
-    account: String,
+    account: AccountId,
     key: String,
     armed: bool,
 }
@@ -248,8 +249,7 @@ impl Drop for Unanswered {
         if !self.armed {
             return;
         }
-        let (db, account, key) =
-            (self.state.db.clone(), std::mem::take(&mut self.account), std::mem::take(&mut self.key));
+        let (db, account, key) = (self.state.db.clone(), self.account.clone(), std::mem::take(&mut self.key));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 if let Err(err) = db::keys::release_idempotent(&db, &account, &key).await {
@@ -277,7 +277,7 @@ fn with_retry_after(err: ApiError) -> Response {
 }
 
 /// Stores the first response (below 500) and answers it; forgets the key otherwise.
-async fn store(state: &AppState, account: &str, key: &str, response: Response) -> Response {
+async fn store(state: &AppState, account: &AccountId, key: &str, response: Response) -> Response {
     let (parts, body) = response.into_parts();
     if parts.status.is_server_error() {
         if let Err(err) = db::keys::forget_idempotent(&state.db, account, key).await {

@@ -9,6 +9,7 @@ use super::{
 use crate::state::AppState;
 use app::types::{
     Page,
+    ids::KeyId,
     keys::{ApiKeyView, CreatedApiKey, NewApiKey},
 };
 use axum::{Extension, Router, extract::State, http::StatusCode, routing::get};
@@ -47,7 +48,7 @@ async fn create_api_key(
 async fn get_api_key(
     caller: Caller,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<KeyId>,
 ) -> Result<AppJson<ApiKeyView>, ApiError> {
     Ok(AppJson(state.keys.get(&caller.account.id, &id).await?))
 }
@@ -57,7 +58,7 @@ async fn get_api_key(
 async fn revoke_api_key(
     caller: Caller,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<KeyId>,
 ) -> Result<AppJson<ApiKeyView>, ApiError> {
     Ok(AppJson(state.keys.revoke(&caller.account.id, &id).await?))
 }

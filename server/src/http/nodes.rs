@@ -7,9 +7,12 @@ use super::{
 };
 use crate::error::{ErrorCode, Problem};
 use crate::{nodes, state::AppState};
-use app::types::nodes::{
-    CreateJoinToken, CreatedJoinToken, HeartbeatRequest, JoinChallenge, JoinRequest, JoinTokenView,
-    MembershipView, NodeAction, NodeDetail, NodeView, RevokeJoinToken, TopologyView,
+use app::types::{
+    ids::{JoinTokenId, NodeId},
+    nodes::{
+        CreateJoinToken, CreatedJoinToken, HeartbeatRequest, JoinChallenge, JoinRequest, JoinTokenView,
+        MembershipView, NodeAction, NodeDetail, NodeView, RevokeJoinToken, TopologyView,
+    },
 };
 use axum::{
     Router,
@@ -44,7 +47,7 @@ async fn list_nodes(_: Operator, State(state): State<AppState>) -> Result<AppJso
 async fn get_node(
     _: Operator,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<NodeId>,
 ) -> Result<AppJson<NodeDetail>, ApiError> {
     Ok(AppJson(state.nodes.get(&id).await?))
 }
@@ -55,7 +58,7 @@ async fn get_node(
 async fn act_on_node(
     _: Operator,
     State(state): State<AppState>,
-    AppPath((id, action)): AppPath<(String, String)>,
+    AppPath((id, action)): AppPath<(NodeId, String)>,
 ) -> Result<AppJson<NodeView>, ApiError> {
     let action = match action.as_str() {
         "drain" => NodeAction::Drain,
@@ -77,7 +80,7 @@ async fn act_on_node(
 async fn delete_node(
     _: Operator,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<NodeId>,
 ) -> Result<StatusCode, ApiError> {
     state.nodes.act(&id, NodeAction::Remove).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -114,7 +117,7 @@ async fn create_join_token(
 async fn revoke_join_token(
     _: Operator,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<JoinTokenId>,
     body: Bytes,
 ) -> Result<AppJson<JoinTokenView>, ApiError> {
     let options: RevokeJoinToken = if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null"
@@ -187,7 +190,7 @@ async fn heartbeat(
     })?;
     let req: HeartbeatRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::MalformedJson, e.to_string()))?;
-    if req.node_id != node.to_string() {
+    if req.node_id != nodes::stored_id(node) {
         return Err(ApiError::new(
             ErrorCode::NodeIdMismatch,
             "The body's node_id differs from x-web4-node-id.",

@@ -13,7 +13,10 @@ use crate::{
     services::{self, InvokeRequest, Target, gateway::Invoked},
     state::AppState,
 };
-use app::types::services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView};
+use app::types::{
+    ids::ServiceId,
+    services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView},
+};
 use axum::{
     Extension, Router,
     body::Body,
@@ -66,7 +69,7 @@ async fn create_service(
 async fn rotate_proxy_secret(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<ServiceId>,
 ) -> Result<(Extension<SecretFields>, AppJson<ProxySecretView>), ApiError> {
     let rotated = state.services.rotate_proxy_secret(&account.id, &id).await?;
     Ok((Extension(SecretFields(&["proxy_secret"])), AppJson(rotated)))
@@ -77,7 +80,7 @@ async fn rotate_proxy_secret(
 async fn get_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<ServiceId>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
     Ok(AppJson(state.services.get(&account.id, &id).await?))
 }
@@ -87,7 +90,7 @@ async fn get_service(
 async fn update_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<ServiceId>,
     AppJson(update): AppJson<ServiceUpdate>,
 ) -> Result<AppJson<ServiceView>, ApiError> {
     Ok(AppJson(state.services.update(&account.id, &id, update).await?))
@@ -98,7 +101,7 @@ async fn update_service(
 async fn delete_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<ServiceId>,
 ) -> Result<StatusCode, ApiError> {
     state.services.delete(&account.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -109,7 +112,7 @@ async fn delete_service(
 async fn discover_service(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    AppPath(id): AppPath<ServiceId>,
 ) -> Result<AppJson<DiscoveryView>, ApiError> {
     Ok(AppJson(state.services.discover(&account.id, &id)?))
 }

@@ -11,6 +11,7 @@ use crate::{
 };
 use app::types::{
     AccountView, Page,
+    ids::{AccountId, KeyId},
     keys::{ApiKeyForm, ApiKeyView, CreatedApiKey, KeyState, NewApiKey, Scope},
 };
 use chrono::{DateTime, Utc};
@@ -126,7 +127,7 @@ fn validate(input: &NewApiKey, now: DateTime<Utc>) -> Result<(String, Vec<Scope>
 #[tracing::instrument(skip_all, fields(account_id = %account), err(level = "debug"))]
 async fn create(
     db: &DatabaseConnection,
-    account: &str,
+    account: &AccountId,
     parent: Option<&KeyPrincipal>,
     max_keys: u64,
     input: NewApiKey,
@@ -154,8 +155,8 @@ async fn create(
     }
     let secret = secrets::new_secret(secrets::API_KEY_PREFIX);
     let row = db::entities::api_keys::Model {
-        id: uuid::Uuid::now_v7().to_string(),
-        account_id: account.to_owned(),
+        id: KeyId::new(uuid::Uuid::now_v7().to_string()),
+        account_id: account.clone(),
         name,
         prefix: secrets::display_prefix(&secret, secrets::API_KEY_PREFIX),
         key_hash: secrets::hash_secret(&secret),
@@ -174,7 +175,7 @@ async fn create(
 /// The account's keys, newest first.
 async fn list(
     db: &DatabaseConnection,
-    account: &str,
+    account: &AccountId,
     cursor: Option<&str>,
     limit: Option<u64>,
     now: DateTime<Utc>,
@@ -186,7 +187,12 @@ async fn list(
 }
 
 /// One of the account's keys.
-async fn get(db: &DatabaseConnection, account: &str, id: &str, now: DateTime<Utc>) -> Result<ApiKeyView> {
+async fn get(
+    db: &DatabaseConnection,
+    account: &AccountId,
+    id: &KeyId,
+    now: DateTime<Utc>,
+) -> Result<ApiKeyView> {
     db::keys::owned(db, account, id).await?.map(|k| view(k, now)).ok_or(KeysError::NotFound)
 }
 
@@ -220,7 +226,7 @@ pub fn from_form(form: &ApiKeyForm, now: DateTime<Utc>) -> Result<NewApiKey> {
 /// Who a valid bearer key speaks for.
 #[derive(Clone, Debug)]
 pub struct KeyPrincipal {
-    pub key_id: String,
+    pub key_id: KeyId,
     pub account: AccountView,
     pub scopes: Vec<Scope>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -247,7 +253,7 @@ pub struct Keys {
     /// Key hash → the key (or `Err` for an unknown or revoked one).
     cache: moka::sync::Cache<String, std::result::Result<Arc<KeyPrincipal>, KeyRefused>>,
     /// Key id → when it was last used, not yet written.
-    touched: Mutex<HashMap<String, DateTime<Utc>>>,
+    touched: Mutex<HashMap<KeyId, DateTime<Utc>>>,
 }
 
 impl Keys {
@@ -264,7 +270,7 @@ impl Keys {
     /// The account's keys, newest first.
     pub async fn list(
         &self,
-        account: &str,
+        account: &AccountId,
         cursor: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Page<ApiKeyView>> {
@@ -272,7 +278,7 @@ impl Keys {
     }
 
     /// One of the account's keys.
-    pub async fn get(&self, account: &str, id: &str) -> Result<ApiKeyView> {
+    pub async fn get(&self, account: &AccountId, id: &KeyId) -> Result<ApiKeyView> {
         get(&self.db, account, id, Utc::now()).await
     }
 
@@ -280,7 +286,7 @@ impl Keys {
     /// scope); the answer holds the secret, this once.
     pub async fn create(
         &self,
-        account: &str,
+        account: &AccountId,
         parent: Option<&KeyPrincipal>,
         input: NewApiKey,
     ) -> Result<CreatedApiKey> {
@@ -288,7 +294,7 @@ impl Keys {
     }
 
     /// Creates a key from the portal's form (by a session).
-    pub async fn create_from_form(&self, account: &str, form: &ApiKeyForm) -> Result<CreatedApiKey> {
+    pub async fn create_from_form(&self, account: &AccountId, form: &ApiKeyForm) -> Result<CreatedApiKey> {
         let now = Utc::now();
         let input = from_form(form, now)?;
         create(&self.db, account, None, self.max_keys, input, now).await
@@ -317,7 +323,7 @@ impl Keys {
                 return Err(KeyRefused::Expired);
             }
             let mut touched = self.touched.lock().expect("touched lock");
-            match touched.get_mut(principal.key_id.as_str()) {
+            match touched.get_mut(&principal.key_id) {
                 Some(at) => *at = now,
                 None => {
                     touched.insert(principal.key_id.clone(), now);
@@ -351,7 +357,7 @@ impl Keys {
 
     /// Revokes the account's key, effective at once: the cache forgets it before this returns.
     #[tracing::instrument(skip_all, fields(account_id = %account, key_id = %id), err(level = "debug"))]
-    pub async fn revoke(&self, account: &str, id: &str) -> Result<ApiKeyView> {
+    pub async fn revoke(&self, account: &AccountId, id: &KeyId) -> Result<ApiKeyView> {
         let now = Utc::now();
         let key = db::keys::owned(&self.db, account, id).await?.ok_or(KeysError::NotFound)?;
         // The key and everything minted from it, generation by generation, in one transaction;

@@ -8,6 +8,7 @@
 //! own. [`Meter::record`] is the one place usage is recorded from, where a usage event will
 //! also be published to the event log.
 use crate::db::{self, entities::usage_events};
+use app::types::ids::{AccountId, KeyId, ServiceId};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use std::sync::{
@@ -25,10 +26,10 @@ pub const MAX_BATCH: usize = 2_048;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageEvent {
     pub invoke_id: uuid::Uuid,
-    pub payer_account_id: String,
-    pub service_id: String,
-    pub provider_account_id: String,
-    pub api_key_id: Option<String>,
+    pub payer_account_id: AccountId,
+    pub service_id: ServiceId,
+    pub provider_account_id: AccountId,
+    pub api_key_id: Option<KeyId>,
     pub calls: i64,
     pub bytes_in: i64,
     pub bytes_out: i64,
@@ -150,7 +151,7 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, sta
 }
 
 /// Who a recorded event belongs to, by invoke id: read only for the ids a batch found taken.
-type Recorded = std::collections::HashMap<String, (String, String)>;
+type Recorded = std::collections::HashMap<String, (AccountId, ServiceId)>;
 
 /// Writes the batch; returns how many events were new and, when some were not, the parties of
 /// every id in the batch as recorded (to tell a retry of the same call from a conflict).

@@ -116,11 +116,11 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
 /// What the control plane says this node may execute.
 fn grants_of(membership: &MembershipView) -> executor::Grants {
     executor::Grants {
-        entries: membership.entries.iter().filter_map(|id| id.parse().ok()).collect(),
+        entries: membership.entries.iter().filter_map(|id| id.as_str().parse().ok()).collect(),
         upstreams: membership
             .services
             .iter()
-            .map(|s| (s.service_id.clone(), s.upstream_url.clone()))
+            .map(|s| (s.service_id.to_string(), s.upstream_url.clone()))
             .collect(),
     }
 }
@@ -165,7 +165,7 @@ async fn join(
     let address = args.advertise.clone().unwrap_or_else(|| handle.listen_addr().clone());
     let request = JoinRequest {
         token: args.token.clone(),
-        node_id: id.to_string(),
+        node_id: super::stored_id(id),
         challenge: challenge.challenge,
         signature: secrets::b64(&signature),
         address: address.to_string(),
@@ -194,7 +194,7 @@ async fn heartbeat(
     let other = |e: anyhow::Error| HeartbeatError::Other(e);
     let snapshot = handle.snapshot().await.map_err(|e| other(e.into()))?;
     let body = HeartbeatRequest {
-        node_id: handle.id().to_string(),
+        node_id: super::stored_id(handle.id()),
         sent_at_ms: now_ms(),
         stats: stats_view(handle, &snapshot),
     };
@@ -237,7 +237,7 @@ impl Links {
         let me = handle.id();
         let mut now_known = HashSet::new();
         for member in &membership.members {
-            let Ok(id) = member.id.parse::<NodeId>() else { continue };
+            let Ok(id) = member.id.as_str().parse::<NodeId>() else { continue };
             if id == me {
                 continue;
             }

@@ -7,9 +7,12 @@ use super::{
     mint_token, node_detail, revoke_token, topology,
 };
 use crate::{liveness::Liveness, mesh::NodeId, services::runtime::ServiceRuntime};
-use app::types::nodes::{
-    CreateJoinToken, CreatedJoinToken, HeartbeatRequest, HostedService, JoinChallenge, JoinRequest,
-    JoinTokenView, MembershipView, NodeAction, NodeDetail, NodeView, TopologyView,
+use app::types::{
+    ids::{self, AccountId, JoinTokenId, ServiceId},
+    nodes::{
+        CreateJoinToken, CreatedJoinToken, HeartbeatRequest, HostedService, JoinChallenge, JoinRequest,
+        JoinTokenView, MembershipView, NodeAction, NodeDetail, NodeView, TopologyView,
+    },
 };
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -58,7 +61,7 @@ impl Nodes {
     }
 
     /// A node with its trust history.
-    pub async fn get(&self, id: &str) -> Result<NodeDetail> {
+    pub async fn get(&self, id: &ids::NodeId) -> Result<NodeDetail> {
         node_detail(&self.db, id, Utc::now(), self.liveness()).await
     }
 
@@ -68,7 +71,7 @@ impl Nodes {
     }
 
     /// Drains, undrains, blocks, unblocks or removes a node; answers it (`None` once removed).
-    pub async fn act(&self, id: &str, action: NodeAction) -> Result<Option<NodeView>> {
+    pub async fn act(&self, id: &ids::NodeId, action: NodeAction) -> Result<Option<NodeView>> {
         let node = super::act(&self.db, id, action, Utc::now(), self.liveness()).await?;
         self.sync().await?;
         Ok(node)
@@ -82,14 +85,14 @@ impl Nodes {
     /// Mints a join token; the secret is in the answer and nowhere else.
     pub async fn create_join_token(
         &self,
-        operator: &str,
+        operator: &AccountId,
         request: CreateJoinToken,
     ) -> Result<CreatedJoinToken> {
         mint_token(&self.db, operator, request, Utc::now()).await
     }
 
     /// Revokes a token; with `block_nodes`, blocks every node that joined with it.
-    pub async fn revoke_join_token(&self, id: &str, block_nodes: bool) -> Result<JoinTokenView> {
+    pub async fn revoke_join_token(&self, id: &JoinTokenId, block_nodes: bool) -> Result<JoinTokenView> {
         let token = revoke_token(&self.db, id, block_nodes, Utc::now()).await?;
         self.sync().await?;
         Ok(token)
@@ -120,13 +123,16 @@ impl Nodes {
 
     /// Adds what the node may execute (see `services::executor::Grants`) to its membership.
     fn with_grants(&self, mut membership: MembershipView) -> MembershipView {
-        let Ok(node) = membership.node_id.parse() else { return membership };
+        let Ok(node) = membership.node_id.as_str().parse() else { return membership };
         let grants = self.services.grants_for(node);
-        membership.entries = grants.entries.iter().map(ToString::to_string).collect();
+        membership.entries = grants.entries.iter().map(|entry| super::stored_id(*entry)).collect();
         membership.services = grants
             .upstreams
             .into_iter()
-            .map(|(service_id, upstream_url)| HostedService { service_id, upstream_url })
+            .map(|(service_id, upstream_url)| HostedService {
+                service_id: ServiceId::new(service_id),
+                upstream_url,
+            })
             .collect();
         membership
     }

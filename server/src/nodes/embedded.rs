@@ -114,7 +114,7 @@ impl EmbeddedNodes {
         let members = super::members(db).await?;
         let mut now_known = HashSet::new();
         for member in &members {
-            let Ok(id) = member.id.parse::<NodeId>() else { continue };
+            let Ok(id) = member.id.as_str().parse::<NodeId>() else { continue };
             now_known.insert(id);
             for node in &self.nodes {
                 match member.status {
@@ -164,7 +164,7 @@ pub fn stats_view(handle: &MeshHandle, snapshot: &NodeSnapshot) -> NodeStatsView
             .peers
             .iter()
             .map(|p| PeerLinkView {
-                id: p.id.to_string(),
+                id: super::stored_id(p.id),
                 connected: p.connected,
                 trust: p.trust.as_str().into(),
                 rtt_ms: p.last_rtt.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),

@@ -18,15 +18,23 @@ use crate::{
     },
     secrets,
 };
-use app::types::nodes::{
-    CreateJoinToken, CreatedJoinToken, JoinRequest, JoinTokenView, MemberView, MembershipView, NodeAction,
-    NodeDetail, NodeStatsView, NodeStatus, NodeView, TopologyView, TrustEventView,
+use app::types::{
+    ids::{self, AccountId, JoinTokenId},
+    nodes::{
+        CreateJoinToken, CreatedJoinToken, JoinRequest, JoinTokenView, MemberView, MembershipView,
+        NodeAction, NodeDetail, NodeStatsView, NodeStatus, NodeView, TopologyView, TrustEventView,
+    },
 };
 use challenges::Challenges;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
+
+/// The id under which the control plane stores and shows a mesh node.
+pub fn stored_id(id: NodeId) -> ids::NodeId {
+    ids::NodeId::new(id.to_string())
+}
 
 /// Domain tag of the message a joining node signs.
 pub const JOIN_SIGNING_TAG: &[u8] = b"web4/join/v1";
@@ -151,7 +159,7 @@ fn node_view(n: node_rows::Model, now: DateTime<Utc>, s: &Liveness) -> NodeView 
 /// Mints a join token; the secret is in the answer and nowhere else.
 pub async fn mint_token(
     db: &DatabaseConnection,
-    created_by: &str,
+    created_by: &AccountId,
     req: CreateJoinToken,
     now: DateTime<Utc>,
 ) -> Result<CreatedJoinToken> {
@@ -174,7 +182,7 @@ pub async fn mint_token(
     };
     let secret = secrets::new_secret(secrets::TOKEN_PREFIX);
     let row = db::entities::join_tokens::Model {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: JoinTokenId::new(uuid::Uuid::now_v7().to_string()),
         secret_hash: secrets::hash_secret(&secret),
         prefix: secrets::display_prefix(&secret, secrets::TOKEN_PREFIX),
         note,
@@ -182,7 +190,7 @@ pub async fn mint_token(
         expires_at,
         revoked_at: None,
         uses: 0,
-        created_by: created_by.to_owned(),
+        created_by: created_by.clone(),
         created_at: now,
     };
     db::nodes::insert_token(db, row.clone()).await?;
@@ -198,7 +206,7 @@ pub async fn list_tokens(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<
 /// Revokes a token; with `block_nodes`, blocks every node that joined with it.
 pub async fn revoke_token(
     db: &DatabaseConnection,
-    id: &str,
+    id: &JoinTokenId,
     block_nodes: bool,
     now: DateTime<Utc>,
 ) -> Result<JoinTokenView> {
@@ -245,7 +253,7 @@ pub async fn register_embedded(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    let existing = db::nodes::node(&txn, &id.to_string()).await?;
+    let existing = db::nodes::node(&txn, &stored_id(id)).await?;
     let existed = existing.is_some();
     let mut node = existing.unwrap_or_else(|| new_node(id, "embedded", now));
     node.name = name.into();
@@ -266,7 +274,7 @@ pub async fn register_embedded(
 
 fn new_node(id: NodeId, kind: &str, now: DateTime<Utc>) -> node_rows::Model {
     node_rows::Model {
-        id: id.to_string(),
+        id: stored_id(id),
         name: String::new(),
         kind: kind.into(),
         address: String::new(),
@@ -298,7 +306,7 @@ pub async fn join(
     now: DateTime<Utc>,
     s: &Liveness,
 ) -> Result<MembershipView> {
-    let id = parse_node_id(&req.node_id)?;
+    let id = parse_node_id(req.node_id.as_str())?;
     let address: libp2p::Multiaddr = req.address.trim().parse().map_err(|_| NodesError::Invalid {
         field: "address",
         message: "address must be a multiaddr such as /ip4/10.0.0.5/tcp/7001.".into(),
@@ -332,7 +340,7 @@ pub async fn join(
         "used" => return Err(NodesError::TokenUsed),
         _ => {}
     }
-    let existing = db::nodes::node(&txn, &id.to_string()).await?;
+    let existing = db::nodes::node(&txn, &stored_id(id)).await?;
     if existing.as_ref().is_some_and(|n| n.status == NodeStatus::Blocked) {
         return Err(NodesError::NodeBlocked);
     }
@@ -342,7 +350,7 @@ pub async fn join(
     let existed = existing.is_some();
     let mut node = existing.unwrap_or_else(|| new_node(id, "hosted", now));
     node.name = if req.name.trim().is_empty() {
-        format!("node-{}", &node.id[node.id.len() - 6..])
+        format!("node-{}", &node.id.as_str()[node.id.as_str().len() - 6..])
     } else {
         req.name.trim().into()
     };
@@ -399,7 +407,7 @@ pub async fn record_heartbeat(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    let mut node = db::nodes::node(&txn, &id.to_string()).await?.ok_or(NodesError::NotFound("node"))?;
+    let mut node = db::nodes::node(&txn, &stored_id(id)).await?.ok_or(NodesError::NotFound("node"))?;
     if node.status == NodeStatus::Blocked {
         return Err(NodesError::NodeBlocked);
     }
@@ -416,7 +424,7 @@ pub async fn record_heartbeat(
 /// Who is in the mesh, as `node` should see it.
 pub async fn membership(db: &DatabaseConnection, node: NodeId, s: &Liveness) -> Result<MembershipView> {
     Ok(MembershipView {
-        node_id: node.to_string(),
+        node_id: stored_id(node),
         heartbeat_interval_ms: u64::try_from(s.heartbeat_interval.as_millis()).unwrap_or(1000),
         members: members(db).await?,
         entries: Vec::new(),
@@ -441,7 +449,7 @@ pub async fn list_nodes(db: &DatabaseConnection, now: DateTime<Utc>, s: &Livenes
 /// One node with its trust history.
 pub async fn node_detail(
     db: &DatabaseConnection,
-    id: &str,
+    id: &ids::NodeId,
     now: DateTime<Utc>,
     s: &Liveness,
 ) -> Result<NodeDetail> {
@@ -472,7 +480,7 @@ pub async fn topology(db: &DatabaseConnection, now: DateTime<Utc>, s: &Liveness)
 /// An operator's action on a node; `None` after a removal.
 pub async fn act(
     db: &DatabaseConnection,
-    id: &str,
+    id: &ids::NodeId,
     action: NodeAction,
     now: DateTime<Utc>,
     s: &Liveness,

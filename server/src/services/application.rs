@@ -9,7 +9,10 @@ use super::{
     runtime::ServiceRuntime,
 };
 use crate::egress::EgressPolicy;
-use app::types::services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView};
+use app::types::{
+    ids::{AccountId, KeyId, ServiceId},
+    services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView},
+};
 use axum::{
     body::{Body, to_bytes},
     http::{HeaderMap, Method, header},
@@ -36,15 +39,15 @@ pub enum Target<'a> {
     /// `{owner-account-id}/{slug}`, or a slug of the caller's own.
     Route(&'a str),
     /// The service's id and the path to call (the portal's Try it).
-    Service { id: &'a str, path: &'a str },
+    Service { id: &'a ServiceId, path: &'a str },
 }
 
 /// One call as a front end received it.
 pub struct InvokeRequest<'a> {
     /// The calling account, which pays.
-    pub payer: &'a str,
+    pub payer: &'a AccountId,
     /// The API key it came with (`None` from the portal's session).
-    pub key_id: Option<&'a str>,
+    pub key_id: Option<&'a KeyId>,
     /// The `Idempotency-Key` and when its record began: fixes the call's invoke id.
     pub idempotency: Option<(&'a str, DateTime<Utc>)>,
     pub target: Target<'a>,
@@ -78,7 +81,7 @@ impl Services {
     /// A page of the account's services, newest first.
     pub async fn list(
         &self,
-        account: &str,
+        account: &AccountId,
         cursor: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Page<ServiceView>> {
@@ -86,13 +89,13 @@ impl Services {
     }
 
     /// The account's service, with its placements.
-    pub async fn get(&self, account: &str, id: &str) -> Result<ServiceView> {
+    pub async fn get(&self, account: &AccountId, id: &ServiceId) -> Result<ServiceView> {
         registry::get(&self.db, account, id, &self.names().await?).await
     }
 
     /// Registers a service and places it; the answer carries its first proxy secret, shown
     /// this once (only a service with an upstream has someone to send it to).
-    pub async fn create(&self, account: &str, input: NewService) -> Result<ServiceView> {
+    pub async fn create(&self, account: &AccountId, input: NewService) -> Result<ServiceView> {
         let id =
             registry::create(&self.db, &self.egress, self.max_services, account, input, Utc::now()).await?;
         let mut view = self.settled(account, &id).await?;
@@ -103,13 +106,18 @@ impl Services {
     }
 
     /// Changes the fields given and places the service anew.
-    pub async fn update(&self, account: &str, id: &str, update: ServiceUpdate) -> Result<ServiceView> {
+    pub async fn update(
+        &self,
+        account: &AccountId,
+        id: &ServiceId,
+        update: ServiceUpdate,
+    ) -> Result<ServiceView> {
         registry::update(&self.db, &self.egress, account, id, update, Utc::now()).await?;
         self.settled(account, id).await
     }
 
     /// Deletes an inactive service and takes its placements down.
-    pub async fn delete(&self, account: &str, id: &str) -> Result<()> {
+    pub async fn delete(&self, account: &AccountId, id: &ServiceId) -> Result<()> {
         registry::delete(&self.db, account, id).await?;
         self.runtime.reconcile().await?;
         Ok(())
@@ -117,7 +125,7 @@ impl Services {
 
     /// Rotates the proxy secret and shows the new one, once; upstreams get it from the
     /// placement pass this runs.
-    pub async fn rotate_proxy_secret(&self, account: &str, id: &str) -> Result<ProxySecretView> {
+    pub async fn rotate_proxy_secret(&self, account: &AccountId, id: &ServiceId) -> Result<ProxySecretView> {
         let generation = registry::rotate_proxy_secret(&self.db, account, id).await?;
         self.runtime.reconcile().await?;
         let proxy_secret = self.runtime.proxy_secret(id, generation);
@@ -125,12 +133,12 @@ impl Services {
     }
 
     /// The service's placements callers may use now.
-    pub fn discover(&self, account: &str, id: &str) -> Result<DiscoveryView> {
+    pub fn discover(&self, account: &AccountId, id: &ServiceId) -> Result<DiscoveryView> {
         self.runtime.discover(account, id)
     }
 
     /// After a change: one placement pass, then the service as it now stands.
-    async fn settled(&self, account: &str, id: &str) -> Result<ServiceView> {
+    async fn settled(&self, account: &AccountId, id: &ServiceId) -> Result<ServiceView> {
         self.runtime.reconcile().await?;
         self.get(account, id).await
     }
@@ -142,7 +150,7 @@ impl Services {
         let InvokeRequest { payer, key_id, idempotency, target, method, query, headers, body } = request;
         let (service, path) = match target {
             Target::Route(route) => self.runtime.resolve(payer, route)?,
-            Target::Service { id, path } => (self.runtime.resolve(payer, id)?.0, path),
+            Target::Service { id, path } => (self.runtime.resolve(payer, id.as_str())?.0, path),
         };
         let admitted = self.runtime.admit(service, method)?;
         let limit = admitted.body_limit();

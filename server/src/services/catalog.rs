@@ -4,7 +4,10 @@
 //! in whole, so a reader sees one consistent picture.
 use super::{executor::Grants, health::Probe};
 use crate::mesh::NodeId;
-use app::types::services::{HttpSettings, PlacementView, PolicySettings, ServiceKind, ServiceStatus};
+use app::types::{
+    ids::{AccountId, ServiceId},
+    services::{HttpSettings, PlacementView, PolicySettings, ServiceKind, ServiceStatus},
+};
 use std::{
     collections::{HashMap, HashSet},
     sync::Arc,
@@ -13,8 +16,8 @@ use std::{
 /// One service, as the gateway needs it.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub id: String,
-    pub owner: String,
+    pub id: ServiceId,
+    pub owner: AccountId,
     pub slug: String,
     pub kind: ServiceKind,
     pub status: ServiceStatus,
@@ -35,8 +38,8 @@ pub struct Entry {
 /// The whole picture.
 #[derive(Default)]
 pub struct Catalog {
-    by_id: HashMap<String, Arc<Entry>>,
-    by_slug: HashMap<(String, String), Arc<Entry>>,
+    by_id: HashMap<ServiceId, Arc<Entry>>,
+    by_slug: HashMap<(AccountId, String), Arc<Entry>>,
     checks: Vec<(NodeId, Probe)>,
     /// Per node, the services placed on it and their upstreams.
     hosted: HashMap<NodeId, HashMap<String, String>>,
@@ -57,8 +60,8 @@ impl Catalog {
     }
 
     /// Records that `node` hosts `service` at `upstream`.
-    pub fn host(&mut self, node: NodeId, service: &str, upstream: &str) {
-        self.hosted.entry(node).or_default().insert(service.to_owned(), upstream.to_owned());
+    pub fn host(&mut self, node: NodeId, service: &ServiceId, upstream: &str) {
+        self.hosted.entry(node).or_default().insert(service.to_string(), upstream.to_owned());
     }
 
     /// What `node` may execute, with calls coming from `entries`.
@@ -71,14 +74,14 @@ impl Catalog {
         self.names.insert(node, name);
     }
 
-    /// The service with this id.
+    /// The service with this id (as read off a request path, or typed).
     pub fn get(&self, id: &str) -> Option<&Arc<Entry>> {
         self.by_id.get(id)
     }
 
     /// The service `owner` registered as `slug`.
     pub fn by_slug(&self, owner: &str, slug: &str) -> Option<&Arc<Entry>> {
-        self.by_slug.get(&(owner.to_owned(), slug.to_owned()))
+        self.by_slug.get(&(AccountId::new(owner), slug.to_owned()))
     }
 
     /// Every placement's health check.

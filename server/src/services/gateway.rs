@@ -18,7 +18,10 @@ use crate::{
     mesh::{DropReason, NodeId, node::SendError},
     metering::UsageEvent,
 };
-use app::types::services::{ServiceKind, ServiceStatus};
+use app::types::{
+    ids::{AccountId, KeyId},
+    services::{ServiceKind, ServiceStatus},
+};
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use std::{
@@ -138,9 +141,9 @@ impl Admitted {
 /// One call to make.
 pub struct Call<'a> {
     /// The calling account, which pays for the call.
-    pub payer: &'a str,
+    pub payer: &'a AccountId,
     /// The API key it came with (`None` through the portal's session).
-    pub key_id: Option<&'a str>,
+    pub key_id: Option<&'a KeyId>,
     /// The call's id when the caller fixed it (see [`invoke_id_for`]); a new UUIDv7 otherwise.
     pub invoke_id: Option<uuid::Uuid>,
     pub service: Admitted,
@@ -167,14 +170,14 @@ pub struct Invoked {
 /// the stored answer) is still metered once; a reuse of the key after its record expired is a
 /// new call with a new id.
 pub fn invoke_id_for(
-    account: &str,
+    account: &AccountId,
     idempotency_key: &str,
     since: chrono::DateTime<chrono::Utc>,
 ) -> uuid::Uuid {
     use sha2::Digest;
     let digest = sha2::Sha256::new()
         .chain_update(b"web4 invoke id\n")
-        .chain_update(account.as_bytes())
+        .chain_update(account.as_str().as_bytes())
         .chain_update(b"\n")
         .chain_update(idempotency_key.as_bytes())
         .chain_update(b"\n")
@@ -202,7 +205,7 @@ fn request_payload(
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
-    payer: &str,
+    payer: &AccountId,
     body: &[u8],
 ) -> Result<Bytes, InvokeError> {
     let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
@@ -211,13 +214,13 @@ fn request_payload(
         .filter(|(n, _)| to_upstream(n.as_str()))
         .map(|(n, v)| (n.as_str(), v.as_bytes()))
         .chain([
-            ("x-web4-consumer", payer.as_bytes()),
+            ("x-web4-consumer", payer.as_str().as_bytes()),
             (super::proxy_secret::HEADER, service.proxy_secret.as_bytes()),
         ])
         .collect();
     wire::encode_request(wire::RequestParts {
         invoke_id: *invoke_id.as_bytes(),
-        service_id: &service.id,
+        service_id: service.id.as_str(),
         method: method.as_str(),
         path_and_query,
         timeout_ms: http.timeout_ms,
@@ -270,7 +273,11 @@ impl ServiceRuntime {
     /// Resolves the service a caller addresses: `{id}`, `{owner-account-id}/{slug}`, or a
     /// `{slug}` of the caller's own; returns it with the rest of the path. Services of other
     /// accounts are not found (the marketplace will open them to subscribers).
-    pub fn resolve<'p>(&self, caller: &str, rest: &'p str) -> Result<(Arc<Entry>, &'p str), InvokeError> {
+    pub fn resolve<'p>(
+        &self,
+        caller: &AccountId,
+        rest: &'p str,
+    ) -> Result<(Arc<Entry>, &'p str), InvokeError> {
         let catalog = self.catalog();
         let (first, after) = split_segment(rest);
         let found = if let Some(entry) = catalog.get(first) {
@@ -279,10 +286,10 @@ impl ServiceRuntime {
             let (slug, after) = split_segment(after);
             catalog.by_slug(first, slug).map(|e| (e.clone(), after))
         } else {
-            catalog.by_slug(caller, first).map(|e| (e.clone(), after))
+            catalog.by_slug(caller.as_str(), first).map(|e| (e.clone(), after))
         };
         match found {
-            Some((entry, after)) if entry.owner == caller => Ok((entry, after)),
+            Some((entry, after)) if &entry.owner == caller => Ok((entry, after)),
             _ => Err(InvokeError::NotFound),
         }
     }
@@ -326,10 +333,10 @@ impl ServiceRuntime {
         {
             let event = UsageEvent {
                 invoke_id: invoked.invoke_id,
-                payer_account_id: payer.to_owned(),
+                payer_account_id: payer.clone(),
                 service_id: service.id.clone(),
                 provider_account_id: service.owner.clone(),
-                api_key_id: key_id.map(str::to_owned),
+                api_key_id: key_id.cloned(),
                 calls: 1,
                 bytes_in: bytes_in as i64,
                 bytes_out: invoked.body.len() as i64,
@@ -433,7 +440,7 @@ impl ServiceRuntime {
         // The longest a call (the probe) can last.
         let timeout_ms = service.http.as_ref().map_or(0, |h| h.timeout_ms);
         let probe_limit = Duration::from_millis(u64::from(timeout_ms)) + MESH_MARGIN;
-        if !breakers.contains_key(service.id.as_str()) {
+        if !breakers.contains_key(&service.id) {
             breakers.insert(service.id.clone(), HashMap::new());
         }
         let breaker = breakers
@@ -447,7 +454,7 @@ impl ServiceRuntime {
 
     fn settle(&self, service: &Entry, node: NodeId, ok: bool) {
         let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(breaker) = breakers.get_mut(service.id.as_str()).and_then(|b| b.get_mut(&node)) {
+        if let Some(breaker) = breakers.get_mut(&service.id).and_then(|b| b.get_mut(&node)) {
             if ok {
                 breaker.success();
             } else {

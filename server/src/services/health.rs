@@ -15,7 +15,7 @@ use super::{
     wire::{MAX_RESPONSE_BYTES, MESH_MARGIN},
 };
 use crate::mesh::{NodeId, node::MeshHandle};
-use app::types::services::HealthStatus;
+use app::types::{ids::ServiceId, services::HealthStatus};
 use std::{
     collections::HashMap,
     time::{Duration, Instant},
@@ -24,7 +24,7 @@ use std::{
 /// A check of one service, run against each of its placements.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
-    pub service_id: String,
+    pub service_id: ServiceId,
     /// Path (and query) of the check, starting with `/`.
     pub path: String,
     pub interval_ms: u32,
@@ -65,7 +65,7 @@ pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
     let critical = |output: String| Outcome { status: HealthStatus::Critical, output, transient: false };
     let payload = wire::encode_request(wire::RequestParts {
         invoke_id: *uuid::Uuid::now_v7().as_bytes(),
-        service_id: &probe.service_id,
+        service_id: probe.service_id.as_str(),
         method: "GET",
         path_and_query: &probe.path,
         timeout_ms: probe.timeout_ms,
@@ -138,7 +138,7 @@ pub fn start_due<'a, F, Fut>(
 /// When each check last started; says which are due.
 #[derive(Default)]
 pub struct Schedule {
-    last: HashMap<(NodeId, String), Instant>,
+    last: HashMap<(NodeId, ServiceId), Instant>,
 }
 
 impl Schedule {
@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn checks_are_due_once_per_interval() {
         let probe = Probe {
-            service_id: "s".into(),
+            service_id: ServiceId::new("s"),
             path: "/".into(),
             interval_ms: 1000,
             timeout_ms: 500,

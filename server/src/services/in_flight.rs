@@ -1,5 +1,6 @@
 //! Invokes in flight, in total and per account: what lets the gateway refuse a call at the
 //! account's or the platform's limit instead of queueing it.
+use app::types::ids::AccountId;
 use std::collections::HashMap;
 
 /// Why a call got no slot.
@@ -13,29 +14,29 @@ pub enum Full {
 
 /// Invokes in flight, in total and per account: each call holds a [`Slot`] until it ends.
 #[derive(Default)]
-pub struct InFlight(std::sync::Mutex<(u32, HashMap<String, u32>)>);
+pub struct InFlight(std::sync::Mutex<(u32, HashMap<AccountId, u32>)>);
 
 /// One call's place in [`InFlight`]; given back on drop.
 pub struct Slot<'a> {
     in_flight: &'a InFlight,
-    account: String,
+    account: AccountId,
 }
 
 impl InFlight {
     /// Takes a slot for `account`, unless it or the platform is at its limit.
-    pub fn take(&self, account: &str, total: u32, per_account: u32) -> Result<Slot<'_>, Full> {
+    pub fn take(&self, account: &AccountId, total: u32, per_account: u32) -> Result<Slot<'_>, Full> {
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let (running, accounts) = &mut *guard;
         if *running >= total {
             return Err(Full::Platform { limit: total });
         }
-        let mine = accounts.entry(account.to_owned()).or_default();
+        let mine = accounts.entry(account.clone()).or_default();
         if *mine >= per_account {
             return Err(Full::Account { limit: per_account });
         }
         *mine += 1;
         *running += 1;
-        Ok(Slot { in_flight: self, account: account.to_owned() })
+        Ok(Slot { in_flight: self, account: account.clone() })
     }
 }
 
@@ -60,12 +61,12 @@ mod tests {
     #[test]
     fn calls_in_flight_are_capped_per_account_and_in_total() {
         let in_flight = InFlight::default();
-        let a1 = in_flight.take("a", 3, 2).unwrap();
-        let _a2 = in_flight.take("a", 3, 2).unwrap();
-        assert_eq!(in_flight.take("a", 3, 2).err(), Some(Full::Account { limit: 2 }));
-        let _b1 = in_flight.take("b", 3, 2).unwrap();
-        assert_eq!(in_flight.take("c", 3, 2).err(), Some(Full::Platform { limit: 3 }));
+        let a1 = in_flight.take(&AccountId::new("a"), 3, 2).unwrap();
+        let _a2 = in_flight.take(&AccountId::new("a"), 3, 2).unwrap();
+        assert_eq!(in_flight.take(&AccountId::new("a"), 3, 2).err(), Some(Full::Account { limit: 2 }));
+        let _b1 = in_flight.take(&AccountId::new("b"), 3, 2).unwrap();
+        assert_eq!(in_flight.take(&AccountId::new("c"), 3, 2).err(), Some(Full::Platform { limit: 3 }));
         drop(a1);
-        assert!(in_flight.take("a", 3, 2).is_ok(), "an ended call gives its slot back");
+        assert!(in_flight.take(&AccountId::new("a"), 3, 2).is_ok(), "an ended call gives its slot back");
     }
 }

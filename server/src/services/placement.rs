@@ -15,12 +15,13 @@ pub fn score(service: &str, node: &str) -> [u8; 32] {
 }
 
 /// The `replicas` nodes (of `eligible`) a service belongs on, best first.
-pub fn choose<'a>(
+pub fn choose<'a, N: AsRef<str> + Ord + ?Sized>(
     service: &str,
-    eligible: impl IntoIterator<Item = &'a str>,
+    eligible: impl IntoIterator<Item = &'a N>,
     replicas: usize,
-) -> Vec<&'a str> {
-    let mut scored: Vec<([u8; 32], &str)> = eligible.into_iter().map(|n| (score(service, n), n)).collect();
+) -> Vec<&'a N> {
+    let mut scored: Vec<([u8; 32], &N)> =
+        eligible.into_iter().map(|n| (score(service, n.as_ref()), n)).collect();
     scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
     scored.into_iter().take(replicas).map(|(_, n)| n).collect()
@@ -48,7 +49,7 @@ mod tests {
     fn fewer_nodes_than_replicas_places_on_all() {
         let all = nodes(2);
         assert_eq!(choose("svc", all.iter().map(String::as_str), 5).len(), 2);
-        assert!(choose("svc", std::iter::empty(), 2).is_empty());
+        assert!(choose("svc", std::iter::empty::<&str>(), 2).is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! never stored: it is an HMAC-SHA256, under a master key kept in the data directory (mode
 //! 0600, never in the database), of the service's id and its secret's generation. Rotating
 //! bumps the generation; the new secret is shown to the owner once, in the answer.
+use app::types::ids::ServiceId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -45,10 +46,10 @@ impl ProxySecrets {
     }
 
     /// The secret of `service` at `generation`.
-    pub fn secret(&self, service: &str, generation: i32) -> String {
+    pub fn secret(&self, service: &ServiceId, generation: i32) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.master).expect("HMAC takes any key length");
         mac.update(b"web4 proxy secret\n");
-        mac.update(service.as_bytes());
+        mac.update(service.as_str().as_bytes());
         mac.update(b"\n");
         mac.update(&generation.to_be_bytes());
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
@@ -62,19 +63,19 @@ mod tests {
     #[test]
     fn a_secret_depends_on_the_master_key_the_service_and_the_generation() {
         let secrets = ProxySecrets::from_key([1; 32]);
-        let a = secrets.secret("svc", 1);
+        let a = secrets.secret(&ServiceId::new("svc"), 1);
         assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 43, "{a}");
-        assert_eq!(a, secrets.secret("svc", 1), "derived, so the same every time");
-        assert_ne!(a, secrets.secret("svc", 2), "rotation changes it");
-        assert_ne!(a, secrets.secret("svc2", 1));
-        assert_ne!(a, ProxySecrets::from_key([2; 32]).secret("svc", 1));
+        assert_eq!(a, secrets.secret(&ServiceId::new("svc"), 1), "derived, so the same every time");
+        assert_ne!(a, secrets.secret(&ServiceId::new("svc"), 2), "rotation changes it");
+        assert_ne!(a, secrets.secret(&ServiceId::new("svc2"), 1));
+        assert_ne!(a, ProxySecrets::from_key([2; 32]).secret(&ServiceId::new("svc"), 1));
     }
 
     #[test]
     fn the_master_key_is_created_once_and_private() {
         let dir = tempfile::tempdir().unwrap();
-        let first = ProxySecrets::load_or_create(dir.path()).unwrap().secret("s", 1);
-        let second = ProxySecrets::load_or_create(dir.path()).unwrap().secret("s", 1);
+        let first = ProxySecrets::load_or_create(dir.path()).unwrap().secret(&ServiceId::new("s"), 1);
+        let second = ProxySecrets::load_or_create(dir.path()).unwrap().secret(&ServiceId::new("s"), 1);
         assert_eq!(first, second);
         #[cfg(unix)]
         {

@@ -13,7 +13,10 @@ use crate::{
     egress::EgressPolicy,
     pagination,
 };
-use app::types::services::{HttpSettingsInput, NewService, Page, ServiceStatus, ServiceUpdate, ServiceView};
+use app::types::{
+    ids::{AccountId, ServiceId},
+    services::{HttpSettingsInput, NewService, Page, ServiceStatus, ServiceUpdate, ServiceView},
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
@@ -51,20 +54,20 @@ pub async fn create(
     db: &DatabaseConnection,
     egress: &EgressPolicy,
     max_services: u64,
-    account: &str,
+    account: &AccountId,
     input: NewService,
     now: DateTime<Utc>,
-) -> Result<String> {
+) -> Result<ServiceId> {
     let valid = validate(input)?;
     reachable(egress, &valid.settings)?;
     // Each service is checked and placed on up to five nodes: an account's count is bounded.
     if db::services::count_of(db, account).await? >= max_services {
         return Err(ServicesError::LimitReached(max_services));
     }
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = ServiceId::new(uuid::Uuid::now_v7().to_string());
     let row = service_rows::Model {
         id: id.clone(),
-        account_id: account.to_owned(),
+        account_id: account.clone(),
         slug: valid.slug.clone(),
         name: valid.name,
         description: valid.description,
@@ -92,8 +95,8 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     egress: &EgressPolicy,
-    account: &str,
-    id: &str,
+    account: &AccountId,
+    id: &ServiceId,
     update: ServiceUpdate,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -183,7 +186,7 @@ pub async fn update(
 }
 
 /// Deletes the account's service; refused while it is active.
-pub async fn delete(db: &DatabaseConnection, account: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &DatabaseConnection, account: &AccountId, id: &ServiceId) -> Result<()> {
     if db::services::owned(db, account, id).await?.is_some() && db::billing::has_unbilled(db, id).await? {
         return Err(ServicesError::UnbilledUsage);
     }
@@ -197,7 +200,12 @@ pub async fn delete(db: &DatabaseConnection, account: &str, id: &str) -> Result<
 }
 
 /// The account's service, with its placements.
-pub async fn get(db: &DatabaseConnection, account: &str, id: &str, names: &NodeNames) -> Result<ServiceView> {
+pub async fn get(
+    db: &DatabaseConnection,
+    account: &AccountId,
+    id: &ServiceId,
+    names: &NodeNames,
+) -> Result<ServiceView> {
     let row = db::services::owned(db, account, id).await?.ok_or(ServicesError::NotFound)?;
     let placements = db::services::placements_of(db, id).await?;
     Ok(view(row, &placements, names))
@@ -205,7 +213,11 @@ pub async fn get(db: &DatabaseConnection, account: &str, id: &str, names: &NodeN
 
 /// Rotates the account's service's proxy secret; returns the new generation (the old secret
 /// stops being sent with the next placement pass).
-pub async fn rotate_proxy_secret(db: &DatabaseConnection, account: &str, id: &str) -> Result<i32> {
+pub async fn rotate_proxy_secret(
+    db: &DatabaseConnection,
+    account: &AccountId,
+    id: &ServiceId,
+) -> Result<i32> {
     db::services::rotate_proxy_secret(db, account, id).await?.ok_or(ServicesError::NotFound)
 }
 
@@ -213,7 +225,7 @@ pub async fn rotate_proxy_secret(db: &DatabaseConnection, account: &str, id: &st
 /// page (opaque to clients).
 pub async fn list(
     db: &DatabaseConnection,
-    account: &str,
+    account: &AccountId,
     cursor: Option<&str>,
     limit: Option<u64>,
     names: &NodeNames,
@@ -221,7 +233,7 @@ pub async fn list(
     let limit = pagination::limit(limit);
     let before = pagination::before(cursor).map_err(|_| ServicesError::BadCursor)?;
     let rows = db::services::page(db, account, before.as_deref(), limit + 1).await?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&ServiceId> = rows.iter().map(|r| &r.id).collect();
     let placements = db::services::placements_of_all(db, &ids).await?;
     Ok(pagination::finish(rows, limit, |r| &r.id, |r| view(r, &placements, names)))
 }

@@ -15,6 +15,7 @@ use crate::{
     mesh::{NodeId, node::MeshHandle},
 };
 use app::types::{
+    ids::{self, AccountId, ServiceId},
     nodes::{NodeState, NodeStatus},
     services::{DiscoveryView, HealthStatus, PlacementView, ServiceStatus},
 };
@@ -68,7 +69,7 @@ pub struct ServiceRuntime {
     settings: ServiceSettings,
     catalog: RwLock<Arc<Catalog>>,
     /// Per service id, per placement: looked up by `&str`, so a call allocates nothing here.
-    pub(super) breakers: Mutex<HashMap<String, HashMap<NodeId, Breaker>>>,
+    pub(super) breakers: Mutex<HashMap<ServiceId, HashMap<NodeId, Breaker>>>,
     embedded: Vec<MeshHandle>,
     /// What each embedded node's executor may run, kept in step with the placements.
     grants: Vec<(NodeId, SharedGrants)>,
@@ -79,7 +80,7 @@ pub struct ServiceRuntime {
     completed: AtomicU64,
     wake: Notify,
     /// The last health recorded per (service, node): a change refreshes the catalog at once.
-    last_health: Mutex<HashMap<(String, String), HealthStatus>>,
+    last_health: Mutex<HashMap<(ServiceId, ids::NodeId), HealthStatus>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Records successful invokes (`None`: metering off, for benchmarks only).
     pub(super) meter: Option<Arc<crate::metering::Meter>>,
@@ -121,7 +122,7 @@ impl ServiceRuntime {
     }
 
     /// The proxy secret of `service` at `generation`.
-    pub fn proxy_secret(&self, service: &str, generation: i32) -> String {
+    pub fn proxy_secret(&self, service: &ServiceId, generation: i32) -> String {
         self.proxy.secret(service, generation)
     }
 
@@ -194,9 +195,14 @@ impl ServiceRuntime {
     /// Discovery: the account's service with the placements callers may use — the catalog's
     /// own, so what discovery shows as healthy is what the gateway routes to, and polling it
     /// costs no query.
-    pub fn discover(&self, account: &str, id: &str) -> Result<DiscoveryView, super::ServicesError> {
+    pub fn discover(
+        &self,
+        account: &AccountId,
+        id: &ServiceId,
+    ) -> Result<DiscoveryView, super::ServicesError> {
         let catalog = self.catalog();
-        let entry = catalog.get(id).filter(|e| e.owner == account).ok_or(super::ServicesError::NotFound)?;
+        let entry =
+            catalog.get(id.as_str()).filter(|e| &e.owner == account).ok_or(super::ServicesError::NotFound)?;
         Ok(DiscoveryView {
             service_id: entry.id.clone(),
             slug: entry.slug.clone(),
@@ -241,31 +247,33 @@ impl ServiceRuntime {
         let txn = self.db.begin().await?;
         let nodes = db::nodes::nodes(&txn).await?;
         let names = super::NodeNames::of(&nodes, now, &self.liveness);
-        let eligible: Vec<&str> = nodes
+        let eligible: Vec<&ids::NodeId> = nodes
             .iter()
             .filter(|n| {
                 n.status == NodeStatus::Active
                     && n.trust_level == "trusted"
                     && names.state(&n.id).0 != NodeState::Offline
             })
-            .map(|n| n.id.as_str())
+            .map(|n| &n.id)
             .collect();
-        let mut placements: HashMap<String, Vec<db::entities::service_placements::Model>> = HashMap::new();
+        let mut placements: HashMap<ServiceId, Vec<db::entities::service_placements::Model>> = HashMap::new();
         for p in db::services::placements(&txn).await? {
             placements.entry(p.service_id.clone()).or_default().push(p);
         }
         let mut catalog = Catalog::default();
         for n in &nodes {
-            if let Ok(id) = n.id.parse() {
+            if let Ok(id) = n.id.as_str().parse() {
                 catalog.name(id, n.name.clone());
             }
         }
-        let mut placed: HashSet<(String, String)> = HashSet::new();
+        let mut placed: HashSet<(ServiceId, ids::NodeId)> = HashSet::new();
         for service in db::services::all(&txn).await? {
             let replicas =
                 if service.status == ServiceStatus::Active { usize::from(service.replicas) } else { 0 };
-            let desired: HashSet<&str> =
-                placement::choose(&service.id, eligible.iter().copied(), replicas).into_iter().collect();
+            let desired: HashSet<&ids::NodeId> =
+                placement::choose(service.id.as_str(), eligible.iter().copied(), replicas)
+                    .into_iter()
+                    .collect();
             let current = apply_placements(
                 &txn,
                 &service.id,
@@ -274,7 +282,7 @@ impl ServiceRuntime {
                 now,
             )
             .await?;
-            placed.extend(desired.iter().map(|n| (service.id.clone(), (*n).to_owned())));
+            placed.extend(desired.iter().map(|n| (service.id.clone(), (*n).clone())));
             self.enter(&txn, &mut catalog, service, &desired, &current, &names, now).await?;
         }
         txn.commit().await?;
@@ -296,7 +304,7 @@ impl ServiceRuntime {
         txn: &DatabaseTransaction,
         catalog: &mut Catalog,
         service: db::entities::services::Model,
-        desired: &HashSet<&str>,
+        desired: &HashSet<&ids::NodeId>,
         current: &[db::entities::service_placements::Model],
         names: &super::NodeNames,
         now: DateTime<Utc>,
@@ -305,20 +313,20 @@ impl ServiceRuntime {
         let settings = service.settings.clone();
         let kind = service.kind;
         // Every placement after this pass, with its last health (just placed: unknown).
-        let offered: Vec<&str> = desired
+        let offered: Vec<&ids::NodeId> = desired
             .iter()
             .copied()
             .filter(|node| {
                 let health =
-                    current.iter().find(|p| p.node_id == *node).map(|p| p.health).unwrap_or_default();
+                    current.iter().find(|p| &p.node_id == *node).map(|p| p.health).unwrap_or_default();
                 let (state, status) = names.state(node);
                 super::offered(kind, health, state, status)
             })
             .collect();
-        let healthy: Vec<NodeId> = offered.iter().filter_map(|n| n.parse().ok()).collect();
+        let healthy: Vec<NodeId> = offered.iter().filter_map(|n| n.as_str().parse().ok()).collect();
         let instances: Vec<PlacementView> = current
             .iter()
-            .filter(|p| offered.contains(&p.node_id.as_str()))
+            .filter(|p| offered.contains(&&p.node_id))
             .map(|p| super::placement_view(p, names))
             .collect();
         let (unhealthy_since, available) =
@@ -330,7 +338,7 @@ impl ServiceRuntime {
             }
         }
         let hosts: Vec<NodeId> =
-            if active { desired.iter().filter_map(|n| n.parse().ok()).collect() } else { vec![] };
+            if active { desired.iter().filter_map(|n| n.as_str().parse().ok()).collect() } else { vec![] };
         let proxy_secret = self.proxy.secret(&service.id, service.proxy_secret_generation);
         if let Some(http) = &settings.http {
             for node in &hosts {
@@ -385,7 +393,7 @@ impl ServiceRuntime {
                         let mut schedule = again.lock().unwrap_or_else(|e| e.into_inner());
                         schedule.again(node, &probe, health::TRANSIENT_RETRY, std::time::Instant::now());
                     }
-                    let node = node.to_string();
+                    let node = ids::NodeId::new(node.to_string());
                     runtime
                         .record(&probe.service_id, &node, outcome.status, &outcome.output, Utc::now())
                         .await;
@@ -396,14 +404,21 @@ impl ServiceRuntime {
 
     /// Stores a check's result; when the health changed, the catalog follows before this
     /// returns, so what discovery shows is what the gateway routes to.
-    async fn record(&self, service: &str, node: &str, status: HealthStatus, output: &str, at: DateTime<Utc>) {
+    async fn record(
+        &self,
+        service: &ServiceId,
+        node: &ids::NodeId,
+        status: HealthStatus,
+        output: &str,
+        at: DateTime<Utc>,
+    ) {
         if let Err(err) = db::services::record_health(&self.db, service, node, status, output, at).await {
-            tracing::warn!(service_id = service, node_id = node, error = %err, "recording a health check failed");
+            tracing::warn!(service_id = %service, node_id = %node, error = %err, "recording a health check failed");
             return;
         }
         let changed = {
             let mut last = self.last_health.lock().unwrap_or_else(|e| e.into_inner());
-            last.insert((service.to_owned(), node.to_owned()), status) != Some(status)
+            last.insert((service.clone(), node.clone()), status) != Some(status)
         };
         if changed && let Err(err) = self.reconcile().await {
             tracing::warn!(error = %err, "placement pass failed");
@@ -415,17 +430,17 @@ impl ServiceRuntime {
 /// (those just made are in the table with unknown health).
 async fn apply_placements(
     txn: &DatabaseTransaction,
-    service: &str,
-    desired: &HashSet<&str>,
+    service: &ServiceId,
+    desired: &HashSet<&ids::NodeId>,
     mut current: Vec<db::entities::service_placements::Model>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<db::entities::service_placements::Model>> {
-    for gone in current.iter().filter(|p| !desired.contains(p.node_id.as_str())) {
+    for gone in current.iter().filter(|p| !desired.contains(&p.node_id)) {
         db::services::unplace(txn, service, &gone.node_id).await?;
         tracing::info!(service_id = %service, node_id = %gone.node_id, "placement released");
     }
-    current.retain(|p| desired.contains(p.node_id.as_str()));
-    for node in desired.iter().filter(|n| !current.iter().any(|p| p.node_id == **n)) {
+    current.retain(|p| desired.contains(&p.node_id));
+    for node in desired.iter().filter(|n| !current.iter().any(|p| &p.node_id == **n)) {
         db::services::place(txn, service, node, now).await?;
         tracing::info!(service_id = %service, node_id = %node, "service placed");
     }

@@ -2,6 +2,7 @@
 //! callers are offered.
 use crate::db::{self, entities::services as service_rows};
 use app::types::{
+    ids::NodeId,
     nodes::{NodeState, NodeStatus},
     services::{HealthStatus, PlacementView, ServiceKind, ServiceView},
 };
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 
 /// Node names and liveness, for placement views.
 pub struct NodeNames {
-    nodes: HashMap<String, (String, NodeState, NodeStatus)>,
+    nodes: HashMap<NodeId, (String, NodeState, NodeStatus)>,
 }
 
 impl NodeNames {
@@ -44,12 +45,12 @@ impl NodeNames {
     }
 
     /// A node's name (empty when unknown).
-    pub fn name(&self, id: &str) -> &str {
+    pub fn name(&self, id: &NodeId) -> &str {
         self.nodes.get(id).map_or("", |(name, ..)| name.as_str())
     }
 
     /// A node's liveness and status (an unknown node is offline and blocked).
-    pub fn state(&self, id: &str) -> (NodeState, NodeStatus) {
+    pub fn state(&self, id: &NodeId) -> (NodeState, NodeStatus) {
         self.nodes.get(id).map_or((NodeState::Offline, NodeStatus::Blocked), |(_, s, st)| (*s, *st))
     }
 }

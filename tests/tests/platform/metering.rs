@@ -128,8 +128,8 @@ async fn a_retried_call_with_the_same_invoke_id_counts_once() {
     let payer = app.query_strings("SELECT payer_account_id FROM usage_events").await.remove(0);
     let mut event = server::metering::UsageEvent {
         invoke_id: invoke_id.parse().unwrap(),
-        payer_account_id: payer.clone(),
-        service_id: service.clone(),
+        payer_account_id: payer.clone().into(),
+        service_id: service.clone().into(),
         provider_account_id: "someone".into(),
         api_key_id: None,
         calls: 1,

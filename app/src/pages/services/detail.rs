@@ -13,6 +13,7 @@ use crate::{
     types::{
         Role,
         billing::Currency,
+        ids::ServiceId,
         services::{PlacementView, ServiceStatus, ServiceView},
     },
 };
@@ -50,7 +51,7 @@ impl ServiceActions {
 #[component]
 pub fn ServiceDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = move || ServiceId::new(params.read().get("id").unwrap_or_default());
     let actions = ServiceActions::new();
     let ServiceActions { update, toggle, delete, .. } = actions;
 
@@ -293,7 +294,7 @@ fn Placements(placements: Vec<PlacementView>, operator: bool) -> impl IntoView {
             </thead>
             <tbody>
                 {placements.into_iter().map(|p| {
-                    let name = if p.node_name.is_empty() { short(&p.node_id) } else { p.node_name.clone() };
+                    let name = if p.node_name.is_empty() { short(p.node_id.as_str()) } else { p.node_name.clone() };
                     // Node pages are the operator's; a developer sees the name only.
                     let node = if operator {
                         view! { <A href=format!("/nodes/{}", p.node_id)>{name}</A> }.into_any()

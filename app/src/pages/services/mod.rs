@@ -117,7 +117,7 @@ mod fixtures {
         use crate::types::services::{HealthCheckSettings, HttpSettings, PolicySettings, ServiceKind};
         let at = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
         let placement = |name: &str, health| PlacementView {
-            node_id: format!("12D3KooW{name}xxxxxxxxxxxx"),
+            node_id: format!("12D3KooW{name}xxxxxxxxxxxx").into(),
             node_name: name.into(),
             node_state: "online".into(),
             health,

@@ -1,4 +1,5 @@
 //! The `api_keys` table.
+use app::types::ids::{AccountId, KeyId};
 use app::types::keys::Scope;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,8 +8,8 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "api_keys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub account_id: String,
+    pub id: KeyId,
+    pub account_id: AccountId,
     pub name: String,
     pub prefix: String,
     #[sea_orm(unique)]
@@ -19,7 +20,7 @@ pub struct Model {
     pub last_used_at: Option<ChronoDateTimeUtc>,
     pub revoked_at: Option<ChronoDateTimeUtc>,
     /// The key that minted this one (`None`: created with the portal's session).
-    pub parent_key_id: Option<String>,
+    pub parent_key_id: Option<KeyId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,16 +1,17 @@
 //! The `invoice_lines` table.
+use app::types::ids::{AccountId, InvoiceId, ServiceId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invoice_lines")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub invoice_id: String,
+    pub invoice_id: InvoiceId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub position: i32,
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub service_slug: String,
-    pub provider_account_id: String,
+    pub provider_account_id: AccountId,
     pub description: String,
     pub quantity: i64,
     pub unit_price_micros: i64,

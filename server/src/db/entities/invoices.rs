@@ -1,14 +1,15 @@
 //! The `invoices` table (finalized invoices only; drafts are computed).
+use app::types::ids::{AccountId, InvoiceId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invoices")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
+    pub id: InvoiceId,
     pub seq: i64,
     pub number: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub currency: String,
     pub currency_exponent: i32,
     pub period_start: Date,

@@ -1,4 +1,5 @@
 //! The `node_trust_events` table: one row per trust transition of a node.
+use app::types::ids::NodeId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub node_id: String,
+    pub node_id: NodeId,
     pub from_level: String,
     pub to_level: String,
     pub reason: String,

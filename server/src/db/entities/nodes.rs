@@ -1,4 +1,5 @@
 //! The `nodes` table.
+use app::types::ids::{JoinTokenId, NodeId};
 use app::types::nodes::{NodeStatsView, NodeStatus};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -8,13 +9,13 @@ use std::collections::BTreeMap;
 #[sea_orm(table_name = "nodes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
+    pub id: NodeId,
     pub name: String,
     pub kind: String,
     pub address: String,
     pub labels: Labels,
     pub version: String,
-    pub join_token_id: Option<String>,
+    pub join_token_id: Option<JoinTokenId>,
     pub status: NodeStatus,
     pub trust_level: String,
     pub last_heartbeat_at: Option<ChronoDateTimeUtc>,

@@ -1,4 +1,5 @@
 //! The `services` table.
+use app::types::ids::{AccountId, ServiceId};
 use app::types::{
     billing::Pricing,
     services::{HealthCheckSettings, HttpSettings, PolicySettings, ServiceKind, ServiceStatus},
@@ -10,8 +11,8 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "services")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub account_id: String,
+    pub id: ServiceId,
+    pub account_id: AccountId,
     pub slug: String,
     pub name: String,
     pub description: String,

@@ -1,4 +1,5 @@
 //! The `usage_events` table.
+use app::types::ids::{AccountId, InvoiceId, KeyId, ServiceId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,17 +7,17 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub invoke_id: String,
-    pub payer_account_id: String,
-    pub service_id: String,
-    pub provider_account_id: String,
-    pub api_key_id: Option<String>,
+    pub payer_account_id: AccountId,
+    pub service_id: ServiceId,
+    pub provider_account_id: AccountId,
+    pub api_key_id: Option<KeyId>,
     pub calls: i64,
     pub bytes_in: i64,
     pub bytes_out: i64,
     pub duration_us: i64,
     pub status: i32,
     pub occurred_at: ChronoDateTimeUtc,
-    pub invoice_id: Option<String>,
+    pub invoice_id: Option<InvoiceId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

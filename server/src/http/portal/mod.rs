@@ -17,6 +17,7 @@ use app::{
     types::{
         AccountView, Credentials, Role,
         billing::{EarningsView, InvoiceSummary, InvoiceView, UsageReport},
+        ids::{AccountId, InvoiceId, JoinTokenId, KeyId, NodeId, ServiceId},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         nodes::{CreateJoinToken, CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{
@@ -75,7 +76,7 @@ impl PortalAdapter {
     async fn change_service(
         &self,
         account: &AccountView,
-        id: &str,
+        id: &ServiceId,
         update: ServiceUpdate,
     ) -> Result<ServiceView, PortalError> {
         let view = self.state.services.update(&account.id, id, update).await.map_err(portal_error)?;
@@ -128,12 +129,12 @@ impl PortalPort for PortalAdapter {
         self.state.nodes.topology().await.map_err(portal_error)
     }
 
-    async fn get_node(&self, id: String) -> Result<NodeDetail, PortalError> {
+    async fn get_node(&self, id: NodeId) -> Result<NodeDetail, PortalError> {
         self.operator().await?;
         self.state.nodes.get(&id).await.map_err(portal_error)
     }
 
-    async fn act_on_node(&self, id: String, action: NodeAction) -> Result<(), PortalError> {
+    async fn act_on_node(&self, id: NodeId, action: NodeAction) -> Result<(), PortalError> {
         self.operator().await?;
         self.state.nodes.act(&id, action).await.map_err(portal_error)?;
         redirect_plain_form(&if action == NodeAction::Remove {
@@ -184,7 +185,7 @@ impl PortalPort for PortalAdapter {
         Ok(created)
     }
 
-    async fn revoke_join_token(&self, id: String, block_nodes: bool) -> Result<(), PortalError> {
+    async fn revoke_join_token(&self, id: JoinTokenId, block_nodes: bool) -> Result<(), PortalError> {
         self.operator().await?;
         self.state.nodes.revoke_join_token(&id, block_nodes).await.map_err(portal_error)?;
         redirect_plain_form("/join-tokens");
@@ -196,7 +197,7 @@ impl PortalPort for PortalAdapter {
         self.state.services.list(&account.id, cursor.as_deref(), None).await.map_err(portal_error)
     }
 
-    async fn get_service(&self, id: String) -> Result<ServiceView, PortalError> {
+    async fn get_service(&self, id: ServiceId) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let mut service = self.state.services.get(&account.id, &id).await.map_err(portal_error)?;
         let rotated = self.unflash::<ProxySecretView>(FLASH_PROXY_SECRET).await?;
@@ -215,27 +216,27 @@ impl PortalPort for PortalAdapter {
         Ok(view)
     }
 
-    async fn update_service(&self, id: String, form: ServiceForm) -> Result<ServiceView, PortalError> {
+    async fn update_service(&self, id: ServiceId, form: ServiceForm) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let update = forms::service_update(&form).map_err(form_error)?;
         self.change_service(&account, &id, update).await
     }
 
-    async fn set_service_active(&self, id: String, active: bool) -> Result<ServiceView, PortalError> {
+    async fn set_service_active(&self, id: ServiceId, active: bool) -> Result<ServiceView, PortalError> {
         let account = self.account().await?;
         let status = if active { ServiceStatus::Active } else { ServiceStatus::Inactive };
         self.change_service(&account, &id, ServiceUpdate { status: Some(status), ..ServiceUpdate::default() })
             .await
     }
 
-    async fn delete_service(&self, id: String) -> Result<(), PortalError> {
+    async fn delete_service(&self, id: ServiceId) -> Result<(), PortalError> {
         let account = self.account().await?;
         self.state.services.delete(&account.id, &id).await.map_err(portal_error)?;
         redirect_plain_form("/services");
         Ok(())
     }
 
-    async fn rotate_proxy_secret(&self, id: String) -> Result<ProxySecretView, PortalError> {
+    async fn rotate_proxy_secret(&self, id: ServiceId) -> Result<ProxySecretView, PortalError> {
         let account = self.account().await?;
         let rotated =
             self.state.services.rotate_proxy_secret(&account.id, &id).await.map_err(portal_error)?;
@@ -344,7 +345,7 @@ impl PortalPort for PortalAdapter {
         let account = self.account().await?;
         let page = self.state.keys.list(&account.id, cursor.as_deref(), None).await.map_err(portal_error)?;
         // Taken only once the list has loaded, so a failed load does not lose the secret.
-        let flashed = self.unflash::<(String, CreatedApiKey)>(FLASH_API_KEY).await?;
+        let flashed = self.unflash::<(AccountId, CreatedApiKey)>(FLASH_API_KEY).await?;
         // A session that logged in as someone else since (log-in keeps the session's data)
         // must not see the previous account's secret.
         let created = flashed.filter(|(owner, _)| *owner == account.id).map(|(_, created)| created);
@@ -363,7 +364,7 @@ impl PortalPort for PortalAdapter {
         Ok(created)
     }
 
-    async fn revoke_api_key(&self, id: String) -> Result<(), PortalError> {
+    async fn revoke_api_key(&self, id: KeyId) -> Result<(), PortalError> {
         let account = self.account().await?;
         self.state.keys.revoke(&account.id, &id).await.map_err(portal_error)?;
         redirect_plain_form("/keys");
@@ -395,7 +396,7 @@ impl PortalPort for PortalAdapter {
         self.state.billing.invoices(&account.id, cursor.as_deref(), None).await.map_err(portal_error)
     }
 
-    async fn get_invoice(&self, id: String) -> Result<InvoiceView, PortalError> {
+    async fn get_invoice(&self, id: InvoiceId) -> Result<InvoiceView, PortalError> {
         let account = self.account().await?;
         self.state.billing.invoice(&account.id, &id).await.map_err(portal_error)
     }
