@@ -8,6 +8,8 @@ use std::fmt;
 /// How far a peer is trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
 pub enum TrustLevel {
     /// Never seen, or seen without proof of anything.
     Unknown,
@@ -23,6 +25,8 @@ pub enum TrustLevel {
 /// What happened to a peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
 pub enum TrustEvent {
     /// It completed an authenticated handshake (Noise, or a signed join challenge).
     Handshake,

@@ -118,7 +118,7 @@ fn NodeRow(node: NodeView) -> impl IntoView {
     view! {
         <tr>
             <td><A href=format!("/nodes/{}", node.id)>{node.name.clone()}</A><br /><code class="muted small">{short(node.id.as_str())}</code></td>
-            <td>{node.kind.clone()}</td>
+            <td>{node.kind.as_str()}</td>
             <td><span class=format!("badge state-{}", node.state.as_str())>{node.state.as_str()}</span></td>
             <td><span class=format!("badge {}", trust_class(&node.trust))>{node.trust.clone()}</span></td>
             <td>{node.status.as_str()}</td>
@@ -242,7 +242,7 @@ fn NodeDetailView(detail: NodeDetail, act: ServerAction<ActOnNode>) -> impl Into
                     <dt>"State"</dt><dd><span class=format!("badge state-{}", node.state.as_str())>{node.state.as_str()}</span></dd>
                     <dt>"Trust"</dt><dd><span class=format!("badge {}", trust_class(&node.trust)) data-testid="node-trust">{node.trust.clone()}</span></dd>
                     <dt>"Status"</dt><dd data-testid="node-status">{node.status.as_str()}</dd>
-                    <dt>"Kind"</dt><dd>{node.kind.clone()}</dd>
+                    <dt>"Kind"</dt><dd>{node.kind.as_str()}</dd>
                     <dt>"Address"</dt><dd><code>{node.address.clone()}</code></dd>
                     <dt>"Last heartbeat"</dt><dd>{ago(node.last_heartbeat_secs_ago)}</dd>
                     <dt>"Version"</dt><dd>{node.version.clone()}</dd>

@@ -48,6 +48,29 @@ impl NodeStatus {
     }
 }
 
+/// Where a node runs.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString,
+)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
+pub enum NodeKind {
+    /// Runs inside the control plane's process.
+    Embedded,
+    /// Run by an operator elsewhere; joined with a join token.
+    Hosted,
+}
+
+impl NodeKind {
+    /// Stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 impl NodeState {
     /// Stable snake_case name.
     pub fn as_str(self) -> &'static str {
@@ -95,8 +118,7 @@ pub struct NodeStatsView {
 pub struct NodeView {
     pub id: NodeId,
     pub name: String,
-    /// `embedded` or `hosted`.
-    pub kind: String,
+    pub kind: NodeKind,
     pub address: String,
     pub labels: BTreeMap<String, String>,
     pub version: String,

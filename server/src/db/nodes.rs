@@ -4,6 +4,7 @@ use super::entities::{
     node_trust_events::{self, Entity as NodeTrustEvents},
     nodes::{self, Entity as Nodes},
 };
+use crate::mesh::trust::{TrustEvent, TrustLevel};
 use app::types::ids::{JoinTokenId, NodeId};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -117,17 +118,17 @@ pub async fn delete_node(db: &impl ConnectionTrait, id: &NodeId) -> Result<bool,
 pub async fn insert_trust_event(
     db: &impl ConnectionTrait,
     node_id: &NodeId,
-    from: &str,
-    to: &str,
-    reason: &str,
+    from: TrustLevel,
+    to: TrustLevel,
+    reason: TrustEvent,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     node_trust_events::ActiveModel {
         id: NotSet,
         node_id: Set(node_id.clone()),
-        from_level: Set(from.to_owned()),
-        to_level: Set(to.to_owned()),
-        reason: Set(reason.to_owned()),
+        from_level: Set(from),
+        to_level: Set(to),
+        reason: Set(reason),
         at: Set(at),
     }
     .insert(db)

@@ -22,7 +22,7 @@ use app::types::{
     ids::{self, AccountId, JoinTokenId},
     nodes::{
         CreateJoinToken, CreatedJoinToken, JoinRequest, JoinTokenView, MemberView, MembershipView,
-        NodeAction, NodeDetail, NodeStatsView, NodeStatus, NodeView, TopologyView, TrustEventView,
+        NodeAction, NodeDetail, NodeKind, NodeStatsView, NodeStatus, NodeView, TopologyView, TrustEventView,
     },
 };
 use challenges::Challenges;
@@ -147,7 +147,7 @@ fn node_view(n: node_rows::Model, now: DateTime<Utc>, s: &Liveness) -> NodeView 
         kind: n.kind,
         address: n.address,
         version: n.version,
-        trust: n.trust_level,
+        trust: n.trust_level.as_str().to_owned(),
         last_heartbeat_secs_ago: n
             .last_heartbeat_at
             .map(|t| u64::try_from((now - t).num_seconds()).unwrap_or(0)),
@@ -234,12 +234,10 @@ async fn apply_trust(
     event: TrustEvent,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let from = TrustLevel::parse(&node.trust_level).ok_or_else(|| {
-        anyhow::anyhow!("node {} has an unknown trust level {:?} stored", node.id, node.trust_level)
-    })?;
+    let from = node.trust_level;
     let Some(to) = from.after(event) else { return Ok(false) };
-    db::nodes::insert_trust_event(db, &node.id, from.as_str(), to.as_str(), event.as_str(), now).await?;
-    node.trust_level = to.as_str().into();
+    db::nodes::insert_trust_event(db, &node.id, from, to, event, now).await?;
+    node.trust_level = to;
     Ok(true)
 }
 
@@ -255,7 +253,7 @@ pub async fn register_embedded(
     let txn = db.begin().await?;
     let existing = db::nodes::node(&txn, &stored_id(id)).await?;
     let existed = existing.is_some();
-    let mut node = existing.unwrap_or_else(|| new_node(id, "embedded", now));
+    let mut node = existing.unwrap_or_else(|| new_node(id, NodeKind::Embedded, now));
     node.name = name.into();
     node.address = address.into();
     node.version = env!("CARGO_PKG_VERSION").into();
@@ -272,17 +270,17 @@ pub async fn register_embedded(
     Ok(())
 }
 
-fn new_node(id: NodeId, kind: &str, now: DateTime<Utc>) -> node_rows::Model {
+fn new_node(id: NodeId, kind: NodeKind, now: DateTime<Utc>) -> node_rows::Model {
     node_rows::Model {
         id: stored_id(id),
         name: String::new(),
-        kind: kind.into(),
+        kind,
         address: String::new(),
         labels: node_rows::Labels::default(),
         version: String::new(),
         join_token_id: None,
         status: NodeStatus::Active,
-        trust_level: TrustLevel::Unknown.as_str().into(),
+        trust_level: TrustLevel::Unknown,
         last_heartbeat_at: None,
         stats: NodeStatsView::default(),
         registered_at: now,
@@ -348,7 +346,7 @@ pub async fn join(
         return Err(NodesError::TokenUsed);
     }
     let existed = existing.is_some();
-    let mut node = existing.unwrap_or_else(|| new_node(id, "hosted", now));
+    let mut node = existing.unwrap_or_else(|| new_node(id, NodeKind::Hosted, now));
     node.name = if req.name.trim().is_empty() {
         format!("node-{}", &node.id.as_str()[node.id.as_str().len() - 6..])
     } else {
@@ -413,7 +411,7 @@ pub async fn record_heartbeat(
     }
     node.last_heartbeat_at = Some(now);
     node.stats = stats;
-    if node.trust_level == TrustLevel::Probing.as_str() {
+    if node.trust_level == TrustLevel::Probing {
         apply_trust(&txn, &mut node, TrustEvent::AttestedByControlPlane, now).await?;
     }
     db::nodes::save_node(&txn, node, true).await?;
@@ -457,7 +455,12 @@ pub async fn node_detail(
     let trust_history = db::nodes::trust_events(db, id)
         .await?
         .into_iter()
-        .map(|e| TrustEventView { from: e.from_level, to: e.to_level, reason: e.reason, at: e.at })
+        .map(|e| TrustEventView {
+            from: e.from_level.as_str().into(),
+            to: e.to_level.as_str().into(),
+            reason: e.reason.as_str().into(),
+            at: e.at,
+        })
         .collect();
     Ok(NodeDetail { node: node_view(node, now, s), trust_history })
 }

@@ -251,7 +251,7 @@ impl ServiceRuntime {
             .iter()
             .filter(|n| {
                 n.status == NodeStatus::Active
-                    && n.trust_level == "trusted"
+                    && n.trust_level == crate::mesh::trust::TrustLevel::Trusted
                     && names.state(&n.id).0 != NodeState::Offline
             })
             .map(|n| &n.id)

@@ -173,6 +173,19 @@ async fn an_unreadable_stored_value_is_an_internal_error_not_a_default() {
         assert_eq!(app.get(&path).await.status(), StatusCode::OK, "restored after {corrupt}");
     }
 
+    // A node's kind and trust level are typed columns too (the first account is the operator).
+    assert_eq!(app.get("/api/v1/nodes").await.status(), StatusCode::OK);
+    for column in ["kind", "trust_level"] {
+        let one = "WHERE id = (SELECT MIN(id) FROM nodes)";
+        let before = app.query_strings(&format!("SELECT {column} FROM nodes {one}")).await.remove(0);
+        app.db.execute_unprepared(&format!("UPDATE nodes SET {column} = 'sort_of' {one}")).await.unwrap();
+        let response = app.get("/api/v1/nodes").await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{column}");
+        assert_eq!(error_of(response).await.0, "internal");
+        app.db.execute_unprepared(&format!("UPDATE nodes SET {column} = '{before}' {one}")).await.unwrap();
+        assert_eq!(app.get("/api/v1/nodes").await.status(), StatusCode::OK, "restored {column}");
+    }
+
     app.db.execute_unprepared("UPDATE accounts SET role = 'root'").await.unwrap();
     assert_eq!(app.me().await.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }

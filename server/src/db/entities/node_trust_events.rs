@@ -1,4 +1,5 @@
 //! The `node_trust_events` table: one row per trust transition of a node.
+use crate::mesh::trust::{TrustEvent, TrustLevel};
 use app::types::ids::NodeId;
 use sea_orm::entity::prelude::*;
 
@@ -8,9 +9,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub node_id: NodeId,
-    pub from_level: String,
-    pub to_level: String,
-    pub reason: String,
+    pub from_level: TrustLevel,
+    pub to_level: TrustLevel,
+    pub reason: TrustEvent,
     pub at: ChronoDateTimeUtc,
 }
 

@@ -1,6 +1,7 @@
 //! The `nodes` table.
+use crate::mesh::trust::TrustLevel;
 use app::types::ids::{JoinTokenId, NodeId};
-use app::types::nodes::{NodeStatsView, NodeStatus};
+use app::types::nodes::{NodeKind, NodeStatsView, NodeStatus};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -11,13 +12,13 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: NodeId,
     pub name: String,
-    pub kind: String,
+    pub kind: NodeKind,
     pub address: String,
     pub labels: Labels,
     pub version: String,
     pub join_token_id: Option<JoinTokenId>,
     pub status: NodeStatus,
-    pub trust_level: String,
+    pub trust_level: TrustLevel,
     pub last_heartbeat_at: Option<ChronoDateTimeUtc>,
     pub stats: NodeStatsView,
     pub registered_at: ChronoDateTimeUtc,
