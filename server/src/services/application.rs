@@ -3,10 +3,11 @@
 //! change, the proxy secret shown once) and answers a view or one [`ServicesError`] /
 //! [`InvokeError`]. The front ends only translate.
 use super::{
-    NodeNames, ServicesError,
+    error::ServicesError,
     gateway::{Call, InvokeError, Invoked, invoke_id_for},
     registry,
     runtime::ServiceRuntime,
+    views::NodeNames,
 };
 use crate::egress::EgressPolicy;
 use app::types::{

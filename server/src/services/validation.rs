@@ -1,6 +1,9 @@
 //! The rules a service's registration follows: every field checked at once, defaults filled
 //! in, and the upstream refused when the egress policy can never reach it.
-use super::{MAX_BODY_BYTES, MAX_REPLICAS, MAX_TIMEOUT_MS, METHODS, ServicesError};
+use super::{
+    error::ServicesError,
+    limits::{MAX_BODY_BYTES, MAX_REPLICAS, MAX_TIMEOUT_MS, METHODS},
+};
 pub use crate::db::entities::services::Settings;
 use crate::egress::EgressPolicy;
 use app::types::{

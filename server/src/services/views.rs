@@ -9,7 +9,7 @@ use app::types::{
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-type Result<T, E = super::ServicesError> = std::result::Result<T, E>;
+type Result<T, E = super::error::ServicesError> = std::result::Result<T, E>;
 use std::collections::HashMap;
 
 /// Node names and liveness, for placement views.
