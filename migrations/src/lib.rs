@@ -15,6 +15,7 @@ mod m20261122_000008_create_billing;
 mod m20261126_000009_api_key_lineage;
 mod m20261126_000010_service_proxy_secret;
 mod m20261126_000011_operator_role;
+mod m20261127_000012_create_marketplace;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_api_key_lineage::Migration),
             Box::new(m20261126_000010_service_proxy_secret::Migration),
             Box::new(m20261126_000011_operator_role::Migration),
+            Box::new(m20261127_000012_create_marketplace::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ pub enum ErrorCode {
     ChallengeInvalid,
     StaleHeartbeat,
     NodeIdMismatch,
+    BadSearch,
     // 401: no valid credentials.
     Unauthenticated,
     InvalidCredentials,
@@ -32,6 +33,8 @@ pub enum ErrorCode {
     ApiKeyExpired,
     ApiKeyRevoked,
     ApiKeyRequired,
+    // 402
+    SpendingCapReached,
     // 403: not allowed.
     Forbidden,
     OperatorOnly,
@@ -43,6 +46,9 @@ pub enum ErrorCode {
     JoinTokenRevoked,
     JoinTokenExpired,
     NodeBlocked,
+    NotSubscribed,
+    SubscriptionPending,
+    SubscriptionSuspended,
     // 404
     NotFound,
     // 405
@@ -59,6 +65,13 @@ pub enum ErrorCode {
     JoinTokenUsed,
     IdempotencyInProgress,
     IdempotencyAnswerNotKept,
+    ListingExists,
+    AlreadySubscribed,
+    ListingNotOpen,
+    OwnListing,
+    PlanLimitReached,
+    ListingNotReady,
+    ListingStateConflict,
     // 413
     PayloadTooLarge,
     BodyTooLarge,
@@ -74,6 +87,7 @@ pub enum ErrorCode {
     TooManyHeartbeats,
     TooManyFailedAuthentications,
     TooManyConcurrentCalls,
+    QuotaExhausted,
     // 500
     Internal,
     // 501
@@ -120,7 +134,9 @@ impl ErrorCode {
             | C::UnreadableBody
             | C::ChallengeInvalid
             | C::StaleHeartbeat
-            | C::NodeIdMismatch => StatusCode::BAD_REQUEST,
+            | C::NodeIdMismatch
+            | C::BadSearch => StatusCode::BAD_REQUEST,
+            C::SpendingCapReached => StatusCode::PAYMENT_REQUIRED,
             C::Unauthenticated
             | C::InvalidCredentials
             | C::MalformedAuthorization
@@ -137,7 +153,10 @@ impl ErrorCode {
             | C::JoinTokenInvalid
             | C::JoinTokenRevoked
             | C::JoinTokenExpired
-            | C::NodeBlocked => StatusCode::FORBIDDEN,
+            | C::NodeBlocked
+            | C::NotSubscribed
+            | C::SubscriptionPending
+            | C::SubscriptionSuspended => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -149,7 +168,14 @@ impl ErrorCode {
             | C::KeyLimitReached
             | C::JoinTokenUsed
             | C::IdempotencyInProgress
-            | C::IdempotencyAnswerNotKept => StatusCode::CONFLICT,
+            | C::IdempotencyAnswerNotKept
+            | C::ListingExists
+            | C::AlreadySubscribed
+            | C::ListingNotOpen
+            | C::OwnListing
+            | C::PlanLimitReached
+            | C::ListingNotReady
+            | C::ListingStateConflict => StatusCode::CONFLICT,
             C::PayloadTooLarge | C::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
@@ -159,7 +185,8 @@ impl ErrorCode {
             | C::TooManyChallenges
             | C::TooManyHeartbeats
             | C::TooManyFailedAuthentications
-            | C::TooManyConcurrentCalls => StatusCode::TOO_MANY_REQUESTS,
+            | C::TooManyConcurrentCalls
+            | C::QuotaExhausted => StatusCode::TOO_MANY_REQUESTS,
             C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             C::KvNotInvokable => StatusCode::NOT_IMPLEMENTED,
             C::UpstreamUnreachable

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod liveness;
+pub mod marketplace;
 // The mesh runtime is a crate of its own (`mesh/`); re-exported so `server::mesh::…` paths hold.
 pub use web4_mesh as mesh;
 pub mod metering;

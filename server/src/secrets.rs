@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 pub const TOKEN_PREFIX: &str = "w4jt_";
 /// What every API key starts with.
 pub const API_KEY_PREFIX: &str = "w4k_";
+/// Prefix of a private plan's invitation.
+pub const INVITATION_PREFIX: &str = "w4i_";
 
 /// A new secret: `prefix` and 32 random bytes (256 bits) from the OS's generator, base64url.
 pub fn new_secret(prefix: &str) -> String {

@@ -85,6 +85,7 @@ impl Application {
         );
         runtime.start();
         let nodes = Arc::new(Nodes::new(db.clone(), challenges, embedded, runtime.clone()));
+        let marketplace = Arc::new(crate::marketplace::Marketplace::new(db.clone(), runtime.clone()).await?);
         let services = Arc::new(Services::new(db.clone(), egress.clone(), config.limits.services, runtime));
         let keys = crate::keys::Keys::new(db.clone(), config.limits.keys);
         let limits = Arc::new(crate::ratelimit::RateLimits::with_heartbeats(
@@ -102,6 +103,7 @@ impl Application {
             leptos,
             nodes,
             services,
+            marketplace,
             keys,
             limits,
             egress,

@@ -17,6 +17,8 @@ pub struct AppState {
     pub nodes: Arc<Nodes>,
     /// The service registry: its use cases, and its run time (placements, health, the gateway).
     pub services: Arc<Services>,
+    /// The marketplace: listings, plans, subscriptions.
+    pub marketplace: Arc<crate::marketplace::Marketplace>,
     /// Billing: usage, invoices, earnings.
     pub billing: Arc<crate::billing::Billing>,
     /// API keys, and bearer authentication (with its cache).

@@ -28,6 +28,7 @@ fn event(payer: &str) -> UsageEvent {
         service_id: "svc".into(),
         provider_account_id: "provider".into(),
         api_key_id: Some("key".into()),
+        plan_id: None,
         calls: 1,
         bytes_in: 64,
         bytes_out: 256,

@@ -403,6 +403,7 @@ mod tests {
             service_id: format!("svc_{slug}").into(),
             service_slug: slug.into(),
             provider_account_id: "acc_provider".into(),
+            plan_id: None,
             description: description.into(),
             quantity,
             unit_price_micros: micros,

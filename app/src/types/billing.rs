@@ -5,7 +5,7 @@
 //! finer than a cent, so they are integer **micros**: millionths of the currency unit
 //! (`2500` micros = $0.0025). A line's amount is `quantity × price` rounded half to even to a
 //! whole minor unit, once per line.
-use super::ids::{AccountId, InvoiceId, KeyId, ServiceId};
+use super::ids::{AccountId, InvoiceId, KeyId, PlanId, ServiceId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -219,7 +219,9 @@ pub struct InvoiceLine {
     pub service_id: ServiceId,
     pub service_slug: String,
     pub provider_account_id: AccountId,
-    /// e.g. `Free calls`, `Calls 1–10,000`, `Calls above 10,000`.
+    /// The marketplace plan the calls were made on (`None`: the service's own pricing).
+    pub plan_id: Option<PlanId>,
+    /// e.g. `Free calls`, `Calls 1–10,000`, `Pro plan: Calls above 10,000`.
     pub description: String,
     pub quantity: i64,
     pub unit_price_micros: i64,

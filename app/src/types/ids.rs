@@ -145,6 +145,22 @@ id!(
     /// A node join token's id (not its secret).
     JoinTokenId
 );
+id!(
+    /// A marketplace listing's id.
+    ListingId
+);
+id!(
+    /// A listing's plan's id.
+    PlanId
+);
+id!(
+    /// A subscription's id (a consumer's access to a listing on a plan).
+    SubscriptionId
+);
+id!(
+    /// A listing review's id.
+    ReviewId
+);
 
 #[cfg(test)]
 mod tests {

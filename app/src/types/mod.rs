@@ -8,6 +8,7 @@ pub mod billing;
 pub mod docs;
 pub mod ids;
 pub mod keys;
+pub mod marketplace;
 pub mod nodes;
 pub mod services;
 

@@ -102,7 +102,8 @@ pub async fn line_events(
     if first > line.last_call {
         return Ok(Page { items: Vec::new(), next_cursor: None });
     }
-    let rows = db::billing::line_events(db, invoice_id, &line.service_id, first, last).await?;
+    let rows = db::billing::line_events(db, invoice_id, &line.service_id, line.plan_id.as_ref(), first, last)
+        .await?;
     let next_cursor = (last < line.last_call).then(|| (last - line.first_call + 1).to_string());
     Ok(Page {
         items: rows
@@ -144,6 +145,7 @@ mod tests {
                 service_id: "s".into(),
                 service_slug: "echo".into(),
                 provider_account_id: "p".into(),
+                plan_id: None,
                 description: "Calls 1–1,000".into(),
                 quantity: 1000,
                 unit_price_micros: 2500,

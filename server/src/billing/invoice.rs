@@ -9,7 +9,7 @@ use crate::{
 use app::types::{
     Page,
     billing::{Currency, InvoiceLine, InvoiceStatus, InvoiceSummary, InvoiceView, Pricing},
-    ids::{AccountId, InvoiceId, ServiceId},
+    ids::{AccountId, InvoiceId, PlanId, ServiceId},
 };
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -27,25 +27,38 @@ pub(super) async fn price_lines(
     let ids: Vec<ServiceId> = calls.iter().map(|c| c.service_id.clone()).collect();
     let services: HashMap<ServiceId, db::billing::Priced> =
         db::billing::services_by_id(db, &ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
-    let billed: HashMap<ServiceId, i64> =
+    let plan_ids: Vec<PlanId> = calls.iter().filter_map(|c| c.plan_id.clone()).collect();
+    let plans: HashMap<PlanId, db::entities::plans::Model> =
+        db::marketplace::plans_by_id(db, &plan_ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
+    let billed: HashMap<(ServiceId, Option<PlanId>), i64> =
         db::billing::billed_in_period(db, payer, period_start).await?.into_iter().collect();
     let exponent = currency().exponent;
     let mut lines = Vec::new();
     for row in calls {
-        let (slug, pricing) = match services.get(&row.service_id) {
+        let (slug, service_pricing) = match services.get(&row.service_id) {
             Some(s) => (s.slug.clone(), s.pricing.clone()),
             // Services with unbilled calls cannot be deleted; should one be missing, its calls
             // are listed at no charge rather than dropped.
             None => ("(deleted service)".to_owned(), Pricing::default()),
         };
-        let already = billed.get(&row.service_id).copied().unwrap_or(0);
+        // A subscriber's calls are priced at their plan (plans with billed calls are never
+        // deleted); the service's own pricing applies to its owner's calls.
+        let (pricing, plan_name) = match row.plan_id.as_ref().and_then(|id| plans.get(id)) {
+            Some(plan) => (plan.pricing.clone(), Some(plan.name.as_str())),
+            None => (service_pricing, None),
+        };
+        let already = billed.get(&(row.service_id.clone(), row.plan_id.clone())).copied().unwrap_or(0);
         for priced in pricing::price(&pricing, already, row.calls, exponent) {
             lines.push(InvoiceLine {
                 position: i32::try_from(lines.len() + 1).unwrap_or(i32::MAX),
                 service_id: row.service_id.clone(),
                 service_slug: slug.clone(),
                 provider_account_id: row.provider_account_id.clone(),
-                description: priced.description,
+                plan_id: row.plan_id.clone(),
+                description: match plan_name {
+                    Some(plan) => format!("{plan} plan: {}", priced.description),
+                    None => priced.description,
+                },
                 quantity: priced.quantity,
                 unit_price_micros: priced.unit_price_micros,
                 amount_minor: priced.amount_minor,
@@ -137,6 +150,7 @@ pub async fn finalize(
             fee_minor: pricing::fee(l.amount_minor, fee_bps),
             first_call: l.first_call,
             last_call: l.last_call,
+            plan_id: l.plan_id.clone(),
         })
         .collect();
     let marked = db::billing::insert_invoice(&txn, invoice.clone(), rows, cutoff).await?;
@@ -178,6 +192,7 @@ fn line_view(l: entities::invoice_lines::Model) -> InvoiceLine {
         service_id: l.service_id,
         service_slug: l.service_slug,
         provider_account_id: l.provider_account_id,
+        plan_id: l.plan_id,
         description: l.description,
         quantity: l.quantity,
         unit_price_micros: l.unit_price_micros,

@@ -4,7 +4,7 @@ use super::entities::{
     invoice_lines::{self, Entity as Lines},
     invoices::{self, Entity as Invoices},
 };
-use app::types::ids::{AccountId, InvoiceId, ServiceId};
+use app::types::ids::{AccountId, InvoiceId, PlanId, ServiceId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
@@ -15,12 +15,14 @@ fn statement(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }
 
-/// Calls of one service by one payer.
+/// Calls of one service by one payer, at one price: a marketplace plan's, or the service's
+/// own (`plan_id` `None`).
 #[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
 pub struct ServiceCalls {
     pub payer_account_id: AccountId,
     pub service_id: ServiceId,
     pub provider_account_id: AccountId,
+    pub plan_id: Option<PlanId>,
     pub calls: i64,
 }
 
@@ -38,9 +40,10 @@ pub async fn unbilled(
         (None, None) => return Ok(Vec::new()),
     };
     let sql = format!(
-        "SELECT payer_account_id, service_id, provider_account_id, SUM(calls) AS calls FROM usage_events \
-         WHERE {column} = ? AND invoice_id IS NULL AND occurred_at < ? \
-         GROUP BY payer_account_id, service_id, provider_account_id ORDER BY payer_account_id, service_id"
+        "SELECT payer_account_id, service_id, provider_account_id, plan_id, SUM(calls) AS calls \
+         FROM usage_events WHERE {column} = ? AND invoice_id IS NULL AND occurred_at < ? \
+         GROUP BY payer_account_id, service_id, provider_account_id, plan_id \
+         ORDER BY payer_account_id, service_id, plan_id"
     );
     ServiceCalls::find_by_statement(statement(&sql, [account.into(), before.into()])).all(db).await
 }
@@ -73,24 +76,26 @@ pub async fn payers_unbilled(
 #[derive(FromQueryResult)]
 struct Billed {
     service_id: ServiceId,
+    plan_id: Option<PlanId>,
     quantity: i64,
 }
 
-/// Calls of each service that earlier invoices of this payer billed in the period.
+/// Calls of each service (at each plan) that earlier invoices of this payer billed in the
+/// period.
 pub async fn billed_in_period(
     db: &impl ConnectionTrait,
     payer: &AccountId,
     period_start: NaiveDate,
-) -> Result<Vec<(ServiceId, i64)>, DbErr> {
+) -> Result<Vec<((ServiceId, Option<PlanId>), i64)>, DbErr> {
     let rows = Billed::find_by_statement(statement(
-        "SELECT l.service_id AS service_id, SUM(l.quantity) AS quantity FROM invoice_lines l \
-         JOIN invoices i ON i.id = l.invoice_id WHERE i.account_id = ? AND i.period_start = ? \
-         GROUP BY l.service_id",
+        "SELECT l.service_id AS service_id, l.plan_id AS plan_id, SUM(l.quantity) AS quantity \
+         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+         WHERE i.account_id = ? AND i.period_start = ? GROUP BY l.service_id, l.plan_id",
         [payer.into(), period_start.into()],
     ))
     .all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.service_id, r.quantity)).collect())
+    Ok(rows.into_iter().map(|r| ((r.service_id, r.plan_id), r.quantity)).collect())
 }
 
 /// The next invoice sequence number.
@@ -165,13 +170,19 @@ pub async fn line_events(
     db: &impl ConnectionTrait,
     invoice: &InvoiceId,
     service: &ServiceId,
+    plan: Option<&PlanId>,
     first: i64,
     last: i64,
 ) -> Result<Vec<super::entities::usage_events::Model>, DbErr> {
     use super::entities::usage_events::{Column, Entity};
+    let at_plan = match plan {
+        Some(plan) => Column::PlanId.eq(plan),
+        None => Column::PlanId.is_null(),
+    };
     Entity::find()
         .filter(Column::InvoiceId.eq(invoice))
         .filter(Column::ServiceId.eq(service))
+        .filter(at_plan)
         .order_by_asc(Column::OccurredAt)
         .order_by_asc(Column::InvokeId)
         .offset(u64::try_from(first - 1).unwrap_or(0))

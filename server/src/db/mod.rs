@@ -6,6 +6,7 @@ pub mod billing;
 pub mod entities;
 pub mod keys;
 pub mod login_failures;
+pub mod marketplace;
 pub mod nodes;
 pub mod services;
 pub mod usage;

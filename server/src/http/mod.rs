@@ -11,6 +11,7 @@ pub mod headers;
 pub mod health;
 pub mod idempotency;
 pub mod keys;
+pub mod marketplace;
 pub mod nodes;
 pub mod openapi;
 pub mod portal;
@@ -88,6 +89,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(services::router())
         .merge(keys::router())
         .merge(billing::router())
+        .merge(marketplace::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async {

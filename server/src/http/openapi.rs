@@ -1,6 +1,6 @@
 //! The Cloud API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! annotations and the wire types' `ToSchema` derives, served at `/api/v1/openapi.json`.
-use super::{accounts, billing, health, keys, nodes, services};
+use super::{accounts, billing, health, keys, marketplace, nodes, services};
 use axum::{Json, Router, routing::get};
 use utoipa::{
     Modify, OpenApi,
@@ -57,6 +57,10 @@ impl Modify for Security {
         keys::list_api_keys, keys::create_api_key, keys::get_api_key, keys::revoke_api_key,
         billing::get_usage, billing::preview_invoice, billing::finalize_invoices, billing::list_invoices, billing::get_invoice, billing::export_invoice_json,
         billing::export_invoice_csv, billing::list_line_events, billing::get_earnings,
+        marketplace::browse_listings, marketplace::create_listing, marketplace::list_my_listings, marketplace::get_listing,
+        marketplace::update_listing, marketplace::publish_listing, marketplace::deprecate_listing, marketplace::unpublish_listing,
+        marketplace::create_plan, marketplace::list_subscribers, marketplace::list_subscriptions, marketplace::subscribe,
+        marketplace::get_subscription, marketplace::update_subscription, marketplace::cancel_subscription, marketplace::act_on_subscription,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
         nodes::list_join_tokens, nodes::create_join_token, nodes::revoke_join_token, nodes::create_challenge, nodes::join, nodes::heartbeat,
         health::healthz, health::readyz,
@@ -67,6 +71,7 @@ impl Modify for Security {
         (name = "Invoke", description = "Calling services through the mesh (metered)"),
         (name = "API keys", description = "Bearer keys: shown once, stored as hashes, revocable at once"),
         (name = "Billing", description = "Usage, the draft invoice, invoices, exports, earnings"),
+        (name = "Marketplace", description = "Listings, plans and subscriptions: browse (public), publish, subscribe"),
         (name = "Mesh (operator)", description = "Nodes, topology and join tokens (operator only)"),
         (name = "Mesh (nodes)", description = "What hosted nodes call: join and heartbeats"),
         (name = "Health", description = "Liveness and readiness probes"),

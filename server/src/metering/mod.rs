@@ -8,7 +8,7 @@
 //! own. [`Meter::record`] is the one place usage is recorded from, where a usage event will
 //! also be published to the event log.
 use crate::db::{self, entities::usage_events};
-use app::types::ids::{AccountId, KeyId, ServiceId};
+use app::types::ids::{AccountId, KeyId, PlanId, ServiceId};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use std::sync::{
@@ -30,6 +30,8 @@ pub struct UsageEvent {
     pub service_id: ServiceId,
     pub provider_account_id: AccountId,
     pub api_key_id: Option<KeyId>,
+    /// The marketplace plan the call is billed at (`None`: the service's own pricing).
+    pub plan_id: Option<PlanId>,
     pub calls: i64,
     pub bytes_in: i64,
     pub bytes_out: i64,
@@ -53,6 +55,7 @@ impl From<UsageEvent> for usage_events::Model {
             status: i32::from(e.status),
             occurred_at: e.occurred_at,
             invoice_id: None,
+            plan_id: e.plan_id,
         }
     }
 }

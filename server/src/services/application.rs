@@ -153,7 +153,8 @@ impl Services {
             Target::Route(route) => self.runtime.resolve(payer, route)?,
             Target::Service { id, path } => (self.runtime.resolve(payer, id.as_str())?.0, path),
         };
-        let admitted = self.runtime.admit(service, method)?;
+        let admitted = self.runtime.admit(service.clone(), method)?;
+        let ticket = self.runtime.entitle(payer, &service)?;
         let limit = admitted.body_limit();
         let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > u64::from(limit)) {
@@ -178,6 +179,7 @@ impl Services {
                 path_and_query: &path_and_query,
                 headers,
                 body,
+                ticket,
             })
             .await
     }

@@ -7,6 +7,7 @@ use super::{
     MAX_BODY_BYTES,
     breaker::Breaker,
     catalog::Entry,
+    entitlements::{QuotaState, Refusal, Ticket},
     headers::{from_upstream, to_upstream},
     in_flight::Full,
     runtime::ServiceRuntime,
@@ -19,7 +20,7 @@ use crate::{
     metering::UsageEvent,
 };
 use app::types::{
-    ids::{AccountId, KeyId},
+    ids::{AccountId, KeyId, ListingId},
     services::{ServiceKind, ServiceStatus},
 };
 use axum::http::{HeaderMap, Method};
@@ -80,6 +81,36 @@ pub enum InvokeError {
     /// acknowledged as a success.
     #[error("the call could not be metered ({0}); it was not billed, retry it")]
     Metering(String),
+    /// Another account's listed service, and the caller has no subscription.
+    #[error(
+        "this service is listed in the marketplace as {title:?} (listing {listing}); subscribe to call it"
+    )]
+    NotSubscribed { listing: ListingId, title: String },
+    #[error("your subscription to listing {listing} is waiting for the provider's approval")]
+    SubscriptionPending { listing: ListingId },
+    #[error("your subscription to listing {listing} is suspended by the provider")]
+    SubscriptionSuspended { listing: ListingId },
+    #[error("your plan's quota of {limit} calls this month is used up; it resets at {resets_at}")]
+    QuotaExhausted { limit: i64, resets_at: chrono::DateTime<chrono::Utc> },
+    #[error(
+        "your subscription's spending cap of {cap_minor} (minor units) this month is reached; raise it to call again"
+    )]
+    SpendingCapReached { cap_minor: i64 },
+}
+
+impl From<Refusal> for InvokeError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotFound => Self::NotFound,
+            Refusal::NotSubscribed(listed) => {
+                Self::NotSubscribed { listing: listed.listing, title: listed.title }
+            }
+            Refusal::Pending { listing } => Self::SubscriptionPending { listing },
+            Refusal::Suspended { listing } => Self::SubscriptionSuspended { listing },
+            Refusal::QuotaExhausted { limit, resets_at } => Self::QuotaExhausted { limit, resets_at },
+            Refusal::SpendingCapReached { cap_minor } => Self::SpendingCapReached { cap_minor },
+        }
+    }
 }
 
 impl Classify for InvokeError {
@@ -110,6 +141,14 @@ impl Classify for InvokeError {
             InvokeError::AccountBusy { .. } => (C::TooManyConcurrentCalls, Some(1)),
             InvokeError::PlatformBusy { .. } => (C::PlatformBusy, Some(1)),
             InvokeError::Metering(_) => (C::MeteringUnavailable, None),
+            InvokeError::NotSubscribed { .. } => (C::NotSubscribed, None),
+            InvokeError::SubscriptionPending { .. } => (C::SubscriptionPending, None),
+            InvokeError::SubscriptionSuspended { .. } => (C::SubscriptionSuspended, None),
+            InvokeError::QuotaExhausted { resets_at, .. } => {
+                let wait = (*resets_at - chrono::Utc::now()).num_seconds().max(1);
+                (C::QuotaExhausted, Some(u64::try_from(wait).unwrap_or(1)))
+            }
+            InvokeError::SpendingCapReached { .. } => (C::SpendingCapReached, None),
         };
         Problem { retry_after_secs, ..Problem::new(code, message) }.into()
     }
@@ -152,11 +191,15 @@ pub struct Call<'a> {
     pub path_and_query: &'a str,
     pub headers: &'a HeaderMap,
     pub body: Bytes,
+    /// The subscription it is made on (`None`: the payer owns the service).
+    pub ticket: Option<Ticket<'a>>,
 }
 
 /// The upstream's answer and how it came.
 #[derive(Debug)]
 pub struct Invoked {
+    /// The plan's quota after this call (calls on a subscription with a quota).
+    pub quota: Option<QuotaState>,
     pub invoke_id: uuid::Uuid,
     pub route: Vec<NodeId>,
     pub attempts: u32,
@@ -288,10 +331,20 @@ impl ServiceRuntime {
         } else {
             catalog.by_slug(caller.as_str(), first).map(|e| (e.clone(), after))
         };
-        match found {
-            Some((entry, after)) if &entry.owner == caller => Ok((entry, after)),
-            _ => Err(InvokeError::NotFound),
+        // Another account's service is found here; whether the caller may call it is
+        // `entitle`'s to say (and it says "not found" unless the caller subscribes or the
+        // service is listed).
+        found.ok_or(InvokeError::NotFound)
+    }
+
+    /// Whether `caller` may call `service`: its owner always (at the service's own pricing);
+    /// anyone else on an active subscription, within its quota and spending cap (the ticket
+    /// holds the call's reservation).
+    pub fn entitle(&self, caller: &AccountId, service: &Entry) -> Result<Option<Ticket<'_>>, InvokeError> {
+        if &service.owner == caller {
+            return Ok(None);
         }
+        Ok(Some(self.entitlements().admit(caller, &service.id, chrono::Utc::now())?))
     }
 
     /// Checks what can be checked before the body is read: status, kind and method.
@@ -317,8 +370,9 @@ impl ServiceRuntime {
 
     /// Makes the call and meters it: a 2xx answer is returned only once its usage event is
     /// recorded (see [`crate::metering`]).
-    pub async fn invoke(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
+    pub async fn invoke(&self, mut call: Call<'_>) -> Result<Invoked, InvokeError> {
         let settings = self.settings();
+        let ticket = call.ticket.take();
         let _slot = self.in_flight.take(
             call.payer,
             settings.max_concurrent_invokes,
@@ -327,7 +381,8 @@ impl ServiceRuntime {
         let started = Instant::now();
         let (payer, key_id, service, bytes_in) =
             (call.payer, call.key_id, call.service.service.clone(), call.body.len());
-        let invoked = self.forward(call).await?;
+        let mut invoked = self.forward(call).await?;
+        invoked.quota = ticket.as_ref().and_then(|t| t.quota);
         if let Some(meter) = &self.meter
             && (200..300).contains(&invoked.status)
         {
@@ -337,6 +392,7 @@ impl ServiceRuntime {
                 service_id: service.id.clone(),
                 provider_account_id: service.owner.clone(),
                 api_key_id: key_id.cloned(),
+                plan_id: ticket.as_ref().map(|t| t.grant.plan.clone()),
                 calls: 1,
                 bytes_in: bytes_in as i64,
                 bytes_out: invoked.body.len() as i64,
@@ -345,6 +401,9 @@ impl ServiceRuntime {
                 occurred_at: chrono::Utc::now(),
             };
             meter.record(event).await.map_err(|e| InvokeError::Metering(e.to_string()))?;
+            if let Some(ticket) = ticket {
+                ticket.billed();
+            }
         }
         Ok(invoked)
     }
@@ -402,7 +461,15 @@ impl ServiceRuntime {
                         self.settle(&service, node, true);
                         headers.retain(|(name, _)| from_upstream(name));
                         let route = answer.receipt.route;
-                        return Ok(Invoked { invoke_id, route, attempts, status, headers, body });
+                        return Ok(Invoked {
+                            quota: None,
+                            invoke_id,
+                            route,
+                            attempts,
+                            status,
+                            headers,
+                            body,
+                        });
                     }
                     Ok(Reply::Failed { failure, message }) => {
                         failed(failure, message, http.timeout_ms, method)

@@ -12,6 +12,7 @@
 pub mod application;
 pub mod breaker;
 pub mod catalog;
+pub mod entitlements;
 pub mod error;
 pub mod executor;
 pub mod gateway;
@@ -30,5 +31,5 @@ pub mod wire;
 pub use application::{InvokeRequest, Services, Target};
 pub use error::ServicesError;
 pub use limits::{MAX_BODY_BYTES, MAX_REPLICAS, MAX_TIMEOUT_MS, METHODS};
-pub use validation::{MIN_INTERVAL_PER_REPLICA_MS, Settings, Valid, is_slug, validate};
+pub use validation::{MIN_INTERVAL_PER_REPLICA_MS, Settings, Valid, is_slug, validate, validate_tags};
 pub use views::{NodeNames, offered, placement_view};

@@ -88,6 +88,8 @@ pub struct ServiceRuntime {
     pub(super) in_flight: super::in_flight::InFlight,
     /// Derives each service's proxy secret.
     proxy: Arc<super::proxy_secret::ProxySecrets>,
+    /// Who may call other accounts' services, and their counts this month.
+    entitlements: super::entitlements::Entitlements,
 }
 
 impl ServiceRuntime {
@@ -118,7 +120,13 @@ impl ServiceRuntime {
             meter,
             in_flight: super::in_flight::InFlight::default(),
             proxy,
+            entitlements: super::entitlements::Entitlements::default(),
         })
+    }
+
+    /// The marketplace's grants as the invoke path reads them.
+    pub fn entitlements(&self) -> &super::entitlements::Entitlements {
+        &self.entitlements
     }
 
     /// The proxy secret of `service` at `generation`.

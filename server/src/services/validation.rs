@@ -52,6 +52,26 @@ fn range<T: PartialOrd + std::fmt::Display + Copy>(
     value
 }
 
+/// Tags as given: trimmed, lowercased, deduplicated; each a slug of up to 32 characters, at
+/// most 10 (problems under `tags` in `errors`).
+pub fn validate_tags(given: &[String], errors: &mut BTreeMap<String, String>) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in given.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
+        if !is_slug(&tag, 32) {
+            errors.insert(
+                "tags".into(),
+                format!("Tag {tag:?}: use up to 32 lowercase letters, digits and hyphens."),
+            );
+        } else if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > 10 {
+        errors.insert("tags".into(), "At most 10 tags.".into());
+    }
+    tags
+}
+
 /// Validates a registration, filling defaults; every invalid field is reported at once.
 pub fn validate(input: NewService) -> Result<Valid> {
     let mut errors = BTreeMap::new();
@@ -80,20 +100,7 @@ pub fn validate(input: NewService) -> Result<Valid> {
     if version.len() > 32 || version.chars().any(|c| c.is_whitespace() || c.is_control()) {
         errors.insert("version".into(), "Use up to 32 characters without spaces, e.g. 1.2.0.".into());
     }
-    let mut tags: Vec<String> = Vec::new();
-    for tag in input.tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
-        if !is_slug(&tag, 32) {
-            errors.insert(
-                "tags".into(),
-                format!("Tag {tag:?}: use up to 32 lowercase letters, digits and hyphens."),
-            );
-        } else if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    if tags.len() > 10 {
-        errors.insert("tags".into(), "At most 10 tags.".into());
-    }
+    let tags = validate_tags(&input.tags, &mut errors);
     let pricing = crate::billing::pricing::validate(
         input.price_per_call_micros,
         input.free_calls_per_month,

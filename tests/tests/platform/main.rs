@@ -4,6 +4,7 @@ mod billing;
 mod crash;
 mod errors;
 mod keys;
+mod marketplace;
 mod mesh;
 mod metering;
 mod migrations;

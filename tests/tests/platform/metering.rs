@@ -132,6 +132,7 @@ async fn a_retried_call_with_the_same_invoke_id_counts_once() {
         service_id: service.clone().into(),
         provider_account_id: "someone".into(),
         api_key_id: None,
+        plan_id: None,
         calls: 1,
         bytes_in: 0,
         bytes_out: 0,

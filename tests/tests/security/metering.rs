@@ -76,6 +76,7 @@ async fn the_meter_refuses_an_invoke_id_already_recorded_for_another_payer() {
         service_id: "svc".into(),
         provider_account_id: "provider".into(),
         api_key_id: None,
+        plan_id: None,
         calls: 1,
         bytes_in: 0,
         bytes_out: 0,

@@ -1,5 +1,5 @@
 //! The `invoice_lines` table.
-use app::types::ids::{AccountId, InvoiceId, ServiceId};
+use app::types::ids::{AccountId, InvoiceId, PlanId, ServiceId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -19,6 +19,8 @@ pub struct Model {
     pub fee_minor: i64,
     pub first_call: i64,
     pub last_call: i64,
+    /// The marketplace plan the line is priced at (`None`: the service's own pricing).
+    pub plan_id: Option<PlanId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

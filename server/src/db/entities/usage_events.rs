@@ -1,5 +1,5 @@
 //! The `usage_events` table.
-use app::types::ids::{AccountId, InvoiceId, KeyId, ServiceId};
+use app::types::ids::{AccountId, InvoiceId, KeyId, PlanId, ServiceId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -18,6 +18,8 @@ pub struct Model {
     pub status: i32,
     pub occurred_at: ChronoDateTimeUtc,
     pub invoice_id: Option<InvoiceId>,
+    /// The marketplace plan the call was billed at (`None`: the service's own pricing).
+    pub plan_id: Option<PlanId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,481 @@
+//! The marketplace as the Cloud API and the portal show it: listings of providers' services,
+//! their plans, and consumers' subscriptions.
+use super::{
+    billing::{PriceTier, Pricing},
+    ids::{AccountId, ListingId, PlanId, ServiceId, SubscriptionId},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $label:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+        )]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+        #[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case"))]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// The stable machine name (stored, sent on the wire, used in URLs).
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            /// Parses the machine name.
+            pub fn parse(s: &str) -> Option<Self> {
+                s.parse().ok()
+            }
+
+            /// How the portal names it to a person.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($name::$variant => $label),+
+                }
+            }
+
+            /// Every value, in display order.
+            pub fn all() -> &'static [Self] {
+                <Self as strum::VariantArray>::VARIANTS
+            }
+        }
+    };
+}
+
+stored_enum!(
+    /// The fixed taxonomy listings are filed under.
+    Category {
+        Ai => "AI and machine learning",
+        Data => "Data and analytics",
+        DeveloperTools => "Developer tools",
+        Finance => "Finance and payments",
+        Location => "Maps and location",
+        Media => "Images, audio and video",
+        Messaging => "Email and messaging",
+        Security => "Security and identity",
+        Text => "Text and language",
+        Weather => "Weather",
+        Other => "Other",
+    }
+);
+
+stored_enum!(
+    /// Where a listing is in its life.
+    ListingStatus {
+        /// Only its provider sees it.
+        Draft => "Draft",
+        /// In the marketplace; anyone may subscribe.
+        Published => "Published",
+        /// Still served to its subscribers until the sunset date; no new subscriptions.
+        Deprecated => "Deprecated",
+        /// Out of the marketplace; existing subscriptions keep working until cancelled.
+        Unpublished => "Unpublished",
+    }
+);
+
+stored_enum!(
+    /// How a listing takes new subscribers.
+    Approval {
+        /// At once.
+        Automatic => "Automatic",
+        /// Pending until the provider approves.
+        Manual => "Provider approves each",
+    }
+);
+
+stored_enum!(
+    /// What happens past a plan's monthly quota.
+    QuotaKind {
+        /// Refused: 429 `quota_exhausted` until the month ends.
+        Hard => "Hard (calls refused)",
+        /// Served, and the overage billed at the plan's price.
+        Soft => "Soft (overage billed)",
+    }
+);
+
+stored_enum!(
+    /// Who may subscribe to a plan.
+    Visibility {
+        /// Anyone who finds the listing.
+        Public => "Public",
+        /// Only holders of the plan's invitation link.
+        Private => "Private (invitation link)",
+    }
+);
+
+stored_enum!(
+    /// Where a subscription stands.
+    SubscriptionStatus {
+        /// Waiting for the provider's approval; calls are refused.
+        Pending => "Pending approval",
+        /// Calls are served and billed.
+        Active => "Active",
+        /// Stopped by the provider; calls are refused.
+        Suspended => "Suspended",
+        /// Ended by the consumer (or refused by the provider); calls are refused.
+        Cancelled => "Cancelled",
+    }
+);
+
+/// A plan as a provider sends it. A plan's pricing is a flat per-call price or graduated
+/// tiers, after the free calls; omitted: free.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPlan {
+    /// 1–40 characters, unique within the listing.
+    pub name: String,
+    /// Calls per consumer per calendar month (UTC) that are free; default 0.
+    #[serde(default)]
+    pub free_calls_per_month: Option<i64>,
+    /// A flat price per call in micros; give either this or `tiers`.
+    #[serde(default)]
+    pub price_per_call_micros: Option<i64>,
+    #[serde(default)]
+    pub tiers: Option<Vec<PriceTier>>,
+    /// Calls per calendar month (UTC) the plan includes; omitted: no quota.
+    #[serde(default)]
+    pub quota_per_month: Option<i64>,
+    /// What happens past the quota; default `hard`.
+    #[serde(default)]
+    pub quota_kind: Option<QuotaKind>,
+    /// Default `public`. A private plan gets an invitation link, shown once.
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+}
+
+/// A plan as everyone sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PlanView {
+    pub id: PlanId,
+    pub listing_id: ListingId,
+    pub name: String,
+    pub pricing: Pricing,
+    pub quota_per_month: Option<i64>,
+    pub quota_kind: QuotaKind,
+    pub visibility: Visibility,
+}
+
+impl PlanView {
+    /// Whether every call on the plan is free.
+    pub fn is_free(&self) -> bool {
+        self.pricing.tiers.iter().all(|t| t.price_per_call_micros == 0)
+    }
+}
+
+/// A plan just created: a private plan's invitation link is in it, and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedPlan {
+    pub plan: PlanView,
+    /// The secret a consumer needs to subscribe to a private plan (`None` for public ones).
+    pub invitation: Option<String>,
+}
+
+/// What a provider sends to list one of their services (`POST /api/v1/listings`). The
+/// listing starts as a draft.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewListing {
+    /// One of the provider's own `http` services; a service has at most one listing.
+    pub service_id: ServiceId,
+    /// 3–80 characters.
+    pub title: String,
+    /// One line, up to 160 characters.
+    pub summary: String,
+    /// Markdown, up to 20 000 characters; rendered to sanitised HTML.
+    #[serde(default)]
+    pub description: String,
+    pub category: Category,
+    /// Up to 10 tags, each a slug of up to 32 characters.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Who the listing says provides it (1–60 characters); default: the part of the
+    /// provider's email before the `@`.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// An OpenAPI 3 document (JSON) of the upstream; its operations are shown on the listing.
+    #[serde(default)]
+    pub openapi: Option<String>,
+    /// Default `automatic`.
+    #[serde(default)]
+    pub approval: Option<Approval>,
+}
+
+/// A change to a listing; omitted fields stay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ListingUpdate {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<Category>,
+    pub tags: Option<Vec<String>>,
+    pub publisher: Option<String>,
+    /// An empty string removes the document.
+    pub openapi: Option<String>,
+    pub approval: Option<Approval>,
+}
+
+/// A move in a listing's life (`POST /api/v1/listings/{id}/{action}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ListingAction {
+    /// Draft or unpublished → published: needs a healthy service and a public plan.
+    Publish,
+    /// Published → deprecated: no new subscriptions; the sunset date is announced.
+    Deprecate,
+    /// Out of the marketplace.
+    Unpublish,
+}
+
+/// The sunset date of a deprecation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Deprecation {
+    /// When the listing stops serving; at least a day ahead.
+    pub sunset_at: DateTime<Utc>,
+}
+
+/// An operation of the upstream, from the listing's OpenAPI document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Endpoint {
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+}
+
+/// What the mesh measured of a listing's service.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ListingStats {
+    /// Whether the service takes calls now (a healthy placement, as the mesh checked it).
+    pub available: bool,
+    /// Subscriptions that are active now.
+    pub subscribers: i64,
+    /// Billed calls in the last 30 days, by every caller.
+    pub calls_30d: i64,
+    /// Latency of those calls as the entry node measured them, in microseconds.
+    pub p50_us: Option<i64>,
+    pub p95_us: Option<i64>,
+}
+
+/// A listing as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ListingView {
+    pub id: ListingId,
+    pub service_id: ServiceId,
+    pub provider_id: AccountId,
+    pub publisher: String,
+    pub title: String,
+    pub summary: String,
+    /// As written (Markdown).
+    pub description: String,
+    /// The description rendered and sanitised: safe to put in a page as it is.
+    pub description_html: String,
+    pub category: Category,
+    pub tags: Vec<String>,
+    pub status: ListingStatus,
+    pub approval: Approval,
+    pub sunset_at: Option<DateTime<Utc>>,
+    /// The plans a visitor may pick (the provider sees private ones too).
+    pub plans: Vec<PlanView>,
+    pub endpoints: Vec<Endpoint>,
+    pub stats: ListingStats,
+    /// What to put after `/api/v1/invoke/` to call the service.
+    pub invoke_path: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A listing in search results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ListingSummary {
+    pub id: ListingId,
+    pub title: String,
+    pub summary: String,
+    pub publisher: String,
+    pub category: Category,
+    pub tags: Vec<String>,
+    pub status: ListingStatus,
+    /// Whether a public plan is free.
+    pub has_free_plan: bool,
+    /// The lowest first paid per-call price among the public plans, in micros (`None`: all free).
+    pub lowest_price_micros: Option<i64>,
+    pub subscribers: i64,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// How browse results are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Best match first (newest without a search).
+    #[default]
+    Relevance,
+    MostSubscribed,
+    Newest,
+    Cheapest,
+}
+
+impl Sort {
+    /// Every order, as the browse page offers them.
+    pub const ALL: [Sort; 4] = [Sort::Relevance, Sort::MostSubscribed, Sort::Newest, Sort::Cheapest];
+
+    /// The machine name (the `sort` query parameter).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::MostSubscribed => "most_subscribed",
+            Sort::Newest => "newest",
+            Sort::Cheapest => "cheapest",
+        }
+    }
+
+    /// How the browse page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Relevance => "Best match",
+            Sort::MostSubscribed => "Most subscribed",
+            Sort::Newest => "Newest",
+            Sort::Cheapest => "Cheapest",
+        }
+    }
+}
+
+/// A search of the marketplace (`GET /api/v1/listings`); every field is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+pub struct BrowseQuery {
+    /// Words to find in the title, summary, description or tags (every word must match; the
+    /// last may be a prefix).
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub category: Option<Category>,
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Only listings with a free public plan.
+    #[serde(default)]
+    pub free: Option<bool>,
+    /// Only listings whose lowest public per-call price is at most this (micros).
+    #[serde(default)]
+    pub max_price_micros: Option<i64>,
+    #[serde(default)]
+    pub sort: Option<Sort>,
+    /// From a previous page's `next_cursor`.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// 1–100, default 20.
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// A consumer's request to subscribe (`POST /api/v1/subscriptions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscription {
+    pub plan_id: PlanId,
+    /// The most the subscription may cost in a calendar month, in minor units; past it calls
+    /// answer 402 `spending_cap_reached`. Omitted: no cap.
+    #[serde(default)]
+    pub spending_cap_minor: Option<i64>,
+    /// A private plan's invitation.
+    #[serde(default)]
+    pub invitation: Option<String>,
+}
+
+/// A change a consumer makes to their subscription; omitted fields stay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionUpdate {
+    /// `null` removes the cap.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub spending_cap_minor: Option<Option<i64>>,
+}
+
+/// Where a subscription stands this month.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SubscriptionUsage {
+    /// Billed calls this calendar month (UTC).
+    pub calls: i64,
+    /// What those calls cost at the plan's price, in minor units.
+    pub spent_minor: i64,
+    /// When the month's count starts again.
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+/// A subscription as its consumer and its provider see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SubscriptionView {
+    pub id: SubscriptionId,
+    pub listing_id: ListingId,
+    pub listing_title: String,
+    pub service_id: ServiceId,
+    pub consumer_id: AccountId,
+    pub plan: PlanView,
+    pub status: SubscriptionStatus,
+    pub spending_cap_minor: Option<i64>,
+    pub usage: SubscriptionUsage,
+    /// What to put after `/api/v1/invoke/` to call the service.
+    pub invoke_path: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a provider does with a subscription to one of their listings
+/// (`POST /api/v1/subscriptions/{id}/{action}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriberAction {
+    /// Pending → active.
+    Approve,
+    /// Pending → cancelled.
+    Reject,
+    /// Active → suspended: calls are refused at once.
+    Suspend,
+    /// Suspended → active.
+    Resume,
+}
+
+/// `Option<Option<T>>` that tells "absent" from `null`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}

@@ -1,0 +1,256 @@
+//! Queries of the marketplace: listings, plans, subscriptions and the full-text index.
+use super::entities::{
+    listings::{self, Entity as Listings},
+    plans::{self, Entity as Plans},
+    subscriptions::{self, Entity as Subscriptions},
+};
+use app::types::{
+    ids::{AccountId, ListingId, PlanId, ServiceId, SubscriptionId},
+    marketplace::{Category, ListingStatus, SubscriptionStatus},
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, Statement, Value,
+};
+use std::collections::HashMap;
+
+fn statement(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
+
+pub async fn insert_listing(db: &impl ConnectionTrait, listing: listings::Model) -> Result<(), DbErr> {
+    listings::ActiveModel::from(listing).insert(db).await.map(|_| ())
+}
+
+pub async fn save_listing(db: &impl ConnectionTrait, listing: listings::Model) -> Result<(), DbErr> {
+    listings::ActiveModel::from(listing).reset_all().update(db).await.map(|_| ())
+}
+
+pub async fn listing(db: &impl ConnectionTrait, id: &ListingId) -> Result<Option<listings::Model>, DbErr> {
+    Listings::find_by_id(id.clone()).one(db).await
+}
+
+/// The provider's listing with this id.
+pub async fn owned_listing(
+    db: &impl ConnectionTrait,
+    account: &AccountId,
+    id: &ListingId,
+) -> Result<Option<listings::Model>, DbErr> {
+    Listings::find_by_id(id.clone()).filter(listings::Column::AccountId.eq(account)).one(db).await
+}
+
+pub async fn listing_of_service(
+    db: &impl ConnectionTrait,
+    service: &ServiceId,
+) -> Result<Option<listings::Model>, DbErr> {
+    Listings::find().filter(listings::Column::ServiceId.eq(service)).one(db).await
+}
+
+/// The provider's listings, newest first.
+pub async fn listings_of(
+    db: &impl ConnectionTrait,
+    account: &AccountId,
+) -> Result<Vec<listings::Model>, DbErr> {
+    Listings::find()
+        .filter(listings::Column::AccountId.eq(account))
+        .order_by_desc(listings::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+pub async fn listings_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[ListingId],
+) -> Result<Vec<listings::Model>, DbErr> {
+    Listings::find().filter(listings::Column::Id.is_in(ids.iter().cloned())).all(db).await
+}
+
+pub async fn insert_plan(db: &impl ConnectionTrait, plan: plans::Model) -> Result<(), DbErr> {
+    plans::ActiveModel::from(plan).insert(db).await.map(|_| ())
+}
+
+/// A listing's plans in display order.
+pub async fn plans_of(db: &impl ConnectionTrait, listing: &ListingId) -> Result<Vec<plans::Model>, DbErr> {
+    Plans::find()
+        .filter(plans::Column::ListingId.eq(listing))
+        .order_by_asc(plans::Column::Position)
+        .all(db)
+        .await
+}
+
+/// The plans of these listings.
+pub async fn plans_of_all(
+    db: &impl ConnectionTrait,
+    listings: &[ListingId],
+) -> Result<Vec<plans::Model>, DbErr> {
+    Plans::find()
+        .filter(plans::Column::ListingId.is_in(listings.iter().cloned()))
+        .order_by_asc(plans::Column::Position)
+        .all(db)
+        .await
+}
+
+pub async fn plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<plans::Model>, DbErr> {
+    Plans::find_by_id(id.clone()).one(db).await
+}
+
+pub async fn plans_by_id(db: &impl ConnectionTrait, ids: &[PlanId]) -> Result<Vec<plans::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Plans::find().filter(plans::Column::Id.is_in(ids.iter().cloned())).all(db).await
+}
+
+pub async fn insert_subscription(db: &impl ConnectionTrait, row: subscriptions::Model) -> Result<(), DbErr> {
+    subscriptions::ActiveModel::from(row).insert(db).await.map(|_| ())
+}
+
+pub async fn save_subscription(db: &impl ConnectionTrait, row: subscriptions::Model) -> Result<(), DbErr> {
+    subscriptions::ActiveModel::from(row).reset_all().update(db).await.map(|_| ())
+}
+
+pub async fn subscription(
+    db: &impl ConnectionTrait,
+    id: &SubscriptionId,
+) -> Result<Option<subscriptions::Model>, DbErr> {
+    Subscriptions::find_by_id(id.clone()).one(db).await
+}
+
+/// The consumer's subscriptions, newest first.
+pub async fn subscriptions_of(
+    db: &impl ConnectionTrait,
+    consumer: &AccountId,
+) -> Result<Vec<subscriptions::Model>, DbErr> {
+    Subscriptions::find()
+        .filter(subscriptions::Column::AccountId.eq(consumer))
+        .order_by_desc(subscriptions::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// A listing's subscriptions, newest first.
+pub async fn subscriptions_to(
+    db: &impl ConnectionTrait,
+    listing: &ListingId,
+) -> Result<Vec<subscriptions::Model>, DbErr> {
+    Subscriptions::find()
+        .filter(subscriptions::Column::ListingId.eq(listing))
+        .order_by_desc(subscriptions::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// Every subscription not cancelled (what the invoke path authorises from).
+pub async fn live_subscriptions(db: &impl ConnectionTrait) -> Result<Vec<subscriptions::Model>, DbErr> {
+    Subscriptions::find()
+        .filter(subscriptions::Column::Status.ne(SubscriptionStatus::Cancelled))
+        .all(db)
+        .await
+}
+
+/// Active subscribers per listing.
+pub async fn subscriber_counts(db: &impl ConnectionTrait) -> Result<HashMap<ListingId, i64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        listing_id: ListingId,
+        subscribers: i64,
+    }
+    let rows = Count::find_by_statement(statement(
+        "SELECT listing_id, COUNT(*) AS subscribers FROM subscriptions WHERE status = 'active' GROUP BY listing_id",
+        [],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.listing_id, r.subscribers)).collect())
+}
+
+/// Calls billed at any plan this month, per payer and service (`since`: the month's start).
+pub async fn plan_calls_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+) -> Result<HashMap<(AccountId, ServiceId), i64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Calls {
+        payer_account_id: AccountId,
+        service_id: ServiceId,
+        calls: i64,
+    }
+    let rows = Calls::find_by_statement(statement(
+        "SELECT payer_account_id, service_id, SUM(calls) AS calls FROM usage_events \
+         WHERE plan_id IS NOT NULL AND occurred_at >= ? GROUP BY payer_account_id, service_id",
+        [since.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| ((r.payer_account_id, r.service_id), r.calls)).collect())
+}
+
+/// What the mesh measured of a service's billed calls since `since`: how many, and their
+/// latency percentiles (microseconds).
+#[derive(Clone, Debug, Default, FromQueryResult)]
+pub struct CallStats {
+    pub calls: i64,
+    pub p50_us: Option<i64>,
+    pub p95_us: Option<i64>,
+}
+
+pub async fn call_stats(
+    db: &impl ConnectionTrait,
+    service: &ServiceId,
+    since: DateTime<Utc>,
+) -> Result<CallStats, DbErr> {
+    // Percentiles by rank over the window's durations (nearest rank).
+    let row = CallStats::find_by_statement(statement(
+        "WITH d AS (SELECT duration_us, ROW_NUMBER() OVER (ORDER BY duration_us) AS n, COUNT(*) OVER () AS total \
+                    FROM usage_events WHERE service_id = ? AND occurred_at >= ?) \
+         SELECT COALESCE(MAX(total), 0) AS calls, \
+                MIN(CASE WHEN n >= (total * 50 + 99) / 100 THEN duration_us END) AS p50_us, \
+                MIN(CASE WHEN n >= (total * 95 + 99) / 100 THEN duration_us END) AS p95_us FROM d",
+        [service.into(), since.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// A listing found by a search, with its rank (lower is better; 0 without a search).
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct Found {
+    pub id: ListingId,
+    pub rank: f64,
+}
+
+/// Listings in the marketplace (published or deprecated) matching `fts` (an FTS5 query made
+/// by the domain from the visitor's words; `None`: all), a category and a tag. Title matches
+/// weigh most, then tags, the summary and the description.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    fts: Option<&str>,
+    category: Option<Category>,
+    tag: Option<&str>,
+) -> Result<Vec<Found>, DbErr> {
+    let mut values: Vec<Value> = Vec::new();
+    let mut sql = match fts {
+        Some(query) => {
+            values.push(query.into());
+            "SELECT l.id AS id, bm25(listings_fts, 0.0, 10.0, 4.0, 1.0, 6.0) AS rank \
+             FROM listings_fts JOIN listings l ON l.id = listings_fts.listing_id \
+             WHERE listings_fts MATCH ?"
+                .to_owned()
+        }
+        None => "SELECT l.id AS id, 0.0 AS rank FROM listings l WHERE 1 = 1".to_owned(),
+    };
+    sql.push_str(" AND l.status IN (?, ?)");
+    values.push(ListingStatus::Published.as_str().into());
+    values.push(ListingStatus::Deprecated.as_str().into());
+    if let Some(category) = category {
+        sql.push_str(" AND l.category = ?");
+        values.push(category.as_str().into());
+    }
+    if let Some(tag) = tag {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM json_each(l.tags) WHERE json_each.value = ?)");
+        values.push(tag.into());
+    }
+    Found::find_by_statement(statement(&sql, values)).all(db).await
+}

@@ -1,0 +1,313 @@
+//! Who may call another account's service, and how much: the marketplace's subscriptions as
+//! the invoke path reads them on every call, without touching the database. The marketplace
+//! replaces the picture after every change (subscribe, cancel, suspend, a listing's state);
+//! the invoke path counts each subscription's calls this month in memory, reserving a call
+//! before it is sent so that concurrent calls never pass a hard quota or a spending cap, and
+//! settling the reservation once the call is metered (or failed).
+use crate::billing::pricing;
+use app::types::{
+    billing::Pricing,
+    ids::{AccountId, ListingId, PlanId, ServiceId, SubscriptionId},
+    marketplace::{QuotaKind, SubscriptionStatus},
+};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
+};
+
+/// A consumer's subscription to a service, as the invoke path needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub subscription: SubscriptionId,
+    pub listing: ListingId,
+    pub listing_title: String,
+    pub plan: PlanId,
+    pub status: SubscriptionStatus,
+    pub pricing: Pricing,
+    pub quota: Option<(i64, QuotaKind)>,
+    pub cap_minor: Option<i64>,
+}
+
+/// A listing in the marketplace (published or deprecated), named to callers who are not
+/// subscribed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub listing: ListingId,
+    pub title: String,
+}
+
+/// Everything the marketplace grants now.
+#[derive(Clone, Debug, Default)]
+pub struct Picture {
+    /// By (consumer, service).
+    pub grants: HashMap<(AccountId, ServiceId), Arc<Grant>>,
+    /// By service.
+    pub listed: HashMap<ServiceId, Listed>,
+    /// Digits of the billing currency's minor unit (spending caps are in minor units).
+    pub exponent: u32,
+}
+
+/// Why a call is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The service is listed, and the caller has no subscription.
+    NotSubscribed(Listed),
+    /// Not the caller's, not listed, not subscribed to: it does not exist for them.
+    NotFound,
+    Pending {
+        listing: ListingId,
+    },
+    Suspended {
+        listing: ListingId,
+    },
+    QuotaExhausted {
+        limit: i64,
+        resets_at: DateTime<Utc>,
+    },
+    SpendingCapReached {
+        cap_minor: i64,
+    },
+}
+
+/// A subscription's calls this month.
+#[derive(Clone, Copy, Debug)]
+struct Count {
+    month: NaiveDate,
+    /// Calls metered.
+    committed: i64,
+    /// Calls sent and not yet metered or failed.
+    reserved: i64,
+}
+
+/// The marketplace's grants and each subscription's count this month.
+#[derive(Default)]
+pub struct Entitlements {
+    picture: RwLock<Arc<Picture>>,
+    counts: Mutex<HashMap<SubscriptionId, Count>>,
+}
+
+/// A quota's state after a call is admitted (for the response's quota headers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaState {
+    pub limit: i64,
+    /// Calls left this month once this one is counted (0 past a soft quota).
+    pub remaining: i64,
+    pub resets_at: DateTime<Utc>,
+}
+
+/// A call admitted on a subscription: its reservation, settled when this is dropped (as not
+/// billed, unless [`Ticket::billed`] said otherwise).
+pub struct Ticket<'a> {
+    entitlements: &'a Entitlements,
+    pub grant: Arc<Grant>,
+    pub quota: Option<QuotaState>,
+    month: NaiveDate,
+    billed: bool,
+}
+
+/// The first day of `at`'s month (UTC).
+pub fn month_of(at: DateTime<Utc>) -> NaiveDate {
+    NaiveDate::from_ymd_opt(at.year(), at.month(), 1).unwrap_or_default()
+}
+
+/// When the month after `month` starts.
+pub fn next_month_start(month: NaiveDate) -> DateTime<Utc> {
+    let next = month.checked_add_months(chrono::Months::new(1)).unwrap_or(month);
+    Utc.from_utc_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// What `calls` calls of a month cost on `pricing`, in minor units: the same lines, rounded
+/// the same way, as the invoice will bill.
+pub fn cost_minor(pricing: &Pricing, calls: i64, exponent: u32) -> i64 {
+    pricing::price(pricing, 0, calls, exponent).iter().map(|l| l.amount_minor).sum()
+}
+
+impl Entitlements {
+    /// Replaces the picture. `calls` are the month's metered calls per (consumer, service),
+    /// read from the database when the picture was built: a subscription this process has
+    /// not counted yet this month starts from them.
+    pub fn replace(
+        &self,
+        picture: Picture,
+        calls: &HashMap<(AccountId, ServiceId), i64>,
+        now: DateTime<Utc>,
+    ) {
+        let month = month_of(now);
+        {
+            let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+            for ((consumer, service), grant) in &picture.grants {
+                let known = counts.get(&grant.subscription).is_some_and(|c| c.month == month);
+                if !known {
+                    let committed = calls.get(&(consumer.clone(), service.clone())).copied().unwrap_or(0);
+                    counts.insert(grant.subscription.clone(), Count { month, committed, reserved: 0 });
+                }
+            }
+            counts.retain(|id, _| picture.grants.values().any(|g| &g.subscription == id));
+        }
+        *self.picture.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(picture);
+    }
+
+    /// The subscription's metered calls this month, as counted here.
+    pub fn calls_this_month(&self, subscription: &SubscriptionId, now: DateTime<Utc>) -> Option<i64> {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(subscription).filter(|c| c.month == month_of(now)).map(|c| c.committed)
+    }
+
+    /// Admits `consumer`'s call to `service` (owned by someone else) on its subscription,
+    /// reserving it against the quota and the spending cap.
+    pub fn admit(
+        &self,
+        consumer: &AccountId,
+        service: &ServiceId,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket<'_>, Refusal> {
+        let picture = self.picture.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(grant) = picture.grants.get(&(consumer.clone(), service.clone())).cloned() else {
+            return Err(match picture.listed.get(service) {
+                Some(listed) => Refusal::NotSubscribed(listed.clone()),
+                None => Refusal::NotFound,
+            });
+        };
+        match grant.status {
+            SubscriptionStatus::Active => {}
+            SubscriptionStatus::Pending => return Err(Refusal::Pending { listing: grant.listing.clone() }),
+            SubscriptionStatus::Suspended | SubscriptionStatus::Cancelled => {
+                return Err(Refusal::Suspended { listing: grant.listing.clone() });
+            }
+        }
+        let month = month_of(now);
+        let resets_at = next_month_start(month);
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let count =
+            counts.entry(grant.subscription.clone()).or_insert(Count { month, committed: 0, reserved: 0 });
+        if count.month != month {
+            // A new month: every call of it went through this process (the picture was built
+            // before it began), so the count starts from zero.
+            *count = Count { month, committed: 0, reserved: 0 };
+        }
+        let after = count.committed + count.reserved + 1;
+        if let Some((limit, QuotaKind::Hard)) = grant.quota
+            && after > limit
+        {
+            return Err(Refusal::QuotaExhausted { limit, resets_at });
+        }
+        if let Some(cap_minor) = grant.cap_minor
+            && cost_minor(&grant.pricing, after, picture.exponent) > cap_minor
+        {
+            return Err(Refusal::SpendingCapReached { cap_minor });
+        }
+        count.reserved += 1;
+        let quota =
+            grant.quota.map(|(limit, _)| QuotaState { limit, remaining: (limit - after).max(0), resets_at });
+        Ok(Ticket { entitlements: self, grant, quota, month, billed: false })
+    }
+
+    fn settle(&self, subscription: &SubscriptionId, month: NaiveDate, billed: bool) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(count) = counts.get_mut(subscription) else { return };
+        if count.month == month {
+            count.reserved = (count.reserved - 1).max(0);
+            if billed {
+                count.committed += 1;
+            }
+        } else if billed {
+            // Sent last month, metered this one (the event's time is when it was metered).
+            count.committed += 1;
+        }
+    }
+}
+
+impl Ticket<'_> {
+    /// The call was metered: it counts against the quota and the cap.
+    pub fn billed(mut self) {
+        self.billed = true;
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.entitlements.settle(&self.grant.subscription, self.month, self.billed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::types::billing::PriceTier;
+
+    fn grant(quota: Option<(i64, QuotaKind)>, cap_minor: Option<i64>, micros: i64) -> Picture {
+        let grant = Grant {
+            subscription: "sub".into(),
+            listing: "lst".into(),
+            listing_title: "Weather".into(),
+            plan: "plan".into(),
+            status: SubscriptionStatus::Active,
+            pricing: Pricing {
+                free_calls_per_month: 0,
+                tiers: vec![PriceTier { up_to: None, price_per_call_micros: micros }],
+            },
+            quota,
+            cap_minor,
+        };
+        Picture {
+            grants: [(("c".into(), "svc".into()), Arc::new(grant))].into(),
+            listed: [("svc".into(), Listed { listing: "lst".into(), title: "Weather".into() })].into(),
+            exponent: 2,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_hard_quota_counts_reservations_and_failed_calls_give_theirs_back() {
+        let e = Entitlements::default();
+        e.replace(grant(Some((3, QuotaKind::Hard)), None, 0), &HashMap::new(), now());
+        let (c, s) = (AccountId::from("c"), ServiceId::from("svc"));
+        let a = e.admit(&c, &s, now()).unwrap();
+        let b = e.admit(&c, &s, now()).unwrap();
+        assert_eq!(b.quota.unwrap().remaining, 1);
+        let third = e.admit(&c, &s, now()).unwrap();
+        assert!(matches!(e.admit(&c, &s, now()), Err(Refusal::QuotaExhausted { limit: 3, .. })));
+        drop(third); // failed: its reservation is released
+        a.billed();
+        b.billed();
+        let last = e.admit(&c, &s, now()).unwrap();
+        assert_eq!(last.quota.unwrap().remaining, 0);
+        last.billed();
+        assert!(e.admit(&c, &s, now()).is_err());
+        assert_eq!(e.calls_this_month(&"sub".into(), now()), Some(3));
+        let next_month = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 1).unwrap();
+        assert!(e.admit(&c, &s, next_month).is_ok(), "the quota resets with the month");
+    }
+
+    #[test]
+    fn a_spending_cap_is_never_passed_by_a_cent() {
+        // 0.4 cent a call, cap 1 cent: the third call would make the bill 1.2 → 1 cent... the
+        // invoice rounds the line (3 × 0.4 = 1.2 → 1), so a third call fits; a fourth (1.6 → 2)
+        // does not.
+        let e = Entitlements::default();
+        e.replace(grant(None, Some(1), 4_000), &HashMap::new(), now());
+        let (c, s) = (AccountId::from("c"), ServiceId::from("svc"));
+        for _ in 0..3 {
+            e.admit(&c, &s, now()).unwrap().billed();
+        }
+        assert_eq!(e.admit(&c, &s, now()).err(), Some(Refusal::SpendingCapReached { cap_minor: 1 }));
+    }
+
+    #[test]
+    fn counts_start_from_the_database_and_strangers_are_told_the_listing() {
+        let e = Entitlements::default();
+        let calls = [(("c".into(), "svc".into()), 5)].into();
+        e.replace(grant(Some((5, QuotaKind::Hard)), None, 0), &calls, now());
+        let s = ServiceId::from("svc");
+        assert!(matches!(e.admit(&"c".into(), &s, now()), Err(Refusal::QuotaExhausted { .. })));
+        assert!(matches!(e.admit(&"stranger".into(), &s, now()), Err(Refusal::NotSubscribed(_))));
+        assert_eq!(e.admit(&"stranger".into(), &"other".into(), now()).err(), Some(Refusal::NotFound));
+        // A soft quota serves past it.
+        e.replace(grant(Some((5, QuotaKind::Soft)), None, 0), &calls, now());
+        assert_eq!(e.admit(&"c".into(), &s, now()).unwrap().quota.unwrap().remaining, 0);
+    }
+}

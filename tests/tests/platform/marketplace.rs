@@ -1,0 +1,363 @@
+//! The marketplace end to end: a provider lists a service with plans and publishes it; a
+//! consumer finds it, subscribes and calls it with their own key, billed at the plan's price;
+//! quotas and spending caps hold under concurrent calls; cancelling or suspending refuses the
+//! next call; nothing of one account is visible to another.
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use web4_tests::{
+    TestApp, error_of,
+    fixtures::{api_key, routable, second_account},
+    spawn_app, spawn_app_with, unlimited,
+    upstream::Upstream,
+};
+
+/// A bearer client for `secret`.
+fn bearer(secret: &str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap());
+    Client::builder().default_headers(headers).build().unwrap()
+}
+
+async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, expected, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// A published listing of a routable service of the app's (first) account, with `plans`.
+async fn published(app: &TestApp, upstream: &Upstream, plans: &[Value]) -> (Value, Vec<Value>) {
+    app.sign_up_operator().await;
+    let service = routable(app, "weather", upstream).await;
+    let listing = send(
+        app.client.post(app.url("/api/v1/listings")).json(&json!({
+            "service_id": service,
+            "title": "Weather Oracle",
+            "summary": "Hourly forecasts for any city",
+            "description": "Forecasts computed from **barometric** readings.\n\n<script>alert(1)</script>",
+            "category": "weather",
+            "tags": ["forecast", "climate"],
+        })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = listing["id"].as_str().unwrap();
+    let mut created = Vec::new();
+    for plan in plans {
+        let made = send(
+            app.client.post(app.url(&format!("/api/v1/listings/{id}/plans"))).json(plan),
+            StatusCode::CREATED,
+        )
+        .await;
+        created.push(made);
+    }
+    let listing =
+        send(app.client.post(app.url(&format!("/api/v1/listings/{id}/publish"))), StatusCode::OK).await;
+    assert_eq!(listing["status"], "published");
+    (listing, created)
+}
+
+/// A second account with a key (every scope); returns its session client and bearer client.
+async fn consumer(app: &TestApp, email: &str) -> (Client, Client) {
+    let session = second_account(app, email).await;
+    let (_, secret) = api_key(app, &session, &["read", "write", "invoke"]).await;
+    (session, bearer(&secret))
+}
+
+#[tokio::test]
+async fn a_consumer_finds_subscribes_calls_at_the_plans_price_and_cancelling_refuses_the_next_call() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let (listing, plans) = published(
+        &app,
+        &upstream,
+        &[
+            json!({ "name": "Free", "free_calls_per_month": 100 }),
+            json!({ "name": "Pro", "price_per_call_micros": 10_000, "quota_per_month": 1000 }),
+        ],
+    )
+    .await;
+    assert!(!listing["description_html"].as_str().unwrap().contains("<script"), "{listing}");
+    assert!(listing["description_html"].as_str().unwrap().contains("<strong>barometric</strong>"));
+    let (session, key) = consumer(&app, "bo@example.com").await;
+
+    // Public search, no account: a word from the description finds it.
+    let found = send(Client::new().get(app.url("/api/v1/listings?q=barometric")), StatusCode::OK).await;
+    assert_eq!(found["items"][0]["id"], listing["id"], "{found}");
+    assert_eq!(found["items"][0]["has_free_plan"], true);
+
+    // Before subscribing: 403 naming the listing.
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    let refused = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let (code, message) = error_of(refused).await;
+    assert_eq!(code, "not_subscribed");
+    assert!(message.contains("Weather Oracle"), "{message}");
+
+    let pro = plans[1]["plan"]["id"].as_str().unwrap();
+    let subscription = send(
+        key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": pro })),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(subscription["status"], "active");
+    for _ in 0..3 {
+        let ok = key.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.headers()["x-web4-quota-limit"], "1000");
+    }
+    let last = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(last.headers()["x-web4-quota-remaining"], "996");
+
+    // The consumer's bill: 4 calls at 1 cent on the Pro plan; the provider earns them less the fee.
+    let preview = send(session.get(app.url("/api/v1/billing/preview")), StatusCode::OK).await;
+    assert_eq!(preview["total_minor"], 4, "{preview}");
+    assert_eq!(preview["lines"][0]["plan_id"], pro);
+    assert!(preview["lines"][0]["description"].as_str().unwrap().starts_with("Pro plan"));
+    let earnings = send(app.client.get(app.url("/api/v1/earnings")), StatusCode::OK).await;
+    let line = &earnings["lines"][0];
+    assert_eq!(line["billed_minor"], 4, "{earnings}");
+    assert_eq!(line["fee_minor"].as_i64().unwrap() + line["net_minor"].as_i64().unwrap(), 4);
+
+    // Usage against the quota, for the consumer; the subscriber list, for the provider.
+    let mine = send(key.get(app.url("/api/v1/subscriptions")), StatusCode::OK).await;
+    assert_eq!(mine[0]["usage"]["calls"], 4, "{mine}");
+    assert_eq!(mine[0]["usage"]["spent_minor"], 4);
+    let subscribers = send(
+        app.client.get(app.url(&format!("/api/v1/listings/{}/subscribers", listing["id"].as_str().unwrap()))),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(subscribers.as_array().unwrap().len(), 1);
+
+    // Cancel: the very next call is refused.
+    let id = subscription["id"].as_str().unwrap();
+    let cancelled = send(key.delete(app.url(&format!("/api/v1/subscriptions/{id}"))), StatusCode::OK).await;
+    assert_eq!(cancelled["status"], "cancelled");
+    let after = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_calls_never_pass_a_hard_quota_or_a_spending_cap() {
+    let app = spawn_app_with(unlimited).await;
+    let upstream = Upstream::start().await;
+    let (listing, plans) = published(
+        &app,
+        &upstream,
+        &[
+            json!({ "name": "Capped", "quota_per_month": 10 }),
+            json!({ "name": "Paid", "price_per_call_micros": 10_000 }),
+        ],
+    )
+    .await;
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    let burst = |client: Arc<Client>| {
+        let url = app.url(&path);
+        async move {
+            let calls = (0..64).map(|_| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move { client.get(url).send().await.unwrap().status() })
+            });
+            futures::future::join_all(calls).await.into_iter().map(|s| s.unwrap()).collect::<Vec<_>>()
+        }
+    };
+    let ok = |statuses: &[StatusCode]| statuses.iter().filter(|s| **s == StatusCode::OK).count();
+
+    // Hard quota of 10.
+    let (_, quota_key) = consumer(&app, "quota@example.com").await;
+    let quota_key = Arc::new(quota_key);
+    let capped = plans[0]["plan"]["id"].as_str().unwrap();
+    send(
+        quota_key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": capped })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let statuses = burst(quota_key.clone()).await;
+    assert!(ok(&statuses) <= 10, "{statuses:?}");
+    let mut served = ok(&statuses);
+    loop {
+        let response = quota_key.get(app.url(&path)).send().await.unwrap();
+        if response.status() == StatusCode::OK {
+            served += 1;
+            continue;
+        }
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(response.headers().contains_key("retry-after"));
+        assert_eq!(error_of(response).await.0, "quota_exhausted");
+        break;
+    }
+    assert_eq!(served, 10, "exactly the quota is served");
+
+    // A spending cap of 5 cents at 1 cent a call.
+    let (session, cap_key) = consumer(&app, "cap@example.com").await;
+    let cap_key = Arc::new(cap_key);
+    let paid = plans[1]["plan"]["id"].as_str().unwrap();
+    send(
+        cap_key
+            .post(app.url("/api/v1/subscriptions"))
+            .json(&json!({ "plan_id": paid, "spending_cap_minor": 5 })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let statuses = burst(cap_key.clone()).await;
+    assert!(ok(&statuses) <= 5, "{statuses:?}");
+    let mut served = ok(&statuses);
+    loop {
+        let response = cap_key.get(app.url(&path)).send().await.unwrap();
+        if response.status() == StatusCode::OK {
+            served += 1;
+            continue;
+        }
+        assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
+        assert_eq!(error_of(response).await.0, "spending_cap_reached");
+        break;
+    }
+    assert_eq!(served, 5);
+    let preview = send(session.get(app.url("/api/v1/billing/preview")), StatusCode::OK).await;
+    assert_eq!(preview["total_minor"], 5, "never a cent over: {preview}");
+}
+
+#[tokio::test]
+async fn private_plans_suspension_deprecation_and_strangers() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let (listing, plans) = published(
+        &app,
+        &upstream,
+        &[json!({ "name": "Open" }), json!({ "name": "Partners", "visibility": "private" })],
+    )
+    .await;
+    let listing_id = listing["id"].as_str().unwrap();
+    let invitation = plans[1]["invitation"].as_str().unwrap();
+    assert!(invitation.starts_with("w4i_"));
+    let private = plans[1]["plan"]["id"].as_str().unwrap();
+    let public_view =
+        send(Client::new().get(app.url(&format!("/api/v1/listings/{listing_id}"))), StatusCode::OK).await;
+    assert_eq!(public_view["plans"].as_array().unwrap().len(), 1, "a private plan is not shown");
+
+    // A wrong or missing invitation is told exactly like a plan that does not exist.
+    let (_, key) = consumer(&app, "partner@example.com").await;
+    for body in [
+        json!({ "plan_id": private }),
+        json!({ "plan_id": private, "invitation": "w4i_guess" }),
+        json!({ "plan_id": "0192aaaa-0000-7000-8000-000000000000" }),
+    ] {
+        let response = key.post(app.url("/api/v1/subscriptions")).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(error_of(response).await.1, "No such plan.");
+    }
+    let subscription = send(
+        key.post(app.url("/api/v1/subscriptions"))
+            .json(&json!({ "plan_id": private, "invitation": invitation })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let again =
+        key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plans[0]["plan"]["id"] }));
+    assert_eq!(error_of(again.send().await.unwrap()).await.0, "already_subscribed");
+
+    // The provider suspends: the next call is refused; resumed, it is served again.
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    let id = subscription["id"].as_str().unwrap();
+    send(app.client.post(app.url(&format!("/api/v1/subscriptions/{id}/suspend"))), StatusCode::OK).await;
+    let refused = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(error_of(refused).await.0, "subscription_suspended");
+    send(app.client.post(app.url(&format!("/api/v1/subscriptions/{id}/resume"))), StatusCode::OK).await;
+    assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+
+    // Another account sees none of it: not the subscription, not the subscribers, not the
+    // provider's listing to change, and cannot act on the subscription.
+    let (stranger_session, stranger) = consumer(&app, "eve@example.com").await;
+    for path in [format!("/api/v1/subscriptions/{id}"), format!("/api/v1/listings/{listing_id}/subscribers")]
+    {
+        assert_eq!(
+            stranger.get(app.url(&path)).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let patch =
+        stranger.patch(app.url(&format!("/api/v1/listings/{listing_id}"))).json(&json!({ "title": "Mine" }));
+    assert_eq!(patch.send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let act = stranger.post(app.url(&format!("/api/v1/subscriptions/{id}/suspend")));
+    assert_eq!(act.send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let cancel = stranger.delete(app.url(&format!("/api/v1/subscriptions/{id}")));
+    assert_eq!(cancel.send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let mine = send(stranger_session.get(app.url("/api/v1/subscriptions")), StatusCode::OK).await;
+    assert_eq!(mine, json!([]));
+    let theirs = send(stranger.get(app.url("/api/v1/listings/mine")), StatusCode::OK).await;
+    assert_eq!(theirs, json!([]));
+
+    // Deprecated: no new subscriptions, the existing one keeps working.
+    let sunset = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    send(
+        app.client
+            .post(app.url(&format!("/api/v1/listings/{listing_id}/deprecate")))
+            .json(&json!({ "sunset_at": sunset })),
+        StatusCode::OK,
+    )
+    .await;
+    let late =
+        stranger.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plans[0]["plan"]["id"] }));
+    assert_eq!(error_of(late.send().await.unwrap()).await.0, "listing_not_open");
+    assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn drafts_are_private_publishing_needs_a_plan_and_search_text_is_never_syntax() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    app.sign_up_operator().await;
+    let service = routable(&app, "geo", &upstream).await;
+    let draft = send(
+        app.client.post(app.url("/api/v1/listings")).json(&json!({
+            "service_id": service, "title": "Geocoder", "summary": "Addresses to coordinates",
+            "category": "location", "tags": ["maps"],
+        })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = draft["id"].as_str().unwrap();
+    assert_eq!(
+        Client::new().get(app.url(&format!("/api/v1/listings/{id}"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let early = app.client.post(app.url(&format!("/api/v1/listings/{id}/publish"))).send().await.unwrap();
+    assert_eq!(error_of(early).await.0, "listing_not_ready");
+    let again = app.client.post(app.url("/api/v1/listings")).json(&json!({
+        "service_id": service, "title": "Geocoder 2", "summary": "Again", "category": "location",
+    }));
+    assert_eq!(error_of(again.send().await.unwrap()).await.0, "listing_exists");
+    let invalid = app.client.post(app.url("/api/v1/listings")).json(&json!({
+        "service_id": service, "title": "x", "summary": "", "category": "location", "openapi": "nope",
+    }));
+    let invalid = invalid.send().await.unwrap();
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let details: Value = invalid.json().await.unwrap();
+    for field in ["title", "summary", "openapi"] {
+        assert!(details["error"]["details"][field].is_string(), "{field}: {details}");
+    }
+
+    send(
+        app.client.post(app.url(&format!("/api/v1/listings/{id}/plans"))).json(&json!({ "name": "Free" })),
+        StatusCode::CREATED,
+    )
+    .await;
+    send(app.client.post(app.url(&format!("/api/v1/listings/{id}/publish"))), StatusCode::OK).await;
+    for q in ["\"", "NEAR(a b)", "*", "-geo", "geo*", "a OR b", "\"unbalanced", "col:geo", "(", "🙂", "^"] {
+        let url = app.url("/api/v1/listings");
+        let response = Client::new().get(url).query(&[("q", q)]).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{q}");
+    }
+    let by_tag =
+        send(Client::new().get(app.url("/api/v1/listings?tag=maps&category=location")), StatusCode::OK).await;
+    assert_eq!(by_tag["items"].as_array().unwrap().len(), 1);
+    let prefix = send(Client::new().get(app.url("/api/v1/listings?q=geoc")), StatusCode::OK).await;
+    assert_eq!(prefix["items"][0]["id"], draft["id"], "the last word matches as a prefix");
+    let none = send(Client::new().get(app.url("/api/v1/listings?category=weather")), StatusCode::OK).await;
+    assert_eq!(none["items"], json!([]));
+}
