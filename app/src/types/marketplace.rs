@@ -405,10 +405,21 @@ pub struct NewSubscription {
 }
 
 /// A change a consumer makes to their subscription; omitted fields stay.
+///
+/// A plan change takes effect at once and keeps every API key working. It is priced by the
+/// month's calls: those made before the change at the earlier plan, those after at the new
+/// one, and the new plan's free calls, tiers and quota count from where the month's calls
+/// stand (a change does not restart the month).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionUpdate {
+    /// Another plan of the same listing.
+    #[serde(default)]
+    pub plan_id: Option<PlanId>,
+    /// The invitation of a private plan to change to.
+    #[serde(default)]
+    pub invitation: Option<String>,
     /// `null` removes the cap.
     #[serde(default, with = "double_option")]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]

@@ -30,7 +30,10 @@ pub(super) async fn price_lines(
     let plan_ids: Vec<PlanId> = calls.iter().filter_map(|c| c.plan_id.clone()).collect();
     let plans: HashMap<PlanId, db::entities::plans::Model> =
         db::marketplace::plans_by_id(db, &plan_ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
-    let billed: HashMap<(ServiceId, Option<PlanId>), i64> =
+    // Calls of each service already counted this month: earlier invoices', then this one's
+    // earlier lines. A subscriber who changed plan mid-month has one group per plan, in the
+    // order the plans were first used; each continues where the month's count stands.
+    let mut counted: HashMap<ServiceId, i64> =
         db::billing::billed_in_period(db, payer, period_start).await?.into_iter().collect();
     let exponent = currency().exponent;
     let mut lines = Vec::new();
@@ -47,7 +50,9 @@ pub(super) async fn price_lines(
             Some(plan) => (plan.pricing.clone(), Some(plan.name.as_str())),
             None => (service_pricing, None),
         };
-        let already = billed.get(&(row.service_id.clone(), row.plan_id.clone())).copied().unwrap_or(0);
+        let count = counted.entry(row.service_id.clone()).or_insert(0);
+        let already = *count;
+        *count += row.calls;
         for priced in pricing::price(&pricing, already, row.calls, exponent) {
             lines.push(InvoiceLine {
                 position: i32::try_from(lines.len() + 1).unwrap_or(i32::MAX),

@@ -24,6 +24,9 @@ pub struct ServiceCalls {
     pub provider_account_id: AccountId,
     pub plan_id: Option<PlanId>,
     pub calls: i64,
+    /// When the first of these calls was made (the invoice prices a service's plans in the
+    /// order they were first used).
+    pub first_at: DateTime<Utc>,
 }
 
 /// Not yet invoiced calls that happened before `before`, per payer and service; for one
@@ -40,10 +43,11 @@ pub async fn unbilled(
         (None, None) => return Ok(Vec::new()),
     };
     let sql = format!(
-        "SELECT payer_account_id, service_id, provider_account_id, plan_id, SUM(calls) AS calls \
+        "SELECT payer_account_id, service_id, provider_account_id, plan_id, SUM(calls) AS calls, \
+         MIN(occurred_at) AS first_at \
          FROM usage_events WHERE {column} = ? AND invoice_id IS NULL AND occurred_at < ? \
          GROUP BY payer_account_id, service_id, provider_account_id, plan_id \
-         ORDER BY payer_account_id, service_id, plan_id"
+         ORDER BY payer_account_id, service_id, first_at, plan_id"
     );
     ServiceCalls::find_by_statement(statement(&sql, [account.into(), before.into()])).all(db).await
 }
@@ -76,26 +80,25 @@ pub async fn payers_unbilled(
 #[derive(FromQueryResult)]
 struct Billed {
     service_id: ServiceId,
-    plan_id: Option<PlanId>,
     quantity: i64,
 }
 
-/// Calls of each service (at each plan) that earlier invoices of this payer billed in the
+/// Calls of each service (at any plan) that earlier invoices of this payer billed in the
 /// period.
 pub async fn billed_in_period(
     db: &impl ConnectionTrait,
     payer: &AccountId,
     period_start: NaiveDate,
-) -> Result<Vec<((ServiceId, Option<PlanId>), i64)>, DbErr> {
+) -> Result<Vec<(ServiceId, i64)>, DbErr> {
     let rows = Billed::find_by_statement(statement(
-        "SELECT l.service_id AS service_id, l.plan_id AS plan_id, SUM(l.quantity) AS quantity \
+        "SELECT l.service_id AS service_id, SUM(l.quantity) AS quantity \
          FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
-         WHERE i.account_id = ? AND i.period_start = ? GROUP BY l.service_id, l.plan_id",
+         WHERE i.account_id = ? AND i.period_start = ? GROUP BY l.service_id",
         [payer.into(), period_start.into()],
     ))
     .all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| ((r.service_id, r.plan_id), r.quantity)).collect())
+    Ok(rows.into_iter().map(|r| (r.service_id, r.quantity)).collect())
 }
 
 /// The next invoice sequence number.

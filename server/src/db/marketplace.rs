@@ -165,25 +165,32 @@ pub async fn subscriber_counts(db: &impl ConnectionTrait) -> Result<HashMap<List
     Ok(rows.into_iter().map(|r| (r.listing_id, r.subscribers)).collect())
 }
 
-/// Calls billed at any plan this month, per payer and service (`since`: the month's start).
+/// Calls made on plans since `since` (the month's start), per payer and service: per plan, in
+/// the order each plan was first used — the order the invoice prices them in.
 pub async fn plan_calls_since(
     db: &impl ConnectionTrait,
     since: DateTime<Utc>,
-) -> Result<HashMap<(AccountId, ServiceId), i64>, DbErr> {
+) -> Result<HashMap<(AccountId, ServiceId), Vec<(PlanId, i64)>>, DbErr> {
     #[derive(FromQueryResult)]
     struct Calls {
         payer_account_id: AccountId,
         service_id: ServiceId,
+        plan_id: PlanId,
         calls: i64,
     }
     let rows = Calls::find_by_statement(statement(
-        "SELECT payer_account_id, service_id, SUM(calls) AS calls FROM usage_events \
-         WHERE plan_id IS NOT NULL AND occurred_at >= ? GROUP BY payer_account_id, service_id",
+        "SELECT payer_account_id, service_id, plan_id, SUM(calls) AS calls FROM usage_events \
+         WHERE plan_id IS NOT NULL AND occurred_at >= ? \
+         GROUP BY payer_account_id, service_id, plan_id ORDER BY MIN(occurred_at), plan_id",
         [since.into()],
     ))
     .all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| ((r.payer_account_id, r.service_id), r.calls)).collect())
+    let mut out: HashMap<(AccountId, ServiceId), Vec<(PlanId, i64)>> = HashMap::new();
+    for r in rows {
+        out.entry((r.payer_account_id, r.service_id)).or_default().push((r.plan_id, r.calls));
+    }
+    Ok(out)
 }
 
 /// What the mesh measured of a service's billed calls since `since`: how many, and their

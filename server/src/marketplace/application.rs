@@ -11,7 +11,7 @@ use crate::{
     db::{self, entities},
     pagination, secrets,
     services::{
-        entitlements::{Grant, Listed, Picture, cost_minor, month_of, next_month_start},
+        entitlements::{Grant, Listed, Picture, month_of, next_month_start},
         runtime::ServiceRuntime,
     },
 };
@@ -332,18 +332,10 @@ impl Marketplace {
     pub async fn subscribe(&self, account: &AccountId, input: NewSubscription) -> Result<SubscriptionView> {
         // A missing plan, a plan of an unlisted listing and a private plan without its
         // invitation are told alike: nothing reveals that a plan exists.
-        let not_found = MarketplaceError::NotFound("plan");
-        let plan = db::marketplace::plan(&self.db, &input.plan_id).await?.ok_or(not_found)?;
+        let plan = self.reachable_plan(&input.plan_id, input.invitation.as_deref()).await?;
         let listing = db::marketplace::listing(&self.db, &plan.listing_id)
             .await?
-            .filter(|l| is_listed(l.status))
             .ok_or(MarketplaceError::NotFound("plan"))?;
-        if plan.visibility == Visibility::Private {
-            let given = input.invitation.as_deref().map(|i| secrets::hash_secret(i.trim()));
-            if given.is_none() || given != plan.invitation_hash {
-                return Err(MarketplaceError::NotFound("plan"));
-            }
-        }
         if listing.account_id == *account {
             return Err(MarketplaceError::OwnListing);
         }
@@ -405,7 +397,20 @@ impl Marketplace {
         id: &SubscriptionId,
         update: SubscriptionUpdate,
     ) -> Result<SubscriptionView> {
-        let (mut row, listing, plan) = self.consumers(account, id).await?;
+        let (mut row, listing, mut plan) = self.consumers(account, id).await?;
+        if row.status == SubscriptionStatus::Cancelled {
+            return Err(MarketplaceError::BadTransition(
+                "The subscription is cancelled: subscribe again.".into(),
+            ));
+        }
+        if let Some(plan_id) = update.plan_id.filter(|p| *p != row.plan_id) {
+            plan = self.reachable_plan(&plan_id, update.invitation.as_deref()).await?;
+            if plan.listing_id != listing.id {
+                return Err(invalid("plan_id", "Choose a plan of the same listing."));
+            }
+            tracing::info!(subscription_id = %row.id, from = %row.plan_id, to = %plan.id, "plan changed");
+            row.plan_id = plan.id.clone();
+        }
         if let Some(cap) = update.spending_cap_minor {
             if cap.is_some_and(|c| !(0..=MAX_CAP_MINOR).contains(&c)) {
                 return Err(invalid(
@@ -496,14 +501,19 @@ impl Marketplace {
                 .into_iter()
                 .map(|l| (l.id.clone(), l))
                 .collect();
-        let plan_ids: Vec<PlanId> = subscriptions.iter().map(|s| s.plan_id.clone()).collect();
+        // Every plan of the subscribed listings: a subscriber may have been on another this month.
+        let subscribed: Vec<ListingId> = subscriptions.iter().map(|s| s.listing_id.clone()).collect();
         let plans: HashMap<PlanId, entities::plans::Model> =
-            db::marketplace::plans_by_id(&self.db, &plan_ids)
+            db::marketplace::plans_of_all(&self.db, &subscribed)
                 .await?
                 .into_iter()
                 .map(|p| (p.id.clone(), p))
                 .collect();
-        let mut picture = Picture { exponent: billing::currency().exponent, ..Picture::default() };
+        let mut picture = Picture {
+            exponent: billing::currency().exponent,
+            prices: plans.iter().map(|(id, p)| (id.clone(), p.pricing.clone())).collect(),
+            ..Picture::default()
+        };
         for listing in listings.values().filter(|l| is_listed(l.status)) {
             picture.listed.insert(
                 listing.service_id.clone(),
@@ -520,7 +530,6 @@ impl Marketplace {
                 listing_title: listing.title.clone(),
                 plan: plan.id.clone(),
                 status: s.status,
-                pricing: plan.pricing.clone(),
                 quota: plan.quota_per_month.map(|q| (q, plan.quota_kind)),
                 cap_minor: s.spending_cap_minor,
             };
@@ -536,6 +545,24 @@ impl Marketplace {
     }
 
     // ---- helpers ----
+
+    /// A plan the caller may pick: of a listed listing, and public or with its invitation.
+    /// Anything else is told as a plan that does not exist.
+    async fn reachable_plan(&self, id: &PlanId, invitation: Option<&str>) -> Result<entities::plans::Model> {
+        let not_found = || MarketplaceError::NotFound("plan");
+        let plan = db::marketplace::plan(&self.db, id).await?.ok_or_else(not_found)?;
+        let listing = db::marketplace::listing(&self.db, &plan.listing_id).await?.ok_or_else(not_found)?;
+        if !is_listed(listing.status) {
+            return Err(not_found());
+        }
+        if plan.visibility == Visibility::Private {
+            let given = invitation.map(|i| secrets::hash_secret(i.trim()));
+            if given.is_none() || given != plan.invitation_hash {
+                return Err(not_found());
+            }
+        }
+        Ok(plan)
+    }
 
     async fn owned(&self, account: &AccountId, id: &ListingId) -> Result<entities::listings::Model> {
         db::marketplace::owned_listing(&self.db, account, id)
@@ -618,12 +645,9 @@ impl Marketplace {
         plan: &entities::plans::Model,
     ) -> Result<SubscriptionView> {
         let now = Utc::now();
-        let calls = self.runtime.entitlements().calls_this_month(&row.id, now).unwrap_or(0);
-        let usage = SubscriptionUsage {
-            calls,
-            spent_minor: cost_minor(&plan.pricing, calls, billing::currency().exponent),
-            resets_at: Some(next_month_start(month_of(now))),
-        };
+        let (calls, spent_minor) = self.runtime.entitlements().usage(&row.id, now).unwrap_or((0, 0));
+        let usage =
+            SubscriptionUsage { calls, spent_minor, resets_at: Some(next_month_start(month_of(now))) };
         let invoke_path = self
             .runtime
             .catalog()

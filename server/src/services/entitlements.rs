@@ -24,7 +24,6 @@ pub struct Grant {
     pub listing_title: String,
     pub plan: PlanId,
     pub status: SubscriptionStatus,
-    pub pricing: Pricing,
     pub quota: Option<(i64, QuotaKind)>,
     pub cap_minor: Option<i64>,
 }
@@ -46,6 +45,9 @@ pub struct Picture {
     pub listed: HashMap<ServiceId, Listed>,
     /// Digits of the billing currency's minor unit (spending caps are in minor units).
     pub exponent: u32,
+    /// The pricing of every plan a live subscription is on or was on this month (a mid-month
+    /// plan change bills the earlier calls at the earlier plan).
+    pub prices: HashMap<PlanId, Pricing>,
 }
 
 /// Why a call is refused.
@@ -71,13 +73,51 @@ pub enum Refusal {
 }
 
 /// A subscription's calls this month.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Count {
     month: NaiveDate,
-    /// Calls metered.
-    committed: i64,
-    /// Calls sent and not yet metered or failed.
+    /// Calls metered, per plan, in the order the plans were first used this month.
+    groups: Vec<(PlanId, i64)>,
+    /// Calls sent on the current plan and not yet metered or failed.
     reserved: i64,
+}
+
+impl Count {
+    fn new(month: NaiveDate, groups: Vec<(PlanId, i64)>) -> Self {
+        Self { month, groups, reserved: 0 }
+    }
+
+    fn committed(&self) -> i64 {
+        self.groups.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The month's groups with `extra` more calls on `plan` (appended when not used yet).
+    fn with(&self, plan: &PlanId, extra: i64) -> Vec<(PlanId, i64)> {
+        let mut groups = self.groups.clone();
+        match groups.iter_mut().find(|(p, _)| p == plan) {
+            Some((_, n)) => *n += extra,
+            None if extra > 0 => groups.push((plan.clone(), extra)),
+            None => {}
+        }
+        groups
+    }
+}
+
+/// What the month's `groups` cost, exactly as the invoice prices them: each plan's calls in
+/// the order the plans were first used, each continuing the month's count.
+pub fn spent_minor(groups: &[(PlanId, i64)], prices: &HashMap<PlanId, Pricing>, exponent: u32) -> i64 {
+    let mut already = 0;
+    let mut total = 0;
+    for (plan, calls) in groups {
+        if let Some(pricing) = prices.get(plan) {
+            total += pricing::price(pricing, already, *calls, exponent)
+                .iter()
+                .map(|l| l.amount_minor)
+                .sum::<i64>();
+        }
+        already += calls;
+    }
+    total
 }
 
 /// The marketplace's grants and each subscription's count this month.
@@ -117,20 +157,14 @@ pub fn next_month_start(month: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
-/// What `calls` calls of a month cost on `pricing`, in minor units: the same lines, rounded
-/// the same way, as the invoice will bill.
-pub fn cost_minor(pricing: &Pricing, calls: i64, exponent: u32) -> i64 {
-    pricing::price(pricing, 0, calls, exponent).iter().map(|l| l.amount_minor).sum()
-}
-
 impl Entitlements {
-    /// Replaces the picture. `calls` are the month's metered calls per (consumer, service),
-    /// read from the database when the picture was built: a subscription this process has
-    /// not counted yet this month starts from them.
+    /// Replaces the picture. `calls` are the month's metered calls per (consumer, service) and
+    /// plan, read from the database when the picture was built: a subscription this process
+    /// has not counted yet this month starts from them.
     pub fn replace(
         &self,
         picture: Picture,
-        calls: &HashMap<(AccountId, ServiceId), i64>,
+        calls: &HashMap<(AccountId, ServiceId), Vec<(PlanId, i64)>>,
         now: DateTime<Utc>,
     ) {
         let month = month_of(now);
@@ -139,8 +173,8 @@ impl Entitlements {
             for ((consumer, service), grant) in &picture.grants {
                 let known = counts.get(&grant.subscription).is_some_and(|c| c.month == month);
                 if !known {
-                    let committed = calls.get(&(consumer.clone(), service.clone())).copied().unwrap_or(0);
-                    counts.insert(grant.subscription.clone(), Count { month, committed, reserved: 0 });
+                    let groups = calls.get(&(consumer.clone(), service.clone())).cloned().unwrap_or_default();
+                    counts.insert(grant.subscription.clone(), Count::new(month, groups));
                 }
             }
             counts.retain(|id, _| picture.grants.values().any(|g| &g.subscription == id));
@@ -148,10 +182,13 @@ impl Entitlements {
         *self.picture.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(picture);
     }
 
-    /// The subscription's metered calls this month, as counted here.
-    pub fn calls_this_month(&self, subscription: &SubscriptionId, now: DateTime<Utc>) -> Option<i64> {
+    /// The subscription's metered calls this month and what they cost (minor units), as
+    /// counted here.
+    pub fn usage(&self, subscription: &SubscriptionId, now: DateTime<Utc>) -> Option<(i64, i64)> {
+        let picture = self.picture.read().unwrap_or_else(|e| e.into_inner()).clone();
         let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.get(subscription).filter(|c| c.month == month_of(now)).map(|c| c.committed)
+        let count = counts.get(subscription).filter(|c| c.month == month_of(now))?;
+        Some((count.committed(), spent_minor(&count.groups, &picture.prices, picture.exponent)))
     }
 
     /// Admits `consumer`'s call to `service` (owned by someone else) on its subscription,
@@ -179,21 +216,21 @@ impl Entitlements {
         let month = month_of(now);
         let resets_at = next_month_start(month);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let count =
-            counts.entry(grant.subscription.clone()).or_insert(Count { month, committed: 0, reserved: 0 });
+        let count = counts.entry(grant.subscription.clone()).or_insert_with(|| Count::new(month, Vec::new()));
         if count.month != month {
             // A new month: every call of it went through this process (the picture was built
             // before it began), so the count starts from zero.
-            *count = Count { month, committed: 0, reserved: 0 };
+            *count = Count::new(month, Vec::new());
         }
-        let after = count.committed + count.reserved + 1;
+        let after = count.committed() + count.reserved + 1;
         if let Some((limit, QuotaKind::Hard)) = grant.quota
             && after > limit
         {
             return Err(Refusal::QuotaExhausted { limit, resets_at });
         }
         if let Some(cap_minor) = grant.cap_minor
-            && cost_minor(&grant.pricing, after, picture.exponent) > cap_minor
+            && spent_minor(&count.with(&grant.plan, count.reserved + 1), &picture.prices, picture.exponent)
+                > cap_minor
         {
             return Err(Refusal::SpendingCapReached { cap_minor });
         }
@@ -203,17 +240,16 @@ impl Entitlements {
         Ok(Ticket { entitlements: self, grant, quota, month, billed: false })
     }
 
-    fn settle(&self, subscription: &SubscriptionId, month: NaiveDate, billed: bool) {
+    fn settle(&self, subscription: &SubscriptionId, plan: &PlanId, month: NaiveDate, billed: bool) {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let Some(count) = counts.get_mut(subscription) else { return };
         if count.month == month {
             count.reserved = (count.reserved - 1).max(0);
-            if billed {
-                count.committed += 1;
-            }
-        } else if billed {
-            // Sent last month, metered this one (the event's time is when it was metered).
-            count.committed += 1;
+        }
+        // A call sent last month and metered this one counts in this one (the event's time is
+        // when it was metered).
+        if billed {
+            count.groups = count.with(plan, 1);
         }
     }
 }
@@ -227,7 +263,7 @@ impl Ticket<'_> {
 
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
-        self.entitlements.settle(&self.grant.subscription, self.month, self.billed);
+        self.entitlements.settle(&self.grant.subscription, &self.grant.plan, self.month, self.billed);
     }
 }
 
@@ -237,16 +273,16 @@ mod tests {
     use app::types::billing::PriceTier;
 
     fn grant(quota: Option<(i64, QuotaKind)>, cap_minor: Option<i64>, micros: i64) -> Picture {
+        let pricing = Pricing {
+            free_calls_per_month: 0,
+            tiers: vec![PriceTier { up_to: None, price_per_call_micros: micros }],
+        };
         let grant = Grant {
             subscription: "sub".into(),
             listing: "lst".into(),
             listing_title: "Weather".into(),
             plan: "plan".into(),
             status: SubscriptionStatus::Active,
-            pricing: Pricing {
-                free_calls_per_month: 0,
-                tiers: vec![PriceTier { up_to: None, price_per_call_micros: micros }],
-            },
             quota,
             cap_minor,
         };
@@ -254,6 +290,7 @@ mod tests {
             grants: [(("c".into(), "svc".into()), Arc::new(grant))].into(),
             listed: [("svc".into(), Listed { listing: "lst".into(), title: "Weather".into() })].into(),
             exponent: 2,
+            prices: [("plan".into(), pricing)].into(),
         }
     }
 
@@ -278,7 +315,7 @@ mod tests {
         assert_eq!(last.quota.unwrap().remaining, 0);
         last.billed();
         assert!(e.admit(&c, &s, now()).is_err());
-        assert_eq!(e.calls_this_month(&"sub".into(), now()), Some(3));
+        assert_eq!(e.usage(&"sub".into(), now()), Some((3, 0)));
         let next_month = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 1).unwrap();
         assert!(e.admit(&c, &s, next_month).is_ok(), "the quota resets with the month");
     }
@@ -300,7 +337,7 @@ mod tests {
     #[test]
     fn counts_start_from_the_database_and_strangers_are_told_the_listing() {
         let e = Entitlements::default();
-        let calls = [(("c".into(), "svc".into()), 5)].into();
+        let calls = [(("c".into(), "svc".into()), vec![("plan".into(), 5)])].into();
         e.replace(grant(Some((5, QuotaKind::Hard)), None, 0), &calls, now());
         let s = ServiceId::from("svc");
         assert!(matches!(e.admit(&"c".into(), &s, now()), Err(Refusal::QuotaExhausted { .. })));

@@ -361,3 +361,65 @@ async fn drafts_are_private_publishing_needs_a_plan_and_search_text_is_never_syn
     let none = send(Client::new().get(app.url("/api/v1/listings?category=weather")), StatusCode::OK).await;
     assert_eq!(none["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_plan_change_keeps_the_key_continues_the_month_and_the_cap_follows_the_bill() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let (listing, plans) = published(
+        &app,
+        &upstream,
+        &[
+            json!({ "name": "Starter", "free_calls_per_month": 3, "price_per_call_micros": 10_000 }),
+            json!({ "name": "Scale", "price_per_call_micros": 5_000 }),
+        ],
+    )
+    .await;
+    let (session, key) = consumer(&app, "grow@example.com").await;
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    let starter = plans[0]["plan"]["id"].as_str().unwrap();
+    let scale = plans[1]["plan"]["id"].as_str().unwrap();
+    let subscription = send(
+        key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": starter })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = subscription["id"].as_str().unwrap();
+    for _ in 0..5 {
+        assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    }
+    // Starter: 3 free + 2 × 1 ¢. Change plan; the same key keeps working.
+    let changed = send(
+        key.patch(app.url(&format!("/api/v1/subscriptions/{id}"))).json(&json!({ "plan_id": scale })),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["plan"]["name"], "Scale");
+    for _ in 0..4 {
+        assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    }
+    // Scale: 4 × 0.5 ¢ = 2 ¢. A cap of 4 ¢: a 5th Scale call bills 2.5 ¢ → 2 ¢ (half to even),
+    // so it fits; a 6th (3 ¢) would pass the cap.
+    let capped = send(
+        key.patch(app.url(&format!("/api/v1/subscriptions/{id}"))).json(&json!({ "spending_cap_minor": 4 })),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(capped["usage"]["spent_minor"], 4, "{capped}");
+    assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    let refused = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(error_of(refused).await.0, "spending_cap_reached");
+    let preview = send(session.get(app.url("/api/v1/billing/preview")), StatusCode::OK).await;
+    assert_eq!(preview["total_minor"], 4, "the cap and the bill agree: {preview}");
+    let lines: Vec<&str> =
+        preview["lines"].as_array().unwrap().iter().map(|l| l["description"].as_str().unwrap()).collect();
+    assert!(
+        lines[0].starts_with("Starter plan") && lines.last().unwrap().starts_with("Scale plan"),
+        "{lines:?}"
+    );
+    // A private plan or another listing's plan cannot be switched to.
+    let other = key
+        .patch(app.url(&format!("/api/v1/subscriptions/{id}")))
+        .json(&json!({ "plan_id": "0192aaaa-0000-7000-8000-000000000000" }));
+    assert_eq!(other.send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
