@@ -16,6 +16,7 @@ mod m20261126_000009_api_key_lineage;
 mod m20261126_000010_service_proxy_secret;
 mod m20261126_000011_operator_role;
 mod m20261127_000012_create_marketplace;
+mod m20261127_000013_create_reviews;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_service_proxy_secret::Migration),
             Box::new(m20261126_000011_operator_role::Migration),
             Box::new(m20261127_000012_create_marketplace::Migration),
+            Box::new(m20261127_000013_create_reviews::Migration),
         ]
     }
 }

@@ -49,6 +49,7 @@ pub enum ErrorCode {
     NotSubscribed,
     SubscriptionPending,
     SubscriptionSuspended,
+    ReviewNotVerified,
     // 404
     NotFound,
     // 405
@@ -156,7 +157,8 @@ impl ErrorCode {
             | C::NodeBlocked
             | C::NotSubscribed
             | C::SubscriptionPending
-            | C::SubscriptionSuspended => StatusCode::FORBIDDEN,
+            | C::SubscriptionSuspended
+            | C::ReviewNotVerified => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,

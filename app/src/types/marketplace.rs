@@ -2,7 +2,7 @@
 //! their plans, and consumers' subscriptions.
 use super::{
     billing::{PriceTier, Pricing},
-    ids::{AccountId, ListingId, PlanId, ServiceId, SubscriptionId},
+    ids::{AccountId, ListingId, PlanId, ReviewId, ServiceId, SubscriptionId},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -271,6 +271,9 @@ pub struct ListingStats {
     /// Latency of those calls as the entry node measured them, in microseconds.
     pub p50_us: Option<i64>,
     pub p95_us: Option<i64>,
+    /// Verified reviews, and their average rating in tenths (`45` is 4.5; `None` without one).
+    pub reviews: i64,
+    pub rating_tenths: Option<i64>,
 }
 
 /// A listing as its page shows it.
@@ -319,6 +322,9 @@ pub struct ListingSummary {
     /// The lowest first paid per-call price among the public plans, in micros (`None`: all free).
     pub lowest_price_micros: Option<i64>,
     pub subscribers: i64,
+    pub reviews: i64,
+    /// Average rating in tenths (`45` is 4.5).
+    pub rating_tenths: Option<i64>,
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -331,19 +337,22 @@ pub enum Sort {
     #[default]
     Relevance,
     MostSubscribed,
+    BestRated,
     Newest,
     Cheapest,
 }
 
 impl Sort {
     /// Every order, as the browse page offers them.
-    pub const ALL: [Sort; 4] = [Sort::Relevance, Sort::MostSubscribed, Sort::Newest, Sort::Cheapest];
+    pub const ALL: [Sort; 5] =
+        [Sort::Relevance, Sort::MostSubscribed, Sort::BestRated, Sort::Newest, Sort::Cheapest];
 
     /// The machine name (the `sort` query parameter).
     pub fn as_str(self) -> &'static str {
         match self {
             Sort::Relevance => "relevance",
             Sort::MostSubscribed => "most_subscribed",
+            Sort::BestRated => "best_rated",
             Sort::Newest => "newest",
             Sort::Cheapest => "cheapest",
         }
@@ -354,6 +363,7 @@ impl Sort {
         match self {
             Sort::Relevance => "Best match",
             Sort::MostSubscribed => "Most subscribed",
+            Sort::BestRated => "Best rated",
             Sort::Newest => "Newest",
             Sort::Cheapest => "Cheapest",
         }
@@ -489,4 +499,41 @@ mod double_option {
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
+}
+
+/// A subscriber's review (`POST /api/v1/listings/{id}/reviews`): creates theirs, or changes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewReview {
+    /// 1–5.
+    pub rating: i64,
+    /// Up to 4 000 characters (may be empty).
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The provider's one reply to a review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReviewReply {
+    /// 1–4 000 characters.
+    pub body: String,
+}
+
+/// A review as everyone sees it. Every review is verified: its author made metered calls on
+/// the listing's service through a subscription.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReviewView {
+    pub id: ReviewId,
+    pub listing_id: ListingId,
+    pub author_id: AccountId,
+    pub rating: i64,
+    pub body: String,
+    pub reply: Option<String>,
+    pub replied_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }

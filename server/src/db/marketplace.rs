@@ -2,10 +2,11 @@
 use super::entities::{
     listings::{self, Entity as Listings},
     plans::{self, Entity as Plans},
+    reviews::{self, Entity as Reviews},
     subscriptions::{self, Entity as Subscriptions},
 };
 use app::types::{
-    ids::{AccountId, ListingId, PlanId, ServiceId, SubscriptionId},
+    ids::{AccountId, ListingId, PlanId, ReviewId, ServiceId, SubscriptionId},
     marketplace::{Category, ListingStatus, SubscriptionStatus},
 };
 use chrono::{DateTime, Utc};
@@ -260,4 +261,78 @@ pub async fn search(
         values.push(tag.into());
     }
     Found::find_by_statement(statement(&sql, values)).all(db).await
+}
+
+/// Whether `account` made a metered call on `service` through a subscription.
+pub async fn has_plan_call(
+    db: &impl ConnectionTrait,
+    account: &AccountId,
+    service: &ServiceId,
+) -> Result<bool, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Found {
+        found: i64,
+    }
+    let row = Found::find_by_statement(statement(
+        "SELECT EXISTS(SELECT 1 FROM usage_events WHERE payer_account_id = ? AND service_id = ? \
+         AND plan_id IS NOT NULL) AS found",
+        [account.into(), service.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.is_some_and(|r| r.found != 0))
+}
+
+pub async fn review_of(
+    db: &impl ConnectionTrait,
+    listing: &ListingId,
+    account: &AccountId,
+) -> Result<Option<reviews::Model>, DbErr> {
+    Reviews::find()
+        .filter(reviews::Column::ListingId.eq(listing))
+        .filter(reviews::Column::AccountId.eq(account))
+        .one(db)
+        .await
+}
+
+pub async fn review(db: &impl ConnectionTrait, id: &ReviewId) -> Result<Option<reviews::Model>, DbErr> {
+    Reviews::find_by_id(id.clone()).one(db).await
+}
+
+pub async fn insert_review(db: &impl ConnectionTrait, row: reviews::Model) -> Result<(), DbErr> {
+    reviews::ActiveModel::from(row).insert(db).await.map(|_| ())
+}
+
+pub async fn save_review(db: &impl ConnectionTrait, row: reviews::Model) -> Result<(), DbErr> {
+    reviews::ActiveModel::from(row).reset_all().update(db).await.map(|_| ())
+}
+
+/// A listing's reviews, most recently changed first.
+pub async fn reviews_of(
+    db: &impl ConnectionTrait,
+    listing: &ListingId,
+) -> Result<Vec<reviews::Model>, DbErr> {
+    Reviews::find()
+        .filter(reviews::Column::ListingId.eq(listing))
+        .order_by_desc(reviews::Column::UpdatedAt)
+        .all(db)
+        .await
+}
+
+/// Per listing: how many reviews, and the average rating in tenths (rounded half up).
+pub async fn ratings(db: &impl ConnectionTrait) -> Result<HashMap<ListingId, (i64, i64)>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Rating {
+        listing_id: ListingId,
+        reviews: i64,
+        tenths: i64,
+    }
+    let rows = Rating::find_by_statement(statement(
+        "SELECT listing_id, COUNT(*) AS reviews, (SUM(rating) * 20 + COUNT(*)) / (COUNT(*) * 2) AS tenths \
+         FROM reviews GROUP BY listing_id",
+        [],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.listing_id, (r.reviews, r.tenths))).collect())
 }

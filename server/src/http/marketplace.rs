@@ -9,10 +9,11 @@ use super::{
 use crate::{error::ErrorCode, state::AppState};
 use app::types::{
     Page,
-    ids::{ListingId, SubscriptionId},
+    ids::{ListingId, ReviewId, SubscriptionId},
     marketplace::{
         BrowseQuery, CreatedPlan, Deprecation, ListingAction, ListingSummary, ListingUpdate, ListingView,
-        NewListing, NewPlan, NewSubscription, SubscriberAction, SubscriptionUpdate, SubscriptionView,
+        NewListing, NewPlan, NewReview, NewSubscription, ReviewReply, ReviewView, SubscriberAction,
+        SubscriptionUpdate, SubscriptionView,
     },
 };
 use axum::{
@@ -33,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/listings/{id}/unpublish", post(unpublish_listing))
         .route("/listings/{id}/plans", post(create_plan))
         .route("/listings/{id}/subscribers", get(list_subscribers))
+        .route("/listings/{id}/reviews", get(list_reviews).post(review_listing))
+        .route("/reviews/{id}/reply", post(reply_to_review))
         .route("/subscriptions", get(list_subscriptions).post(subscribe))
         .route(
             "/subscriptions/{id}",
@@ -208,4 +211,38 @@ async fn act_on_subscription(
     AppPath((id, action)): AppPath<(SubscriptionId, SubscriberAction)>,
 ) -> Result<AppJson<SubscriptionView>, ApiError> {
     Ok(AppJson(state.marketplace.act_on_subscription(&caller.account.id, &id, action).await?))
+}
+
+/// `GET /listings/{id}/reviews`: a listed listing's verified reviews (public).
+#[utoipa::path(get, path = "/api/v1/listings/{id}/reviews", tag = "Marketplace", params(("id" = String, Path, description = "The listing's id")), security((), ("api_key" = []), ("session" = [])), responses((status = 200, body = Vec<ReviewView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+async fn list_reviews(
+    parts: Parts,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<ListingId>,
+) -> Result<AppJson<Vec<ReviewView>>, ApiError> {
+    let viewer = parts.extensions.get::<Caller>().map(|c| c.account.id.clone());
+    Ok(AppJson(state.marketplace.list_reviews(viewer.as_ref(), &id).await?))
+}
+
+/// `POST /listings/{id}/reviews`: the caller's review (created, or changed); only subscribers
+/// with a metered call may review (403 `review_not_verified`).
+#[utoipa::path(post, path = "/api/v1/listings/{id}/reviews", tag = "Marketplace", params(("id" = String, Path, description = "The listing's id")), request_body = NewReview, responses((status = 200, body = ReviewView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+async fn review_listing(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<ListingId>,
+    AppJson(input): AppJson<NewReview>,
+) -> Result<AppJson<ReviewView>, ApiError> {
+    Ok(AppJson(state.marketplace.review(&caller.account.id, &id, input).await?))
+}
+
+/// `POST /reviews/{id}/reply`: the listing's provider replies, once.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/reply", tag = "Marketplace", params(("id" = String, Path, description = "The review's id")), request_body = ReviewReply, responses((status = 200, body = ReviewView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+async fn reply_to_review(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<ReviewId>,
+    AppJson(input): AppJson<ReviewReply>,
+) -> Result<AppJson<ReviewView>, ApiError> {
+    Ok(AppJson(state.marketplace.reply(&caller.account.id, &id, input).await?))
 }

@@ -2,35 +2,30 @@
 //! affects who may call what ends by giving the service runtime a fresh picture of the grants
 //! (`refresh`), so a cancelled or suspended subscriber is refused from the next call on.
 use super::{
-    MarketplaceError, search,
+    MarketplaceError,
     validation::{self, MAX_PLANS},
     views::{self, is_listed},
 };
 use crate::{
-    billing,
     db::{self, entities},
-    pagination, secrets,
+    secrets,
     services::{
-        entitlements::{Grant, Listed, Picture, month_of, next_month_start},
+        entitlements::{month_of, next_month_start},
         runtime::ServiceRuntime,
     },
 };
 use app::types::{
-    Page,
     ids::{AccountId, ListingId, PlanId, SubscriptionId},
     marketplace::{
-        Approval, BrowseQuery, CreatedPlan, ListingAction, ListingStats, ListingStatus, ListingSummary,
-        ListingUpdate, ListingView, NewListing, NewPlan, NewSubscription, Sort, SubscriberAction,
-        SubscriptionStatus, SubscriptionUpdate, SubscriptionUsage, SubscriptionView, Visibility,
+        Approval, CreatedPlan, ListingAction, ListingStats, ListingStatus, ListingUpdate, ListingView,
+        NewListing, NewPlan, NewSubscription, SubscriberAction, SubscriptionStatus, SubscriptionUpdate,
+        SubscriptionUsage, SubscriptionView, Visibility,
     },
     services::ServiceKind,
 };
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Arc,
-};
+use std::{collections::BTreeMap, sync::Arc};
 
 type Result<T, E = MarketplaceError> = std::result::Result<T, E>;
 
@@ -39,14 +34,10 @@ const MAX_CAP_MINOR: i64 = 1_000_000_000_000;
 
 /// The marketplace's use cases.
 pub struct Marketplace {
-    db: DatabaseConnection,
-    runtime: Arc<ServiceRuntime>,
+    pub(super) db: DatabaseConnection,
+    pub(super) runtime: Arc<ServiceRuntime>,
     /// One refresh at a time, so an older picture never replaces a newer one.
-    refreshing: tokio::sync::Mutex<()>,
-}
-
-fn invalid(field: &str, message: &str) -> MarketplaceError {
-    MarketplaceError::Invalid(BTreeMap::from([(field.to_owned(), message.to_owned())]))
+    pub(super) refreshing: tokio::sync::Mutex<()>,
 }
 
 impl Marketplace {
@@ -66,7 +57,7 @@ impl Marketplace {
             .await?
             .ok_or(MarketplaceError::NotFound("service"))?;
         if service.kind != ServiceKind::Http {
-            return Err(invalid("service_id", "Only http services can be listed."));
+            return Err(MarketplaceError::field("service_id", "Only http services can be listed."));
         }
         let publisher = match input.publisher {
             Some(p) => p,
@@ -200,9 +191,13 @@ impl Marketplace {
                 row.published_at.get_or_insert(now);
             }
             (ListingAction::Deprecate, S::Published) => {
-                let sunset = sunset_at.ok_or_else(|| invalid("sunset_at", "Give the sunset date."))?;
+                let sunset =
+                    sunset_at.ok_or_else(|| MarketplaceError::field("sunset_at", "Give the sunset date."))?;
                 if sunset < now + Duration::days(1) {
-                    return Err(invalid("sunset_at", "The sunset date must be at least a day ahead."));
+                    return Err(MarketplaceError::field(
+                        "sunset_at",
+                        "The sunset date must be at least a day ahead.",
+                    ));
                 }
                 row.status = S::Deprecated;
                 row.sunset_at = Some(sunset);
@@ -257,7 +252,10 @@ impl Marketplace {
         };
         match db::marketplace::insert_plan(&self.db, plan.clone()).await {
             Err(e) if db::is_unique_violation(&e) => {
-                return Err(invalid("name", "This listing already has a plan with that name."));
+                return Err(MarketplaceError::field(
+                    "name",
+                    "This listing already has a plan with that name.",
+                ));
             }
             other => other?,
         }
@@ -275,55 +273,6 @@ impl Marketplace {
             return Err(MarketplaceError::NotFound("listing"));
         }
         self.view(row, is_provider).await
-    }
-
-    /// Searches and filters the marketplace.
-    pub async fn browse(&self, query: BrowseQuery) -> Result<Page<ListingSummary>> {
-        let limit = pagination::limit(query.limit) as usize;
-        let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => 0,
-            Some(c) => c.parse::<usize>().map_err(|_| MarketplaceError::BadCursor)?,
-        };
-        let fts = query.q.as_deref().and_then(search::fts_query);
-        let tag = query.tag.as_deref().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
-        let found = db::marketplace::search(&self.db, fts.as_deref(), query.category, tag.as_deref()).await?;
-        let rank: HashMap<ListingId, f64> = found.into_iter().map(|f| (f.id, f.rank)).collect();
-        let ids: Vec<ListingId> = rank.keys().cloned().collect();
-        let listings = db::marketplace::listings_by_id(&self.db, &ids).await?;
-        let plans = db::marketplace::plans_of_all(&self.db, &ids).await?;
-        let counts = db::marketplace::subscriber_counts(&self.db).await?;
-        let mut rows: Vec<(f64, ListingSummary)> = listings
-            .iter()
-            .map(|l| {
-                let mine: Vec<&entities::plans::Model> =
-                    plans.iter().filter(|p| p.listing_id == l.id).collect();
-                let subscribers = counts.get(&l.id).copied().unwrap_or(0);
-                (rank.get(&l.id).copied().unwrap_or(0.0), views::summary(l, &mine, subscribers))
-            })
-            .filter(|(_, s)| query.free != Some(true) || s.has_free_plan)
-            .filter(|(_, s)| match query.max_price_micros {
-                None => true,
-                Some(max) => s.has_free_plan || s.lowest_price_micros.is_none_or(|p| p <= max),
-            })
-            .collect();
-        let price = |s: &ListingSummary| if s.has_free_plan { 0 } else { s.lowest_price_micros.unwrap_or(0) };
-        let newest = |a: &ListingSummary, b: &ListingSummary| {
-            b.published_at.cmp(&a.published_at).then(a.id.cmp(&b.id))
-        };
-        match query.sort.unwrap_or_default() {
-            Sort::Relevance if fts.is_some() => {
-                rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(newest(&a.1, &b.1)))
-            }
-            Sort::Relevance | Sort::Newest => rows.sort_by(|a, b| newest(&a.1, &b.1)),
-            Sort::MostSubscribed => {
-                rows.sort_by(|a, b| b.1.subscribers.cmp(&a.1.subscribers).then(newest(&a.1, &b.1)))
-            }
-            Sort::Cheapest => rows.sort_by(|a, b| price(&a.1).cmp(&price(&b.1)).then(newest(&a.1, &b.1))),
-        }
-        let total = rows.len();
-        let items: Vec<ListingSummary> = rows.into_iter().skip(offset).take(limit).map(|(_, s)| s).collect();
-        let next_cursor = (offset + limit < total).then(|| (offset + limit).to_string());
-        Ok(Page { items, next_cursor })
     }
 
     // ---- subscriptions (consumer) ----
@@ -345,7 +294,7 @@ impl Marketplace {
         if let Some(cap) = input.spending_cap_minor
             && !(0..=MAX_CAP_MINOR).contains(&cap)
         {
-            return Err(invalid(
+            return Err(MarketplaceError::field(
                 "spending_cap_minor",
                 "Give a cap between 0 and 1,000,000,000,000 minor units.",
             ));
@@ -406,14 +355,14 @@ impl Marketplace {
         if let Some(plan_id) = update.plan_id.filter(|p| *p != row.plan_id) {
             plan = self.reachable_plan(&plan_id, update.invitation.as_deref()).await?;
             if plan.listing_id != listing.id {
-                return Err(invalid("plan_id", "Choose a plan of the same listing."));
+                return Err(MarketplaceError::field("plan_id", "Choose a plan of the same listing."));
             }
             tracing::info!(subscription_id = %row.id, from = %row.plan_id, to = %plan.id, "plan changed");
             row.plan_id = plan.id.clone();
         }
         if let Some(cap) = update.spending_cap_minor {
             if cap.is_some_and(|c| !(0..=MAX_CAP_MINOR).contains(&c)) {
-                return Err(invalid(
+                return Err(MarketplaceError::field(
                     "spending_cap_minor",
                     "Give a cap between 0 and 1,000,000,000,000 minor units.",
                 ));
@@ -482,68 +431,6 @@ impl Marketplace {
         self.subscription_view(row, &listing, &plan).await
     }
 
-    // ---- the grants ----
-
-    /// Rebuilds what the invoke path grants: every subscription not cancelled, every listed
-    /// service, and the month's calls so far.
-    pub async fn refresh(&self) -> Result<()> {
-        let _one = self.refreshing.lock().await;
-        let now = Utc::now();
-        let subscriptions = db::marketplace::live_subscriptions(&self.db).await?;
-        let listed = db::marketplace::search(&self.db, None, None, None).await?;
-        let mut listing_ids: Vec<ListingId> = subscriptions.iter().map(|s| s.listing_id.clone()).collect();
-        listing_ids.extend(listed.iter().map(|f| f.id.clone()));
-        listing_ids.sort();
-        listing_ids.dedup();
-        let listings: HashMap<ListingId, entities::listings::Model> =
-            db::marketplace::listings_by_id(&self.db, &listing_ids)
-                .await?
-                .into_iter()
-                .map(|l| (l.id.clone(), l))
-                .collect();
-        // Every plan of the subscribed listings: a subscriber may have been on another this month.
-        let subscribed: Vec<ListingId> = subscriptions.iter().map(|s| s.listing_id.clone()).collect();
-        let plans: HashMap<PlanId, entities::plans::Model> =
-            db::marketplace::plans_of_all(&self.db, &subscribed)
-                .await?
-                .into_iter()
-                .map(|p| (p.id.clone(), p))
-                .collect();
-        let mut picture = Picture {
-            exponent: billing::currency().exponent,
-            prices: plans.iter().map(|(id, p)| (id.clone(), p.pricing.clone())).collect(),
-            ..Picture::default()
-        };
-        for listing in listings.values().filter(|l| is_listed(l.status)) {
-            picture.listed.insert(
-                listing.service_id.clone(),
-                Listed { listing: listing.id.clone(), title: listing.title.clone() },
-            );
-        }
-        for s in subscriptions {
-            let (Some(listing), Some(plan)) = (listings.get(&s.listing_id), plans.get(&s.plan_id)) else {
-                continue;
-            };
-            let grant = Grant {
-                subscription: s.id,
-                listing: listing.id.clone(),
-                listing_title: listing.title.clone(),
-                plan: plan.id.clone(),
-                status: s.status,
-                quota: plan.quota_per_month.map(|q| (q, plan.quota_kind)),
-                cap_minor: s.spending_cap_minor,
-            };
-            picture.grants.insert((s.account_id, listing.service_id.clone()), Arc::new(grant));
-        }
-        let calls = db::marketplace::plan_calls_since(
-            &self.db,
-            next_month_start(month_of(now)) - chrono::Months::new(1),
-        )
-        .await?;
-        self.runtime.entitlements().replace(picture, &calls, now);
-        Ok(())
-    }
-
     // ---- helpers ----
 
     /// A plan the caller may pick: of a listed listing, and public or with its invitation.
@@ -580,6 +467,7 @@ impl Marketplace {
         let measured = db::marketplace::call_stats(&self.db, &row.service_id, since).await?;
         let subscribers =
             db::marketplace::subscriber_counts(&self.db).await?.get(&row.id).copied().unwrap_or(0);
+        let rating = db::marketplace::ratings(&self.db).await?.get(&row.id).copied();
         let entry = self.runtime.catalog().get(row.service_id.as_str()).cloned();
         let stats = ListingStats {
             available: entry.as_ref().is_some_and(|e| e.available && !e.healthy.is_empty()),
@@ -587,6 +475,8 @@ impl Marketplace {
             calls_30d: measured.calls,
             p50_us: measured.p50_us,
             p95_us: measured.p95_us,
+            reviews: rating.map_or(0, |(n, _)| n),
+            rating_tenths: rating.map(|(_, tenths)| tenths),
         };
         let invoke_path =
             entry.map_or_else(|| row.service_id.to_string(), |e| format!("{}/{}", e.owner, e.slug));

@@ -8,7 +8,10 @@
 //! "forbidden"; a draft listing is seen by its provider only; a private plan is reached only
 //! with its invitation, and a wrong invitation is told exactly like a missing plan.
 pub mod application;
+pub mod browse;
+pub mod grants;
 pub mod markdown;
+pub mod reviews;
 pub mod search;
 pub mod validation;
 pub mod views;
@@ -43,8 +46,17 @@ pub enum MarketplaceError {
     PlanLimitReached(usize),
     #[error("the cursor is not one this API returned")]
     BadCursor,
+    #[error("only subscribers who have called the service may review it")]
+    NotVerified,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl MarketplaceError {
+    /// One invalid field.
+    pub fn field(field: &str, message: &str) -> Self {
+        MarketplaceError::Invalid(BTreeMap::from([(field.to_owned(), message.to_owned())]))
+    }
 }
 
 impl Classify for MarketplaceError {
@@ -75,6 +87,10 @@ impl Classify for MarketplaceError {
             MarketplaceError::BadCursor => {
                 Problem::new(C::BadCursor, "That page link (cursor) is not one this API gave out.")
             }
+            MarketplaceError::NotVerified => Problem::new(
+                C::ReviewNotVerified,
+                "Only subscribers who have called the service may review it: subscribe and make a call first.",
+            ),
             MarketplaceError::Internal(err) => return Classified::Internal(err),
         };
         problem.into()

@@ -1,9 +1,9 @@
 //! The answers: listings, plans and subscriptions as the API and the portal show them.
 use super::{markdown, validation};
-use crate::db::entities::{listings, plans, subscriptions};
+use crate::db::entities::{listings, plans, reviews, subscriptions};
 use app::types::marketplace::{
-    ListingStats, ListingStatus, ListingSummary, ListingView, PlanView, SubscriptionUsage, SubscriptionView,
-    Visibility,
+    ListingStats, ListingStatus, ListingSummary, ListingView, PlanView, ReviewView, SubscriptionUsage,
+    SubscriptionView, Visibility,
 };
 
 pub fn plan_view(p: &plans::Model) -> PlanView {
@@ -65,7 +65,13 @@ pub fn listing_view(
 }
 
 /// A listing in search results.
-pub fn summary(l: &listings::Model, plans: &[&plans::Model], subscribers: i64) -> ListingSummary {
+/// `rating`: the listing's review count and average in tenths, when it has reviews.
+pub fn summary(
+    l: &listings::Model,
+    plans: &[&plans::Model],
+    subscribers: i64,
+    rating: Option<(i64, i64)>,
+) -> ListingSummary {
     let public: Vec<&&plans::Model> = plans.iter().filter(|p| p.visibility == Visibility::Public).collect();
     let has_free_plan = public.iter().any(|p| plan_view(p).is_free());
     let lowest_price_micros = public
@@ -83,6 +89,8 @@ pub fn summary(l: &listings::Model, plans: &[&plans::Model], subscribers: i64) -
         has_free_plan,
         lowest_price_micros,
         subscribers,
+        reviews: rating.map_or(0, |(n, _)| n),
+        rating_tenths: rating.map(|(_, tenths)| tenths),
         published_at: l.published_at,
     }
 }
@@ -108,5 +116,19 @@ pub fn subscription_view(
         invoke_path,
         created_at: s.created_at,
         updated_at: s.updated_at,
+    }
+}
+
+pub fn review_view(r: reviews::Model) -> ReviewView {
+    ReviewView {
+        id: r.id,
+        listing_id: r.listing_id,
+        author_id: r.account_id,
+        rating: i64::from(r.rating),
+        body: r.body,
+        reply: r.reply,
+        replied_at: r.replied_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     }
 }

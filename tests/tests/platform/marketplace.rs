@@ -423,3 +423,64 @@ async fn a_plan_change_keeps_the_key_continues_the_month_and_the_cap_follows_the
         .json(&json!({ "plan_id": "0192aaaa-0000-7000-8000-000000000000" }));
     assert_eq!(other.send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn only_callers_review_averages_are_exact_and_the_provider_replies_once() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let (listing, plans) = published(&app, &upstream, &[json!({ "name": "Free" })]).await;
+    let id = listing["id"].as_str().unwrap();
+    let plan = plans[0]["plan"]["id"].as_str().unwrap();
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    let reviews = app.url(&format!("/api/v1/listings/{id}/reviews"));
+
+    // Subscribed but never called, or never subscribed: refused.
+    let (_, idle) = consumer(&app, "idle@example.com").await;
+    send(idle.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plan })), StatusCode::CREATED)
+        .await;
+    let refused = idle.post(&reviews).json(&json!({ "rating": 5, "body": "great" })).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_of(refused).await.0, "review_not_verified");
+    let own = app.client.post(&reviews).json(&json!({ "rating": 5 })).send().await.unwrap();
+    assert_eq!(error_of(own).await.0, "own_listing");
+
+    // Three callers rate 5, 4 and 4: 4.33… shows as 4.3; one changes theirs to 5: 4.67… → 4.7.
+    let mut keys = Vec::new();
+    for (email, rating) in [("a@example.com", 5), ("b@example.com", 4), ("c@example.com", 4)] {
+        let (_, key) = consumer(&app, email).await;
+        send(
+            key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plan })),
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+        send(key.post(&reviews).json(&json!({ "rating": rating, "body": "works" })), StatusCode::OK).await;
+        keys.push(key);
+    }
+    let page = send(Client::new().get(app.url(&format!("/api/v1/listings/{id}"))), StatusCode::OK).await;
+    assert_eq!(
+        (page["stats"]["reviews"].clone(), page["stats"]["rating_tenths"].clone()),
+        (json!(3), json!(43))
+    );
+    let changed =
+        send(keys[1].post(&reviews).json(&json!({ "rating": 5, "body": "better now" })), StatusCode::OK)
+            .await;
+    let page = send(Client::new().get(app.url(&format!("/api/v1/listings/{id}"))), StatusCode::OK).await;
+    assert_eq!(page["stats"]["rating_tenths"], 47, "one review per subscriber, editable");
+    let bad = keys[0].post(&reviews).json(&json!({ "rating": 6 })).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The provider replies once; nobody else may.
+    let review = changed["id"].as_str().unwrap();
+    let reply = app.url(&format!("/api/v1/reviews/{review}/reply"));
+    let stranger = keys[2].post(&reply).json(&json!({ "body": "hijack" })).send().await.unwrap();
+    assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
+    let replied = send(app.client.post(&reply).json(&json!({ "body": "Thank you!" })), StatusCode::OK).await;
+    assert_eq!(replied["reply"], "Thank you!");
+    let twice = app.client.post(&reply).json(&json!({ "body": "again" })).send().await.unwrap();
+    assert_eq!(twice.status(), StatusCode::CONFLICT);
+    let listed = send(Client::new().get(&reviews), StatusCode::OK).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    let best = send(Client::new().get(app.url("/api/v1/listings?sort=best_rated")), StatusCode::OK).await;
+    assert_eq!(best["items"][0]["rating_tenths"], 47);
+}

@@ -44,6 +44,7 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
             "node_trust_events",
             "nodes",
             "plans",
+            "reviews",
             "service_placements",
             "services",
             "subscriptions",

@@ -10,6 +10,7 @@ pub mod login_failures;
 pub mod node_trust_events;
 pub mod nodes;
 pub mod plans;
+pub mod reviews;
 pub mod service_placements;
 pub mod services;
 pub mod subscriptions;
