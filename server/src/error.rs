@@ -56,6 +56,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     // 408
     BodyTimeout,
+    // 410
+    ListingSunset,
     // 409: conflicts with what exists.
     EmailTaken,
     SlugTaken,
@@ -162,6 +164,7 @@ impl ErrorCode {
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            C::ListingSunset => StatusCode::GONE,
             C::EmailTaken
             | C::SlugTaken
             | C::ServiceActive

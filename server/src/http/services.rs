@@ -119,7 +119,7 @@ async fn discover_service(
 
 /// `ANY /invoke/{service}/{*path}`: calls the service through the mesh and answers with the
 /// upstream's status, headers and body, plus `x-web4-invoke-id` and `x-web4-route`.
-#[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/api/v1/invoke/{service}/{path}", tag = "Invoke", params(("service" = String, Path, description = "Service id, `{owner-account-id}/{slug}`, or one of your slugs"), ("path" = String, Path, description = "Path forwarded to the upstream (with the query)"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored answer to a retry; the call is metered once")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "Any body up to the service's limit"), responses((status = 200, description = "The upstream's status, headers and body, plus `x-web4-invoke-id`, `x-web4-route`, `x-web4-attempts` and, on a subscription whose plan has a quota, `x-web4-quota-limit`, `x-web4-quota-remaining` and `x-web4-quota-reset` (seconds); a 2xx is metered once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+#[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/api/v1/invoke/{service}/{path}", tag = "Invoke", params(("service" = String, Path, description = "Service id, `{owner-account-id}/{slug}`, or one of your slugs"), ("path" = String, Path, description = "Path forwarded to the upstream (with the query)"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored answer to a retry; the call is metered once")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "Any body up to the service's limit"), responses((status = 200, description = "The upstream's status, headers and body, plus `x-web4-invoke-id`, `x-web4-route`, `x-web4-attempts` and, on a subscription whose plan has a quota, `x-web4-quota-limit`, `x-web4-quota-remaining` and `x-web4-quota-reset` (seconds), and for a deprecated listing `Sunset` (RFC 8594); a 2xx is metered once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn invoke_service(
     caller: Caller,
     State(state): State<AppState>,
@@ -155,7 +155,7 @@ async fn invoke_service(
 
 /// The upstream's answer as the caller gets it.
 pub fn response(invoked: Invoked, head: bool) -> Response {
-    let Invoked { invoke_id, route, status, headers, body, attempts, quota } = invoked;
+    let Invoked { invoke_id, route, status, headers, body, attempts, quota, sunset } = invoked;
     let mut response = if head { Body::empty() } else { Body::from(body) }.into_response();
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     let out = response.headers_mut();
@@ -174,6 +174,12 @@ pub fn response(invoked: Invoked, head: bool) -> Response {
     out.insert("x-web4-attempts", HeaderValue::from(attempts));
     // A subscription's plan quota: calls included this month, left after this one, and
     // seconds until the count starts again.
+    // A deprecated listing: when it stops serving (RFC 8594).
+    if let Some(at) = sunset
+        && let Ok(value) = HeaderValue::try_from(at.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+    {
+        out.insert("sunset", value);
+    }
     if let Some(quota) = quota {
         let reset = (quota.resets_at - chrono::Utc::now()).num_seconds().max(0);
         out.insert("x-web4-quota-limit", HeaderValue::from(quota.limit));

@@ -6,7 +6,10 @@ use crate::{
     db::{self, entities},
     services::entitlements::{Grant, Listed, Picture, month_of, next_month_start},
 };
-use app::types::ids::{ListingId, PlanId};
+use app::types::{
+    ids::{ListingId, PlanId},
+    marketplace::ListingStatus,
+};
 use chrono::Utc;
 use std::{collections::HashMap, sync::Arc};
 
@@ -61,6 +64,7 @@ impl Marketplace {
                 status: s.status,
                 quota: plan.quota_per_month.map(|q| (q, plan.quota_kind)),
                 cap_minor: s.spending_cap_minor,
+                sunset_at: listing.sunset_at.filter(|_| listing.status == ListingStatus::Deprecated),
             };
             picture.grants.insert((s.account_id, listing.service_id.clone()), Arc::new(grant));
         }

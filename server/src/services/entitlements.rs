@@ -26,6 +26,8 @@ pub struct Grant {
     pub status: SubscriptionStatus,
     pub quota: Option<(i64, QuotaKind)>,
     pub cap_minor: Option<i64>,
+    /// When a deprecated listing stops serving (callers are told with every answer until then).
+    pub sunset_at: Option<DateTime<Utc>>,
 }
 
 /// A listing in the marketplace (published or deprecated), named to callers who are not
@@ -69,6 +71,11 @@ pub enum Refusal {
     },
     SpendingCapReached {
         cap_minor: i64,
+    },
+    /// The listing was deprecated and its sunset date has passed.
+    Sunset {
+        listing: ListingId,
+        at: DateTime<Utc>,
     },
 }
 
@@ -213,6 +220,9 @@ impl Entitlements {
                 return Err(Refusal::Suspended { listing: grant.listing.clone() });
             }
         }
+        if let Some(at) = grant.sunset_at.filter(|at| *at <= now) {
+            return Err(Refusal::Sunset { listing: grant.listing.clone(), at });
+        }
         let month = month_of(now);
         let resets_at = next_month_start(month);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -285,6 +295,7 @@ mod tests {
             status: SubscriptionStatus::Active,
             quota,
             cap_minor,
+            sunset_at: None,
         };
         Picture {
             grants: [(("c".into(), "svc".into()), Arc::new(grant))].into(),
@@ -332,6 +343,20 @@ mod tests {
             e.admit(&c, &s, now()).unwrap().billed();
         }
         assert_eq!(e.admit(&c, &s, now()).err(), Some(Refusal::SpendingCapReached { cap_minor: 1 }));
+    }
+
+    #[test]
+    fn past_the_sunset_a_deprecated_listing_refuses_its_subscribers() {
+        let e = Entitlements::default();
+        let mut picture = grant(None, None, 0);
+        for grant in picture.grants.values_mut() {
+            Arc::make_mut(grant).sunset_at = Some(now() + chrono::Duration::hours(1));
+        }
+        e.replace(picture, &HashMap::new(), now());
+        let (c, s) = (AccountId::from("c"), ServiceId::from("svc"));
+        assert!(e.admit(&c, &s, now()).is_ok(), "until the sunset it serves");
+        let later = now() + chrono::Duration::hours(2);
+        assert!(matches!(e.admit(&c, &s, later), Err(Refusal::Sunset { .. })));
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub enum InvokeError {
         "your subscription's spending cap of {cap_minor} (minor units) this month is reached; raise it to call again"
     )]
     SpendingCapReached { cap_minor: i64 },
+    #[error("the listing {listing} was deprecated and stopped serving at {at}")]
+    ListingSunset { listing: ListingId, at: chrono::DateTime<chrono::Utc> },
 }
 
 impl From<Refusal> for InvokeError {
@@ -109,6 +111,7 @@ impl From<Refusal> for InvokeError {
             Refusal::Suspended { listing } => Self::SubscriptionSuspended { listing },
             Refusal::QuotaExhausted { limit, resets_at } => Self::QuotaExhausted { limit, resets_at },
             Refusal::SpendingCapReached { cap_minor } => Self::SpendingCapReached { cap_minor },
+            Refusal::Sunset { listing, at } => Self::ListingSunset { listing, at },
         }
     }
 }
@@ -149,6 +152,7 @@ impl Classify for InvokeError {
                 (C::QuotaExhausted, Some(u64::try_from(wait).unwrap_or(1)))
             }
             InvokeError::SpendingCapReached { .. } => (C::SpendingCapReached, None),
+            InvokeError::ListingSunset { .. } => (C::ListingSunset, None),
         };
         Problem { retry_after_secs, ..Problem::new(code, message) }.into()
     }
@@ -200,6 +204,8 @@ pub struct Call<'a> {
 pub struct Invoked {
     /// The plan's quota after this call (calls on a subscription with a quota).
     pub quota: Option<QuotaState>,
+    /// When the listing called through stops serving (it is deprecated).
+    pub sunset: Option<chrono::DateTime<chrono::Utc>>,
     pub invoke_id: uuid::Uuid,
     pub route: Vec<NodeId>,
     pub attempts: u32,
@@ -383,6 +389,7 @@ impl ServiceRuntime {
             (call.payer, call.key_id, call.service.service.clone(), call.body.len());
         let mut invoked = self.forward(call).await?;
         invoked.quota = ticket.as_ref().and_then(|t| t.quota);
+        invoked.sunset = ticket.as_ref().and_then(|t| t.grant.sunset_at);
         if let Some(meter) = &self.meter
             && (200..300).contains(&invoked.status)
         {
@@ -463,6 +470,7 @@ impl ServiceRuntime {
                         let route = answer.receipt.route;
                         return Ok(Invoked {
                             quota: None,
+                            sunset: None,
                             invoke_id,
                             route,
                             attempts,

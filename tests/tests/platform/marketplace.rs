@@ -304,7 +304,9 @@ async fn private_plans_suspension_deprecation_and_strangers() {
     let late =
         stranger.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plans[0]["plan"]["id"] }));
     assert_eq!(error_of(late.send().await.unwrap()).await.0, "listing_not_open");
-    assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    let still = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(still.status(), StatusCode::OK);
+    assert!(still.headers()["sunset"].to_str().unwrap().ends_with("GMT"), "callers are told the sunset");
 }
 
 #[tokio::test]
