@@ -446,6 +446,15 @@ pub struct SubscriptionUsage {
     pub spent_minor: i64,
     /// When the month's count starts again.
     pub resets_at: Option<DateTime<Utc>>,
+    /// An alert once 75, 90 or 100 % of the quota or of the spending cap is used this month
+    /// (the highest threshold passed by either).
+    pub alert_percent: Option<u8>,
+}
+
+/// The usage alert for `used` of `limit` (75, 90 or 100 %), if any.
+pub fn alert_percent(used: i64, limit: i64) -> Option<u8> {
+    let share = if limit <= 0 { 100 } else { used.saturating_mul(100) / limit };
+    [100u8, 90, 75].into_iter().find(|t| share >= i64::from(*t))
 }
 
 /// A subscription as its consumer and its provider see it.

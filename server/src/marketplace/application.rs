@@ -19,7 +19,7 @@ use app::types::{
     marketplace::{
         Approval, CreatedPlan, ListingAction, ListingStats, ListingStatus, ListingUpdate, ListingView,
         NewListing, NewPlan, NewSubscription, SubscriberAction, SubscriptionStatus, SubscriptionUpdate,
-        SubscriptionUsage, SubscriptionView, Visibility,
+        SubscriptionUsage, SubscriptionView, Visibility, alert_percent,
     },
     services::ServiceKind,
 };
@@ -536,8 +536,15 @@ impl Marketplace {
     ) -> Result<SubscriptionView> {
         let now = Utc::now();
         let (calls, spent_minor) = self.runtime.entitlements().usage(&row.id, now).unwrap_or((0, 0));
-        let usage =
-            SubscriptionUsage { calls, spent_minor, resets_at: Some(next_month_start(month_of(now))) };
+        let quota_alert = plan.quota_per_month.and_then(|q| alert_percent(calls, q));
+        let cap_alert = row.spending_cap_minor.and_then(|c| alert_percent(spent_minor, c));
+        let alert_percent = quota_alert.max(cap_alert);
+        let usage = SubscriptionUsage {
+            calls,
+            spent_minor,
+            resets_at: Some(next_month_start(month_of(now))),
+            alert_percent,
+        };
         let invoke_path = self
             .runtime
             .catalog()

@@ -125,6 +125,7 @@ async fn a_consumer_finds_subscribes_calls_at_the_plans_price_and_cancelling_ref
     let mine = send(key.get(app.url("/api/v1/subscriptions")), StatusCode::OK).await;
     assert_eq!(mine[0]["usage"]["calls"], 4, "{mine}");
     assert_eq!(mine[0]["usage"]["spent_minor"], 4);
+    assert_eq!(mine[0]["usage"]["alert_percent"], Value::Null, "4 of 1000 calls: no alert");
     let subscribers = send(
         app.client.get(app.url(&format!("/api/v1/listings/{}/subscribers", listing["id"].as_str().unwrap()))),
         StatusCode::OK,
@@ -408,6 +409,7 @@ async fn a_plan_change_keeps_the_key_continues_the_month_and_the_cap_follows_the
     )
     .await;
     assert_eq!(capped["usage"]["spent_minor"], 4, "{capped}");
+    assert_eq!(capped["usage"]["alert_percent"], 100, "the whole cap is used");
     assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
     let refused = key.get(app.url(&path)).send().await.unwrap();
     assert_eq!(error_of(refused).await.0, "spending_cap_reached");
