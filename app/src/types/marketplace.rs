@@ -546,3 +546,17 @@ pub struct ReviewView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::alert_percent;
+
+    #[test]
+    fn alerts_at_75_90_and_100_percent() {
+        assert_eq!(alert_percent(74, 100), None);
+        assert_eq!(alert_percent(75, 100), Some(75));
+        assert_eq!(alert_percent(95, 100), Some(90));
+        assert_eq!(alert_percent(100, 100), Some(100));
+        assert_eq!(alert_percent(0, 0), Some(100), "a cap of 0 is reached at once");
+    }
+}
