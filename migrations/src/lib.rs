@@ -17,6 +17,7 @@ mod m20261126_000010_service_proxy_secret;
 mod m20261126_000011_operator_role;
 mod m20261127_000012_create_marketplace;
 mod m20261127_000013_create_reviews;
+mod m20261127_000014_plan_rate_limit;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_operator_role::Migration),
             Box::new(m20261127_000012_create_marketplace::Migration),
             Box::new(m20261127_000013_create_reviews::Migration),
+            Box::new(m20261127_000014_plan_rate_limit::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Request rate limits per API key and per account (GCRA, from `governor`): a steady rate
-//! per second and a burst. Limits come from configuration; marketplace plans will set their
-//! own later. The answer carries what the `RateLimit-*` headers report.
+//! per second and a burst. Limits come from configuration; a marketplace plan's own rate is
+//! enforced on the invoke path (`services::entitlements`). The answer carries what the
+//! `RateLimit-*` headers report.
 use app::types::ids::{AccountId, KeyId};
 use governor::{
     Quota, RateLimiter,

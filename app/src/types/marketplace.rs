@@ -149,6 +149,9 @@ pub struct NewPlan {
     /// Default `public`. A private plan gets an invitation link, shown once.
     #[serde(default)]
     pub visibility: Option<Visibility>,
+    /// Calls per minute per subscriber (1–1,000,000); omitted: only the account's own limits.
+    #[serde(default)]
+    pub rate_per_minute: Option<u32>,
 }
 
 /// A plan as everyone sees it.
@@ -162,6 +165,7 @@ pub struct PlanView {
     pub quota_per_month: Option<i64>,
     pub quota_kind: QuotaKind,
     pub visibility: Visibility,
+    pub rate_per_minute: Option<u32>,
 }
 
 impl PlanView {

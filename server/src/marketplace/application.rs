@@ -249,6 +249,7 @@ impl Marketplace {
             visibility: valid.visibility,
             invitation_hash: invitation.as_deref().map(secrets::hash_secret),
             created_at: Utc::now(),
+            rate_per_minute: valid.rate_per_minute.map(|r| i32::try_from(r).unwrap_or(i32::MAX)),
         };
         match db::marketplace::insert_plan(&self.db, plan.clone()).await {
             Err(e) if db::is_unique_violation(&e) => {

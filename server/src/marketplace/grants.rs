@@ -64,6 +64,7 @@ impl Marketplace {
                 status: s.status,
                 quota: plan.quota_per_month.map(|q| (q, plan.quota_kind)),
                 cap_minor: s.spending_cap_minor,
+                rate_per_minute: plan.rate_per_minute.and_then(|r| u32::try_from(r).ok()),
                 sunset_at: listing.sunset_at.filter(|_| listing.status == ListingStatus::Deprecated),
             };
             picture.grants.insert((s.account_id, listing.service_id.clone()), Arc::new(grant));

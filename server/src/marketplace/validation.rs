@@ -113,6 +113,7 @@ pub struct ValidPlan {
     pub quota_per_month: Option<i64>,
     pub quota_kind: QuotaKind,
     pub visibility: Visibility,
+    pub rate_per_minute: Option<u32>,
 }
 
 /// Checks a plan; problems under `plans[i].…` when `prefix` is given.
@@ -126,6 +127,9 @@ pub fn plan(input: NewPlan, prefix: &str) -> Result<ValidPlan> {
     {
         errors.insert("quota_per_month".into(), format!("Must be between 1 and {MAX_QUOTA}."));
     }
+    if input.rate_per_minute.is_some_and(|r| !(1..=1_000_000).contains(&r)) {
+        errors.insert("rate_per_minute".into(), "Must be between 1 and 1,000,000.".into());
+    }
     if input.quota_per_month.is_none() && input.quota_kind.is_some() {
         errors.insert("quota_kind".into(), "Set quota_per_month to choose what happens past it.".into());
     }
@@ -136,6 +140,7 @@ pub fn plan(input: NewPlan, prefix: &str) -> Result<ValidPlan> {
             quota_per_month: input.quota_per_month,
             quota_kind: input.quota_kind.unwrap_or(QuotaKind::Hard),
             visibility: input.visibility.unwrap_or(Visibility::Public),
+            rate_per_minute: input.rate_per_minute,
         })
     } else {
         Err(MarketplaceError::Invalid(errors.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect()))

@@ -15,6 +15,7 @@ pub fn plan_view(p: &plans::Model) -> PlanView {
         quota_per_month: p.quota_per_month,
         quota_kind: p.quota_kind,
         visibility: p.visibility,
+        rate_per_minute: p.rate_per_minute.and_then(|r| u32::try_from(r).ok()),
     }
 }
 

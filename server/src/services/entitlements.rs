@@ -28,6 +28,8 @@ pub struct Grant {
     pub cap_minor: Option<i64>,
     /// When a deprecated listing stops serving (callers are told with every answer until then).
     pub sunset_at: Option<DateTime<Utc>>,
+    /// The plan's rate limit: calls per minute per subscription.
+    pub rate_per_minute: Option<u32>,
 }
 
 /// A listing in the marketplace (published or deprecated), named to callers who are not
@@ -71,6 +73,11 @@ pub enum Refusal {
     },
     SpendingCapReached {
         cap_minor: i64,
+    },
+    /// The plan's rate limit: retry after this many seconds.
+    RateLimited {
+        per_minute: u32,
+        retry_after_secs: u64,
     },
     /// The listing was deprecated and its sunset date has passed.
     Sunset {
@@ -132,7 +139,15 @@ pub fn spent_minor(groups: &[(PlanId, i64)], prices: &HashMap<PlanId, Pricing>, 
 pub struct Entitlements {
     picture: RwLock<Arc<Picture>>,
     counts: Mutex<HashMap<SubscriptionId, Count>>,
+    /// One GCRA limiter per plan rate, keyed by subscription.
+    limiters: Mutex<HashMap<u32, Arc<PlanLimiter>>>,
 }
+
+type PlanLimiter = governor::RateLimiter<
+    SubscriptionId,
+    governor::state::keyed::DefaultKeyedStateStore<SubscriptionId>,
+    governor::clock::DefaultClock,
+>;
 
 /// A quota's state after a call is admitted (for the response's quota headers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,6 +238,9 @@ impl Entitlements {
         if let Some(at) = grant.sunset_at.filter(|at| *at <= now) {
             return Err(Refusal::Sunset { listing: grant.listing.clone(), at });
         }
+        if let Some(per_minute) = grant.rate_per_minute {
+            self.limit(&grant.subscription, per_minute)?;
+        }
         let month = month_of(now);
         let resets_at = next_month_start(month);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -248,6 +266,26 @@ impl Entitlements {
         let quota =
             grant.quota.map(|(limit, _)| QuotaState { limit, remaining: (limit - after).max(0), resets_at });
         Ok(Ticket { entitlements: self, grant, quota, month, billed: false })
+    }
+
+    /// Counts a call against the plan's rate (refused calls never reach the quota or the cap).
+    fn limit(&self, subscription: &SubscriptionId, per_minute: u32) -> Result<(), Refusal> {
+        let limiter = {
+            let mut limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
+            limiters
+                .entry(per_minute)
+                .or_insert_with(|| {
+                    let rate =
+                        std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+                    Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(rate)))
+                })
+                .clone()
+        };
+        limiter.check_key(subscription).map_err(|not_until| {
+            use governor::clock::Clock;
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            Refusal::RateLimited { per_minute, retry_after_secs: (wait.as_secs() + 1).max(1) }
+        })
     }
 
     fn settle(&self, subscription: &SubscriptionId, plan: &PlanId, month: NaiveDate, billed: bool) {
@@ -296,6 +334,7 @@ mod tests {
             quota,
             cap_minor,
             sunset_at: None,
+            rate_per_minute: None,
         };
         Picture {
             grants: [(("c".into(), "svc".into()), Arc::new(grant))].into(),

@@ -96,6 +96,8 @@ pub enum InvokeError {
         "your subscription's spending cap of {cap_minor} (minor units) this month is reached; raise it to call again"
     )]
     SpendingCapReached { cap_minor: i64 },
+    #[error("your plan allows {per_minute} calls a minute; retry in {retry_after_secs} s")]
+    PlanRateLimited { per_minute: u32, retry_after_secs: u64 },
     #[error("the listing {listing} was deprecated and stopped serving at {at}")]
     ListingSunset { listing: ListingId, at: chrono::DateTime<chrono::Utc> },
 }
@@ -112,6 +114,9 @@ impl From<Refusal> for InvokeError {
             Refusal::QuotaExhausted { limit, resets_at } => Self::QuotaExhausted { limit, resets_at },
             Refusal::SpendingCapReached { cap_minor } => Self::SpendingCapReached { cap_minor },
             Refusal::Sunset { listing, at } => Self::ListingSunset { listing, at },
+            Refusal::RateLimited { per_minute, retry_after_secs } => {
+                Self::PlanRateLimited { per_minute, retry_after_secs }
+            }
         }
     }
 }
@@ -153,6 +158,9 @@ impl Classify for InvokeError {
             }
             InvokeError::SpendingCapReached { .. } => (C::SpendingCapReached, None),
             InvokeError::ListingSunset { .. } => (C::ListingSunset, None),
+            InvokeError::PlanRateLimited { retry_after_secs, .. } => {
+                (C::RateLimited, Some(*retry_after_secs))
+            }
         };
         Problem { retry_after_secs, ..Problem::new(code, message) }.into()
     }

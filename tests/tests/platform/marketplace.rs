@@ -488,3 +488,29 @@ async fn only_callers_review_averages_are_exact_and_the_provider_replies_once() 
     let best = send(Client::new().get(app.url("/api/v1/listings?sort=best_rated")), StatusCode::OK).await;
     assert_eq!(best["items"][0]["rating_tenths"], 47);
 }
+
+#[tokio::test]
+async fn a_plans_rate_limit_holds_per_subscription() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let (listing, plans) =
+        published(&app, &upstream, &[json!({ "name": "Slow", "rate_per_minute": 3 })]).await;
+    assert_eq!(plans[0]["plan"]["rate_per_minute"], 3);
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    let plan = plans[0]["plan"]["id"].as_str().unwrap();
+    let (_, key) = consumer(&app, "slow@example.com").await;
+    send(key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plan })), StatusCode::CREATED)
+        .await;
+    for _ in 0..3 {
+        assert_eq!(key.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    }
+    let limited = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(error_of(limited).await.0, "rate_limited");
+    // Another subscriber has their own budget.
+    let (_, other) = consumer(&app, "other@example.com").await;
+    send(other.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plan })), StatusCode::CREATED)
+        .await;
+    assert_eq!(other.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+}

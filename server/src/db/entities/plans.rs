@@ -22,6 +22,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub invitation_hash: Option<String>,
     pub created_at: ChronoDateTimeUtc,
+    /// Calls per minute per subscription (`None`: only the account's own limits).
+    pub rate_per_minute: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
