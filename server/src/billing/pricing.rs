@@ -58,43 +58,66 @@ fn thousands(n: i64) -> String {
     out
 }
 
-/// Prices calls number `already + 1 ..= already + calls` of a period (`already`: the calls
-/// of this service and payer in the same period that earlier invoices billed).
-pub fn price(pricing: &Pricing, already: i64, calls: i64, exponent: u32) -> Vec<Priced> {
+/// The calls `already + 1 ..= already + calls` of a period falling in each price band, in
+/// order: `f(band, first, last, micros)` with positions within the period; band 0 is the free
+/// calls, band `i` the `i`-th tier.
+fn bands(pricing: &Pricing, already: i64, calls: i64, mut f: impl FnMut(usize, i64, i64, i64)) {
     let (start, end) = (already, already.saturating_add(calls));
-    let mut out = Vec::new();
-    let mut segment = |lo: i64, hi: i64, description: String, micros: i64| {
+    let mut segment = |band: usize, lo: i64, hi: i64, micros: i64| {
         let (lo, hi) = (lo.max(start + 1), hi.min(end));
         if lo <= hi {
-            let quantity = hi - lo + 1;
-            out.push(Priced {
-                description,
-                quantity,
-                unit_price_micros: micros,
-                amount_minor: amount(quantity, micros, exponent),
-                first_call: lo - start,
-                last_call: hi - start,
-            });
+            f(band, lo, hi, micros);
         }
     };
     let free = pricing.free_calls_per_month.max(0);
-    segment(1, free, "Free calls".into(), 0);
+    segment(0, 1, free, 0);
     let mut lower = 0i64;
-    let single = pricing.tiers.len() == 1;
-    for tier in &pricing.tiers {
-        let description = match tier.up_to {
-            _ if single => "Calls".to_owned(),
-            Some(up_to) => format!("Calls {}–{}", thousands(lower + 1), thousands(up_to)),
-            None => format!("Calls above {}", thousands(lower)),
-        };
+    for (i, tier) in pricing.tiers.iter().enumerate() {
         let upper = tier.up_to.map_or(i64::MAX, |u| free.saturating_add(u));
-        segment(free.saturating_add(lower) + 1, upper, description, tier.price_per_call_micros);
+        segment(i + 1, free.saturating_add(lower) + 1, upper, tier.price_per_call_micros);
         match tier.up_to {
             Some(up_to) => lower = up_to,
             None => break,
         }
     }
+}
+
+/// Prices calls number `already + 1 ..= already + calls` of a period (`already`: the calls
+/// of this service and payer in the same period that earlier invoices billed).
+pub fn price(pricing: &Pricing, already: i64, calls: i64, exponent: u32) -> Vec<Priced> {
+    let mut out = Vec::new();
+    let single = pricing.tiers.len() == 1;
+    bands(pricing, already, calls, |band, lo, hi, micros| {
+        let description = match band.checked_sub(1).map(|i| (i, &pricing.tiers[i])) {
+            None => "Free calls".to_owned(),
+            Some(_) if single => "Calls".to_owned(),
+            Some((i, tier)) => {
+                let lower = if i == 0 { 0 } else { pricing.tiers[i - 1].up_to.unwrap_or(0) };
+                match tier.up_to {
+                    Some(up_to) => format!("Calls {}–{}", thousands(lower + 1), thousands(up_to)),
+                    None => format!("Calls above {}", thousands(lower)),
+                }
+            }
+        };
+        let quantity = hi - lo + 1;
+        out.push(Priced {
+            description,
+            quantity,
+            unit_price_micros: micros,
+            amount_minor: amount(quantity, micros, exponent),
+            first_call: lo - already,
+            last_call: hi - already,
+        });
+    });
     out
+}
+
+/// What [`price`]'s lines add up to, without building them (the invoke path checks spending
+/// caps with it on every call).
+pub fn total_minor(pricing: &Pricing, already: i64, calls: i64, exponent: u32) -> i64 {
+    let mut total = 0;
+    bands(pricing, already, calls, |_, lo, hi, micros| total += amount(hi - lo + 1, micros, exponent));
+    total
 }
 
 /// Builds a service's pricing from what a registration sends, naming every problem in
@@ -281,6 +304,12 @@ mod tests {
             let free_left = (pricing.free_calls_per_month - already).clamp(0, calls);
             let free: i64 = lines.iter().filter(|l| l.description == "Free calls").map(|l| l.quantity).sum();
             prop_assert_eq!(free, free_left);
+        }
+
+        #[test]
+        fn the_total_is_what_the_lines_add_up_to(pricing in pricing_strategy(), already in 0i64..3_000, calls in 0i64..3_000, exponent in 0u32..4) {
+            let lines: i64 = price(&pricing, already, calls, exponent).iter().map(|l| l.amount_minor).sum();
+            prop_assert_eq!(total_minor(&pricing, already, calls, exponent), lines);
         }
 
         #[test]

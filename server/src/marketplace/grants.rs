@@ -67,7 +67,11 @@ impl Marketplace {
                 rate_per_minute: plan.rate_per_minute.and_then(|r| u32::try_from(r).ok()),
                 sunset_at: listing.sunset_at.filter(|_| listing.status == ListingStatus::Deprecated),
             };
-            picture.grants.insert((s.account_id, listing.service_id.clone()), Arc::new(grant));
+            picture
+                .grants
+                .entry(listing.service_id.clone())
+                .or_default()
+                .insert(s.account_id, Arc::new(grant));
         }
         let calls = db::marketplace::plan_calls_since(
             &self.db,

@@ -44,7 +44,7 @@ pub struct Listed {
 #[derive(Clone, Debug, Default)]
 pub struct Picture {
     /// By (consumer, service).
-    pub grants: HashMap<(AccountId, ServiceId), Arc<Grant>>,
+    pub grants: HashMap<ServiceId, HashMap<AccountId, Arc<Grant>>>,
     /// By service.
     pub listed: HashMap<ServiceId, Listed>,
     /// Digits of the billing currency's minor unit (spending caps are in minor units).
@@ -124,10 +124,7 @@ pub fn spent_minor(groups: &[(PlanId, i64)], prices: &HashMap<PlanId, Pricing>, 
     let mut total = 0;
     for (plan, calls) in groups {
         if let Some(pricing) = prices.get(plan) {
-            total += pricing::price(pricing, already, *calls, exponent)
-                .iter()
-                .map(|l| l.amount_minor)
-                .sum::<i64>();
+            total += pricing::total_minor(pricing, already, *calls, exponent);
         }
         already += calls;
     }
@@ -192,14 +189,19 @@ impl Entitlements {
         let month = month_of(now);
         {
             let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-            for ((consumer, service), grant) in &picture.grants {
-                let known = counts.get(&grant.subscription).is_some_and(|c| c.month == month);
-                if !known {
-                    let groups = calls.get(&(consumer.clone(), service.clone())).cloned().unwrap_or_default();
-                    counts.insert(grant.subscription.clone(), Count::new(month, groups));
+            let mut live = std::collections::HashSet::new();
+            for (service, by_consumer) in &picture.grants {
+                for (consumer, grant) in by_consumer {
+                    live.insert(grant.subscription.clone());
+                    let known = counts.get(&grant.subscription).is_some_and(|c| c.month == month);
+                    if !known {
+                        let groups =
+                            calls.get(&(consumer.clone(), service.clone())).cloned().unwrap_or_default();
+                        counts.insert(grant.subscription.clone(), Count::new(month, groups));
+                    }
                 }
             }
-            counts.retain(|id, _| picture.grants.values().any(|g| &g.subscription == id));
+            counts.retain(|id, _| live.contains(id));
         }
         *self.picture.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(picture);
     }
@@ -222,7 +224,7 @@ impl Entitlements {
         now: DateTime<Utc>,
     ) -> Result<Ticket<'_>, Refusal> {
         let picture = self.picture.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let Some(grant) = picture.grants.get(&(consumer.clone(), service.clone())).cloned() else {
+        let Some(grant) = picture.grants.get(service).and_then(|g| g.get(consumer)).cloned() else {
             return Err(match picture.listed.get(service) {
                 Some(listed) => Refusal::NotSubscribed(listed.clone()),
                 None => Refusal::NotFound,
@@ -337,7 +339,7 @@ mod tests {
             rate_per_minute: None,
         };
         Picture {
-            grants: [(("c".into(), "svc".into()), Arc::new(grant))].into(),
+            grants: [("svc".into(), [("c".into(), Arc::new(grant))].into())].into(),
             listed: [("svc".into(), Listed { listing: "lst".into(), title: "Weather".into() })].into(),
             exponent: 2,
             prices: [("plan".into(), pricing)].into(),
@@ -388,7 +390,7 @@ mod tests {
     fn past_the_sunset_a_deprecated_listing_refuses_its_subscribers() {
         let e = Entitlements::default();
         let mut picture = grant(None, None, 0);
-        for grant in picture.grants.values_mut() {
+        for grant in picture.grants.values_mut().flat_map(|g| g.values_mut()) {
             Arc::make_mut(grant).sunset_at = Some(now() + chrono::Duration::hours(1));
         }
         e.replace(picture, &HashMap::new(), now());
