@@ -18,6 +18,7 @@ mod m20261126_000011_operator_role;
 mod m20261127_000012_create_marketplace;
 mod m20261127_000013_create_reviews;
 mod m20261127_000014_plan_rate_limit;
+mod m20261127_000015_listing_figures;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_create_marketplace::Migration),
             Box::new(m20261127_000013_create_reviews::Migration),
             Box::new(m20261127_000014_plan_rate_limit::Migration),
+            Box::new(m20261127_000015_listing_figures::Migration),
         ]
     }
 }

@@ -24,8 +24,82 @@ pub async fn insert_listing(db: &impl ConnectionTrait, listing: listings::Model)
     listings::ActiveModel::from(listing).insert(db).await.map(|_| ())
 }
 
+/// Saves what the provider controls; the browsing figures are [`restat`]'s alone.
 pub async fn save_listing(db: &impl ConnectionTrait, listing: listings::Model) -> Result<(), DbErr> {
-    listings::ActiveModel::from(listing).reset_all().update(db).await.map(|_| ())
+    use sea_orm::ActiveValue::NotSet;
+    let mut active = listings::ActiveModel::from(listing).reset_all();
+    (active.has_free_plan, active.lowest_price_micros, active.subscribers) = (NotSet, NotSet, NotSet);
+    (active.reviews, active.rating_tenths) = (NotSet, NotSet);
+    active.update(db).await.map(|_| ())
+}
+
+/// Brings a listing's browsing figures up to date: the plan figures as given, the counts from
+/// the subscriptions and reviews.
+pub async fn restat(
+    db: &impl ConnectionTrait,
+    id: &ListingId,
+    has_free_plan: bool,
+    lowest_price_micros: Option<i64>,
+) -> Result<(), DbErr> {
+    db.execute(statement(
+        "UPDATE listings SET has_free_plan = ?, lowest_price_micros = ?, \
+         subscribers = (SELECT COUNT(*) FROM subscriptions WHERE listing_id = listings.id AND status = 'active'), \
+         reviews = (SELECT COUNT(*) FROM reviews WHERE listing_id = listings.id), \
+         rating_tenths = (SELECT (SUM(rating) * 20 + COUNT(*)) / (COUNT(*) * 2) FROM reviews WHERE listing_id = listings.id) \
+         WHERE id = ?",
+        [has_free_plan.into(), lowest_price_micros.into(), id.into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// One page of the marketplace: listed listings matching `fts` (an FTS5 query made by the
+/// domain from the visitor's words; title matches weigh most), a category, a tag, a free plan
+/// and a price ceiling, in `order` (an `ORDER BY` the domain chose from a fixed set).
+#[allow(clippy::too_many_arguments)]
+pub async fn browse(
+    db: &impl ConnectionTrait,
+    fts: Option<&str>,
+    category: Option<Category>,
+    tag: Option<&str>,
+    free_only: bool,
+    max_price_micros: Option<i64>,
+    order: &str,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<listings::Model>, DbErr> {
+    let mut values: Vec<Value> = Vec::new();
+    let mut sql = match fts {
+        Some(query) => {
+            values.push(query.into());
+            "SELECT l.*, bm25(listings_fts, 0.0, 10.0, 4.0, 1.0, 6.0) AS rank \
+             FROM listings_fts JOIN listings l ON l.id = listings_fts.listing_id WHERE listings_fts MATCH ?"
+                .to_owned()
+        }
+        None => "SELECT l.*, 0.0 AS rank FROM listings l WHERE 1 = 1".to_owned(),
+    };
+    sql.push_str(" AND l.status IN ('published', 'deprecated')");
+    if let Some(category) = category {
+        sql.push_str(" AND l.category = ?");
+        values.push(category.as_str().into());
+    }
+    if let Some(tag) = tag {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM json_each(l.tags) WHERE json_each.value = ?)");
+        values.push(tag.into());
+    }
+    if free_only {
+        sql.push_str(" AND l.has_free_plan = 1");
+    }
+    if let Some(max) = max_price_micros {
+        sql.push_str(
+            " AND (l.has_free_plan = 1 OR l.lowest_price_micros IS NULL OR l.lowest_price_micros <= ?)",
+        );
+        values.push(max.into());
+    }
+    sql.push_str(&format!(" ORDER BY {order} LIMIT ? OFFSET ?"));
+    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
+    listings::Model::find_by_statement(statement(&sql, values)).all(db).await
 }
 
 pub async fn listing(db: &impl ConnectionTrait, id: &ListingId) -> Result<Option<listings::Model>, DbErr> {
@@ -148,22 +222,6 @@ pub async fn live_subscriptions(db: &impl ConnectionTrait) -> Result<Vec<subscri
         .filter(subscriptions::Column::Status.ne(SubscriptionStatus::Cancelled))
         .all(db)
         .await
-}
-
-/// Active subscribers per listing.
-pub async fn subscriber_counts(db: &impl ConnectionTrait) -> Result<HashMap<ListingId, i64>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Count {
-        listing_id: ListingId,
-        subscribers: i64,
-    }
-    let rows = Count::find_by_statement(statement(
-        "SELECT listing_id, COUNT(*) AS subscribers FROM subscriptions WHERE status = 'active' GROUP BY listing_id",
-        [],
-    ))
-    .all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.listing_id, r.subscribers)).collect())
 }
 
 /// Calls made on plans since `since` (the month's start), per payer and service: per plan, in
@@ -317,22 +375,4 @@ pub async fn reviews_of(
         .order_by_desc(reviews::Column::UpdatedAt)
         .all(db)
         .await
-}
-
-/// Per listing: how many reviews, and the average rating in tenths (rounded half up).
-pub async fn ratings(db: &impl ConnectionTrait) -> Result<HashMap<ListingId, (i64, i64)>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Rating {
-        listing_id: ListingId,
-        reviews: i64,
-        tenths: i64,
-    }
-    let rows = Rating::find_by_statement(statement(
-        "SELECT listing_id, COUNT(*) AS reviews, (SUM(rating) * 20 + COUNT(*)) / (COUNT(*) * 2) AS tenths \
-         FROM reviews GROUP BY listing_id",
-        [],
-    ))
-    .all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.listing_id, (r.reviews, r.tenths))).collect())
 }

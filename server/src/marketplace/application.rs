@@ -103,6 +103,11 @@ impl Marketplace {
             published_at: None,
             created_at: now,
             updated_at: now,
+            has_free_plan: false,
+            lowest_price_micros: None,
+            subscribers: 0,
+            reviews: 0,
+            rating_tenths: None,
         };
         match db::marketplace::insert_listing(&self.db, row.clone()).await {
             Err(e) if db::is_unique_violation(&e) => return Err(MarketplaceError::ListingExists),
@@ -260,6 +265,7 @@ impl Marketplace {
             }
             other => other?,
         }
+        self.restat(&plan.listing_id).await?;
         Ok(CreatedPlan { plan: views::plan_view(&plan), invitation })
     }
 
@@ -320,6 +326,7 @@ impl Marketplace {
             other => other?,
         }
         tracing::info!(subscription_id = %row.id, listing_id = %listing.id, status = status.as_str(), "subscribed");
+        self.restat(&listing.id).await?;
         self.refresh().await?;
         self.subscription_view(row, &listing, &plan).await
     }
@@ -384,6 +391,7 @@ impl Marketplace {
             row.updated_at = Utc::now();
             db::marketplace::save_subscription(&self.db, row.clone()).await?;
             tracing::info!(subscription_id = %row.id, "subscription cancelled");
+            self.restat(&listing.id).await?;
             self.refresh().await?;
         }
         self.subscription_view(row, &listing, &plan).await
@@ -428,6 +436,7 @@ impl Marketplace {
         row.updated_at = Utc::now();
         db::marketplace::save_subscription(&self.db, row.clone()).await?;
         tracing::info!(subscription_id = %row.id, status = row.status.as_str(), "subscription changed by its provider");
+        self.restat(&listing.id).await?;
         self.refresh().await?;
         self.subscription_view(row, &listing, &plan).await
     }
@@ -466,18 +475,15 @@ impl Marketplace {
         let plans = db::marketplace::plans_of(&self.db, &row.id).await?;
         let since = Utc::now() - Duration::days(30);
         let measured = db::marketplace::call_stats(&self.db, &row.service_id, since).await?;
-        let subscribers =
-            db::marketplace::subscriber_counts(&self.db).await?.get(&row.id).copied().unwrap_or(0);
-        let rating = db::marketplace::ratings(&self.db).await?.get(&row.id).copied();
         let entry = self.runtime.catalog().get(row.service_id.as_str()).cloned();
         let stats = ListingStats {
             available: entry.as_ref().is_some_and(|e| e.available && !e.healthy.is_empty()),
-            subscribers,
+            subscribers: row.subscribers,
             calls_30d: measured.calls,
             p50_us: measured.p50_us,
             p95_us: measured.p95_us,
-            reviews: rating.map_or(0, |(n, _)| n),
-            rating_tenths: rating.map(|(_, tenths)| tenths),
+            reviews: row.reviews,
+            rating_tenths: row.rating_tenths,
         };
         let invoke_path =
             entry.map_or_else(|| row.service_id.to_string(), |e| format!("{}/{}", e.owner, e.slug));

@@ -68,6 +68,7 @@ impl Marketplace {
                 row
             }
         };
+        self.restat(listing).await?;
         Ok(views::review_view(row))
     }
 

@@ -65,20 +65,18 @@ pub fn listing_view(
     }
 }
 
+/// Whether a public plan is free, and the lowest first paid per-call price of the public
+/// plans (`None` when every one is free).
+pub fn plan_figures(plans: &[plans::Model]) -> (bool, Option<i64>) {
+    let public = plans.iter().filter(|p| p.visibility == Visibility::Public);
+    let has_free_plan = public.clone().any(|p| plan_view(p).is_free());
+    let lowest =
+        public.filter_map(|p| p.pricing.tiers.iter().map(|t| t.price_per_call_micros).find(|m| *m > 0)).min();
+    (has_free_plan, lowest)
+}
+
 /// A listing in search results.
-/// `rating`: the listing's review count and average in tenths, when it has reviews.
-pub fn summary(
-    l: &listings::Model,
-    plans: &[&plans::Model],
-    subscribers: i64,
-    rating: Option<(i64, i64)>,
-) -> ListingSummary {
-    let public: Vec<&&plans::Model> = plans.iter().filter(|p| p.visibility == Visibility::Public).collect();
-    let has_free_plan = public.iter().any(|p| plan_view(p).is_free());
-    let lowest_price_micros = public
-        .iter()
-        .filter_map(|p| p.pricing.tiers.iter().map(|t| t.price_per_call_micros).find(|m| *m > 0))
-        .min();
+pub fn summary(l: &listings::Model) -> ListingSummary {
     ListingSummary {
         id: l.id.clone(),
         title: l.title.clone(),
@@ -87,11 +85,11 @@ pub fn summary(
         category: l.category,
         tags: l.tags.0.clone(),
         status: l.status,
-        has_free_plan,
-        lowest_price_micros,
-        subscribers,
-        reviews: rating.map_or(0, |(n, _)| n),
-        rating_tenths: rating.map(|(_, tenths)| tenths),
+        has_free_plan: l.has_free_plan,
+        lowest_price_micros: l.lowest_price_micros,
+        subscribers: l.subscribers,
+        reviews: l.reviews,
+        rating_tenths: l.rating_tenths,
         published_at: l.published_at,
     }
 }

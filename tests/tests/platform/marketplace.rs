@@ -514,3 +514,66 @@ async fn a_plans_rate_limit_holds_per_subscription() {
         .await;
     assert_eq!(other.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn browse_filters_by_free_plan_and_price_and_sorts_by_price_and_subscribers() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    app.sign_up_operator().await;
+    let mut ids = Vec::new();
+    for (slug, micros) in [("cheap", 1_000), ("dear", 50_000), ("gratis", 0)] {
+        let service = routable(&app, slug, &upstream).await;
+        let listing = send(
+            app.client.post(app.url("/api/v1/listings")).json(&json!({
+                "service_id": service, "title": format!("{slug} data"), "summary": "Data", "category": "data",
+            })),
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = listing["id"].as_str().unwrap().to_owned();
+        let plan = json!({ "name": "Only", "price_per_call_micros": micros });
+        let plan = send(
+            app.client.post(app.url(&format!("/api/v1/listings/{id}/plans"))).json(&plan),
+            StatusCode::CREATED,
+        )
+        .await;
+        send(app.client.post(app.url(&format!("/api/v1/listings/{id}/publish"))), StatusCode::OK).await;
+        ids.push((id, plan["plan"]["id"].as_str().unwrap().to_owned()));
+    }
+    let titles = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect()
+    };
+    let get = |query: &'static str| {
+        let url = app.url(&format!("/api/v1/listings?{query}"));
+        async move { send(Client::new().get(url), StatusCode::OK).await }
+    };
+    assert_eq!(titles(&get("free=true").await), ["gratis data"]);
+    let mut affordable = titles(&get("max_price_micros=1000").await);
+    affordable.sort();
+    assert_eq!(affordable, ["cheap data", "gratis data"]);
+    assert_eq!(titles(&get("sort=cheapest").await), ["gratis data", "cheap data", "dear data"]);
+    // Two subscribers for "dear", one for "cheap": most subscribed first.
+    for (email, which) in [("s1@example.com", 1), ("s2@example.com", 1), ("s3@example.com", 0)] {
+        let (_, key) = consumer(&app, email).await;
+        let plan = &ids[which].1;
+        send(
+            key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plan })),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let most = get("sort=most_subscribed").await;
+    assert_eq!(titles(&most), ["dear data", "cheap data", "gratis data"]);
+    assert_eq!(most["items"][0]["subscribers"], 2);
+    // Pages of one: three pages, then none.
+    let first = get("limit=1&sort=cheapest").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = send(
+        Client::new().get(app.url(&format!("/api/v1/listings?limit=1&sort=cheapest&cursor={cursor}"))),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(titles(&second), ["cheap data"]);
+    let bad = Client::new().get(app.url("/api/v1/listings?cursor=x")).send().await.unwrap();
+    assert_eq!(error_of(bad).await.0, "bad_cursor");
+}

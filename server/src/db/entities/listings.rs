@@ -27,6 +27,12 @@ pub struct Model {
     pub published_at: Option<ChronoDateTimeUtc>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// Figures kept on the row for browsing (see `Marketplace::restat`).
+    pub has_free_plan: bool,
+    pub lowest_price_micros: Option<i64>,
+    pub subscribers: i64,
+    pub reviews: i64,
+    pub rating_tenths: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
