@@ -15,64 +15,16 @@
 //! with like on a noisy machine. Nothing asserts on timings.
 use reqwest::Client;
 use serde_json::{Value, json};
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
+use web4_tests::{
+    TestApp, eventually,
+    load::{median, ms, round},
+    spawn_app_with,
+    upstream::Upstream,
 };
-use web4_tests::{TestApp, eventually, spawn_app_with, upstream::Upstream};
-
-struct Round {
-    per_sec: f64,
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-}
-
-async fn round(client: &Client, url: &str, requests: usize, concurrency: usize) -> Round {
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, next) = (client.clone(), url.to_owned(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < requests {
-                let t = Instant::now();
-                let response = client.get(&url).send().await.expect("request");
-                assert!(response.status().is_success(), "{url}: {}", response.status());
-                response.bytes().await.expect("body");
-                latencies.push(t.elapsed());
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::with_capacity(requests);
-    for task in tasks {
-        all.extend(task.await.expect("task"));
-    }
-    let elapsed = started.elapsed();
-    all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Round {
-        per_sec: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: pct(0.50),
-        p90: pct(0.90),
-        p99: pct(0.99),
-    }
-}
-
-fn median(mut rounds: Vec<Round>) -> Round {
-    rounds.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
-    rounds.swap_remove(rounds.len() / 2)
-}
 
 async fn act(app: &TestApp, node: &str, action: &str) {
     let response = app.client.post(app.url(&format!("/api/v1/nodes/{node}/{action}"))).send().await.unwrap();
     assert!(response.status().is_success());
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main(flavor = "multi_thread")]

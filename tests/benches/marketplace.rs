@@ -12,13 +12,11 @@
 //! The whole platform runs in this process (`spawn_app`); nothing asserts on timings.
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 use web4_tests::{
     TestApp,
     fixtures::{api_key, routable, second_account},
+    load::{median, ms, round},
     spawn_app_with,
     upstream::Upstream,
 };
@@ -42,49 +40,6 @@ const WORDS: [&str; 16] = [
     "storage",
     "metrics",
 ];
-
-struct Round {
-    per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-async fn round(client: &Client, url: &str, requests: usize, concurrency: usize) -> Round {
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, next) = (client.clone(), url.to_owned(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < requests {
-                let t = Instant::now();
-                let response = client.get(&url).send().await.expect("request");
-                assert!(response.status().is_success(), "{url}: {}", response.status());
-                response.bytes().await.expect("body");
-                latencies.push(t.elapsed());
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::with_capacity(requests);
-    for task in tasks {
-        all.extend(task.await.expect("task"));
-    }
-    let elapsed = started.elapsed();
-    all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Round { per_sec: all.len() as f64 / elapsed.as_secs_f64(), p50: pct(0.50), p99: pct(0.99) }
-}
-
-fn median(mut rounds: Vec<Round>) -> Round {
-    rounds.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
-    rounds.swap_remove(rounds.len() / 2)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
-}
 
 fn bearer(secret: &str) -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
@@ -204,7 +159,6 @@ async fn main() {
 
     many_listings(&app, &service, LISTINGS).await;
     let public = Client::new();
-    let mut queries: Vec<(String, Duration)> = Vec::new();
     for (i, q) in
         ["", "weather", "forecast api", "pay", "identity fraud", "nothing-matches-this"].iter().enumerate()
     {
@@ -217,7 +171,6 @@ async fn main() {
             times.push(t.elapsed());
         }
         times.sort();
-        queries.push((q.to_string(), times[times.len() / 2]));
         let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
         if i == 0 {
             println!("\n2. search over {} published listings (one request at a time)", LISTINGS + 1);

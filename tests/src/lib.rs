@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fixtures;
+pub mod load;
 pub mod upstream;
 
 use reqwest::{Client, Response, cookie::Jar, redirect::Policy};
