@@ -292,6 +292,17 @@ async fn private_plans_suspension_deprecation_and_strangers() {
     assert_eq!(mine, json!([]));
     let theirs = send(stranger.get(app.url("/api/v1/listings/mine")), StatusCode::OK).await;
     assert_eq!(theirs, json!([]));
+    // Nor list someone else's service as their own.
+    let steal = stranger.post(app.url("/api/v1/listings")).json(&json!({
+        "service_id": listing["service_id"], "title": "Stolen", "summary": "Mine now", "category": "other",
+    }));
+    assert_eq!(steal.send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let plan_on_theirs = stranger
+        .post(app.url(&format!("/api/v1/listings/{listing_id}/plans")))
+        .json(&json!({ "name": "Evil" }));
+    assert_eq!(plan_on_theirs.send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let publish = stranger.post(app.url(&format!("/api/v1/listings/{listing_id}/unpublish")));
+    assert_eq!(publish.send().await.unwrap().status(), StatusCode::NOT_FOUND);
 
     // Deprecated: no new subscriptions, the existing one keeps working.
     let sunset = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
