@@ -204,7 +204,7 @@ async fn cancel_subscription(
 }
 
 /// `POST /subscriptions/{id}/{action}`: the provider approves, rejects, suspends or resumes.
-#[utoipa::path(post, path = "/api/v1/subscriptions/{id}/{action}", tag = "Marketplace", params(("id" = String, Path, description = "The subscription's id"), ("action" = SubscriberAction, Path, description = "approve, reject, suspend or resume")), responses((status = 200, body = SubscriptionView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/subscriptions/{id}/{action}", tag = "Marketplace", params(("id" = String, Path, description = "The subscription's id"), ("action" = String, Path, description = "approve, reject, suspend or resume")), responses((status = 200, body = SubscriptionView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn act_on_subscription(
     caller: Caller,
     State(state): State<AppState>,
