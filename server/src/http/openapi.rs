@@ -66,6 +66,7 @@ impl Modify for Security {
         nodes::list_join_tokens, nodes::create_join_token, nodes::revoke_join_token, nodes::create_challenge, nodes::join, nodes::heartbeat,
         health::healthz, health::readyz,
     ),
+    components(schemas(app::types::marketplace::Sort, app::types::marketplace::SubscriberAction)),
     tags(
         (name = "Accounts", description = "Sign up, log in, the current account"),
         (name = "Services", description = "The service registry, scoped to your account"),

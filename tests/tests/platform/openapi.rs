@@ -55,3 +55,19 @@ async fn the_openapi_document_describes_every_route_and_only_real_ones() {
     }
     assert!(operations >= 35, "{operations} operations");
 }
+
+#[tokio::test]
+async fn every_reference_in_the_openapi_document_resolves() {
+    let app = spawn_app().await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let text = doc.to_string();
+    let mut missing: Vec<&str> = text
+        .split("\"#/components/schemas/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| !schemas.contains_key(*name))
+        .collect();
+    missing.dedup();
+    assert!(missing.is_empty(), "unresolvable references: {missing:?}");
+}
