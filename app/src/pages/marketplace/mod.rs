@@ -18,6 +18,7 @@ pub use listing::ListingPage;
 pub use provider::MyListingsPage;
 pub use subscriptions::SubscriptionsPage;
 
+pub(crate) use crate::chart::thousands;
 use crate::types::{
     billing::Currency,
     marketplace::{ListingStatus, PlanView, SubscriptionStatus},
@@ -42,19 +43,6 @@ fn quota_text(plan: &PlanView) -> String {
         None => "No monthly quota".to_owned(),
         Some(quota) => format!("{} calls a month · {}", thousands(quota), plan.quota_kind.label()),
     }
-}
-
-/// `12345` → `12,345`.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// A latency in microseconds as milliseconds ("12.3 ms"); "—" before any call.
@@ -85,11 +73,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_and_latencies_read_well() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(12_345), "12,345");
-        assert_eq!(thousands(1_000_000), "1,000,000");
+    fn latencies_read_in_milliseconds() {
         assert_eq!(latency_ms(None), "—");
         assert_eq!(latency_ms(Some(12_345)), "12.3 ms");
         assert_eq!(latency_ms(Some(800)), "0.8 ms");
