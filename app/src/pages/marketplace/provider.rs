@@ -47,11 +47,11 @@ impl ProviderActions {
     }
 }
 
-/// The last failure of an action, if any.
-fn failed<T: Send + Sync + 'static>(
+/// The last failure of an action (its `value()`), if any.
+fn last_error<T: Send + Sync + 'static>(
     value: MappedSignal<Option<Result<T, PortalError>>>,
-) -> Signal<Option<PortalError>> {
-    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+) -> Option<PortalError> {
+    value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned()))
 }
 
 /// `/listings`
@@ -107,9 +107,9 @@ fn MyListings() -> impl IntoView {
             return None;
         }
         [
-            failed(actions.create_plan.value()).get(),
-            failed(actions.act.value()).get(),
-            failed(actions.act_on_subscription.value()).get(),
+            last_error(actions.create_plan.value()),
+            last_error(actions.act.value()),
+            last_error(actions.act_on_subscription.value()),
         ]
         .into_iter()
         .flatten()
@@ -120,7 +120,7 @@ fn MyListings() -> impl IntoView {
         actions
             .target
             .with(Option::is_some)
-            .then(|| failed(actions.act_on_subscription.value()).get())
+            .then(|| last_error(actions.act_on_subscription.value()))
             .flatten()
     };
     view! {
@@ -151,7 +151,7 @@ fn MyListings() -> impl IntoView {
                     match services.await {
                         Ok(page) => {
                             let http = page.items.into_iter().filter(|s| s.kind == ServiceKind::Http).collect::<Vec<_>>();
-                            view! { <NewListingForm actions services=http error=failed(actions.create_listing.value()) /> }.into_any()
+                            view! { <NewListingForm actions services=http error=Signal::derive(move || last_error(actions.create_listing.value())) /> }.into_any()
                         }
                         Err(error) => failure(error, || ().into_any()),
                     }
@@ -216,10 +216,10 @@ fn ListingCard(
     };
     let plan_error = {
         let mine = mine.clone();
-        Signal::derive(move || if mine() { failed(actions.create_plan.value()).get() } else { None })
+        Signal::derive(move || if mine() { last_error(actions.create_plan.value()) } else { None })
     };
     let move_error =
-        move || if mine() { failed(actions.act.value()).get().map(|e| e.to_string()) } else { None };
+        move || if mine() { last_error(actions.act.value()).map(|e| e.to_string()) } else { None };
     let sunset = listing.sunset_at.map(|at| format!(" · sunset {}", day(at)));
     view! {
         <article class="card listing-admin" data-testid="my-listing">
