@@ -195,7 +195,10 @@ pub async fn get_api_docs(origin: String) -> Result<crate::types::docs::ApiDocsV
 
 /// Searches the marketplace (public).
 #[server(prefix = "/_fn", endpoint = "browse_listings")]
-pub async fn browse_listings(query: BrowseQuery) -> Result<Page<ListingSummary>, PortalError> {
+// `default`: an empty search (every field `None`) is sent as no fields at all.
+pub async fn browse_listings(
+    #[server(default)] query: BrowseQuery,
+) -> Result<Page<ListingSummary>, PortalError> {
     portal_port()?.browse_listings(query).await
 }
 
