@@ -5,8 +5,12 @@ use crate::{
     types::{
         AccountView,
         billing::{EarningsView, InvoiceSummary, InvoiceView},
-        ids::{InvoiceId, JoinTokenId, KeyId, NodeId, ServiceId},
+        ids::{InvoiceId, JoinTokenId, KeyId, ListingId, NodeId, PlanId, ServiceId, SubscriptionId},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
+        marketplace::{
+            BrowseQuery, CreatedPlan, ListingAction, ListingForm, ListingSummary, ListingView,
+            MyListingsView, PlanForm, SubscriberAction, SubscriptionView,
+        },
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
@@ -187,4 +191,79 @@ pub async fn get_earnings() -> Result<EarningsView, PortalError> {
 #[server(prefix = "/_fn", endpoint = "get_api_docs")]
 pub async fn get_api_docs(origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError> {
     portal_port()?.get_api_docs(origin).await
+}
+
+/// Searches the marketplace (public).
+#[server(prefix = "/_fn", endpoint = "browse_listings")]
+// `default`: an empty search (every field `None`) is sent as no fields at all.
+pub async fn browse_listings(
+    #[server(default)] query: BrowseQuery,
+) -> Result<Page<ListingSummary>, PortalError> {
+    portal_port()?.browse_listings(query).await
+}
+
+/// A listing's page (public).
+#[server(prefix = "/_fn", endpoint = "get_listing")]
+pub async fn get_listing(id: ListingId) -> Result<ListingView, PortalError> {
+    portal_port()?.get_listing(id).await
+}
+
+/// Subscribes to a plan; `spending_cap` in currency units (empty: no cap).
+#[server(prefix = "/_fn", endpoint = "subscribe")]
+pub async fn subscribe(
+    plan_id: PlanId,
+    spending_cap: String,
+    invitation: Option<String>,
+) -> Result<SubscriptionView, PortalError> {
+    portal_port()?.subscribe(plan_id, spending_cap, invitation).await
+}
+
+/// The account's subscriptions.
+#[server(prefix = "/_fn", endpoint = "list_subscriptions")]
+pub async fn list_subscriptions() -> Result<Vec<SubscriptionView>, PortalError> {
+    portal_port()?.list_subscriptions().await
+}
+
+/// Cancels one of the account's subscriptions.
+#[server(prefix = "/_fn", endpoint = "cancel_subscription")]
+pub async fn cancel_subscription(id: SubscriptionId) -> Result<SubscriptionView, PortalError> {
+    portal_port()?.cancel_subscription(id).await
+}
+
+/// The account's listings with their subscribers.
+#[server(prefix = "/_fn", endpoint = "list_my_listings")]
+pub async fn list_my_listings() -> Result<MyListingsView, PortalError> {
+    portal_port()?.list_my_listings().await
+}
+
+/// Lists one of the account's services, as a draft.
+#[server(prefix = "/_fn", endpoint = "create_listing")]
+pub async fn create_listing(form: ListingForm) -> Result<ListingView, PortalError> {
+    portal_port()?.create_listing(form).await
+}
+
+/// Adds a plan to one of the account's listings.
+#[server(prefix = "/_fn", endpoint = "create_plan")]
+pub async fn create_plan(listing_id: ListingId, form: PlanForm) -> Result<CreatedPlan, PortalError> {
+    portal_port()?.create_plan(listing_id, form).await
+}
+
+/// Publishes, deprecates (with a `sunset` date) or unpublishes one of the account's listings.
+// Only the deprecate form has a date input: the others send none.
+#[server(prefix = "/_fn", endpoint = "act_on_listing")]
+pub async fn act_on_listing(
+    id: ListingId,
+    action: ListingAction,
+    sunset: Option<String>,
+) -> Result<ListingView, PortalError> {
+    portal_port()?.act_on_listing(id, action, sunset.unwrap_or_default()).await
+}
+
+/// Approves, rejects, suspends or resumes a subscription to one of the account's listings.
+#[server(prefix = "/_fn", endpoint = "act_on_subscription")]
+pub async fn act_on_subscription(
+    id: SubscriptionId,
+    action: SubscriberAction,
+) -> Result<SubscriptionView, PortalError> {
+    portal_port()?.act_on_subscription(id, action).await
 }

@@ -7,6 +7,7 @@ use leptos_router::components::{A, Redirect};
 #[allow(non_snake_case)]
 pub fn SignedOutNav() -> impl IntoView {
     view! {
+        <A href="/marketplace">"Marketplace"</A>
         <A href="/docs">"API docs"</A>
         <A href="/login">"Log in"</A>
         <A href="/signup" attr:class="button primary small">"Sign up"</A>
@@ -21,6 +22,9 @@ pub fn SignedInNav(account: AccountView) -> impl IntoView {
     view! {
         <A href="/dashboard">"Dashboard"</A>
         <A href="/services">"Services"</A>
+        <A href="/marketplace">"Marketplace"</A>
+        <A href="/subscriptions">"Subscriptions"</A>
+        <A href="/listings">"My listings"</A>
         <A href="/keys">"API keys"</A>
         <A href="/usage">"Usage"</A>
         <A href="/billing">"Billing"</A>

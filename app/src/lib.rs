@@ -169,6 +169,12 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/billing/invoices/:id") view=pages::InvoicePage ssr=SsrMode::Async />
                 <Route path=path!("/earnings") view=pages::EarningsPage ssr=SsrMode::Async />
                 <Route path=path!("/docs") view=pages::DocsPage ssr=SsrMode::Async />
+                // Async: public and searchable with JavaScript off, so the results must be in
+                // the first response (streamed chunks need the app to be swapped in).
+                <Route path=path!("/marketplace") view=pages::MarketplacePage ssr=SsrMode::Async />
+                <Route path=path!("/marketplace/:id") view=pages::ListingPage ssr=SsrMode::Async />
+                <Route path=path!("/subscriptions") view=pages::SubscriptionsPage ssr=SsrMode::Async />
+                <Route path=path!("/listings") view=pages::MyListingsPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="footer">

@@ -6,8 +6,12 @@ use crate::{
     types::{
         AccountView, Credentials,
         billing::{EarningsView, InvoiceSummary, InvoiceView, UsageReport},
-        ids::{InvoiceId, JoinTokenId, KeyId, NodeId, ServiceId},
+        ids::{InvoiceId, JoinTokenId, KeyId, ListingId, NodeId, PlanId, ServiceId, SubscriptionId},
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
+        marketplace::{
+            BrowseQuery, CreatedPlan, ListingAction, ListingForm, ListingSummary, ListingView,
+            MyListingsView, PlanForm, SubscriberAction, SubscriptionView,
+        },
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
     },
@@ -81,6 +85,43 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn get_earnings(&self) -> Result<EarningsView, PortalError>;
     /// The API reference, with curl commands against `origin` (public).
     async fn get_api_docs(&self, origin: String) -> Result<crate::types::docs::ApiDocsView, PortalError>;
+    /// Searches the marketplace (public).
+    async fn browse_listings(&self, query: BrowseQuery) -> Result<Page<ListingSummary>, PortalError>;
+    /// A listing's page (public); its provider also sees drafts and private plans.
+    async fn get_listing(&self, id: ListingId) -> Result<ListingView, PortalError>;
+    /// Subscribes the account to a plan; `spending_cap` in currency units as typed (empty: no
+    /// cap). A plain form lands on `/subscriptions`.
+    async fn subscribe(
+        &self,
+        plan_id: PlanId,
+        spending_cap: String,
+        invitation: Option<String>,
+    ) -> Result<SubscriptionView, PortalError>;
+    /// The account's subscriptions, newest first.
+    async fn list_subscriptions(&self) -> Result<Vec<SubscriptionView>, PortalError>;
+    /// Cancels one of the account's subscriptions.
+    async fn cancel_subscription(&self, id: SubscriptionId) -> Result<SubscriptionView, PortalError>;
+    /// The account's listings with their subscribers, and a private plan just created by a
+    /// plain form post, once.
+    async fn list_my_listings(&self) -> Result<MyListingsView, PortalError>;
+    /// Lists one of the account's services (a draft); `Fields` names every invalid field.
+    async fn create_listing(&self, form: ListingForm) -> Result<ListingView, PortalError>;
+    /// Adds a plan to one of the account's listings; a private plan's invitation is in the
+    /// answer (after a plain form post: on the next load of `/listings`), once.
+    async fn create_plan(&self, listing_id: ListingId, form: PlanForm) -> Result<CreatedPlan, PortalError>;
+    /// Publishes, deprecates (`sunset` a `YYYY-MM-DD` date, UTC) or unpublishes a listing.
+    async fn act_on_listing(
+        &self,
+        id: ListingId,
+        action: ListingAction,
+        sunset: String,
+    ) -> Result<ListingView, PortalError>;
+    /// Approves, rejects, suspends or resumes a subscription to one of the account's listings.
+    async fn act_on_subscription(
+        &self,
+        id: SubscriptionId,
+        action: SubscriberAction,
+    ) -> Result<SubscriptionView, PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.

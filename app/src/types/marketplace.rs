@@ -551,6 +551,55 @@ pub struct ReviewView {
     pub updated_at: DateTime<Utc>,
 }
 
+// ---- the portal's forms and pages ----
+
+/// The portal's "New listing" form, every field as typed (so a form posted before hydration
+/// works and each field's error can sit next to it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingForm {
+    pub service_id: String,
+    pub title: String,
+    pub summary: String,
+    /// Markdown.
+    pub description: String,
+    /// A [`Category`]'s machine name.
+    pub category: String,
+    /// Comma-separated.
+    pub tags: String,
+}
+
+/// The portal's "Add plan" form, every field as typed. Prices are in currency units
+/// (`0.002`), read into micros by the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanForm {
+    pub name: String,
+    pub free_calls_per_month: String,
+    pub price_per_call: String,
+    pub quota_per_month: String,
+    /// Calls per minute per subscriber; empty for no rate limit.
+    #[serde(default)]
+    pub rate_per_minute: String,
+    /// A [`QuotaKind`]'s machine name.
+    pub quota_kind: String,
+    /// A [`Visibility`]'s machine name.
+    pub visibility: String,
+}
+
+/// One of the provider's listings with who subscribes to it (the "My listings" page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderListing {
+    pub listing: ListingView,
+    pub subscribers: Vec<SubscriptionView>,
+}
+
+/// The "My listings" page: the provider's listings, and a private plan just created by a plain
+/// form post, whose invitation is shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyListingsView {
+    pub listings: Vec<ProviderListing>,
+    pub created_plan: Option<CreatedPlan>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::alert_percent;

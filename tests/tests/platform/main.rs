@@ -11,5 +11,6 @@ mod migrations;
 mod nodes;
 mod openapi;
 mod portal;
+mod portal_marketplace;
 mod readiness;
 mod services;

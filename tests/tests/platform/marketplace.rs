@@ -28,7 +28,7 @@ async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
 }
 
 /// A published listing of a routable service of the app's (first) account, with `plans`.
-async fn published(app: &TestApp, upstream: &Upstream, plans: &[Value]) -> (Value, Vec<Value>) {
+pub(crate) async fn published(app: &TestApp, upstream: &Upstream, plans: &[Value]) -> (Value, Vec<Value>) {
     app.sign_up_operator().await;
     let service = routable(app, "weather", upstream).await;
     let listing = send(

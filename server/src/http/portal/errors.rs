@@ -71,6 +71,7 @@ pub(super) fn form_field(path: &str) -> &str {
         "policy.breaker_failures" => "breaker_failures",
         "policy.breaker_cooldown_ms" => "breaker_cooldown_ms",
         "expires_at" => "expires_in_days",
+        "spending_cap_minor" => "spending_cap",
         other => other,
     }
 }

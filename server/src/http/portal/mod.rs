@@ -2,6 +2,8 @@
 //! call, reading the session and client address from the Leptos request context.
 mod errors;
 mod forms;
+mod marketplace;
+mod marketplace_forms;
 mod request;
 mod respond;
 
@@ -17,8 +19,14 @@ use app::{
     types::{
         AccountView, Credentials, Role,
         billing::{EarningsView, InvoiceSummary, InvoiceView, UsageReport},
-        ids::{AccountId, InvoiceId, JoinTokenId, KeyId, NodeId, ServiceId},
+        ids::{
+            AccountId, InvoiceId, JoinTokenId, KeyId, ListingId, NodeId, PlanId, ServiceId, SubscriptionId,
+        },
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
+        marketplace::{
+            BrowseQuery, CreatedPlan, ListingAction, ListingForm, ListingSummary, ListingView,
+            MyListingsView, PlanForm, SubscriberAction, SubscriptionView,
+        },
         nodes::{CreateJoinToken, CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{
             Page, ProxySecretView, ServiceForm, ServiceStatus, ServiceUpdate, ServiceView, TryInvoke,
@@ -415,6 +423,61 @@ impl PortalPort for PortalAdapter {
             _ => "http://127.0.0.1:3000",
         };
         Ok(super::openapi::docs_view(shown))
+    }
+
+    // The marketplace's methods live in `marketplace.rs`.
+    async fn browse_listings(&self, query: BrowseQuery) -> Result<Page<ListingSummary>, PortalError> {
+        self.browse_listings_impl(query).await
+    }
+
+    async fn get_listing(&self, id: ListingId) -> Result<ListingView, PortalError> {
+        self.get_listing_impl(id).await
+    }
+
+    async fn subscribe(
+        &self,
+        plan_id: PlanId,
+        spending_cap: String,
+        invitation: Option<String>,
+    ) -> Result<SubscriptionView, PortalError> {
+        self.subscribe_impl(plan_id, spending_cap, invitation).await
+    }
+
+    async fn list_subscriptions(&self) -> Result<Vec<SubscriptionView>, PortalError> {
+        self.list_subscriptions_impl().await
+    }
+
+    async fn cancel_subscription(&self, id: SubscriptionId) -> Result<SubscriptionView, PortalError> {
+        self.cancel_subscription_impl(id).await
+    }
+
+    async fn list_my_listings(&self) -> Result<MyListingsView, PortalError> {
+        self.list_my_listings_impl().await
+    }
+
+    async fn create_listing(&self, form: ListingForm) -> Result<ListingView, PortalError> {
+        self.create_listing_impl(form).await
+    }
+
+    async fn create_plan(&self, listing_id: ListingId, form: PlanForm) -> Result<CreatedPlan, PortalError> {
+        self.create_plan_impl(listing_id, form).await
+    }
+
+    async fn act_on_listing(
+        &self,
+        id: ListingId,
+        action: ListingAction,
+        sunset: String,
+    ) -> Result<ListingView, PortalError> {
+        self.act_on_listing_impl(id, action, sunset).await
+    }
+
+    async fn act_on_subscription(
+        &self,
+        id: SubscriptionId,
+        action: SubscriberAction,
+    ) -> Result<SubscriptionView, PortalError> {
+        self.act_on_subscription_impl(id, action).await
     }
 
     async fn log_out(&self) -> Result<(), PortalError> {
