@@ -4,7 +4,7 @@ use super::{
     billing::{PriceTier, Pricing},
     ids::{AccountId, ListingId, PlanId, ReviewId, ServiceId, SubscriptionId},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 macro_rules! stored_enum {
@@ -453,6 +453,31 @@ pub struct SubscriptionUsage {
     /// An alert once 75, 90 or 100 % of the quota or of the spending cap is used this month
     /// (the highest threshold passed by either).
     pub alert_percent: Option<u8>,
+    /// The subscriber's last metered call through this subscription (`None`: none yet).
+    pub last_called_at: Option<DateTime<Utc>>,
+}
+
+/// A subscription's metered calls on one day (UTC).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SubscriptionDay {
+    pub day: NaiveDate,
+    pub calls: i64,
+    /// Calls the upstream answered with a 5xx status.
+    pub errors: i64,
+}
+
+/// `GET /api/v1/subscriptions/{id}/usage`: a subscription's calls per day over the last 30 days
+/// (days without calls are left out), for its consumer and for the listing's provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SubscriptionActivity {
+    pub subscription_id: SubscriptionId,
+    pub from: NaiveDate,
+    /// Inclusive.
+    pub to: NaiveDate,
+    pub days: Vec<SubscriptionDay>,
+    pub total_calls: i64,
 }
 
 /// The usage alert for `used` of `limit` (75, 90 or 100 %), if any.
@@ -470,6 +495,9 @@ pub struct SubscriptionView {
     pub listing_title: String,
     pub service_id: ServiceId,
     pub consumer_id: AccountId,
+    /// The consumer's email: shown to the consumer and to the listing's provider only (the two
+    /// parties of the subscription).
+    pub consumer_email: String,
     pub plan: PlanView,
     pub status: SubscriptionStatus,
     pub spending_cap_minor: Option<i64>,

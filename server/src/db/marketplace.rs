@@ -321,6 +321,54 @@ pub async fn search(
     Found::find_by_statement(statement(&sql, values)).all(db).await
 }
 
+/// The payer's last metered call on the listing's plans since `since` (the subscription's start).
+pub async fn last_plan_call(
+    db: &impl ConnectionTrait,
+    payer: &AccountId,
+    listing: &ListingId,
+    since: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Last {
+        last: Option<DateTime<Utc>>,
+    }
+    let row = Last::find_by_statement(statement(
+        "SELECT MAX(occurred_at) AS last FROM usage_events \
+         WHERE plan_id IN (SELECT id FROM plans WHERE listing_id = ?) AND payer_account_id = ? \
+         AND occurred_at >= ?",
+        [listing.into(), payer.into(), since.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.and_then(|r| r.last))
+}
+
+/// The payer's metered calls on the listing's plans per day (UTC, `YYYY-MM-DD`) since `since`,
+/// with how many the upstream answered with a 5xx status.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct PlanDay {
+    pub day: String,
+    pub calls: i64,
+    pub errors: i64,
+}
+
+pub async fn plan_days(
+    db: &impl ConnectionTrait,
+    payer: &AccountId,
+    listing: &ListingId,
+    since: DateTime<Utc>,
+) -> Result<Vec<PlanDay>, DbErr> {
+    PlanDay::find_by_statement(statement(
+        "SELECT substr(occurred_at, 1, 10) AS day, SUM(calls) AS calls, \
+         SUM(CASE WHEN status >= 500 THEN calls ELSE 0 END) AS errors FROM usage_events \
+         WHERE plan_id IN (SELECT id FROM plans WHERE listing_id = ?) AND payer_account_id = ? \
+         AND occurred_at >= ? GROUP BY day ORDER BY day",
+        [listing.into(), payer.into(), since.into()],
+    ))
+    .all(db)
+    .await
+}
+
 /// Whether `account` made a metered call on `service` through a subscription.
 pub async fn has_plan_call(
     db: &impl ConnectionTrait,

@@ -13,7 +13,7 @@ use app::types::{
     marketplace::{
         BrowseQuery, CreatedPlan, Deprecation, ListingAction, ListingSummary, ListingUpdate, ListingView,
         NewListing, NewPlan, NewReview, NewSubscription, ReviewReply, ReviewView, SubscriberAction,
-        SubscriptionUpdate, SubscriptionView,
+        SubscriptionActivity, SubscriptionUpdate, SubscriptionView,
     },
 };
 use axum::{
@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
             "/subscriptions/{id}",
             get(get_subscription).patch(update_subscription).delete(cancel_subscription),
         )
+        .route("/subscriptions/{id}/usage", get(subscription_activity))
         .route("/subscriptions/{id}/{action}", post(act_on_subscription))
 }
 
@@ -180,6 +181,17 @@ async fn get_subscription(
     AppPath(id): AppPath<SubscriptionId>,
 ) -> Result<AppJson<SubscriptionView>, ApiError> {
     Ok(AppJson(state.marketplace.get_subscription(&caller.account.id, &id).await?))
+}
+
+/// `GET /subscriptions/{id}/usage`: calls per day over the last 30 days, to the consumer or to
+/// the listing's provider.
+#[utoipa::path(get, path = "/api/v1/subscriptions/{id}/usage", tag = "Marketplace", params(("id" = String, Path, description = "The subscription's id")), responses((status = 200, body = SubscriptionActivity), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+async fn subscription_activity(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<SubscriptionId>,
+) -> Result<AppJson<SubscriptionActivity>, ApiError> {
+    Ok(AppJson(state.marketplace.subscription_activity(&caller.account.id, &id).await?))
 }
 
 /// `PATCH /subscriptions/{id}`: the consumer sets or removes the spending cap.

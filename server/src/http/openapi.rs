@@ -60,7 +60,7 @@ impl Modify for Security {
         marketplace::browse_listings, marketplace::create_listing, marketplace::list_my_listings, marketplace::get_listing,
         marketplace::update_listing, marketplace::publish_listing, marketplace::deprecate_listing, marketplace::unpublish_listing,
         marketplace::create_plan, marketplace::list_subscribers, marketplace::list_subscriptions, marketplace::subscribe,
-        marketplace::get_subscription, marketplace::update_subscription, marketplace::cancel_subscription, marketplace::act_on_subscription,
+        marketplace::get_subscription, marketplace::subscription_activity, marketplace::update_subscription, marketplace::cancel_subscription, marketplace::act_on_subscription,
         marketplace::list_reviews, marketplace::review_listing, marketplace::reply_to_review,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
         nodes::list_join_tokens, nodes::create_join_token, nodes::revoke_join_token, nodes::create_challenge, nodes::join, nodes::heartbeat,

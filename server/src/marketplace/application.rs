@@ -18,16 +18,20 @@ use app::types::{
     ids::{AccountId, ListingId, PlanId, SubscriptionId},
     marketplace::{
         Approval, CreatedPlan, ListingAction, ListingStats, ListingStatus, ListingUpdate, ListingView,
-        NewListing, NewPlan, NewSubscription, SubscriberAction, SubscriptionStatus, SubscriptionUpdate,
-        SubscriptionUsage, SubscriptionView, Visibility, alert_percent,
+        NewListing, NewPlan, NewSubscription, SubscriberAction, SubscriptionActivity, SubscriptionDay,
+        SubscriptionStatus, SubscriptionUpdate, SubscriptionUsage, SubscriptionView, Visibility,
+        alert_percent,
     },
     services::ServiceKind,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use sea_orm::DatabaseConnection;
 use std::{collections::BTreeMap, sync::Arc};
 
 type Result<T, E = MarketplaceError> = std::result::Result<T, E>;
+
+/// How many days `subscription_activity` reports, today included.
+const ACTIVITY_DAYS: i64 = 30;
 
 /// Largest spending cap (minor units).
 const MAX_CAP_MINOR: i64 = 1_000_000_000_000;
@@ -397,6 +401,30 @@ impl Marketplace {
         self.subscription_view(row, &listing, &plan).await
     }
 
+    /// The subscription's calls per day over the last 30 days, to its consumer or to the
+    /// listing's provider.
+    pub async fn subscription_activity(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> Result<SubscriptionActivity> {
+        let (row, listing, _) = self.visible_subscription(account, id).await?;
+        let to = Utc::now().date_naive();
+        let from = to - Duration::days(ACTIVITY_DAYS - 1);
+        let since = from.and_time(NaiveTime::MIN).and_utc().max(row.created_at);
+        let rows = db::marketplace::plan_days(&self.db, &row.account_id, &listing.id, since).await?;
+        let days = rows
+            .into_iter()
+            .map(|d| {
+                let day = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d")
+                    .map_err(|e| anyhow::anyhow!("usage day {:?} is unreadable: {e}", d.day))?;
+                Ok(SubscriptionDay { day, calls: d.calls, errors: d.errors })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let total_calls = days.iter().map(|d| d.calls).sum();
+        Ok(SubscriptionActivity { subscription_id: row.id, from, to, days, total_calls })
+    }
+
     // ---- subscribers (provider) ----
 
     /// Who subscribes to the provider's listing.
@@ -546,17 +574,23 @@ impl Marketplace {
         let quota_alert = plan.quota_per_month.and_then(|q| alert_percent(calls, q));
         let cap_alert = row.spending_cap_minor.and_then(|c| alert_percent(spent_minor, c));
         let alert_percent = quota_alert.max(cap_alert);
+        let last_called_at =
+            db::marketplace::last_plan_call(&self.db, &row.account_id, &listing.id, row.created_at).await?;
         let usage = SubscriptionUsage {
             calls,
             spent_minor,
             resets_at: Some(next_month_start(month_of(now))),
             alert_percent,
+            last_called_at,
         };
+        let consumer = db::accounts::find_by_id(&self.db, &row.account_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("subscription {} names a missing account", row.id))?;
         let invoke_path = self
             .runtime
             .catalog()
             .get(listing.service_id.as_str())
             .map_or_else(|| listing.service_id.to_string(), |e| format!("{}/{}", e.owner, e.slug));
-        Ok(views::subscription_view(row, listing, plan, usage, invoke_path))
+        Ok(views::subscription_view(row, listing, plan, usage, invoke_path, consumer.email))
     }
 }

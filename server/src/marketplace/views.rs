@@ -101,6 +101,7 @@ pub fn subscription_view(
     plan: &plans::Model,
     usage: SubscriptionUsage,
     invoke_path: String,
+    consumer_email: String,
 ) -> SubscriptionView {
     SubscriptionView {
         id: s.id,
@@ -108,6 +109,7 @@ pub fn subscription_view(
         listing_title: listing.title.clone(),
         service_id: listing.service_id.clone(),
         consumer_id: s.account_id,
+        consumer_email,
         plan: plan_view(plan),
         status: s.status,
         spending_cap_minor: s.spending_cap_minor,

@@ -132,9 +132,25 @@ async fn a_consumer_finds_subscribes_calls_at_the_plans_price_and_cancelling_ref
     )
     .await;
     assert_eq!(subscribers.as_array().unwrap().len(), 1);
+    // Who calls: the provider sees the subscriber's email and when they last called.
+    assert_eq!(subscribers[0]["consumer_email"], "bo@example.com", "{subscribers}");
+    assert!(subscribers[0]["usage"]["last_called_at"].is_string(), "{subscribers}");
+
+    // Calls per day, for both parties of the subscription and nobody else.
+    let id = subscription["id"].as_str().unwrap();
+    let activity_url = app.url(&format!("/api/v1/subscriptions/{id}/usage"));
+    for client in [&key, &app.client] {
+        let activity = send(client.get(&activity_url), StatusCode::OK).await;
+        assert_eq!(activity["total_calls"], 4, "{activity}");
+        assert_eq!(activity["days"][0]["calls"], 4, "{activity}");
+        assert_eq!(activity["days"][0]["errors"], 0, "{activity}");
+        assert_eq!(activity["to"].as_str(), Some(chrono::Utc::now().date_naive().to_string().as_str()));
+    }
+    let (_, stranger) = consumer(&app, "eve@example.com").await;
+    let hidden = stranger.get(&activity_url).send().await.unwrap();
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
 
     // Cancel: the very next call is refused.
-    let id = subscription["id"].as_str().unwrap();
     let cancelled = send(key.delete(app.url(&format!("/api/v1/subscriptions/{id}"))), StatusCode::OK).await;
     assert_eq!(cancelled["status"], "cancelled");
     let after = key.get(app.url(&path)).send().await.unwrap();
