@@ -88,6 +88,7 @@ args=(serve --bind "127.0.0.1:$port" --data-dir "$work/data" --egress-allow 127.
 # Sign-ups are limited per client address; the fuzzer signs up from 127.0.0.1 again and again.
 # (A binary older than the option gets the default budget.)
 if [[ "$("$server" serve --help)" == *--sign-ups-per-hour* ]]; then args+=(--sign-ups-per-hour 1000); fi
+if [[ "$("$server" serve --help)" == *--searches-per-second* ]]; then args+=(--searches-per-second 10000); fi
 "$server" "${args[@]}" >"$work/server.log" 2>&1 &
 server_pid=$!
 

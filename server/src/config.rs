@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// Accounts one client address may create per hour [default: 10]
     #[arg(long, env = "WEB4_SIGN_UPS_PER_HOUR", value_name = "N")]
     pub sign_ups_per_hour: Option<u32>,
+    /// Marketplace searches one client address may make per second, after a burst of ten
+    /// times as many [default: 20]
+    #[arg(long, env = "WEB4_SEARCHES_PER_SECOND", value_name = "N")]
+    pub searches_per_second: Option<u32>,
     /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy)
     #[arg(long, env = "WEB4_TRUST_FORWARDED_FOR", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub trust_forwarded_for: Option<bool>,
@@ -67,6 +71,7 @@ struct FileConfig {
     login_window_minutes: Option<i64>,
     login_free_failures: Option<u32>,
     sign_ups_per_hour: Option<u32>,
+    searches_per_second: Option<u32>,
     nodes: Option<usize>,
     mesh_host: Option<std::net::IpAddr>,
     egress_allow: Option<Vec<String>>,
@@ -211,6 +216,10 @@ impl Config {
         if let Some(count) = args.sign_ups_per_hour.or(file.sign_ups_per_hour) {
             anyhow::ensure!(count > 0, "sign_ups_per_hour must be at least 1");
             config.rate_limits.sign_up = crate::ratelimit::Budget::per_hour(count);
+        }
+        if let Some(count) = args.searches_per_second.or(file.searches_per_second) {
+            anyhow::ensure!(count > 0, "searches_per_second must be at least 1");
+            config.rate_limits.search = crate::ratelimit::Limit::with_burst_of_ten_seconds(count);
         }
         if let Some(nodes) = args.nodes.or(file.nodes) {
             anyhow::ensure!(nodes <= 100, "at most 100 embedded nodes (the mesh's scale ceiling)");

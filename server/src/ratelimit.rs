@@ -18,6 +18,13 @@ pub struct Limit {
     pub burst: u32,
 }
 
+impl Limit {
+    /// `per_second`, after a burst of ten seconds' worth.
+    pub fn with_burst_of_ten_seconds(per_second: u32) -> Self {
+        Self { per_second, burst: per_second.saturating_mul(10) }
+    }
+}
+
 /// The configured limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimitSettings {
@@ -32,6 +39,8 @@ pub struct RateLimitSettings {
     pub sign_up: Budget,
     /// Per client address: join challenges issued (the pool of open ones is shared by all).
     pub challenge: Budget,
+    /// Per client address: marketplace searches (public, no account needed).
+    pub search: Limit,
 }
 
 /// A budget per client address for an act a stranger may repeat without an account: a burst,
@@ -58,6 +67,7 @@ impl Default for RateLimitSettings {
             failed_auth: Limit { per_second: 5, burst: 50 },
             sign_up: Budget::per_hour(10),
             challenge: Budget { burst: 30, refill: Duration::from_secs(2) },
+            search: Limit::with_burst_of_ten_seconds(20),
         }
     }
 }
@@ -107,6 +117,7 @@ pub struct RateLimits {
     failures: Keyed,
     sign_ups: Keyed,
     challenges: Keyed,
+    searches: Keyed,
     heartbeats: Keyed,
     /// Addresses refused for failed authentications, and until when.
     blocked: moka::sync::Cache<String, std::time::Instant>,
@@ -148,6 +159,7 @@ impl RateLimits {
             failures: keyed(settings.failed_auth),
             sign_ups: budgeted(settings.sign_up),
             challenges: budgeted(settings.challenge),
+            searches: keyed(settings.search),
             heartbeats: budgeted(Budget { burst: 10, refill: heartbeat_interval / 4 }),
             blocked: moka::sync::Cache::builder()
                 .max_capacity(100_000)
@@ -203,6 +215,12 @@ impl RateLimits {
         self.spend(&self.challenges, address)
     }
 
+    /// Counts one marketplace search from `address`; `Err(seconds)` when it searches faster
+    /// than its limit.
+    pub fn search(&self, address: &str) -> Result<(), u64> {
+        self.spend(&self.searches, address)
+    }
+
     /// Counts one heartbeat of `node`; `Err(seconds)` when it sends faster than it was told.
     pub fn heartbeat(&self, node: &str) -> Result<(), u64> {
         self.spend(&self.heartbeats, node)
@@ -235,6 +253,7 @@ impl RateLimits {
         self.failures.retain_recent();
         self.sign_ups.retain_recent();
         self.challenges.retain_recent();
+        self.searches.retain_recent();
         self.heartbeats.retain_recent();
     }
 

@@ -85,13 +85,15 @@ impl Application {
         );
         runtime.start();
         let nodes = Arc::new(Nodes::new(db.clone(), challenges, embedded, runtime.clone()));
-        let marketplace = Arc::new(crate::marketplace::Marketplace::new(db.clone(), runtime.clone()).await?);
-        let services = Arc::new(Services::new(db.clone(), egress.clone(), config.limits.services, runtime));
-        let keys = crate::keys::Keys::new(db.clone(), config.limits.keys);
         let limits = Arc::new(crate::ratelimit::RateLimits::with_heartbeats(
             config.rate_limits,
             config.mesh.heartbeat_interval,
         ));
+        let marketplace = Arc::new(
+            crate::marketplace::Marketplace::new(db.clone(), runtime.clone(), limits.clone()).await?,
+        );
+        let services = Arc::new(Services::new(db.clone(), egress.clone(), config.limits.services, runtime));
+        let keys = crate::keys::Keys::new(db.clone(), config.limits.keys);
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));

@@ -268,6 +268,7 @@ pub fn unlimited(config: &mut Config) {
         failed_auth: unlimited,
         sign_up: plenty,
         challenge: plenty,
+        search: unlimited,
     };
 }
 

@@ -4,7 +4,7 @@ use super::error::ErrorBody;
 use super::{
     caller::Caller,
     error::ApiError,
-    extract::{AppJson, AppPath},
+    extract::{AppJson, AppPath, ClientIp},
 };
 use crate::{error::ErrorCode, state::AppState};
 use app::types::{
@@ -49,13 +49,14 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(get, path = "/api/v1/listings", tag = "Marketplace", params(BrowseQuery), security(()), responses((status = 200, body = Page<ListingSummary>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn browse_listings(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     query: Result<Query<BrowseQuery>, QueryRejection>,
 ) -> Result<AppJson<Page<ListingSummary>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
     if query.limit.is_some_and(|l| !(1..=100).contains(&l)) {
         return Err(ApiError::new(ErrorCode::BadLimit, "limit must be between 1 and 100."));
     }
-    Ok(AppJson(state.marketplace.browse(query).await?))
+    Ok(AppJson(state.marketplace.browse(query, client).await?))
 }
 
 /// `POST /listings`: 201 with a draft listing of one of the caller's `http` services.

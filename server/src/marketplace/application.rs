@@ -8,6 +8,7 @@ use super::{
 };
 use crate::{
     db::{self, entities},
+    ratelimit::RateLimits,
     secrets,
     services::{
         entitlements::{month_of, next_month_start},
@@ -40,6 +41,8 @@ const MAX_CAP_MINOR: i64 = 1_000_000_000_000;
 pub struct Marketplace {
     pub(super) db: DatabaseConnection,
     pub(super) runtime: Arc<ServiceRuntime>,
+    /// Per-address limits on what strangers may do without an account (searching).
+    pub(super) limits: Arc<RateLimits>,
     /// One refresh at a time, so an older picture never replaces a newer one.
     pub(super) refreshing: tokio::sync::Mutex<()>,
 }
@@ -47,8 +50,12 @@ pub struct Marketplace {
 impl Marketplace {
     /// The marketplace over `db`, granting calls through `runtime`; the grants are loaded
     /// before this returns.
-    pub async fn new(db: DatabaseConnection, runtime: Arc<ServiceRuntime>) -> anyhow::Result<Self> {
-        let marketplace = Self { db, runtime, refreshing: tokio::sync::Mutex::new(()) };
+    pub async fn new(
+        db: DatabaseConnection,
+        runtime: Arc<ServiceRuntime>,
+        limits: Arc<RateLimits>,
+    ) -> anyhow::Result<Self> {
+        let marketplace = Self { db, runtime, limits, refreshing: tokio::sync::Mutex::new(()) };
         marketplace.refresh().await.map_err(|e| anyhow::anyhow!("loading the marketplace's grants: {e}"))?;
         Ok(marketplace)
     }

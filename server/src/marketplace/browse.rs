@@ -7,6 +7,7 @@ use app::types::{
     ids::ListingId,
     marketplace::{BrowseQuery, ListingSummary, Sort},
 };
+use std::net::IpAddr;
 
 type Result<T, E = MarketplaceError> = std::result::Result<T, E>;
 
@@ -28,8 +29,10 @@ fn order(sort: Sort, searching: bool) -> &'static str {
 }
 
 impl Marketplace {
-    /// Searches and filters the marketplace.
-    pub async fn browse(&self, query: BrowseQuery) -> Result<Page<ListingSummary>> {
+    /// Searches and filters the marketplace for a visitor at `client` (public: searches are
+    /// limited per address).
+    pub async fn browse(&self, query: BrowseQuery, client: IpAddr) -> Result<Page<ListingSummary>> {
+        self.limits.search(&client.to_string()).map_err(MarketplaceError::TooManySearches)?;
         let limit = pagination::limit(query.limit);
         let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => 0,

@@ -48,6 +48,9 @@ pub enum MarketplaceError {
     BadCursor,
     #[error("only subscribers who have called the service may review it")]
     NotVerified,
+    /// The client address searched faster than its limit; try again after this many seconds.
+    #[error("too many searches from this address")]
+    TooManySearches(u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -91,6 +94,14 @@ impl Classify for MarketplaceError {
                 C::ReviewNotVerified,
                 "Only subscribers who have called the service may review it: subscribe and make a call first.",
             ),
+            MarketplaceError::TooManySearches(secs) => Problem::new(
+                C::RateLimited,
+                format!(
+                    "Too many searches from this address. Try again in {}.",
+                    app::error::human_duration(secs)
+                ),
+            )
+            .retry_after(secs),
             MarketplaceError::Internal(err) => return Classified::Internal(err),
         };
         problem.into()

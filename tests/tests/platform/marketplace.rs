@@ -604,3 +604,27 @@ async fn browse_filters_by_free_plan_and_price_and_sorts_by_price_and_subscriber
     let bad = Client::new().get(app.url("/api/v1/listings?cursor=x")).send().await.unwrap();
     assert_eq!(error_of(bad).await.0, "bad_cursor");
 }
+
+#[tokio::test]
+async fn a_stranger_searching_too_fast_is_told_when_to_come_back() {
+    let app = spawn_app_with(|config| {
+        config.rate_limits.search = server::ratelimit::Limit { per_second: 1, burst: 3 };
+    })
+    .await;
+    let stranger = Client::new();
+    for _ in 0..3 {
+        send(stranger.get(app.url("/api/v1/listings?q=weather")), StatusCode::OK).await;
+    }
+    let refused = stranger.get(app.url("/api/v1/listings?q=weather")).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"), "{:?}", refused.headers());
+    let (code, message) = error_of(refused).await;
+    assert_eq!(code, "rate_limited");
+    assert!(message.contains("Try again in"), "{message}");
+    // The portal's browse page draws from the same budget and says so instead of failing.
+    let page = stranger.get(app.url("/marketplace?q=weather")).send().await.unwrap();
+    let status = page.status();
+    let html = page.text().await.unwrap();
+    assert!(status.is_success() || status == StatusCode::TOO_MANY_REQUESTS, "{status}");
+    assert!(html.contains("Too many searches from this address"), "{html}");
+}

@@ -30,7 +30,8 @@ impl PortalAdapter {
         &self,
         query: BrowseQuery,
     ) -> Result<Page<ListingSummary>, PortalError> {
-        self.state.marketplace.browse(query).await.map_err(portal_error)
+        let client = self.client_ip()?;
+        self.state.marketplace.browse(query, client).await.map_err(portal_error)
     }
 
     pub(super) async fn get_listing_impl(&self, id: ListingId) -> Result<ListingView, PortalError> {
