@@ -19,6 +19,7 @@ mod m20261127_000012_create_marketplace;
 mod m20261127_000013_create_reviews;
 mod m20261127_000014_plan_rate_limit;
 mod m20261127_000015_listing_figures;
+mod m20261127_000016_service_health_days;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_create_reviews::Migration),
             Box::new(m20261127_000014_plan_rate_limit::Migration),
             Box::new(m20261127_000015_listing_figures::Migration),
+            Box::new(m20261127_000016_service_health_days::Migration),
         ]
     }
 }

@@ -268,6 +268,10 @@ pub struct Endpoint {
 pub struct ListingStats {
     /// Whether the service takes calls now (a healthy placement, as the mesh checked it).
     pub available: bool,
+    /// The share of the service's health checks over the last 30 days (UTC days, today
+    /// included) that found it up — passing or warning — in thousandths (`999` is 99.9 %);
+    /// `None` before the first check.
+    pub uptime_permille: Option<i64>,
     /// Subscriptions that are active now.
     pub subscribers: i64,
     /// Billed calls in the last 30 days, by every caller.

@@ -4,16 +4,13 @@ use super::entities::{
     invoice_lines::{self, Entity as Lines},
     invoices::{self, Entity as Invoices},
 };
+use super::statement;
 use app::types::ids::{AccountId, InvoiceId, PlanId, ServiceId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Value,
 };
-
-fn statement(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
-}
 
 /// Calls of one service by one payer, at one price: a marketplace plan's, or the service's
 /// own (`plan_id` `None`).

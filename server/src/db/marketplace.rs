@@ -5,20 +5,17 @@ use super::entities::{
     reviews::{self, Entity as Reviews},
     subscriptions::{self, Entity as Subscriptions},
 };
+use super::statement;
 use app::types::{
     ids::{AccountId, ListingId, PlanId, ReviewId, ServiceId, SubscriptionId},
     marketplace::{Category, ListingStatus, SubscriptionStatus},
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, Value,
 };
 use std::collections::HashMap;
-
-fn statement(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
-}
 
 pub async fn insert_listing(db: &impl ConnectionTrait, listing: listings::Model) -> Result<(), DbErr> {
     listings::ActiveModel::from(listing).insert(db).await.map(|_| ())

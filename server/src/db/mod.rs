@@ -12,9 +12,14 @@ pub mod services;
 pub mod usage;
 
 use anyhow::Context;
-use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, SqlxSqliteConnector};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqlxSqliteConnector, Statement, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::{str::FromStr, time::Duration};
+
+/// A raw SQLite statement with bound values (the queries SeaORM's builder does not express).
+fn statement(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
 
 /// Opens the SQLite database at `url` (creating the file if missing) with the settings a
 /// concurrent web server needs: WAL journal, `synchronous = NORMAL` (durable at checkpoints,

@@ -10,8 +10,8 @@ use app::types::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 /// Inserts a service.
@@ -199,6 +199,54 @@ pub async fn record_health(
         .filter(service_placements::Column::ServiceId.eq(service))
         .filter(service_placements::Column::NodeId.eq(node))
         .exec(db)
-        .await
-        .map(|_| ())
+        .await?;
+    // The day's tally for uptime: passing and warning count as up, critical as down.
+    let up = match health {
+        HealthStatus::Passing | HealthStatus::Warning => 1,
+        HealthStatus::Critical => 0,
+        HealthStatus::Unknown => return Ok(()),
+    };
+    db.execute(super::statement(
+        "INSERT INTO service_health_days (service_id, day, checks, up) VALUES (?, ?, 1, ?) \
+         ON CONFLICT (service_id, day) DO UPDATE SET checks = checks + 1, up = up + excluded.up",
+        [service.into(), at.date_naive().to_string().into(), up.into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// The share of health checks of `service` that found it up since `since` (a day), in
+/// thousandths; `None` before any check.
+pub async fn uptime_permille(
+    db: &impl ConnectionTrait,
+    service: &ServiceId,
+    since: chrono::NaiveDate,
+) -> Result<Option<i64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Tally {
+        checks: Option<i64>,
+        up: Option<i64>,
+    }
+    let row = Tally::find_by_statement(super::statement(
+        "SELECT SUM(checks) AS checks, SUM(up) AS up FROM service_health_days \
+         WHERE service_id = ? AND day >= ?",
+        [service.into(), since.to_string().into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.and_then(|t| match (t.checks, t.up) {
+        (Some(checks), Some(up)) if checks > 0 => Some(up * 1000 / checks),
+        _ => None,
+    }))
+}
+
+/// Forgets daily health tallies older than `before`.
+pub async fn prune_health_days(db: &impl ConnectionTrait, before: chrono::NaiveDate) -> Result<u64, DbErr> {
+    let done = db
+        .execute(super::statement(
+            "DELETE FROM service_health_days WHERE day < ?",
+            [before.to_string().into()],
+        ))
+        .await?;
+    Ok(done.rows_affected())
 }

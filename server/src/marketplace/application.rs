@@ -510,9 +510,16 @@ impl Marketplace {
         let plans = db::marketplace::plans_of(&self.db, &row.id).await?;
         let since = Utc::now() - Duration::days(30);
         let measured = db::marketplace::call_stats(&self.db, &row.service_id, since).await?;
+        let uptime_permille = db::services::uptime_permille(
+            &self.db,
+            &row.service_id,
+            (since + Duration::days(1)).date_naive(),
+        )
+        .await?;
         let entry = self.runtime.catalog().get(row.service_id.as_str()).cloned();
         let stats = ListingStats {
             available: entry.as_ref().is_some_and(|e| e.available && !e.healthy.is_empty()),
+            uptime_permille,
             subscribers: row.subscribers,
             calls_30d: measured.calls,
             p50_us: measured.p50_us,

@@ -31,6 +31,11 @@ use std::{
 };
 use tokio::{sync::Notify, task::JoinHandle};
 
+/// Days of health tallies kept (listings show the last 30).
+const HEALTH_DAYS_KEPT: u64 = 90;
+/// How often old health tallies are forgotten.
+const HEALTH_DAYS_PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Timing and limits of the registry at run time.
 #[derive(Clone, Copy, Debug)]
 pub struct ServiceSettings {
@@ -149,9 +154,17 @@ impl ServiceRuntime {
         let placement = {
             let runtime = self.clone();
             tokio::spawn(async move {
+                let mut pruned: Option<std::time::Instant> = None;
                 loop {
                     if let Err(err) = runtime.reconcile().await {
                         tracing::warn!(error = %err, "placement pass failed");
+                    }
+                    if pruned.is_none_or(|at| at.elapsed() >= HEALTH_DAYS_PRUNE_EVERY) {
+                        pruned = Some(std::time::Instant::now());
+                        let before = Utc::now().date_naive() - chrono::Days::new(HEALTH_DAYS_KEPT);
+                        if let Err(err) = db::services::prune_health_days(&runtime.db, before).await {
+                            tracing::warn!(error = %err, "forgetting old health tallies failed");
+                        }
                     }
                     tokio::select! {
                         () = tokio::time::sleep(runtime.settings.reconcile_interval) => {}

@@ -81,6 +81,8 @@ async fn a_consumer_finds_subscribes_calls_at_the_plans_price_and_cancelling_ref
     .await;
     assert!(!listing["description_html"].as_str().unwrap().contains("<script"), "{listing}");
     assert!(listing["description_html"].as_str().unwrap().contains("<strong>barometric</strong>"));
+    // Publishing needed a passing health check: the mesh has measured the service up ever since.
+    assert_eq!(listing["stats"]["uptime_permille"], 1000, "{listing}");
     let (session, key) = consumer(&app, "bo@example.com").await;
 
     // Public search, no account: a word from the description finds it.
@@ -627,4 +629,20 @@ async fn a_stranger_searching_too_fast_is_told_when_to_come_back() {
     let html = page.text().await.unwrap();
     assert!(status.is_success() || status == StatusCode::TOO_MANY_REQUESTS, "{status}");
     assert!(html.contains("Too many searches from this address"), "{html}");
+}
+
+#[tokio::test]
+async fn a_listing_shows_the_uptime_the_mesh_measured() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let (listing, _) = published(&app, &upstream, &[json!({ "name": "Free" })]).await;
+    assert_eq!(listing["stats"]["uptime_permille"], 1000, "{listing}");
+    let url = app.url(&format!("/api/v1/listings/{}", listing["id"].as_str().unwrap()));
+    upstream.controls.unhealthy.store(true, std::sync::atomic::Ordering::SeqCst);
+    web4_tests::eventually("failed checks lower the uptime", || async {
+        let now = send(Client::new().get(&url), StatusCode::OK).await;
+        let uptime = now["stats"]["uptime_permille"].as_i64().unwrap_or(1000);
+        (0..1000).contains(&uptime)
+    })
+    .await;
 }

@@ -136,6 +136,7 @@ mod fixtures {
             }],
             stats: ListingStats {
                 available: true,
+                uptime_permille: Some(999),
                 subscribers: 7,
                 calls_30d: 12_345,
                 p50_us: Some(12_300),
