@@ -60,6 +60,19 @@ pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Opt
     Accounts::find().filter(accounts::Column::Email.eq(email)).one(db).await
 }
 
+/// The emails of the accounts with these ids.
+pub async fn emails(
+    db: &impl ConnectionTrait,
+    ids: &[AccountId],
+) -> Result<std::collections::HashMap<AccountId, String>, DbErr> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows = Accounts::find().filter(accounts::Column::Id.is_in(chunk.iter().cloned())).all(db).await?;
+        out.extend(rows.into_iter().map(|a| (a.id, a.email)));
+    }
+    Ok(out)
+}
+
 /// The account with this id.
 pub async fn find_by_id(db: &impl ConnectionTrait, id: &AccountId) -> Result<Option<accounts::Model>, DbErr> {
     Accounts::find_by_id(id.clone()).one(db).await

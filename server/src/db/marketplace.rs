@@ -318,26 +318,36 @@ pub async fn search(
     Found::find_by_statement(statement(&sql, values)).all(db).await
 }
 
-/// The payer's last metered call on the listing's plans since `since` (the subscription's start).
-pub async fn last_plan_call(
+/// Each subscription's last metered call: the newest usage event of its consumer on its
+/// listing's plans since it began. One index seek per plan (`ix_usage_events_plan`), however
+/// many calls the consumer made.
+pub async fn last_calls(
     db: &impl ConnectionTrait,
-    payer: &AccountId,
-    listing: &ListingId,
-    since: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, DbErr> {
+    subscriptions: &[SubscriptionId],
+) -> Result<HashMap<SubscriptionId, DateTime<Utc>>, DbErr> {
     #[derive(FromQueryResult)]
     struct Last {
+        id: SubscriptionId,
         last: Option<DateTime<Utc>>,
     }
-    let row = Last::find_by_statement(statement(
-        "SELECT MAX(occurred_at) AS last FROM usage_events \
-         WHERE plan_id IN (SELECT id FROM plans WHERE listing_id = ?) AND payer_account_id = ? \
-         AND occurred_at >= ?",
-        [listing.into(), payer.into(), since.into()],
-    ))
-    .one(db)
-    .await?;
-    Ok(row.and_then(|r| r.last))
+    let mut out = HashMap::new();
+    for chunk in subscriptions.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let rows = Last::find_by_statement(statement(
+            &format!(
+                "SELECT s.id AS id, (SELECT MAX((SELECT u.occurred_at FROM usage_events u \
+                   WHERE u.plan_id = p.id AND u.payer_account_id = s.account_id \
+                   AND u.occurred_at >= s.created_at ORDER BY u.occurred_at DESC LIMIT 1)) \
+                   FROM plans p WHERE p.listing_id = s.listing_id) AS last \
+                 FROM subscriptions s WHERE s.id IN ({marks})"
+            ),
+            chunk.iter().map(Value::from),
+        ))
+        .all(db)
+        .await?;
+        out.extend(rows.into_iter().filter_map(|r| Some((r.id, r.last?))));
+    }
+    Ok(out)
 }
 
 /// The payer's metered calls on the listing's plans per day (UTC, `YYYY-MM-DD`) since `since`,

@@ -27,7 +27,10 @@ use app::types::{
 };
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use sea_orm::DatabaseConnection;
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::Arc,
+};
 
 type Result<T, E = MarketplaceError> = std::result::Result<T, E>;
 
@@ -561,20 +564,36 @@ impl Marketplace {
         Ok(found)
     }
 
+    /// The views of `rows`, reading their listings, plans, consumers and last calls in a few
+    /// queries however many there are (a provider may have thousands of subscribers).
     async fn subscription_views(
         &self,
         rows: Vec<entities::subscriptions::Model>,
     ) -> Result<Vec<SubscriptionView>> {
-        let mut out = Vec::with_capacity(rows.len());
+        let listing_ids: Vec<ListingId> =
+            rows.iter().map(|r| r.listing_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let plan_ids: Vec<PlanId> =
+            rows.iter().map(|r| r.plan_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let listings: HashMap<ListingId, entities::listings::Model> =
+            db::marketplace::listings_by_id(&self.db, &listing_ids)
+                .await?
+                .into_iter()
+                .map(|l| (l.id.clone(), l))
+                .collect();
+        let plans: HashMap<PlanId, entities::plans::Model> =
+            db::marketplace::plans_by_id(&self.db, &plan_ids)
+                .await?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect();
+        let mut parts = Vec::with_capacity(rows.len());
         for row in rows {
-            let listing = db::marketplace::listing(&self.db, &row.listing_id).await?;
-            let plan = db::marketplace::plan(&self.db, &row.plan_id).await?;
-            let (Some(listing), Some(plan)) = (listing, plan) else {
+            let (Some(listing), Some(plan)) = (listings.get(&row.listing_id), plans.get(&row.plan_id)) else {
                 return Err(anyhow::anyhow!("subscription {} names a missing listing or plan", row.id).into());
             };
-            out.push(self.subscription_view(row, &listing, &plan).await?);
+            parts.push((row, listing, plan));
         }
-        Ok(out)
+        self.views_of(parts).await
     }
 
     async fn subscription_view(
@@ -583,28 +602,47 @@ impl Marketplace {
         listing: &entities::listings::Model,
         plan: &entities::plans::Model,
     ) -> Result<SubscriptionView> {
+        let id = row.id.clone();
+        let view = self.views_of(vec![(row, listing, plan)]).await?.pop();
+        view.ok_or_else(|| anyhow::anyhow!("no view of subscription {id}").into())
+    }
+
+    /// Subscriptions with their listing and plan, as views: this month's use from the
+    /// entitlements (memory), the consumers' emails and last calls in two queries.
+    async fn views_of(
+        &self,
+        parts: Vec<(entities::subscriptions::Model, &entities::listings::Model, &entities::plans::Model)>,
+    ) -> Result<Vec<SubscriptionView>> {
+        let accounts: Vec<AccountId> =
+            parts.iter().map(|(r, ..)| r.account_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let emails = db::accounts::emails(&self.db, &accounts).await?;
+        let ids: Vec<SubscriptionId> = parts.iter().map(|(r, ..)| r.id.clone()).collect();
+        let last_calls = db::marketplace::last_calls(&self.db, &ids).await?;
         let now = Utc::now();
-        let (calls, spent_minor) = self.runtime.entitlements().usage(&row.id, now).unwrap_or((0, 0));
-        let quota_alert = plan.quota_per_month.and_then(|q| alert_percent(calls, q));
-        let cap_alert = row.spending_cap_minor.and_then(|c| alert_percent(spent_minor, c));
-        let alert_percent = quota_alert.max(cap_alert);
-        let last_called_at =
-            db::marketplace::last_plan_call(&self.db, &row.account_id, &listing.id, row.created_at).await?;
-        let usage = SubscriptionUsage {
-            calls,
-            spent_minor,
-            resets_at: Some(next_month_start(month_of(now))),
-            alert_percent,
-            last_called_at,
-        };
-        let consumer = db::accounts::find_by_id(&self.db, &row.account_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("subscription {} names a missing account", row.id))?;
-        let invoke_path = self
-            .runtime
-            .catalog()
-            .get(listing.service_id.as_str())
-            .map_or_else(|| listing.service_id.to_string(), |e| format!("{}/{}", e.owner, e.slug));
-        Ok(views::subscription_view(row, listing, plan, usage, invoke_path, consumer.email))
+        let catalog = self.runtime.catalog();
+        let entitlements = self.runtime.entitlements();
+        parts
+            .into_iter()
+            .map(|(row, listing, plan)| {
+                let (calls, spent_minor) = entitlements.usage(&row.id, now).unwrap_or((0, 0));
+                let quota_alert = plan.quota_per_month.and_then(|q| alert_percent(calls, q));
+                let cap_alert = row.spending_cap_minor.and_then(|c| alert_percent(spent_minor, c));
+                let usage = SubscriptionUsage {
+                    calls,
+                    spent_minor,
+                    resets_at: Some(next_month_start(month_of(now))),
+                    alert_percent: quota_alert.max(cap_alert),
+                    last_called_at: last_calls.get(&row.id).copied(),
+                };
+                let email = emails
+                    .get(&row.account_id)
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("subscription {} names a missing account", row.id))?;
+                let invoke_path = catalog
+                    .get(listing.service_id.as_str())
+                    .map_or_else(|| listing.service_id.to_string(), |e| format!("{}/{}", e.owner, e.slug));
+                Ok(views::subscription_view(row, listing, plan, usage, invoke_path, email))
+            })
+            .collect()
     }
 }
