@@ -497,6 +497,10 @@ pub struct SubscriptionView {
     pub id: SubscriptionId,
     pub listing_id: ListingId,
     pub listing_title: String,
+    /// The listing's state: a deprecated listing's subscribers are told when calls stop.
+    pub listing_status: ListingStatus,
+    /// When a deprecated listing stops taking calls.
+    pub sunset_at: Option<DateTime<Utc>>,
     pub service_id: ServiceId,
     pub consumer_id: AccountId,
     /// The consumer's email: shown to the consumer and to the listing's provider only (the two

@@ -107,6 +107,8 @@ pub fn subscription_view(
         id: s.id,
         listing_id: s.listing_id,
         listing_title: listing.title.clone(),
+        listing_status: listing.status,
+        sunset_at: listing.sunset_at,
         service_id: listing.service_id.clone(),
         consumer_id: s.account_id,
         consumer_email,

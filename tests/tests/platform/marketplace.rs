@@ -337,6 +337,11 @@ async fn private_plans_suspension_deprecation_and_strangers() {
     let still = key.get(app.url(&path)).send().await.unwrap();
     assert_eq!(still.status(), StatusCode::OK);
     assert!(still.headers()["sunset"].to_str().unwrap().ends_with("GMT"), "callers are told the sunset");
+    // And their subscription says so, for the portal to show.
+    let mine = send(key.get(app.url("/api/v1/subscriptions")), StatusCode::OK).await;
+    let live = mine.as_array().unwrap().iter().find(|s| s["status"] == "active").unwrap();
+    assert_eq!(live["listing_status"], "deprecated", "{mine}");
+    assert!(live["sunset_at"].is_string(), "{mine}");
 }
 
 #[tokio::test]

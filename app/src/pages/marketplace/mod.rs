@@ -156,6 +156,8 @@ mod fixtures {
             id: "sub_1".into(),
             listing_id: "lst_1".into(),
             listing_title: "Rain radar".into(),
+            listing_status: ListingStatus::Published,
+            sunset_at: None,
             service_id: "svc_1".into(),
             consumer_id: "acc_consumer".into(),
             consumer_email: "bea@example.com".into(),
