@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release --precompress
+scripts/build-release.sh
 export LEPTOS_SITE_ROOT=target/site
 # Upstreams you try out first usually run on this machine: loopback is allowed here explicitly
 # (the server's default refuses it; metadata and link-local addresses are refused always).
