@@ -49,8 +49,8 @@ for stage in "${stages[@]}"; do
       ;;
     e2e)
       # Release, like scripts/run.sh: the suite tests the wasm bundle and server people run.
-      say "building the platform (cargo leptos build --release)"
-      cargo leptos build --release
+      say "building the platform (scripts/build-release.sh: cargo leptos build --release --precompress)"
+      scripts/build-release.sh
       say "Playwright end-to-end suite (Chromium)"
       set +e
       (cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
@@ -62,8 +62,8 @@ for stage in "${stages[@]}"; do
       ;;
     fuzz)
       if [[ ! -x target/release/server ]]; then
-        say "building the platform (cargo leptos build --release)"
-        cargo leptos build --release
+        say "building the platform (scripts/build-release.sh: cargo leptos build --release --precompress)"
+        scripts/build-release.sh
       fi
       say "API fuzzing with schemathesis (scripts/fuzz-api.sh)"
       set +e

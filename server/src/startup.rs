@@ -46,6 +46,9 @@ impl Application {
             .site_root(config.site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .site_addr(local)
+            // Pages name the bundle `web4.<hash>.wasm` (cached for good) when the site was built
+            // with cargo-leptos' `hash-files`, `web4.wasm` otherwise.
+            .hash_files(http::assets::site_is_hashed(&config.site_root, "web4"))
             .build();
         let session_store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
         let egress = Arc::new(crate::egress::EgressPolicy::new(config.egress_allow.clone()));

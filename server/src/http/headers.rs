@@ -9,12 +9,12 @@ use axum::{
 
 /// Adds, where the answer has not set them itself: `nosniff`; no framing by other sites
 /// (`frame-ancestors 'none'`, and `X-Frame-Options` for older browsers); `Referrer-Policy:
-/// same-origin`; `Cache-Control: no-store` on everything but static assets and invoke answers
-/// (pages and API answers are per account, and some carry secrets shown once); and HSTS when
-/// the platform's public URL is https.
+/// same-origin`; `Cache-Control: no-store` on everything but invoke answers that sets none
+/// itself (static files do: `http::assets`) — pages and API answers are per account, and some
+/// carry secrets shown once; and HSTS when the platform's public URL is https.
 pub async fn secure(State(hsts): State<bool>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let cacheable = path.starts_with("/pkg/") || path.starts_with("/api/v1/invoke/");
+    let cacheable = path.starts_with("/api/v1/invoke/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let defaults = [

@@ -1,6 +1,7 @@
 //! The HTTP surface: health probes, the Cloud API under `/api/v1`, the portal (SSR pages,
 //! server functions under `/_fn`, static assets) and the middleware around them all.
 pub mod accounts;
+pub mod assets;
 pub mod billing;
 pub mod caller;
 pub mod csrf;
@@ -24,6 +25,7 @@ use axum::{
     Router,
     body::Body,
     extract::{DefaultBodyLimit, Request},
+    handler::Handler,
     http::{HeaderName, Uri},
     middleware,
     response::IntoResponse,
@@ -127,7 +129,11 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .nest("/api/v1", api)
         .route("/_fn/{*name}", server_fns)
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // Static files (precompressed, cached by name), else Leptos' 404 page.
+        .fallback_service(assets::service(
+            std::path::Path::new(&*state.leptos.site_root),
+            file_and_error_handler_with_context::<AppState, _>(context, shell).with_state(state.clone()),
+        ))
         // No request may hang forever. Leptos occasionally stalls a server-rendered response
         // (leptos-rs/leptos#4851, about one page load in a few hundred here): the person gets
         // a 503 to reload instead of a page that never finishes.

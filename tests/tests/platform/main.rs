@@ -1,5 +1,6 @@
 //! Whole-system tests: each one starts the real server on a random port with its own database.
 mod accounts;
+mod assets;
 mod billing;
 mod crash;
 mod errors;
