@@ -3,43 +3,117 @@ use crate::{AuthContext, types::AccountView};
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
+/// One group of the navigation: a label (a heading in the small-screen menu, hidden on wide
+/// screens where a divider separates the groups) and its links.
+struct NavGroup {
+    label: &'static str,
+    links: &'static [(&'static str, &'static str)],
+}
+
+/// The developer's groups, in the order they appear.
+const DEVELOPER_GROUPS: [NavGroup; 4] = [
+    NavGroup { label: "Overview", links: &[("/dashboard", "Dashboard")] },
+    NavGroup {
+        label: "Build",
+        links: &[("/services", "Services"), ("/keys", "API keys"), ("/docs", "API docs")],
+    },
+    NavGroup {
+        label: "Marketplace",
+        links: &[
+            ("/marketplace", "Marketplace"),
+            ("/subscriptions", "Subscriptions"),
+            ("/listings", "My listings"),
+        ],
+    },
+    NavGroup {
+        label: "Money",
+        links: &[("/usage", "Usage"), ("/billing", "Billing"), ("/earnings", "Earnings")],
+    },
+];
+
+/// The operator's group, after the developer's (only the operator account sees it).
+const OPERATOR_GROUP: NavGroup =
+    NavGroup { label: "Operator", links: &[("/nodes", "Nodes"), ("/join-tokens", "Join tokens")] };
+
+/// A visitor's links.
+const VISITOR_LINKS: [(&str, &str); 2] = [("/marketplace", "Marketplace"), ("/docs", "API docs")];
+
+fn nav_groups(role: crate::types::Role) -> Vec<&'static NavGroup> {
+    let mut groups: Vec<&'static NavGroup> = DEVELOPER_GROUPS.iter().collect();
+    if role == crate::types::Role::Operator {
+        groups.push(&OPERATOR_GROUP);
+    }
+    groups
+}
+
+/// The menu toggle of small screens: a `<details>` with nothing inside but its summary, so it
+/// works before hydration (and without JavaScript); the panel after it is shown by CSS while
+/// it is open (`.nav-toggle[open] + .nav-panel`). Wide screens hide the toggle and always show
+/// the panel. After hydration a client-side navigation closes it again.
+#[component]
+fn MenuToggle() -> impl IntoView {
+    let path = leptos_router::hooks::use_location().pathname;
+    view! {
+        <details class="nav-toggle" prop:open=move || {
+            path.track();
+            false
+        }>
+            <summary aria-controls="nav-panel" data-testid="menu-toggle">
+                <span class="burger" aria-hidden="true"></span>
+                "Menu"
+            </summary>
+        </details>
+    }
+}
+
 /// Navigation for a visitor.
 #[allow(non_snake_case)]
 pub fn SignedOutNav() -> impl IntoView {
     view! {
-        <A href="/marketplace">"Marketplace"</A>
-        <A href="/docs">"API docs"</A>
-        <A href="/login">"Log in"</A>
-        <A href="/signup" attr:class="button primary small">"Sign up"</A>
+        <MenuToggle />
+        <div class="nav-panel" id="nav-panel">
+            {VISITOR_LINKS.iter().map(|(href, label)| view! { <A href=*href>{*label}</A> }).collect_view()}
+            <A href="/login">"Log in"</A>
+            <A href="/signup" attr:class="button primary small">"Sign up"</A>
+        </div>
     }
 }
 
-/// Navigation for a logged-in account: where to go, who you are, and the way out.
+/// Navigation for a logged-in account: where to go (grouped), who you are, and the way out.
 #[allow(non_snake_case)]
 pub fn SignedInNav(account: AccountView) -> impl IntoView {
     let auth = expect_context::<AuthContext>();
-    let operator = account.role == crate::types::Role::Operator;
+    let groups = nav_groups(account.role);
+    let title = format!("Logged in as {} ({})", account.email, account.role.label());
     view! {
-        <A href="/dashboard">"Dashboard"</A>
-        <A href="/services">"Services"</A>
-        <A href="/marketplace">"Marketplace"</A>
-        <A href="/subscriptions">"Subscriptions"</A>
-        <A href="/listings">"My listings"</A>
-        <A href="/keys">"API keys"</A>
-        <A href="/usage">"Usage"</A>
-        <A href="/billing">"Billing"</A>
-        <A href="/earnings">"Earnings"</A>
-        <A href="/docs">"API docs"</A>
-        <Show when=move || operator>
-            <A href="/nodes">"Nodes"</A>
-            <A href="/join-tokens">"Join tokens"</A>
-        </Show>
-        <span class="who" title=account.role.label()>
-            {account.email}
-        </span>
-        <ActionForm action=auth.log_out attr:class="inline">
-            <button type="submit" class="button ghost small">"Log out"</button>
-        </ActionForm>
+        <MenuToggle />
+        <div class="nav-panel" id="nav-panel">
+            {groups
+                .into_iter()
+                .map(|group| {
+                    let id = format!("nav-{}", group.label.to_lowercase());
+                    let labelled_by = id.clone();
+                    view! {
+                        <div class="nav-group" role="group" aria-labelledby=labelled_by>
+                            <span class="nav-label" id=id>{group.label}</span>
+                            {group
+                                .links
+                                .iter()
+                                .map(|(href, label)| view! { <A href=*href>{*label}</A> })
+                                .collect_view()}
+                        </div>
+                    }
+                })
+                .collect_view()}
+            <div class="nav-account">
+                <span class="who" title=title.clone() data-testid="nav-email">
+                    {account.email}
+                </span>
+                <ActionForm action=auth.log_out attr:class="inline">
+                    <button type="submit" class="button ghost small" title=title>"Log out"</button>
+                </ActionForm>
+            </div>
+        </div>
     }
 }
 
@@ -186,6 +260,86 @@ mod tests {
         });
         let to = redirected.lock().ok().and_then(|to| to.clone());
         (html, to)
+    }
+
+    fn account(role: crate::types::Role) -> AccountView {
+        AccountView {
+            id: "acc_1".into(),
+            email: "dev@example.com".into(),
+            role,
+            created_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
+        }
+    }
+
+    /// Renders the navigation for `account` at `path`.
+    fn render_nav(account: Option<AccountView>, path: &'static str) -> String {
+        Owner::new().with(move || {
+            provide_context(leptos_router::location::RequestUrl::new(path));
+            provide_context(AuthContext {
+                sign_up: ServerAction::new(),
+                log_in: ServerAction::new(),
+                log_out: ServerAction::new(),
+                account: RwSignal::new(account.clone()),
+            });
+            view! {
+                <leptos_router::components::Router>
+                    {match account {
+                        Some(account) => SignedInNav(account).into_any(),
+                        None => SignedOutNav().into_any(),
+                    }}
+                </leptos_router::components::Router>
+            }
+            .to_html()
+        })
+    }
+
+    fn hrefs(html: &str) -> Vec<&str> {
+        html.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect()
+    }
+
+    #[test]
+    fn the_navigation_groups_every_page_and_marks_the_current_one() {
+        let html = render_nav(Some(account(crate::types::Role::Developer)), "/billing");
+        assert_eq!(
+            hrefs(&html),
+            [
+                "/dashboard",
+                "/services",
+                "/keys",
+                "/docs",
+                "/marketplace",
+                "/subscriptions",
+                "/listings",
+                "/usage",
+                "/billing",
+                "/earnings"
+            ]
+        );
+        for label in ["Build", "Marketplace", "Money"] {
+            assert!(html.contains(&format!(">{label}</span>")), "no group {label}: {html}");
+        }
+        assert_eq!(html.matches("aria-current=\"page\"").count(), 1, "{html}");
+        assert!(html.contains("href=\"/billing\" aria-current=\"page\""), "{html}");
+        // The small screens' menu toggle is a <details>: it works without the app.
+        assert!(html.contains("<details class=\"nav-toggle\""), "{html}");
+        assert!(html.contains(">Log out</button>"), "{html}");
+    }
+
+    #[test]
+    fn only_the_operator_sees_the_operator_group() {
+        let html = render_nav(Some(account(crate::types::Role::Operator)), "/nodes/abc");
+        assert!(hrefs(&html).ends_with(&["/nodes", "/join-tokens"]), "{html}");
+        assert!(html.contains("href=\"/nodes\" aria-current=\"page\""), "{html}");
+        let html = render_nav(Some(account(crate::types::Role::Developer)), "/");
+        assert!(!html.contains("/nodes"), "{html}");
+        assert!(!html.contains("/join-tokens"), "{html}");
+    }
+
+    #[test]
+    fn a_visitor_gets_the_public_pages_and_the_ways_in() {
+        let html = render_nav(None, "/login");
+        assert_eq!(hrefs(&html), ["/marketplace", "/docs", "/login", "/signup"]);
+        assert!(html.contains("href=\"/login\" aria-current=\"page\""), "{html}");
     }
 
     #[test]

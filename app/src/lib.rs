@@ -137,12 +137,12 @@ fn Layout() -> impl IntoView {
     });
 
     view! {
-        <header class="topbar">
-            <A href="/" attr:class="brand">
-                <span class="brand-mark">"W4"</span>
-                " Web4 Platform"
+        <header class="topbar" class:signed-in=move || account.with(Option::is_some)>
+            <A href="/" attr:class="brand" attr:aria-label="Web4 Platform, home">
+                <span class="brand-mark" aria-hidden="true">"W4"</span>
+                <span class="brand-text">"Web4 Platform"</span>
             </A>
-            <nav aria-label="Main">
+            <nav aria-label="Main" class="nav">
                 {move || match account.get() {
                     Some(account) => components::SignedInNav(account).into_any(),
                     None => components::SignedOutNav().into_any(),

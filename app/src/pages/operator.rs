@@ -96,6 +96,7 @@ fn Nodes(topology: TopologyView) -> impl IntoView {
                 <p class="empty-state">"No nodes yet."</p>
                 <p class="muted">"Start the platform with --nodes 3 (the default) or mint a join token to add a hosted node."</p>
             }>
+                <div class="table-scroll">
                 <table class="table" data-testid="nodes-table">
                     <thead>
                         <tr>
@@ -107,6 +108,7 @@ fn Nodes(topology: TopologyView) -> impl IntoView {
                         {rows.clone().into_iter().map(|n| view! { <NodeRow node=n /> }).collect_view()}
                     </tbody>
                 </table>
+                </div>
             </Show>
         </article>
     }
@@ -215,13 +217,14 @@ pub fn NodeDetailPage() -> impl IntoView {
 fn NodeDetailView(detail: NodeDetail, act: ServerAction<ActOnNode>) -> impl IntoView {
     let node = detail.node;
     let id = node.id.clone();
+    let pending = act.pending();
     let button = move |action: &'static str, label: &'static str, class: &'static str| {
         let id = id.clone();
         view! {
             <ActionForm action=act attr:class="inline">
                 <input type="hidden" name="id" value=id />
                 <input type="hidden" name="action" value=action />
-                <button type="submit" class=format!("button small {class}")>{label}</button>
+                <button type="submit" class=format!("button small {class}") disabled=pending>{label}</button>
             </ActionForm>
         }
     };
@@ -264,7 +267,7 @@ fn NodeDetailView(detail: NodeDetail, act: ServerAction<ActOnNode>) -> impl Into
                     <input type="hidden" name="id" value=remove_id />
                     <input type="hidden" name="action" value="remove" />
                     <label class="check"><input type="checkbox" required /> " Remove this node from the mesh (it can rejoin only with a new token)"</label>
-                    <button type="submit" class="button small danger">"Remove"</button>
+                    <button type="submit" class="button small danger" disabled=pending>"Remove"</button>
                 </ActionForm>
                 <p class="muted small">"Draining keeps traffic flowing but new service placements avoid the node. Blocking disconnects it from every node within a second."</p>
             </article>
@@ -340,6 +343,7 @@ pub fn JoinTokensPage() -> impl IntoView {
     let page = Resource::new(move || (mint.version().get(), revoke.version().get()), |_| list_join_tokens());
     let minted = move || mint.value().get().and_then(Result::ok);
     let mint_error = move || mint.value().get().and_then(Result::err).map(|e| e.to_string());
+    let mint_pending = mint.pending();
     view! {
         <Title text="Join tokens" />
         <header class="page-header">
@@ -364,7 +368,9 @@ pub fn JoinTokensPage() -> impl IntoView {
                                     <label for="expires">"Expires in (hours)"</label>
                                     <input id="expires" name="expires_in_hours" type="text" inputmode="numeric" placeholder="empty: never" />
                                     <label class="check"><input type="checkbox" name="reusable" value="on" /> " Reusable (otherwise it admits one node)"</label>
-                                    <button type="submit" class="button primary">"Create token"</button>
+                                    <button type="submit" class="button primary" disabled=mint_pending>
+                                        {move || if mint_pending.get() { "Creating…" } else { "Create token" }}
+                                    </button>
                                 </ActionForm>
                             </article>
                             <article class="card">
@@ -396,11 +402,13 @@ fn SecretOnce(created: CreatedJoinToken, control_plane: String) -> impl IntoView
 
 #[component]
 fn TokenTable(tokens: Vec<JoinTokenView>, revoke: ServerAction<RevokeJoinTokenFn>) -> impl IntoView {
+    let pending = revoke.pending();
     if tokens.is_empty() {
         return view! { <p class="empty-state">"No tokens yet. Create one above to add a hosted node."</p> }
             .into_any();
     }
     view! {
+        <div class="table-scroll">
         <table class="table" data-testid="tokens-table">
             <thead>
                 <tr><th>"Token"</th><th>"Note"</th><th>"Kind"</th><th>"State"</th><th class="num">"Uses"</th><th>"Expires"</th><th></th></tr>
@@ -419,10 +427,12 @@ fn TokenTable(tokens: Vec<JoinTokenView>, revoke: ServerAction<RevokeJoinTokenFn
                             <td>{t.expires_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into())}</td>
                             <td>
                                 {active.then(|| view! {
-                                    <ActionForm action=revoke attr:class="inline">
+                                    // No confirmation tick: revoking only stops future joins (mint
+                                    // another to undo it); blocking the nodes is the opt-in.
+                                    <ActionForm action=revoke attr:class="revoke-form">
                                         <input type="hidden" name="id" value=id />
-                                        <label class="check small"><input type="checkbox" name="block_nodes" value="on" /> " block its nodes"</label>
-                                        <button type="submit" class="button small danger">"Revoke"</button>
+                                        <label class="check small"><input type="checkbox" name="block_nodes" value="on" /> " Also block the nodes that joined with it"</label>
+                                        <button type="submit" class="button small danger" disabled=pending>"Revoke"</button>
                                     </ActionForm>
                                 })}
                             </td>
@@ -431,6 +441,7 @@ fn TokenTable(tokens: Vec<JoinTokenView>, revoke: ServerAction<RevokeJoinTokenFn
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
     .into_any()
 }

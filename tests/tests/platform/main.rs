@@ -12,6 +12,7 @@ mod migrations;
 mod nodes;
 mod openapi;
 mod portal;
+mod portal_crawl;
 mod portal_marketplace;
 mod readiness;
 mod services;

@@ -24,6 +24,18 @@ use leptos_router::{
     hooks::{use_navigate, use_params_map},
 };
 
+/// How often the open service page reads the service's health again.
+const HEALTH_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The health shown: the latest poll's answer when it is about this service, else the page's.
+fn current<T>(
+    live: &Option<ServiceView>,
+    service: &ServiceId,
+    pick: impl Fn(&ServiceView) -> T,
+) -> Option<T> {
+    live.as_ref().filter(|l| &l.id == service).map(pick)
+}
+
 /// The actions of the service page. Created once by the page (not inside its Suspense, which
 /// re-renders), so an error that came back in the URL of a plain form post reaches them.
 #[derive(Clone, Copy)]
@@ -81,13 +93,45 @@ pub fn ServiceDetailPage() -> impl IntoView {
     });
 
     let service = Resource::new(move || (id(), reload.get()), |(id, _)| get_service(id));
+    // Health changes without a reload: while the page is open, the hydrated app reads the
+    // service again every few seconds and the health badges and placements follow. Kept apart
+    // from `service` so the forms (and what is typed in them) are not re-rendered.
+    let live = RwSignal::new(None::<ServiceView>);
+    Effect::new(move || {
+        // A reload (or another service) starts from its own fresh answer.
+        reload.track();
+        params.track();
+        live.set(None);
+    });
+    Effect::new(move || {
+        let busy = StoredValue::new(false);
+        let poll = move || {
+            if busy.get_value() {
+                return;
+            }
+            busy.set_value(true);
+            let id = ServiceId::new(params.with_untracked(|p| p.get("id").unwrap_or_default()));
+            leptos::task::spawn_local(async move {
+                if let Ok(fresh) = get_service(id).await {
+                    live.set(Some(fresh));
+                }
+                busy.set_value(false);
+            });
+        };
+        let interval = set_interval_with_handle(poll, HEALTH_REFRESH).ok();
+        on_cleanup(move || {
+            if let Some(interval) = interval {
+                interval.clear();
+            }
+        });
+    });
     view! {
         <Title text="Service" />
         <p><A href="/services">"← All services"</A></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the service…"</p> }>
             {move || Suspend::new(async move {
                 match service.await {
-                    Ok(service) => view! { <ServiceDetail service actions /> }.into_any(),
+                    Ok(service) => view! { <ServiceDetail service actions live /> }.into_any(),
                     Err(error) => failure(error),
                 }
             })}
@@ -97,18 +141,51 @@ pub fn ServiceDetailPage() -> impl IntoView {
 
 /// The service page's content: header with status and activate/deactivate, then its cards.
 #[component]
-fn ServiceDetail(service: ServiceView, actions: ServiceActions) -> impl IntoView {
+fn ServiceDetail(
+    service: ServiceView,
+    actions: ServiceActions,
+    /// The service as the last health poll read it (see [`ServiceDetailPage`]).
+    #[prop(optional)]
+    live: Option<RwSignal<Option<ServiceView>>>,
+) -> impl IntoView {
+    let live = live.unwrap_or_else(|| RwSignal::new(None));
     let operator = expect_context::<AuthContext>()
         .account
         .with_untracked(|a| a.as_ref().is_some_and(|a| a.role == Role::Operator));
-    let active = service.status == ServiceStatus::Active;
+    let status = service.status;
+    let active = status == ServiceStatus::Active;
     let toggle = actions.toggle;
     let toggle_error = move || toggle.value().get().and_then(Result::err).map(|e| e.to_string());
     let toggle_pending = toggle.pending();
     let tags = service.tags.clone();
     let description = service.description.clone();
-    let placements = service.placements.clone();
     let id = service.id.clone();
+    let (initial_health, initial_available) = (service.health, service.available);
+    // Memos: the badges and the table re-render (and are announced) only when they change.
+    let state = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            live.with(|l| current(l, &id, |s| (s.health, s.available)))
+                .unwrap_or((initial_health, initial_available))
+        })
+    };
+    let badges = {
+        move || {
+            let (health, available) = state.get();
+            view! {
+                <StatusBadges status available />
+                <span data-testid="service-health"><HealthBadge health /></span>
+            }
+        }
+    };
+    let placements = {
+        let id = id.clone();
+        let initial = service.placements.clone();
+        let shown = Memo::new(move |_| {
+            live.with(|l| current(l, &id, |s| s.placements.clone())).unwrap_or_else(|| initial.clone())
+        });
+        move || view! { <Placements placements=shown.get() operator /> }
+    };
     view! {
         <Title text=service.name.clone() />
         <header class="page-header split">
@@ -118,9 +195,8 @@ fn ServiceDetail(service: ServiceView, actions: ServiceActions) -> impl IntoView
                     <code>{service.slug.clone()}</code>
                     {format!(" · {} · version {}", service.kind.as_str(), service.version)}
                 </p>
-                <p class="badges">
-                    <StatusBadges status=service.status available=service.available />
-                    <span data-testid="service-health"><HealthBadge health=service.health /></span>
+                <p class="badges" aria-live="polite">
+                    {badges}
                     {tags.into_iter().map(|t| view! { <span class="tag">{t}</span> }).collect_view()}
                 </p>
             </div>
@@ -150,7 +226,7 @@ fn ServiceDetail(service: ServiceView, actions: ServiceActions) -> impl IntoView
         </div>
         <article class="card">
             <h2>"Placements"</h2>
-            <Placements placements operator />
+            {placements}
         </article>
         {service.http.is_some().then(|| view! { <ProxySecret service=service.clone() rotate=actions.rotate /> })}
         <TryIt service=service.clone() invoke=actions.invoke />

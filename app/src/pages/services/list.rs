@@ -60,6 +60,7 @@ fn ServiceList(page: Page<ServiceView>, paged: bool) -> impl IntoView {
     let none_left = page.items.is_empty();
     view! {
         <article class="card">
+            <div class="table-scroll">
             <table class="table" data-testid="services-table">
                 <thead>
                     <tr>
@@ -71,6 +72,7 @@ fn ServiceList(page: Page<ServiceView>, paged: bool) -> impl IntoView {
                     {page.items.into_iter().map(|s| view! { <ServiceRow service=s /> }).collect_view()}
                 </tbody>
             </table>
+            </div>
             <common::Pager base="/services" what="services" paged none_left next_cursor=page.next_cursor />
         </article>
     }
