@@ -267,3 +267,52 @@ pub async fn act_on_subscription(
 ) -> Result<SubscriptionView, PortalError> {
     portal_port()?.act_on_subscription(id, action).await
 }
+
+/// The account's subscriptions, each with the public plans it may change to.
+#[server(prefix = "/_fn", endpoint = "list_my_subscriptions")]
+pub async fn list_my_subscriptions()
+-> Result<Vec<crate::types::marketplace::ConsumerSubscription>, PortalError> {
+    portal_port()?.list_my_subscriptions().await
+}
+
+/// Moves one of the account's subscriptions to another plan of its listing, at once.
+#[server(prefix = "/_fn", endpoint = "change_plan")]
+pub async fn change_plan(id: SubscriptionId, plan_id: PlanId) -> Result<SubscriptionView, PortalError> {
+    portal_port()?.change_plan(id, plan_id).await
+}
+
+/// Sets (or, empty, removes) the monthly spending cap of one of the account's subscriptions.
+#[server(prefix = "/_fn", endpoint = "set_spending_cap")]
+pub async fn set_spending_cap(
+    id: SubscriptionId,
+    spending_cap: String,
+) -> Result<SubscriptionView, PortalError> {
+    portal_port()?.set_spending_cap(id, spending_cap).await
+}
+
+/// A listing's reviews (public).
+#[server(prefix = "/_fn", endpoint = "list_reviews")]
+pub async fn list_reviews(
+    listing_id: ListingId,
+) -> Result<Vec<crate::types::marketplace::ReviewView>, PortalError> {
+    portal_port()?.list_reviews(listing_id).await
+}
+
+/// Writes or changes the account's review of a listing.
+#[server(prefix = "/_fn", endpoint = "review_listing")]
+pub async fn review_listing(
+    listing_id: ListingId,
+    form: crate::types::marketplace::ReviewForm,
+) -> Result<crate::types::marketplace::ReviewView, PortalError> {
+    portal_port()?.review_listing(listing_id, form).await
+}
+
+/// The listing's provider replies to a review, once.
+#[server(prefix = "/_fn", endpoint = "reply_to_review")]
+pub async fn reply_to_review(
+    listing_id: ListingId,
+    review_id: crate::types::ids::ReviewId,
+    body: String,
+) -> Result<crate::types::marketplace::ReviewView, PortalError> {
+    portal_port()?.reply_to_review(listing_id, review_id, body).await
+}

@@ -122,6 +122,41 @@ pub trait PortalPort: Send + Sync + 'static {
         id: SubscriptionId,
         action: SubscriberAction,
     ) -> Result<SubscriptionView, PortalError>;
+    /// The account's subscriptions, each with the public plans of its listing it may change to.
+    async fn list_my_subscriptions(
+        &self,
+    ) -> Result<Vec<crate::types::marketplace::ConsumerSubscription>, PortalError>;
+    /// Moves one of the account's subscriptions to another plan of its listing, at once; its
+    /// API keys keep working. A plain form lands on `/subscriptions`.
+    async fn change_plan(&self, id: SubscriptionId, plan_id: PlanId)
+    -> Result<SubscriptionView, PortalError>;
+    /// Sets the monthly spending cap of one of the account's subscriptions (`spending_cap` in
+    /// currency units as typed; empty removes the cap). A plain form lands on `/subscriptions`.
+    async fn set_spending_cap(
+        &self,
+        id: SubscriptionId,
+        spending_cap: String,
+    ) -> Result<SubscriptionView, PortalError>;
+    /// A listing's reviews (public), newest first.
+    async fn list_reviews(
+        &self,
+        listing_id: ListingId,
+    ) -> Result<Vec<crate::types::marketplace::ReviewView>, PortalError>;
+    /// Writes or changes the account's review of a listing (only subscribers who made a billed
+    /// call may). A plain form lands back on the listing's page.
+    async fn review_listing(
+        &self,
+        listing_id: ListingId,
+        form: crate::types::marketplace::ReviewForm,
+    ) -> Result<crate::types::marketplace::ReviewView, PortalError>;
+    /// The listing's provider replies to a review, once. A plain form lands back on the
+    /// listing's page.
+    async fn reply_to_review(
+        &self,
+        listing_id: ListingId,
+        review_id: crate::types::ids::ReviewId,
+        body: String,
+    ) -> Result<crate::types::marketplace::ReviewView, PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.

@@ -626,6 +626,10 @@ pub struct PlanForm {
 pub struct ProviderListing {
     pub listing: ListingView,
     pub subscribers: Vec<SubscriptionView>,
+    /// Each subscriber's account id with the email the provider knows them by (only this
+    /// listing's provider is given them).
+    #[serde(default)]
+    pub consumers: Vec<(AccountId, String)>,
 }
 
 /// The "My listings" page: the provider's listings, and a private plan just created by a plain
@@ -634,6 +638,27 @@ pub struct ProviderListing {
 pub struct MyListingsView {
     pub listings: Vec<ProviderListing>,
     pub created_plan: Option<CreatedPlan>,
+}
+
+/// One of the consumer's subscriptions on `/subscriptions`, with the public plans of its
+/// listing it may change to (empty when the listing is no longer listed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerSubscription {
+    pub subscription: SubscriptionView,
+    pub plans: Vec<PlanView>,
+}
+
+/// A review form as typed: the rating (1–5) as the select sends it, and the text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewForm {
+    pub rating: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// An average rating in tenths as a person reads it: `45` is "4.5".
+pub fn rating_text(tenths: i64) -> String {
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 #[cfg(test)]

@@ -1,15 +1,20 @@
 //! `/marketplace/:id`: a listing's page — what it is and who provides it, its description,
 //! its plans side by side with a Subscribe form each, what the mesh measured of it, its
-//! endpoints and how to call it.
+//! endpoints and how to call it, and its reviews ([`super::reviews`]).
+//!
+//! An invitation link to a private plan is this page with `?plan=…&invitation=…`: it adds a
+//! Subscribe form for that plan. The page cannot tell a right invitation from a wrong one (only
+//! subscribing does, and a wrong one is told like a plan that does not exist), so the link
+//! reveals nothing by itself.
 use super::{currency, day, latency_ms, listing_badge, plan_price, quota_text, thousands};
 use crate::{
     AuthContext,
-    api::{Subscribe, get_listing},
+    api::{ReplyToReview, ReviewListing, Subscribe, get_listing, list_reviews},
     components::ErrorBanner,
     error::PortalError,
     pages::common::{self, page_origin},
     types::{
-        ids::ListingId,
+        ids::{ListingId, PlanId},
         marketplace::{ListingStatus, ListingView, PlanView, Visibility},
     },
 };
@@ -17,7 +22,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
     components::A,
-    hooks::{use_navigate, use_params_map},
+    hooks::{use_navigate, use_params_map, use_query_map},
 };
 
 /// What a failed load shows: a missing (or unlisted) listing gets a real 404.
@@ -46,14 +51,48 @@ pub fn ListingPage() -> impl IntoView {
             navigate("/subscriptions", Default::default());
         }
     });
-    let listing = Resource::new(id, get_listing);
+    let review = ServerAction::<ReviewListing>::new();
+    let reply = ServerAction::<ReplyToReview>::new();
+    // Reloaded after a review or reply went through (the average changes with them); a failed
+    // one keeps its form and inline error.
+    let reload = RwSignal::new(0u32);
+    Effect::new(move || {
+        if review.value().with(|v| matches!(v, Some(Ok(_)))) {
+            reload.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move || {
+        if reply.value().with(|v| matches!(v, Some(Ok(_)))) {
+            reload.update(|n| *n += 1);
+        }
+    });
+    let query = use_query_map();
+    let invite = move || {
+        query.with(|q| match (q.get("plan"), q.get("invitation")) {
+            (Some(plan), Some(invitation)) if !plan.is_empty() && !invitation.is_empty() => {
+                Some(Invite { plan_id: PlanId::new(plan), invitation })
+            }
+            _ => None,
+        })
+    };
+    let listing = Resource::new(move || (id(), reload.get()), |(id, _)| get_listing(id));
+    let reviews = Resource::new(move || (id(), reload.get()), |(id, _)| list_reviews(id));
     view! {
         <Title text="Marketplace" />
         <p><A href="/marketplace">"← Marketplace"</A></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the listing…"</p> }>
             {move || Suspend::new(async move {
                 match listing.await {
-                    Ok(listing) => view! { <Listing listing subscribe /> }.into_any(),
+                    Ok(listing) => {
+                        let reviews = reviews.await.unwrap_or_default();
+                        let invite = invite();
+                        let provider = listing.provider_id.clone();
+                        view! {
+                            <Listing listing subscribe invite />
+                            <super::reviews::Reviews listing_id=id() provider=provider reviews review reply />
+                        }
+                        .into_any()
+                    }
                     Err(error) => failure(error),
                 }
             })}
@@ -61,8 +100,21 @@ pub fn ListingPage() -> impl IntoView {
     }
 }
 
+/// A private plan's invitation, as its link carries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Invite {
+    pub plan_id: PlanId,
+    pub invitation: String,
+}
+
 #[component]
-fn Listing(listing: ListingView, subscribe: ServerAction<Subscribe>) -> impl IntoView {
+fn Listing(
+    listing: ListingView,
+    subscribe: ServerAction<Subscribe>,
+    /// The invitation the page was opened with, if any.
+    #[prop(default = None)]
+    invite: Option<Invite>,
+) -> impl IntoView {
     let status_note = match listing.status {
         ListingStatus::Published => None,
         ListingStatus::Deprecated => Some(format!(
@@ -89,7 +141,7 @@ fn Listing(listing: ListingView, subscribe: ServerAction<Subscribe>) -> impl Int
             <article class="card description" data-testid="listing-description" inner_html=listing.description_html.clone() />
             <Stats listing=listing.clone() />
         </div>
-        <Plans listing=listing.clone() subscribe />
+        <Plans listing=listing.clone() subscribe invite />
         <HowToCall listing />
     }
 }
@@ -122,7 +174,7 @@ fn Stats(listing: ListingView) -> impl IntoView {
 
 /// The plans side by side, each with its Subscribe form (or why there is none).
 #[component]
-fn Plans(listing: ListingView, subscribe: ServerAction<Subscribe>) -> impl IntoView {
+fn Plans(listing: ListingView, subscribe: ServerAction<Subscribe>, invite: Option<Invite>) -> impl IntoView {
     let auth = expect_context::<AuthContext>();
     let viewer = auth.account.get_untracked().map(|a| a.id);
     let own = viewer.as_ref() == Some(&listing.provider_id);
@@ -132,11 +184,32 @@ fn Plans(listing: ListingView, subscribe: ServerAction<Subscribe>) -> impl IntoV
     });
     let (errors, banner) = common::form_errors(error, &["spending_cap"]);
     let cap_error = common::field_error(errors, "spending_cap");
+    let invited = invite.map(|invite| {
+        let known = listing.plans.iter().find(|p| p.id == invite.plan_id).cloned();
+        if own {
+            view! { <p class="muted small">"This is your own invitation link."</p> }.into_any()
+        } else if !open {
+            view! { <p class="muted small">"This listing takes no new subscriptions."</p> }.into_any()
+        } else if viewer.is_none() {
+            view! { <A href="/login" attr:class="button">"Log in to accept the invitation"</A> }.into_any()
+        } else {
+            view! { <InvitedForm invite known subscribe cap_error /> }.into_any()
+        }
+    });
     let plans = listing.plans;
     view! {
         <section class="card" data-testid="plans">
             <h2>"Plans"</h2>
             <ErrorBanner message=banner />
+            {invited.map(|form| view! {
+                <article class="plan invited" data-testid="invitation">
+                    <h3>"Your invitation to a private plan"</h3>
+                    <p class="muted small">
+                        "The provider invited you to a plan that is not listed publicly; they told you its terms."
+                    </p>
+                    {form}
+                </article>
+            })}
             {plans.is_empty().then(|| view! { <p class="muted">"No plans yet."</p> })}
             <div class="plans">
                 {plans
@@ -207,6 +280,43 @@ fn SubscribeForm(
             </p>
             <button type="submit" class="button primary" disabled=pending data-testid="subscribe">
                 {move || if pending.get() { "Subscribing…" } else { "Subscribe" }}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Subscribe to the private plan of an invitation link (the invitation travels in the form).
+#[component]
+fn InvitedForm(
+    invite: Invite,
+    /// The plan, when this viewer may see it.
+    known: Option<PlanView>,
+    subscribe: ServerAction<Subscribe>,
+    cap_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let pending = subscribe.pending();
+    let input_id = "cap-invited".to_owned();
+    let help_id = format!("{input_id}-help");
+    view! {
+        {known.map(|plan| view! { <p class="price">{format!("{}: {}", plan.name, plan_price(&plan))}</p> })}
+        <ActionForm action=subscribe attr:class="subscribe-form">
+            <input type="hidden" name="plan_id" value=invite.plan_id.to_string() />
+            <input type="hidden" name="invitation" value=invite.invitation />
+            <label for=input_id.clone()>{format!("Spending cap per month ({})", currency().code)}</label>
+            <input
+                id=input_id
+                name="spending_cap"
+                type="text"
+                inputmode="decimal"
+                placeholder="no cap"
+                aria-invalid=move || cap_error.get().is_some().to_string()
+                aria-describedby=help_id.clone()
+            />
+            <p id=help_id class="help" class:field-error=move || cap_error.get().is_some()>
+                {move || cap_error.get().unwrap_or_else(|| "Optional: the most this may cost a month.".into())}
+            </p>
+            <button type="submit" class="button primary" disabled=pending data-testid="accept-invitation">
+                {move || if pending.get() { "Subscribing…" } else { "Subscribe to the private plan" }}
             </button>
         </ActionForm>
     }

@@ -11,6 +11,7 @@ mod browse;
 mod listing;
 mod provider;
 mod provider_forms;
+mod reviews;
 mod subscriptions;
 
 pub use browse::MarketplacePage;

@@ -13,7 +13,7 @@ use crate::{
     error::PortalError,
     pages::common::{failure, when},
     types::{
-        ids::ListingId,
+        ids::{AccountId, ListingId},
         marketplace::{CreatedPlan, ListingView, ProviderListing, SubscriptionView},
         services::ServiceKind,
     },
@@ -169,18 +169,32 @@ fn MyListings() -> impl IntoView {
     }
 }
 
+/// The link a consumer opens to subscribe to a private plan.
+fn invitation_link(origin: &str, plan: &crate::types::marketplace::PlanView, invitation: &str) -> String {
+    format!(
+        "{origin}/marketplace/{}?plan={}&invitation={}",
+        plan.listing_id,
+        crate::pages::common::encode_query(plan.id.as_str()),
+        crate::pages::common::encode_query(invitation)
+    )
+}
+
 /// A private plan's invitation, shown this once.
 #[component]
 fn Invitation(created: CreatedPlan) -> impl IntoView {
     let invitation = created.invitation.unwrap_or_default();
+    let link = invitation_link(&crate::pages::common::page_origin(), &created.plan, &invitation);
     view! {
         <article class="card secret-once" role="status" data-testid="plan-invitation">
-            <h2>{format!("Plan “{}” created — copy its invitation now", created.plan.name)}</h2>
+            <h2>{format!("Plan “{}” created — copy its invitation link now", created.plan.name)}</h2>
             <p>
                 <strong>"This is the only time the invitation is shown."</strong>
-                " Give it to the consumers you invite; only its hash is kept."
+                " Send the link to the consumers you invite: it opens the listing with a Subscribe form for this plan. Only its hash is kept."
             </p>
-            <input class="secret" type="text" readonly value=invitation aria-label="Invitation" />
+            <label for="invitation-link">"Invitation link"</label>
+            <input id="invitation-link" class="secret" type="text" readonly value=link data-testid="invitation-link" />
+            <label for="invitation-secret" class="small">"The invitation alone (for the Cloud API)"</label>
+            <input id="invitation-secret" class="secret" type="text" readonly value=invitation />
         </article>
     }
 }
@@ -198,7 +212,7 @@ fn ListingList(listings: Vec<ProviderListing>, actions: ProviderActions) -> impl
     }
     listings
         .into_iter()
-        .map(|ProviderListing { listing, subscribers }| view! { <ListingCard listing subscribers actions /> })
+        .map(|ProviderListing { listing, subscribers, consumers }| view! { <ListingCard listing subscribers consumers actions /> })
         .collect_view()
         .into_any()
 }
@@ -207,6 +221,7 @@ fn ListingList(listings: Vec<ProviderListing>, actions: ProviderActions) -> impl
 fn ListingCard(
     listing: ListingView,
     subscribers: Vec<SubscriptionView>,
+    consumers: Vec<(AccountId, String)>,
     actions: ProviderActions,
 ) -> impl IntoView {
     let id = listing.id.clone();
@@ -257,33 +272,46 @@ fn ListingCard(
             }}
             <AddPlanForm actions listing=id error=plan_error />
             <h3>"Subscribers"</h3>
-            <Subscribers subscribers actions />
+            <Subscribers subscribers consumers actions />
         </article>
     }
 }
 
 #[component]
-fn Subscribers(subscribers: Vec<SubscriptionView>, actions: ProviderActions) -> impl IntoView {
+fn Subscribers(
+    subscribers: Vec<SubscriptionView>,
+    consumers: Vec<(AccountId, String)>,
+    actions: ProviderActions,
+) -> impl IntoView {
     if subscribers.is_empty() {
         return view! { <p class="muted">"No subscribers yet."</p> }.into_any();
     }
     view! {
         <table class="table" data-testid="subscribers-table">
             <thead>
-                <tr><th>"Account"</th><th>"Plan"</th><th>"Status"</th><th>"Calls this month"</th><th>"Since"</th><th></th></tr>
+                <tr><th>"Subscriber"</th><th>"Plan"</th><th>"Status"</th><th>"Calls this month"</th><th>"Spent this month"</th><th>"Since"</th><th>"Actions"</th></tr>
             </thead>
             <tbody>
                 {subscribers
                     .into_iter()
-                    .map(|s| view! {
-                        <tr>
-                            <td><code>{s.consumer_id.to_string()}</code></td>
+                    .map(|s| {
+                        let email = consumers.iter().find(|(id, _)| *id == s.consumer_id).map(|(_, e)| e.clone());
+                        view! {
+                        <tr data-testid="subscriber-row">
+                            <td>
+                                {match email {
+                                    Some(email) => view! { <span data-testid="subscriber-email">{email}</span> }.into_any(),
+                                    None => view! { <span class="muted small">"Account id "</span><code>{s.consumer_id.to_string()}</code> }.into_any(),
+                                }}
+                            </td>
                             <td>{s.plan.name.clone()}</td>
-                            <td><span class=subscription_badge(s.status)>{s.status.label()}</span></td>
+                            <td><span class=subscription_badge(s.status) data-testid="subscriber-status">{s.status.label()}</span></td>
                             <td class="num">{thousands(s.usage.calls)}</td>
+                            <td class="num">{super::currency().format_minor(s.usage.spent_minor)}</td>
                             <td>{when(s.created_at)}</td>
                             <td class="actions"><SubscriberMoves actions subscription=s /></td>
                         </tr>
+                        }
                     })
                     .collect_view()}
             </tbody>
@@ -303,8 +331,11 @@ mod tests {
     #[test]
     fn a_draft_can_be_published_and_gets_a_plan_form() {
         let html = render("/listings", None, || {
-            let listings =
-                vec![ProviderListing { listing: listing(ListingStatus::Draft), subscribers: vec![] }];
+            let listings = vec![ProviderListing {
+                listing: listing(ListingStatus::Draft),
+                subscribers: vec![],
+                consumers: vec![],
+            }];
             view! { <ListingList listings actions=ProviderActions::new() /> }
         });
         for expected in [
@@ -333,6 +364,7 @@ mod tests {
                     subscription(SubscriptionStatus::Pending),
                     subscription(SubscriptionStatus::Active),
                 ],
+                consumers: vec![("acc_consumer".into(), "cy@example.com".into())],
             }];
             view! { <ListingList listings actions=ProviderActions::new() /> }
         });
@@ -342,7 +374,7 @@ mod tests {
             "name=\"action\" value=\"approve\"",
             "name=\"action\" value=\"reject\"",
             "name=\"action\" value=\"suspend\"",
-            "acc_consumer",
+            "cy@example.com",
             ">Pending approval</span>",
         ] {
             assert!(html.contains(expected), "missing {expected:?} in {html}");
@@ -367,6 +399,7 @@ mod tests {
             view! { <Invitation created=CreatedPlan { plan, invitation: Some("w4i_secret".into()) } /> }
         });
         assert!(html.contains("value=\"w4i_secret\""), "{html}");
+        assert!(html.contains("/marketplace/lst_1?plan=pln_x&amp;invitation=w4i_secret"), "{html}");
         assert!(html.contains("Plan “Partners” created"), "{html}");
     }
 }

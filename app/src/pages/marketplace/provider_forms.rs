@@ -272,7 +272,7 @@ pub(super) fn SubscriberMoves(actions: ProviderActions, subscription: Subscripti
     let moves: &[(&str, &str)] = match subscription.status {
         SubscriptionStatus::Pending => &[("approve", "Approve"), ("reject", "Reject")],
         SubscriptionStatus::Active => &[("suspend", "Suspend")],
-        SubscriptionStatus::Suspended => &[("resume", "Resume")],
+        SubscriptionStatus::Suspended => &[("resume", "Reinstate")],
         SubscriptionStatus::Cancelled => &[],
     };
     let id = subscription.id;

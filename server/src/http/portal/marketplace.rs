@@ -8,18 +8,21 @@ use super::{
     marketplace_forms as forms,
     respond::{is_plain_form, redirect_plain_form},
 };
+use crate::marketplace::MarketplaceError;
 use app::{
     error::PortalError,
     types::{
         billing::Currency,
-        ids::{AccountId, ListingId, PlanId, SubscriptionId},
+        ids::{AccountId, ListingId, PlanId, ReviewId, SubscriptionId},
         marketplace::{
-            BrowseQuery, CreatedPlan, ListingAction, ListingForm, ListingSummary, ListingView,
-            MyListingsView, NewSubscription, PlanForm, ProviderListing, SubscriberAction, SubscriptionView,
+            BrowseQuery, ConsumerSubscription, CreatedPlan, ListingAction, ListingForm, ListingSummary,
+            ListingView, MyListingsView, NewSubscription, PlanForm, PlanView, ProviderListing, ReviewForm,
+            ReviewReply, ReviewView, SubscriberAction, SubscriptionUpdate, SubscriptionView, Visibility,
         },
         services::Page,
     },
 };
+use std::collections::BTreeMap;
 
 /// Session key of a private plan created by a plain form post (with its owner's id): its
 /// invitation is shown once, on the next load of `/listings` (sealed: see [`super::flash`]).
@@ -79,7 +82,8 @@ impl PortalAdapter {
         for listing in marketplace.list_my_listings(&account.id).await.map_err(portal_error)? {
             let subscribers =
                 marketplace.list_subscribers(&account.id, &listing.id).await.map_err(portal_error)?;
-            listings.push(ProviderListing { listing, subscribers });
+            let consumers = self.consumers_of(&subscribers).await?;
+            listings.push(ProviderListing { listing, subscribers, consumers });
         }
         // Taken only once the list has loaded, so a failed load does not lose the invitation,
         // and only by the account that created it.
@@ -150,9 +154,137 @@ impl PortalAdapter {
         Ok(view)
     }
 
+    pub(super) async fn list_my_subscriptions_impl(&self) -> Result<Vec<ConsumerSubscription>, PortalError> {
+        let account = self.account().await?;
+        let marketplace = &self.state.marketplace;
+        let subscriptions = marketplace.list_subscriptions(&account.id).await.map_err(portal_error)?;
+        let mut plans_of: BTreeMap<ListingId, Vec<PlanView>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(subscriptions.len());
+        for subscription in subscriptions {
+            if !plans_of.contains_key(&subscription.listing_id) {
+                // A listing taken out of the marketplace offers no plan to change to.
+                let plans = match marketplace.get_listing(Some(&account.id), &subscription.listing_id).await {
+                    Ok(listing) => {
+                        listing.plans.into_iter().filter(|p| p.visibility == Visibility::Public).collect()
+                    }
+                    Err(MarketplaceError::NotFound(_)) => Vec::new(),
+                    Err(other) => return Err(portal_error(other)),
+                };
+                plans_of.insert(subscription.listing_id.clone(), plans);
+            }
+            let plans = plans_of.get(&subscription.listing_id).cloned().unwrap_or_default();
+            out.push(ConsumerSubscription { subscription, plans });
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn change_plan_impl(
+        &self,
+        id: SubscriptionId,
+        plan_id: PlanId,
+    ) -> Result<SubscriptionView, PortalError> {
+        let account = self.account().await?;
+        let update = SubscriptionUpdate { plan_id: Some(plan_id), ..SubscriptionUpdate::default() };
+        let view = self
+            .state
+            .marketplace
+            .update_subscription(&account.id, &id, update)
+            .await
+            .map_err(portal_error)?;
+        redirect_plain_form("/subscriptions");
+        Ok(view)
+    }
+
+    pub(super) async fn set_spending_cap_impl(
+        &self,
+        id: SubscriptionId,
+        spending_cap: String,
+    ) -> Result<SubscriptionView, PortalError> {
+        let account = self.account().await?;
+        let cap = forms::spending_cap_minor(&spending_cap, &Currency::usd()).map_err(form_error)?;
+        let update = SubscriptionUpdate { spending_cap_minor: Some(cap), ..SubscriptionUpdate::default() };
+        let view = self
+            .state
+            .marketplace
+            .update_subscription(&account.id, &id, update)
+            .await
+            .map_err(|e| rename_field(portal_error(e), "spending_cap_minor", "spending_cap"))?;
+        redirect_plain_form("/subscriptions");
+        Ok(view)
+    }
+
+    pub(super) async fn list_reviews_impl(
+        &self,
+        listing_id: ListingId,
+    ) -> Result<Vec<ReviewView>, PortalError> {
+        let viewer = self.current_account_id().await?;
+        self.state.marketplace.list_reviews(viewer.as_ref(), &listing_id).await.map_err(portal_error)
+    }
+
+    pub(super) async fn review_listing_impl(
+        &self,
+        listing_id: ListingId,
+        form: ReviewForm,
+    ) -> Result<ReviewView, PortalError> {
+        let account = self.account().await?;
+        let input = forms::new_review(&form).map_err(form_error)?;
+        let view =
+            self.state.marketplace.review(&account.id, &listing_id, input).await.map_err(portal_error)?;
+        redirect_plain_form(&format!("/marketplace/{listing_id}"));
+        Ok(view)
+    }
+
+    pub(super) async fn reply_to_review_impl(
+        &self,
+        listing_id: ListingId,
+        review_id: ReviewId,
+        body: String,
+    ) -> Result<ReviewView, PortalError> {
+        let account = self.account().await?;
+        let view = self
+            .state
+            .marketplace
+            .reply(&account.id, &review_id, ReviewReply { body })
+            .await
+            .map_err(portal_error)?;
+        redirect_plain_form(&format!("/marketplace/{listing_id}"));
+        Ok(view)
+    }
+
+    /// The email of each subscriber's account, for the listing's provider (the caller has
+    /// already been given these subscriptions as their provider).
+    async fn consumers_of(
+        &self,
+        subscribers: &[SubscriptionView],
+    ) -> Result<Vec<(AccountId, String)>, PortalError> {
+        let mut out: Vec<(AccountId, String)> = Vec::new();
+        for s in subscribers {
+            if out.iter().any(|(id, _)| *id == s.consumer_id) {
+                continue;
+            }
+            if let Some(consumer) = self.state.accounts.get(&s.consumer_id).await.map_err(portal_error)? {
+                out.push((consumer.id, consumer.email));
+            }
+        }
+        Ok(out)
+    }
+
     /// The logged-in account's id, if any (public pages show more to a listing's provider).
     async fn current_account_id(&self) -> Result<Option<AccountId>, PortalError> {
         use app::port::PortalPort;
         Ok(self.current_account().await?.map(|a| a.id))
+    }
+}
+
+/// A field error reported under the form's own input name.
+fn rename_field(error: PortalError, from: &str, to: &str) -> PortalError {
+    match error {
+        PortalError::Fields(mut fields) => {
+            if let Some(message) = fields.remove(from) {
+                fields.insert(to.to_owned(), message);
+            }
+            PortalError::Fields(fields)
+        }
+        other => other,
     }
 }

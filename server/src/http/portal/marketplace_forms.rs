@@ -3,7 +3,9 @@
 use app::types::{
     billing::{Currency, MICROS_PER_UNIT, parse_price},
     ids::ServiceId,
-    marketplace::{Category, ListingForm, NewListing, NewPlan, PlanForm, QuotaKind, Visibility},
+    marketplace::{
+        Category, ListingForm, NewListing, NewPlan, NewReview, PlanForm, QuotaKind, ReviewForm, Visibility,
+    },
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
@@ -107,6 +109,14 @@ pub fn spending_cap_minor(text: &str, currency: &Currency) -> Result<Option<i64>
         return Err(error());
     }
     Ok(Some(micros / per_minor))
+}
+
+/// The review form as the marketplace's input: the rating must be a whole number.
+pub fn new_review(form: &ReviewForm) -> Result<NewReview, Errors> {
+    match form.rating.trim().parse::<i64>() {
+        Ok(rating) => Ok(NewReview { rating, body: form.body.clone() }),
+        Err(_) => Err(Errors::from([("rating".to_string(), "Choose a rating from 1 to 5.".to_string())])),
+    }
 }
 
 /// A deprecation's sunset date (`YYYY-MM-DD`, from a date input) as midnight UTC; `None` when

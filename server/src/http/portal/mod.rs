@@ -480,6 +480,52 @@ impl PortalPort for PortalAdapter {
         self.act_on_subscription_impl(id, action).await
     }
 
+    async fn list_my_subscriptions(
+        &self,
+    ) -> Result<Vec<app::types::marketplace::ConsumerSubscription>, PortalError> {
+        self.list_my_subscriptions_impl().await
+    }
+
+    async fn change_plan(
+        &self,
+        id: SubscriptionId,
+        plan_id: PlanId,
+    ) -> Result<SubscriptionView, PortalError> {
+        self.change_plan_impl(id, plan_id).await
+    }
+
+    async fn set_spending_cap(
+        &self,
+        id: SubscriptionId,
+        spending_cap: String,
+    ) -> Result<SubscriptionView, PortalError> {
+        self.set_spending_cap_impl(id, spending_cap).await
+    }
+
+    async fn list_reviews(
+        &self,
+        listing_id: ListingId,
+    ) -> Result<Vec<app::types::marketplace::ReviewView>, PortalError> {
+        self.list_reviews_impl(listing_id).await
+    }
+
+    async fn review_listing(
+        &self,
+        listing_id: ListingId,
+        form: app::types::marketplace::ReviewForm,
+    ) -> Result<app::types::marketplace::ReviewView, PortalError> {
+        self.review_listing_impl(listing_id, form).await
+    }
+
+    async fn reply_to_review(
+        &self,
+        listing_id: ListingId,
+        review_id: app::types::ids::ReviewId,
+        body: String,
+    ) -> Result<app::types::marketplace::ReviewView, PortalError> {
+        self.reply_to_review_impl(listing_id, review_id, body).await
+    }
+
     async fn log_out(&self) -> Result<(), PortalError> {
         let session = self.session().await?;
         auth::session::end(&session).await.map_err(internal)?;
