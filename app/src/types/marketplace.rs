@@ -626,10 +626,6 @@ pub struct PlanForm {
 pub struct ProviderListing {
     pub listing: ListingView,
     pub subscribers: Vec<SubscriptionView>,
-    /// Each subscriber's account id with the email the provider knows them by (only this
-    /// listing's provider is given them).
-    #[serde(default)]
-    pub consumers: Vec<(AccountId, String)>,
 }
 
 /// The "My listings" page: the provider's listings, and a private plan just created by a plain

@@ -87,9 +87,10 @@ pub fn ListingPage() -> impl IntoView {
                         let reviews = reviews.await.unwrap_or_default();
                         let invite = invite();
                         let provider = listing.provider_id.clone();
+                        let rating_tenths = listing.stats.rating_tenths;
                         view! {
                             <Listing listing subscribe invite />
-                            <super::reviews::Reviews listing_id=id() provider=provider reviews review reply />
+                            <super::reviews::Reviews listing_id=id() provider=provider rating_tenths reviews review reply />
                         }
                         .into_any()
                     }

@@ -13,7 +13,7 @@ use crate::{
     error::PortalError,
     pages::common::{failure, when},
     types::{
-        ids::{AccountId, ListingId},
+        ids::ListingId,
         marketplace::{CreatedPlan, ListingView, ProviderListing, SubscriptionView},
         services::ServiceKind,
     },
@@ -212,7 +212,7 @@ fn ListingList(listings: Vec<ProviderListing>, actions: ProviderActions) -> impl
     }
     listings
         .into_iter()
-        .map(|ProviderListing { listing, subscribers, consumers }| view! { <ListingCard listing subscribers consumers actions /> })
+        .map(|ProviderListing { listing, subscribers }| view! { <ListingCard listing subscribers actions /> })
         .collect_view()
         .into_any()
 }
@@ -221,7 +221,6 @@ fn ListingList(listings: Vec<ProviderListing>, actions: ProviderActions) -> impl
 fn ListingCard(
     listing: ListingView,
     subscribers: Vec<SubscriptionView>,
-    consumers: Vec<(AccountId, String)>,
     actions: ProviderActions,
 ) -> impl IntoView {
     let id = listing.id.clone();
@@ -272,42 +271,34 @@ fn ListingCard(
             }}
             <AddPlanForm actions listing=id error=plan_error />
             <h3>"Subscribers"</h3>
-            <Subscribers subscribers consumers actions />
+            <Subscribers subscribers actions />
         </article>
     }
 }
 
 #[component]
-fn Subscribers(
-    subscribers: Vec<SubscriptionView>,
-    consumers: Vec<(AccountId, String)>,
-    actions: ProviderActions,
-) -> impl IntoView {
+fn Subscribers(subscribers: Vec<SubscriptionView>, actions: ProviderActions) -> impl IntoView {
     if subscribers.is_empty() {
         return view! { <p class="muted">"No subscribers yet."</p> }.into_any();
     }
     view! {
         <table class="table" data-testid="subscribers-table">
             <thead>
-                <tr><th>"Subscriber"</th><th>"Plan"</th><th>"Status"</th><th>"Calls this month"</th><th>"Spent this month"</th><th>"Since"</th><th>"Actions"</th></tr>
+                <tr><th>"Subscriber"</th><th>"Plan"</th><th>"Status"</th><th>"Calls this month"</th><th>"Billed this month"</th><th>"Last call"</th><th>"Since"</th><th>"Actions"</th></tr>
             </thead>
             <tbody>
                 {subscribers
                     .into_iter()
                     .map(|s| {
-                        let email = consumers.iter().find(|(id, _)| *id == s.consumer_id).map(|(_, e)| e.clone());
+                        let last_call = s.usage.last_called_at.map_or_else(|| "Never".to_owned(), when);
                         view! {
                         <tr data-testid="subscriber-row">
-                            <td>
-                                {match email {
-                                    Some(email) => view! { <span data-testid="subscriber-email">{email}</span> }.into_any(),
-                                    None => view! { <span class="muted small">"Account id "</span><code>{s.consumer_id.to_string()}</code> }.into_any(),
-                                }}
-                            </td>
+                            <td><span data-testid="subscriber-email">{s.consumer_email.clone()}</span></td>
                             <td>{s.plan.name.clone()}</td>
                             <td><span class=subscription_badge(s.status) data-testid="subscriber-status">{s.status.label()}</span></td>
                             <td class="num">{thousands(s.usage.calls)}</td>
                             <td class="num">{super::currency().format_minor(s.usage.spent_minor)}</td>
+                            <td data-testid="subscriber-last-call">{last_call}</td>
                             <td>{when(s.created_at)}</td>
                             <td class="actions"><SubscriberMoves actions subscription=s /></td>
                         </tr>
@@ -331,11 +322,8 @@ mod tests {
     #[test]
     fn a_draft_can_be_published_and_gets_a_plan_form() {
         let html = render("/listings", None, || {
-            let listings = vec![ProviderListing {
-                listing: listing(ListingStatus::Draft),
-                subscribers: vec![],
-                consumers: vec![],
-            }];
+            let listings =
+                vec![ProviderListing { listing: listing(ListingStatus::Draft), subscribers: vec![] }];
             view! { <ListingList listings actions=ProviderActions::new() /> }
         });
         for expected in [
@@ -364,7 +352,6 @@ mod tests {
                     subscription(SubscriptionStatus::Pending),
                     subscription(SubscriptionStatus::Active),
                 ],
-                consumers: vec![("acc_consumer".into(), "cy@example.com".into())],
             }];
             view! { <ListingList listings actions=ProviderActions::new() /> }
         });
@@ -374,7 +361,7 @@ mod tests {
             "name=\"action\" value=\"approve\"",
             "name=\"action\" value=\"reject\"",
             "name=\"action\" value=\"suspend\"",
-            "cy@example.com",
+            "bea@example.com",
             ">Pending approval</span>",
         ] {
             assert!(html.contains(expected), "missing {expected:?} in {html}");

@@ -18,13 +18,6 @@ use leptos::prelude::*;
 const RATINGS: [(i64, &str); 5] =
     [(5, "5 — excellent"), (4, "4 — good"), (3, "3 — fair"), (2, "2 — poor"), (1, "1 — bad")];
 
-/// The average of the ratings in tenths, rounded (`None` without a review).
-fn average_tenths(reviews: &[ReviewView]) -> Option<i64> {
-    let count = i64::try_from(reviews.len()).ok().filter(|c| *c > 0)?;
-    let sum: i64 = reviews.iter().map(|r| r.rating).sum();
-    Some((sum * 10 * 2 + count) / (count * 2))
-}
-
 /// "★★★★☆" for a rating of 4.
 fn stars(rating: i64) -> String {
     let full = usize::try_from(rating.clamp(0, 5)).unwrap_or(0);
@@ -44,6 +37,8 @@ pub(super) fn Reviews(
     /// The listing's provider: they reply, and do not review.
     #[prop(into)]
     provider: crate::types::ids::AccountId,
+    /// The average rating in tenths, as the marketplace keeps it on the listing.
+    rating_tenths: Option<i64>,
     reviews: Vec<ReviewView>,
     review: ServerAction<ReviewListing>,
     reply: ServerAction<ReplyToReview>,
@@ -52,7 +47,7 @@ pub(super) fn Reviews(
     let viewer = auth.account.get_untracked().map(|a| a.id);
     let own_listing = viewer.as_ref() == Some(&provider);
     let mine = viewer.as_ref().and_then(|v| reviews.iter().find(|r| &r.author_id == v)).cloned();
-    let summary = match average_tenths(&reviews) {
+    let summary = match rating_tenths {
         Some(tenths) => format!(
             "{} out of 5 · {} review{}",
             rating_text(tenths),
@@ -74,7 +69,7 @@ pub(super) fn Reviews(
         <section class="card reviews" data-testid="reviews" aria-labelledby="reviews-heading">
             <h2 id="reviews-heading">"Reviews"</h2>
             <p class="rating-summary" data-testid="rating-summary">
-                {average_tenths(&reviews).map(|t| view! { <span class="stars" aria-hidden="true">{stars((t + 5) / 10)}</span> " " })}
+                {rating_tenths.map(|t| view! { <span class="stars" aria-hidden="true">{stars((t + 5) / 10)}</span> " " })}
                 {summary}
             </p>
             {form}
@@ -184,22 +179,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_average_is_rounded_to_a_tenth() {
-        assert_eq!(average_tenths(&[]), None);
-        let r = |rating| ReviewView {
-            id: "r".into(),
-            listing_id: "l".into(),
-            author_id: "a".into(),
-            rating,
-            body: String::new(),
-            reply: None,
-            replied_at: None,
-            created_at: chrono::DateTime::UNIX_EPOCH,
-            updated_at: chrono::DateTime::UNIX_EPOCH,
-        };
-        assert_eq!(average_tenths(&[r(5), r(4)]), Some(45));
-        assert_eq!(average_tenths(&[r(5), r(4), r(4)]), Some(43));
-        assert_eq!(average_tenths(&[r(5), r(5), r(4)]), Some(47));
+    fn stars_show_a_rating() {
         assert_eq!(stars(4), "★★★★☆");
     }
 }

@@ -82,8 +82,7 @@ impl PortalAdapter {
         for listing in marketplace.list_my_listings(&account.id).await.map_err(portal_error)? {
             let subscribers =
                 marketplace.list_subscribers(&account.id, &listing.id).await.map_err(portal_error)?;
-            let consumers = self.consumers_of(&subscribers).await?;
-            listings.push(ProviderListing { listing, subscribers, consumers });
+            listings.push(ProviderListing { listing, subscribers });
         }
         // Taken only once the list has loaded, so a failed load does not lose the invitation,
         // and only by the account that created it.
@@ -249,24 +248,6 @@ impl PortalAdapter {
             .map_err(portal_error)?;
         redirect_plain_form(&format!("/marketplace/{listing_id}"));
         Ok(view)
-    }
-
-    /// The email of each subscriber's account, for the listing's provider (the caller has
-    /// already been given these subscriptions as their provider).
-    async fn consumers_of(
-        &self,
-        subscribers: &[SubscriptionView],
-    ) -> Result<Vec<(AccountId, String)>, PortalError> {
-        let mut out: Vec<(AccountId, String)> = Vec::new();
-        for s in subscribers {
-            if out.iter().any(|(id, _)| *id == s.consumer_id) {
-                continue;
-            }
-            if let Some(consumer) = self.state.accounts.get(&s.consumer_id).await.map_err(portal_error)? {
-                out.push((consumer.id, consumer.email));
-            }
-        }
-        Ok(out)
     }
 
     /// The logged-in account's id, if any (public pages show more to a listing's provider).
