@@ -210,11 +210,11 @@ fn ListingCard(listing: ListingSummary) -> impl IntoView {
     }
 }
 
-#[cfg(test)]
+// Server build only: `ParamsMap` decodes with the browser's `decodeURIComponent` elsewhere.
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 
-    #[cfg(feature = "ssr")]
     fn params(pairs: &[(&str, &str)]) -> ParamsMap {
         let mut map = ParamsMap::new();
         for (k, v) in pairs {
@@ -223,8 +223,6 @@ mod tests {
         map
     }
 
-    // `ParamsMap` decodes with the browser's `decodeURIComponent` outside the server build.
-    #[cfg(feature = "ssr")]
     #[test]
     fn the_search_round_trips_through_the_url() {
         let query = browse_query(&params(&[
