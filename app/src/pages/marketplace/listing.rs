@@ -163,6 +163,8 @@ fn Stats(listing: ListingView) -> impl IntoView {
                         view! { <span class="badge unavailable">"No"</span> }.into_any()
                     }}
                 </dd>
+                <dt>"Uptime, last 30 days"</dt>
+                <dd data-testid="listing-uptime">{super::uptime_text(stats.uptime_permille)}</dd>
                 <dt>"Subscribers"</dt><dd>{thousands(stats.subscribers)}</dd>
                 <dt>"Calls, last 30 days"</dt><dd>{thousands(stats.calls_30d)}</dd>
                 <dt>"Latency p50"</dt><dd>{latency_ms(stats.p50_us)}</dd>

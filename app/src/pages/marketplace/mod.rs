@@ -54,6 +54,14 @@ fn latency_ms(us: Option<i64>) -> String {
     }
 }
 
+/// An uptime in thousandths as a percentage ("99.9 %"); "Not checked yet" before any check.
+fn uptime_text(permille: Option<i64>) -> String {
+    match permille {
+        None => "Not checked yet".to_owned(),
+        Some(p) => format!("{}.{} %", p / 10, p % 10),
+    }
+}
+
 /// The badge class of a listing's status.
 fn listing_badge(status: ListingStatus) -> String {
     format!("badge listing-{}", status.as_str())
@@ -78,6 +86,13 @@ mod tests {
         assert_eq!(latency_ms(None), "—");
         assert_eq!(latency_ms(Some(12_345)), "12.3 ms");
         assert_eq!(latency_ms(Some(800)), "0.8 ms");
+    }
+
+    #[test]
+    fn uptime_reads_as_a_percentage() {
+        assert_eq!(uptime_text(None), "Not checked yet");
+        assert_eq!(uptime_text(Some(1000)), "100.0 %");
+        assert_eq!(uptime_text(Some(987)), "98.7 %");
     }
 }
 

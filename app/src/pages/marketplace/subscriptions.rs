@@ -10,7 +10,7 @@ use crate::{
     pages::common::failure,
     types::{
         ids::SubscriptionId,
-        marketplace::{ConsumerSubscription, PlanView, SubscriptionStatus, SubscriptionView},
+        marketplace::{ConsumerSubscription, ListingStatus, PlanView, SubscriptionStatus, SubscriptionView},
     },
 };
 use leptos::prelude::*;
@@ -221,6 +221,14 @@ fn SubscriptionCard(
                 </div>
                 <code class="small">{invoke}</code>
             </header>
+            {(live && subscription.listing_status == ListingStatus::Deprecated).then(|| view! {
+                <div class="banner usage-alert alert-90" role="status" data-testid="deprecation-notice">
+                    {match subscription.sunset_at {
+                        Some(at) => format!("This API is deprecated by its provider: calls stop on {}. Find a replacement in the marketplace.", at.format("%Y-%m-%d")),
+                        None => "This API is deprecated by its provider. Find a replacement in the marketplace.".to_owned(),
+                    }}
+                </div>
+            })}
             {alert.map(|p| view! {
                 <div class=format!("banner usage-alert alert-{p}") role="status" data-testid="usage-alert">
                     {alert_text(p)}
@@ -242,6 +250,8 @@ fn SubscriptionCard(
                     })}
                 </dd>
                 {resets.map(|r| view! { <dt>"Month"</dt><dd class="muted">{r}</dd> })}
+                <dt>"Last call"</dt>
+                <dd data-testid="usage-last-call">{usage.last_called_at.map_or_else(|| "None yet".to_owned(), crate::pages::common::when)}</dd>
             </dl>
             {live.then(|| view! {
                 <div class="subscription-forms">
@@ -445,6 +455,18 @@ mod tests {
         });
         assert!(html.contains("alert-90") && html.contains("90 % of your quota or spending cap"), "{html}");
         assert!(html.contains("alert-100") && html.contains("calls are refused"), "{html}");
+    }
+
+    #[test]
+    fn a_deprecated_listing_tells_its_subscribers_when_calls_stop() {
+        let html = render("/subscriptions", None, || {
+            let mut item = item(SubscriptionStatus::Active);
+            item.subscription.listing_status = ListingStatus::Deprecated;
+            item.subscription.sunset_at = chrono::DateTime::from_timestamp(1_800_000_000, 0);
+            view! { <SubscriptionList items=vec![item] actions=SubscriptionActions::new() /> }
+        });
+        assert!(html.contains("deprecation-notice") && html.contains("calls stop on 2027-01-15"), "{html}");
+        assert!(html.contains("Last call") && html.contains("None yet"), "{html}");
     }
 
     #[test]
