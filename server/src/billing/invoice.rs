@@ -28,8 +28,7 @@ pub(super) async fn price_lines(
     let services: HashMap<ServiceId, db::billing::Priced> =
         db::billing::services_by_id(db, &ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
     let plan_ids: Vec<PlanId> = calls.iter().filter_map(|c| c.plan_id.clone()).collect();
-    let plans: HashMap<PlanId, db::entities::plans::Model> =
-        db::marketplace::plans_by_id(db, &plan_ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
+    let plans = db::marketplace::plans_by_id(db, &plan_ids).await?;
     // Calls of each service already counted this month: earlier invoices', then this one's
     // earlier lines. A subscriber who changed plan mid-month has one group per plan, in the
     // order the plans were first used; each continues where the month's count stands.

@@ -131,11 +131,16 @@ pub async fn listings_of(
         .await
 }
 
+/// The listings with these ids, by id.
 pub async fn listings_by_id(
     db: &impl ConnectionTrait,
     ids: &[ListingId],
-) -> Result<Vec<listings::Model>, DbErr> {
-    Listings::find().filter(listings::Column::Id.is_in(ids.iter().cloned())).all(db).await
+) -> Result<HashMap<ListingId, listings::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = Listings::find().filter(listings::Column::Id.is_in(ids.iter().cloned())).all(db).await?;
+    Ok(rows.into_iter().map(|l| (l.id.clone(), l)).collect())
 }
 
 pub async fn insert_plan(db: &impl ConnectionTrait, plan: plans::Model) -> Result<(), DbErr> {
@@ -167,11 +172,16 @@ pub async fn plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<plans
     Plans::find_by_id(id.clone()).one(db).await
 }
 
-pub async fn plans_by_id(db: &impl ConnectionTrait, ids: &[PlanId]) -> Result<Vec<plans::Model>, DbErr> {
+/// The plans with these ids, by id.
+pub async fn plans_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[PlanId],
+) -> Result<HashMap<PlanId, plans::Model>, DbErr> {
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(HashMap::new());
     }
-    Plans::find().filter(plans::Column::Id.is_in(ids.iter().cloned())).all(db).await
+    let rows = Plans::find().filter(plans::Column::Id.is_in(ids.iter().cloned())).all(db).await?;
+    Ok(rows.into_iter().map(|p| (p.id.clone(), p)).collect())
 }
 
 pub async fn insert_subscription(db: &impl ConnectionTrait, row: subscriptions::Model) -> Result<(), DbErr> {

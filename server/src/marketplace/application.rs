@@ -28,7 +28,7 @@ use app::types::{
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use sea_orm::DatabaseConnection;
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet},
     sync::Arc,
 };
 
@@ -574,18 +574,8 @@ impl Marketplace {
             rows.iter().map(|r| r.listing_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let plan_ids: Vec<PlanId> =
             rows.iter().map(|r| r.plan_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let listings: HashMap<ListingId, entities::listings::Model> =
-            db::marketplace::listings_by_id(&self.db, &listing_ids)
-                .await?
-                .into_iter()
-                .map(|l| (l.id.clone(), l))
-                .collect();
-        let plans: HashMap<PlanId, entities::plans::Model> =
-            db::marketplace::plans_by_id(&self.db, &plan_ids)
-                .await?
-                .into_iter()
-                .map(|p| (p.id.clone(), p))
-                .collect();
+        let listings = db::marketplace::listings_by_id(&self.db, &listing_ids).await?;
+        let plans = db::marketplace::plans_by_id(&self.db, &plan_ids).await?;
         let mut parts = Vec::with_capacity(rows.len());
         for row in rows {
             let (Some(listing), Some(plan)) = (listings.get(&row.listing_id), plans.get(&row.plan_id)) else {

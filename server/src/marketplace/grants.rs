@@ -27,12 +27,7 @@ impl Marketplace {
         listing_ids.extend(listed.iter().map(|f| f.id.clone()));
         listing_ids.sort();
         listing_ids.dedup();
-        let listings: HashMap<ListingId, entities::listings::Model> =
-            db::marketplace::listings_by_id(&self.db, &listing_ids)
-                .await?
-                .into_iter()
-                .map(|l| (l.id.clone(), l))
-                .collect();
+        let listings = db::marketplace::listings_by_id(&self.db, &listing_ids).await?;
         // Every plan of the subscribed listings: a subscriber may have been on another this month.
         let subscribed: Vec<ListingId> = subscriptions.iter().map(|s| s.listing_id.clone()).collect();
         let plans: HashMap<PlanId, entities::plans::Model> =
