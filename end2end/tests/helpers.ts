@@ -1,5 +1,5 @@
 // Helpers the end-to-end specs share (a plain module: not a test file).
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -57,4 +57,26 @@ export async function startUpstream(): Promise<{ server: Server; url: string }> 
 export async function stopUpstream(server: Server) {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A fresh browser context (its own session): another person. */
+export async function newPerson(browser: Browser) {
+  const context = await browser.newContext();
+  return { context, page: await context.newPage() };
+}
+
+/** Registers an http service on `upstreamUrl` through the portal, checked every second;
+ * ends on its page. */
+export async function registerService(page: Page, slug: string, upstreamUrl: string) {
+  await page.goto('/services/new');
+  await hydrated(page);
+  await page.getByLabel('Slug').fill(slug);
+  await page.getByLabel('Name', { exact: true }).fill(`Service ${slug}`);
+  await page.getByLabel('Kind').selectOption('http');
+  await page.getByLabel('Upstream URL').fill(upstreamUrl);
+  await page.getByLabel('Health check path').fill('/health');
+  await page.getByLabel('Health check interval (ms)').fill('1000');
+  await page.getByLabel('Health check timeout (ms)').fill('500');
+  await page.getByRole('button', { name: 'Register service' }).click();
+  await expect(page).toHaveURL(/\/services\/(?!new$)[^/?#]+$/);
 }

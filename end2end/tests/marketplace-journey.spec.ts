@@ -3,9 +3,9 @@
 // an API key and sees the usage and the bill at the plan's price; A sees B as a subscriber and
 // the earnings; B changes plan and keeps calling with the same key; B reviews, A replies, and
 // B sees the reply. A screenshot of each main page is attached to the test's results.
-import { test, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
+import { test, expect, type Page, type TestInfo } from '@playwright/test';
 import type { Server } from 'node:http';
-import { hydrated, signUp, startUpstream, stopUpstream, unique } from './helpers';
+import { hydrated, newPerson, registerService, signUp, startUpstream, stopUpstream, unique } from './helpers';
 
 let upstream: Server;
 let upstreamUrl: string;
@@ -16,32 +16,11 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => stopUpstream(upstream));
 
-/** A fresh browser context (its own session): another person. */
-async function newPerson(browser: Browser) {
-  const context = await browser.newContext();
-  return { context, page: await context.newPage() };
-}
-
 /** Saves a full-page screenshot of `page` as a test artifact called `name`. */
 async function shot(page: Page, testInfo: TestInfo, name: string) {
   const path = testInfo.outputPath(`${name}.png`);
   await page.screenshot({ path, fullPage: true });
   await testInfo.attach(name, { path, contentType: 'image/png' });
-}
-
-/** Registers an http service against the test's upstream; ends on its page. */
-async function registerService(page: Page, slug: string) {
-  await page.goto('/services/new');
-  await hydrated(page);
-  await page.getByLabel('Slug').fill(slug);
-  await page.getByLabel('Name', { exact: true }).fill(`Service ${slug}`);
-  await page.getByLabel('Kind').selectOption('http');
-  await page.getByLabel('Upstream URL').fill(upstreamUrl);
-  await page.getByLabel('Health check path').fill('/health');
-  await page.getByLabel('Health check interval (ms)').fill('1000');
-  await page.getByLabel('Health check timeout (ms)').fill('500');
-  await page.getByRole('button', { name: 'Register service' }).click();
-  await expect(page).toHaveURL(/\/services\/(?!new$)[^/?#]+$/);
 }
 
 /** Adds a plan to `listing` on /listings. */
@@ -83,7 +62,7 @@ test('two people: publish, find, subscribe, call, bill, earn, change plan, revie
   const a = await newPerson(browser);
   await signUp(a.page, 'journey-provider');
   const slug = `stars-${unique()}`;
-  await registerService(a.page, slug);
+  await registerService(a.page, slug, upstreamUrl);
   await a.page.goto('/listings');
   await hydrated(a.page);
   const form = a.page.getByTestId('new-listing-form');

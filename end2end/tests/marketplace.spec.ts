@@ -1,9 +1,9 @@
 // The marketplace end to end: a provider lists a healthy http service with a free plan and
 // publishes it; another developer finds it by a word of its description, subscribes and sees
 // the subscription; and a visitor without JavaScript can search the marketplace.
-import { test, expect, type Browser, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import type { Server } from 'node:http';
-import { hydrated, signUp, startUpstream, stopUpstream, unique } from './helpers';
+import { hydrated, newPerson, registerService, signUp, startUpstream, stopUpstream, unique } from './helpers';
 
 let upstream: Server;
 let upstreamUrl: string;
@@ -17,34 +17,13 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => stopUpstream(upstream));
 
-/** Registers an http service through the portal; ends on its page. */
-async function registerService(page: Page, slug: string) {
-  await page.goto('/services/new');
-  await hydrated(page);
-  await page.getByLabel('Slug').fill(slug);
-  await page.getByLabel('Name', { exact: true }).fill(`Service ${slug}`);
-  await page.getByLabel('Kind').selectOption('http');
-  await page.getByLabel('Upstream URL').fill(upstreamUrl);
-  await page.getByLabel('Health check path').fill('/health');
-  await page.getByLabel('Health check interval (ms)').fill('1000');
-  await page.getByLabel('Health check timeout (ms)').fill('500');
-  await page.getByRole('button', { name: 'Register service' }).click();
-  await expect(page).toHaveURL(/\/services\/(?!new$)[^/?#]+$/);
-}
-
-/** A fresh browser context (its own session): another person. */
-async function newPerson(browser: Browser) {
-  const context = await browser.newContext();
-  return { context, page: await context.newPage() };
-}
-
 test('a provider publishes a listing and another developer finds it and subscribes', async ({ browser }) => {
   // Placement and the first passing health checks take a few seconds.
   test.setTimeout(120_000);
   const a = await newPerson(browser);
   await signUp(a.page, 'provider');
   const slug = `radar-${unique()}`;
-  await registerService(a.page, slug);
+  await registerService(a.page, slug, upstreamUrl);
 
   // A: list it, add a free plan, publish (once the service is healthy).
   await a.page.getByRole('navigation').getByRole('link', { name: 'My listings' }).click();
