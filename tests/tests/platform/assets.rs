@@ -145,3 +145,44 @@ async fn pages_name_the_plain_bundle_when_the_site_was_not_built_with_hashes() {
         assert!(html.contains(name), "{name} missing in {html}");
     }
 }
+
+/// Sends `GET {target}` exactly as written (no client-side normalisation of `..`) and returns
+/// the raw answer.
+async fn raw_get(app: &TestApp, target: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.expect("connect");
+    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn no_path_reaches_a_file_outside_the_site_root() {
+    let outside = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(outside.path().join("secret.txt"), "the host's secret").expect("write the secret");
+    let site = outside.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).expect("create the site root");
+    std::fs::write(site.join("pkg/web4.css"), "body {}").expect("write the stylesheet");
+    let app = app_on(&site).await;
+    for target in [
+        "/../secret.txt",
+        "/pkg/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/pkg/..%2f..%2fsecret.txt",
+        "/pkg/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/..%5csecret.txt",
+        "//secret.txt",
+    ] {
+        let answer = raw_get(&app, target).await;
+        assert!(
+            !answer.contains("the host's secret"),
+            "{target} read a file outside the site root:\n{answer}"
+        );
+        let status = answer.split_whitespace().nth(1).unwrap_or_default();
+        assert!(matches!(status, "400" | "404"), "{target} answered {status}:\n{answer}");
+    }
+    // The site root itself still serves.
+    assert_eq!(get(&app, CSS, None).await.status(), StatusCode::OK);
+}
