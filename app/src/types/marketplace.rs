@@ -641,7 +641,11 @@ pub struct MyListingsView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumerSubscription {
     pub subscription: SubscriptionView,
+    /// The public plans of its listing it may change to (none once the listing left the
+    /// marketplace).
     pub plans: Vec<PlanView>,
+    /// Its calls per day over the last 30 days.
+    pub activity: SubscriptionActivity,
 }
 
 /// A review form as typed: the rating (1–5) as the select sends it, and the text.

@@ -18,10 +18,10 @@ use crate::{
 use app::types::{
     ids::{AccountId, ListingId, PlanId, SubscriptionId},
     marketplace::{
-        Approval, CreatedPlan, ListingAction, ListingStats, ListingStatus, ListingUpdate, ListingView,
-        NewListing, NewPlan, NewSubscription, SubscriberAction, SubscriptionActivity, SubscriptionDay,
-        SubscriptionStatus, SubscriptionUpdate, SubscriptionUsage, SubscriptionView, Visibility,
-        alert_percent,
+        Approval, ConsumerSubscription, CreatedPlan, ListingAction, ListingStats, ListingStatus,
+        ListingUpdate, ListingView, NewListing, NewPlan, NewSubscription, PlanView, SubscriberAction,
+        SubscriptionActivity, SubscriptionDay, SubscriptionStatus, SubscriptionUpdate, SubscriptionUsage,
+        SubscriptionView, Visibility, alert_percent,
     },
     services::ServiceKind,
 };
@@ -418,11 +418,53 @@ impl Marketplace {
         account: &AccountId,
         id: &SubscriptionId,
     ) -> Result<SubscriptionActivity> {
-        let (row, listing, _) = self.visible_subscription(account, id).await?;
+        let (row, ..) = self.visible_subscription(account, id).await?;
+        self.activity(&row.id, &row.account_id, &row.listing_id, row.created_at).await
+    }
+
+    /// The consumer's subscriptions, each with the public plans it may change to (none once
+    /// its listing left the marketplace) and its calls per day: the portal's page in a few
+    /// queries.
+    pub async fn consumer_subscriptions(&self, account: &AccountId) -> Result<Vec<ConsumerSubscription>> {
+        let subscriptions = self.list_subscriptions(account).await?;
+        let listing_ids: Vec<ListingId> =
+            subscriptions.iter().map(|s| s.listing_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let listings = db::marketplace::listings_by_id(&self.db, &listing_ids).await?;
+        let mut plans: BTreeMap<ListingId, Vec<PlanView>> = BTreeMap::new();
+        for plan in db::marketplace::plans_of_all(&self.db, &listing_ids).await? {
+            let listed = listings.get(&plan.listing_id).is_some_and(|l| is_listed(l.status));
+            if listed && plan.visibility == Visibility::Public {
+                plans.entry(plan.listing_id.clone()).or_default().push(views::plan_view(&plan));
+            }
+        }
+        let mut out = Vec::with_capacity(subscriptions.len());
+        for subscription in subscriptions {
+            let activity = self
+                .activity(
+                    &subscription.id,
+                    &subscription.consumer_id,
+                    &subscription.listing_id,
+                    subscription.created_at,
+                )
+                .await?;
+            let plans = plans.get(&subscription.listing_id).cloned().unwrap_or_default();
+            out.push(ConsumerSubscription { subscription, plans, activity });
+        }
+        Ok(out)
+    }
+
+    /// A subscription's calls per day over the last `ACTIVITY_DAYS` days (since it began).
+    async fn activity(
+        &self,
+        id: &SubscriptionId,
+        consumer: &AccountId,
+        listing: &ListingId,
+        began: DateTime<Utc>,
+    ) -> Result<SubscriptionActivity> {
         let to = Utc::now().date_naive();
         let from = to - Duration::days(ACTIVITY_DAYS - 1);
-        let since = from.and_time(NaiveTime::MIN).and_utc().max(row.created_at);
-        let rows = db::marketplace::plan_days(&self.db, &row.account_id, &listing.id, since).await?;
+        let since = from.and_time(NaiveTime::MIN).and_utc().max(began);
+        let rows = db::marketplace::plan_days(&self.db, consumer, listing, since).await?;
         let days = rows
             .into_iter()
             .map(|d| {
@@ -432,7 +474,7 @@ impl Marketplace {
             })
             .collect::<Result<Vec<_>>>()?;
         let total_calls = days.iter().map(|d| d.calls).sum();
-        Ok(SubscriptionActivity { subscription_id: row.id, from, to, days, total_calls })
+        Ok(SubscriptionActivity { subscription_id: id.clone(), from, to, days, total_calls })
     }
 
     // ---- subscribers (provider) ----

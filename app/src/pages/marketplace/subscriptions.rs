@@ -10,7 +10,10 @@ use crate::{
     pages::common::failure,
     types::{
         ids::SubscriptionId,
-        marketplace::{ConsumerSubscription, ListingStatus, PlanView, SubscriptionStatus, SubscriptionView},
+        marketplace::{
+            ConsumerSubscription, ListingStatus, PlanView, SubscriptionActivity, SubscriptionStatus,
+            SubscriptionView,
+        },
     },
 };
 use leptos::prelude::*;
@@ -136,7 +139,7 @@ fn SubscriptionList(items: Vec<ConsumerSubscription>, actions: SubscriptionActio
     }
     items
         .into_iter()
-        .map(|ConsumerSubscription { subscription, plans }| view! { <SubscriptionCard subscription plans actions /> })
+        .map(|ConsumerSubscription { subscription, plans, activity }| view! { <SubscriptionCard subscription plans activity actions /> })
         .collect_view()
         .into_any()
 }
@@ -157,6 +160,45 @@ fn spent_text(subscription: &SubscriptionView) -> String {
     match subscription.spending_cap_minor {
         Some(cap) => format!("{spent} of {}", currency.format_minor(cap)),
         None => format!("{spent} (no cap)"),
+    }
+}
+
+/// A subscription's calls per day as bars, one per day of the window (empty days too), each
+/// with its date, calls and errors as a tooltip; the total is said in words for everyone.
+#[component]
+fn CallsPerDay(activity: SubscriptionActivity) -> impl IntoView {
+    const BAR: i64 = 6;
+    const HEIGHT: i64 = 32;
+    let days: Vec<(chrono::NaiveDate, i64, i64)> = crate::chart::days_of(activity.from, activity.to)
+        .map(|day| {
+            let found = activity.days.iter().find(|d| d.day == day);
+            (day, found.map_or(0, |d| d.calls), found.map_or(0, |d| d.errors))
+        })
+        .collect();
+    let max = days.iter().map(|(_, calls, _)| *calls).max().unwrap_or(0).max(1);
+    let width = BAR * i64::try_from(days.len()).unwrap_or(0);
+    let summary =
+        format!("{} in the last {} days", crate::chart::calls_text(activity.total_calls), days.len());
+    view! {
+        <figure class="calls-per-day" data-testid="calls-per-day">
+            <svg width=width height=HEIGHT viewBox=format!("0 0 {width} {HEIGHT}") role="img" aria-label=summary.clone()>
+                {days
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (day, calls, errors))| {
+                        let h = if calls == 0 { 1 } else { (calls * HEIGHT / max).max(2) };
+                        let x = i64::try_from(i).unwrap_or(0) * BAR;
+                        let class = if errors > 0 { "bar has-errors" } else if calls == 0 { "bar empty" } else { "bar" };
+                        view! {
+                            <rect class=class x=x y=HEIGHT - h width=BAR - 1 height=h>
+                                <title>{format!("{day}: {} ({errors} errors)", crate::chart::calls_text(calls))}</title>
+                            </rect>
+                        }
+                    })
+                    .collect_view()}
+            </svg>
+            <figcaption class="muted small">{summary}</figcaption>
+        </figure>
     }
 }
 
@@ -183,6 +225,7 @@ fn cap_input(cap: Option<i64>) -> String {
 fn SubscriptionCard(
     subscription: SubscriptionView,
     plans: Vec<PlanView>,
+    activity: SubscriptionActivity,
     actions: SubscriptionActions,
 ) -> impl IntoView {
     let id = subscription.id.clone();
@@ -250,6 +293,8 @@ fn SubscriptionCard(
                     })}
                 </dd>
                 {resets.map(|r| view! { <dt>"Month"</dt><dd class="muted">{r}</dd> })}
+                <dt>"Last 30 days"</dt>
+                <dd><CallsPerDay activity /></dd>
                 <dt>"Last call"</dt>
                 <dd data-testid="usage-last-call">{usage.last_called_at.map_or_else(|| "None yet".to_owned(), crate::pages::common::when)}</dd>
             </dl>
@@ -404,12 +449,41 @@ fn CancelForm(id: SubscriptionId, actions: SubscriptionActions) -> impl IntoView
 mod tests {
     use super::*;
     use crate::pages::marketplace::fixtures::{plan, render, subscription};
+    use crate::types::marketplace::SubscriptionDay;
 
     fn item(status: SubscriptionStatus) -> ConsumerSubscription {
         ConsumerSubscription {
             subscription: subscription(status),
             plans: vec![plan("pln_free", "Hobby", 0, Some(1_000)), plan("pln_pro", "Pro", 2_000, None)],
+            activity: SubscriptionActivity {
+                subscription_id: "sub_1".into(),
+                from: day(1),
+                to: day(30),
+                days: vec![
+                    SubscriptionDay { day: day(3), calls: 40, errors: 0 },
+                    SubscriptionDay { day: day(30), calls: 10, errors: 2 },
+                ],
+                total_calls: 50,
+            },
         }
+    }
+
+    fn day(n: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, n).unwrap_or_default()
+    }
+
+    #[test]
+    fn calls_per_day_are_bars_for_every_day_of_the_window() {
+        let html = render("/subscriptions", None, || {
+            view! { <SubscriptionList items=vec![item(SubscriptionStatus::Active)] actions=SubscriptionActions::new() /> }
+        });
+        assert_eq!(html.matches("<rect").count(), 30, "{html}");
+        assert!(html.contains("50 calls in the last 30 days"), "{html}");
+        assert!(html.contains("2026-11-03: 40 calls (0 errors)"), "{html}");
+        assert!(
+            html.contains("2026-11-30: 10 calls (2 errors)") && html.contains("bar has-errors"),
+            "{html}"
+        );
     }
 
     #[test]

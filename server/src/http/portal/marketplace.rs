@@ -8,7 +8,6 @@ use super::{
     marketplace_forms as forms,
     respond::{is_plain_form, redirect_plain_form},
 };
-use crate::marketplace::MarketplaceError;
 use app::{
     error::PortalError,
     types::{
@@ -16,13 +15,12 @@ use app::{
         ids::{AccountId, ListingId, PlanId, ReviewId, SubscriptionId},
         marketplace::{
             BrowseQuery, ConsumerSubscription, CreatedPlan, ListingAction, ListingForm, ListingSummary,
-            ListingView, MyListingsView, NewSubscription, PlanForm, PlanView, ProviderListing, ReviewForm,
-            ReviewReply, ReviewView, SubscriberAction, SubscriptionUpdate, SubscriptionView, Visibility,
+            ListingView, MyListingsView, NewSubscription, PlanForm, ProviderListing, ReviewForm, ReviewReply,
+            ReviewView, SubscriberAction, SubscriptionUpdate, SubscriptionView,
         },
         services::Page,
     },
 };
-use std::collections::BTreeMap;
 
 /// Session key of a private plan created by a plain form post (with its owner's id): its
 /// invitation is shown once, on the next load of `/listings` (sealed: see [`super::flash`]).
@@ -155,26 +153,7 @@ impl PortalAdapter {
 
     pub(super) async fn list_my_subscriptions_impl(&self) -> Result<Vec<ConsumerSubscription>, PortalError> {
         let account = self.account().await?;
-        let marketplace = &self.state.marketplace;
-        let subscriptions = marketplace.list_subscriptions(&account.id).await.map_err(portal_error)?;
-        let mut plans_of: BTreeMap<ListingId, Vec<PlanView>> = BTreeMap::new();
-        let mut out = Vec::with_capacity(subscriptions.len());
-        for subscription in subscriptions {
-            if !plans_of.contains_key(&subscription.listing_id) {
-                // A listing taken out of the marketplace offers no plan to change to.
-                let plans = match marketplace.get_listing(Some(&account.id), &subscription.listing_id).await {
-                    Ok(listing) => {
-                        listing.plans.into_iter().filter(|p| p.visibility == Visibility::Public).collect()
-                    }
-                    Err(MarketplaceError::NotFound(_)) => Vec::new(),
-                    Err(other) => return Err(portal_error(other)),
-                };
-                plans_of.insert(subscription.listing_id.clone(), plans);
-            }
-            let plans = plans_of.get(&subscription.listing_id).cloned().unwrap_or_default();
-            out.push(ConsumerSubscription { subscription, plans });
-        }
-        Ok(out)
+        self.state.marketplace.consumer_subscriptions(&account.id).await.map_err(portal_error)
     }
 
     pub(super) async fn change_plan_impl(
