@@ -360,6 +360,7 @@ mod tests {
             "name=\"action\" value=\"unpublish\"",
             "name=\"action\" value=\"approve\"",
             "name=\"action\" value=\"reject\"",
+            "<input type=\"checkbox\" required> Reject for good",
             "name=\"action\" value=\"suspend\"",
             "bea@example.com",
             ">Pending approval</span>",

@@ -284,7 +284,11 @@ pub(super) fn SubscriberMoves(actions: ProviderActions, subscription: Subscripti
                 <ActionForm action=act attr:class="inline">
                     <input type="hidden" name="id" value=id.clone() />
                     <input type="hidden" name="action" value=*name />
-                    <button type="submit" class="button small" disabled=pending>{*label}</button>
+                    // Rejecting is final (the consumer must subscribe again): it takes a tick.
+                    {(*name == "reject").then(|| view! {
+                        <label class="check small"><input type="checkbox" required />" Reject for good"</label>
+                    })}
+                    <button type="submit" class=if *name == "reject" { "button small danger" } else { "button small" } disabled=pending>{*label}</button>
                 </ActionForm>
             }
         })
