@@ -45,6 +45,7 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
             "nodes",
             "plans",
             "reviews",
+            "service_health_days",
             "service_placements",
             "services",
             "subscriptions",
