@@ -53,6 +53,22 @@ impl SubscriptionActions {
     fn cancel_error(self) -> Option<PortalError> {
         self.cancel.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned()))
     }
+
+    /// What `error` says about `field` (or as a whole) when `id`'s form was the one submitted.
+    fn error_for(
+        self,
+        id: SubscriptionId,
+        error: fn(Self) -> Option<PortalError>,
+        field: &'static str,
+    ) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            self.target
+                .with(|t| t.as_ref() == Some(&id))
+                .then(|| error(self))
+                .flatten()
+                .map(|e| e.field_error(field).unwrap_or_else(|| e.to_string()))
+        })
+    }
 }
 
 /// `/subscriptions`
@@ -319,17 +335,7 @@ fn ChangePlanForm(id: SubscriptionId, plans: Vec<PlanView>, actions: Subscriptio
     let pending = action.pending();
     let select_id = format!("plan-{id}");
     let help_id = format!("{select_id}-help");
-    let error = {
-        let id = id.clone();
-        Signal::derive(move || {
-            actions
-                .target
-                .with(|t| t.as_ref() == Some(&id))
-                .then(|| actions.plan_error())
-                .flatten()
-                .map(|e| e.field_error("plan_id").unwrap_or_else(|| e.to_string()))
-        })
-    };
+    let error = actions.error_for(id.clone(), SubscriptionActions::plan_error, "plan_id");
     if plans.is_empty() {
         return view! { <p class="muted small">"No other plan to change to."</p> }.into_any();
     }
@@ -367,17 +373,7 @@ fn CapForm(id: SubscriptionId, cap: Option<i64>, actions: SubscriptionActions) -
     let pending = action.pending();
     let input_id = format!("cap-{id}");
     let help_id = format!("{input_id}-help");
-    let error = {
-        let id = id.clone();
-        Signal::derive(move || {
-            actions
-                .target
-                .with(|t| t.as_ref() == Some(&id))
-                .then(|| actions.cap_error())
-                .flatten()
-                .map(|e| e.field_error("spending_cap").unwrap_or_else(|| e.to_string()))
-        })
-    };
+    let error = actions.error_for(id.clone(), SubscriptionActions::cap_error, "spending_cap");
     let mark = {
         let id = id.clone();
         move |_| actions.target.set(Some(id.clone()))
