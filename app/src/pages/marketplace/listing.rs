@@ -259,7 +259,6 @@ fn SubscribeForm(
 ) -> impl IntoView {
     let pending = subscribe.pending();
     let input_id = format!("cap-{}", plan.id);
-    let help_id = format!("{input_id}-help");
     let hint = if plan.is_free() {
         "Optional. This plan is free."
     } else {
@@ -268,19 +267,7 @@ fn SubscribeForm(
     view! {
         <ActionForm action=subscribe attr:class="subscribe-form">
             <input type="hidden" name="plan_id" value=plan.id.clone() />
-            <label for=input_id.clone()>{format!("Spending cap per month ({})", currency().code)}</label>
-            <input
-                id=input_id
-                name="spending_cap"
-                type="text"
-                inputmode="decimal"
-                placeholder="no cap"
-                aria-invalid=move || cap_error.get().is_some().to_string()
-                aria-describedby=help_id.clone()
-            />
-            <p id=help_id class="help" class:field-error=move || cap_error.get().is_some()>
-                {move || cap_error.get().unwrap_or_else(|| hint.into())}
-            </p>
+            <CapInput input_id cap_error hint />
             <button type="submit" class="button primary" disabled=pending data-testid="subscribe">
                 {move || if pending.get() { "Subscribing…" } else { "Subscribe" }}
             </button>
@@ -299,29 +286,37 @@ fn InvitedForm(
 ) -> impl IntoView {
     let pending = subscribe.pending();
     let input_id = "cap-invited".to_owned();
-    let help_id = format!("{input_id}-help");
     view! {
         {known.map(|plan| view! { <p class="price">{format!("{}: {}", plan.name, plan_price(&plan))}</p> })}
         <ActionForm action=subscribe attr:class="subscribe-form">
             <input type="hidden" name="plan_id" value=invite.plan_id.to_string() />
             <input type="hidden" name="invitation" value=invite.invitation />
-            <label for=input_id.clone()>{format!("Spending cap per month ({})", currency().code)}</label>
-            <input
-                id=input_id
-                name="spending_cap"
-                type="text"
-                inputmode="decimal"
-                placeholder="no cap"
-                aria-invalid=move || cap_error.get().is_some().to_string()
-                aria-describedby=help_id.clone()
-            />
-            <p id=help_id class="help" class:field-error=move || cap_error.get().is_some()>
-                {move || cap_error.get().unwrap_or_else(|| "Optional: the most this may cost a month.".into())}
-            </p>
+            <CapInput input_id cap_error hint="Optional: the most this may cost a month." />
             <button type="submit" class="button primary" disabled=pending data-testid="accept-invitation">
                 {move || if pending.get() { "Subscribing…" } else { "Subscribe to the private plan" }}
             </button>
         </ActionForm>
+    }
+}
+
+/// The spending cap a subscriber may set as they subscribe, with its hint or its error.
+#[component]
+fn CapInput(input_id: String, cap_error: Signal<Option<String>>, hint: &'static str) -> impl IntoView {
+    let help_id = format!("{input_id}-help");
+    view! {
+        <label for=input_id.clone()>{format!("Spending cap per month ({})", currency().code)}</label>
+        <input
+            id=input_id
+            name="spending_cap"
+            type="text"
+            inputmode="decimal"
+            placeholder="no cap"
+            aria-invalid=move || cap_error.get().is_some().to_string()
+            aria-describedby=help_id.clone()
+        />
+        <p id=help_id class="help" class:field-error=move || cap_error.get().is_some()>
+            {move || cap_error.get().unwrap_or_else(|| hint.into())}
+        </p>
     }
 }
 
