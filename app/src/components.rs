@@ -53,11 +53,16 @@ fn nav_groups(role: crate::types::Role) -> Vec<&'static NavGroup> {
 #[component]
 fn MenuToggle() -> impl IntoView {
     let path = leptos_router::hooks::use_location().pathname;
+    let details = NodeRef::<leptos::html::Details>::new();
+    // A property set to the same `false` again is not written: fold the element itself.
+    Effect::new(move |_| {
+        path.track();
+        if let Some(details) = details.get_untracked() {
+            let _ = details.remove_attribute("open");
+        }
+    });
     view! {
-        <details class="nav-toggle" prop:open=move || {
-            path.track();
-            false
-        }>
+        <details class="nav-toggle" node_ref=details>
             <summary aria-controls="nav-panel" data-testid="menu-toggle">
                 <span class="burger" aria-hidden="true"></span>
                 "Menu"
