@@ -53,16 +53,12 @@ fn nav_groups(role: crate::types::Role) -> Vec<&'static NavGroup> {
 #[component]
 fn MenuToggle() -> impl IntoView {
     let path = leptos_router::hooks::use_location().pathname;
-    let details = NodeRef::<leptos::html::Details>::new();
-    // A property set to the same `false` again is not written: fold the element itself.
     Effect::new(move |_| {
         path.track();
-        if let Some(details) = details.get_untracked() {
-            let _ = details.remove_attribute("open");
-        }
+        fold_menu();
     });
     view! {
-        <details class="nav-toggle" node_ref=details>
+        <details class="nav-toggle">
             <summary aria-controls="nav-panel" data-testid="menu-toggle">
                 <span class="burger" aria-hidden="true"></span>
                 "Menu"
@@ -71,12 +67,20 @@ fn MenuToggle() -> impl IntoView {
     }
 }
 
+/// Folds the small screens' menu (in the browser; a link followed from it leaves it open
+/// otherwise, as the page around it stays).
+fn fold_menu() {
+    if let Ok(Some(open)) = document().query_selector(".nav-toggle[open]") {
+        let _ = open.remove_attribute("open");
+    }
+}
+
 /// Navigation for a visitor.
 #[allow(non_snake_case)]
 pub fn SignedOutNav() -> impl IntoView {
     view! {
         <MenuToggle />
-        <div class="nav-panel" id="nav-panel">
+        <div class="nav-panel" id="nav-panel" on:click=|_| fold_menu()>
             {VISITOR_LINKS.iter().map(|(href, label)| view! { <A href=*href>{*label}</A> }).collect_view()}
             <A href="/login">"Log in"</A>
             <A href="/signup" attr:class="button primary small">"Sign up"</A>
@@ -92,7 +96,7 @@ pub fn SignedInNav(account: AccountView) -> impl IntoView {
     let title = format!("Logged in as {} ({})", account.email, account.role.label());
     view! {
         <MenuToggle />
-        <div class="nav-panel" id="nav-panel">
+        <div class="nav-panel" id="nav-panel" on:click=|_| fold_menu()>
             {groups
                 .into_iter()
                 .map(|group| {
