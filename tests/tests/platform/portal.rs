@@ -125,7 +125,7 @@ async fn a_hydrated_call_with_a_wrong_password_answers_401_with_the_error() {
 /// Loads a server-rendered page. Leptos occasionally stalls one SSR response forever
 /// (leptos-rs/leptos#4851); the server answers such a request 503 after its timeout, and this
 /// helper then loads the page once more, so that upstream flake does not fail unrelated tests.
-async fn page(client: &reqwest::Client, url: String) -> (StatusCode, String) {
+pub(crate) async fn page(client: &reqwest::Client, url: String) -> (StatusCode, String) {
     for _ in 0..2 {
         let response = client.get(&url).header("accept", "text/html").send().await.unwrap();
         if response.status() != StatusCode::SERVICE_UNAVAILABLE {

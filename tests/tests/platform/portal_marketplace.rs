@@ -4,17 +4,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::json;
 use web4_tests::{fixtures::second_account, spawn_app, upstream::Upstream};
 
-/// GETs `url` as a browser navigation; answers the status and the HTML. As in `portal.rs`, a
-/// render that stalled (503) is tried once more.
-async fn html(client: &Client, url: String) -> (StatusCode, String) {
-    for _ in 0..2 {
-        let response = client.get(&url).header("accept", "text/html").send().await.unwrap();
-        if response.status() != StatusCode::SERVICE_UNAVAILABLE {
-            return (response.status(), response.text().await.unwrap());
-        }
-    }
-    panic!("{url} stalled twice");
-}
+use crate::portal::page as html;
 
 #[tokio::test]
 async fn portal_marketplace_is_searchable_by_visitors_and_subscribe_posts_as_a_plain_form() {
