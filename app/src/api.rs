@@ -9,7 +9,7 @@ use crate::{
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         marketplace::{
             BrowseQuery, CreatedPlan, ListingAction, ListingForm, ListingSummary, ListingView,
-            MyListingsView, PlanForm, SubscriberAction, SubscriptionView,
+            MyListingsView, PlanForm, PlanView, SubscriberAction, SubscriptionView,
         },
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
@@ -206,6 +206,16 @@ pub async fn browse_listings(
 #[server(prefix = "/_fn", endpoint = "get_listing")]
 pub async fn get_listing(id: ListingId) -> Result<ListingView, PortalError> {
     portal_port()?.get_listing(id).await
+}
+
+/// A plan's terms for the holder of its invitation link (public).
+#[server(prefix = "/_fn", endpoint = "get_invited_plan")]
+pub async fn get_invited_plan(
+    listing: ListingId,
+    plan: PlanId,
+    invitation: String,
+) -> Result<PlanView, PortalError> {
+    portal_port()?.get_invited_plan(listing, plan, invitation).await
 }
 
 /// Subscribes to a plan; `spending_cap` in currency units (empty: no cap).

@@ -10,7 +10,7 @@ use crate::{
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         marketplace::{
             BrowseQuery, CreatedPlan, ListingAction, ListingForm, ListingSummary, ListingView,
-            MyListingsView, PlanForm, SubscriberAction, SubscriptionView,
+            MyListingsView, PlanForm, PlanView, SubscriberAction, SubscriptionView,
         },
         nodes::{CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{Page, ProxySecretView, ServiceForm, ServiceView, TryInvoke, TryInvokeResult},
@@ -89,6 +89,14 @@ pub trait PortalPort: Send + Sync + 'static {
     async fn browse_listings(&self, query: BrowseQuery) -> Result<Page<ListingSummary>, PortalError>;
     /// A listing's page (public); its provider also sees drafts and private plans.
     async fn get_listing(&self, id: ListingId) -> Result<ListingView, PortalError>;
+    /// A plan's terms for the holder of its invitation link (public); `NotFound` for a wrong
+    /// invitation, as for a plan that does not exist.
+    async fn get_invited_plan(
+        &self,
+        listing: ListingId,
+        plan: PlanId,
+        invitation: String,
+    ) -> Result<PlanView, PortalError>;
     /// Subscribes the account to a plan; `spending_cap` in currency units as typed (empty: no
     /// cap). A plain form lands on `/subscriptions`.
     async fn subscribe(

@@ -9,10 +9,10 @@ use super::{
 use crate::{error::ErrorCode, state::AppState};
 use app::types::{
     Page,
-    ids::{ListingId, ReviewId, SubscriptionId},
+    ids::{ListingId, PlanId, ReviewId, SubscriptionId},
     marketplace::{
         BrowseQuery, CreatedPlan, Deprecation, ListingAction, ListingSummary, ListingUpdate, ListingView,
-        NewListing, NewPlan, NewReview, NewSubscription, ReviewReply, ReviewView, SubscriberAction,
+        NewListing, NewPlan, NewReview, NewSubscription, PlanView, ReviewReply, ReviewView, SubscriberAction,
         SubscriptionActivity, SubscriptionUpdate, SubscriptionView,
     },
 };
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/listings/{id}/deprecate", post(deprecate_listing))
         .route("/listings/{id}/unpublish", post(unpublish_listing))
         .route("/listings/{id}/plans", post(create_plan))
+        .route("/listings/{id}/plans/{plan}", get(get_invited_plan))
         .route("/listings/{id}/subscribers", get(list_subscribers))
         .route("/listings/{id}/reviews", get(list_reviews).post(review_listing))
         .route("/reviews/{id}/reply", post(reply_to_review))
@@ -141,6 +142,28 @@ async fn create_plan(
     AppJson(input): AppJson<NewPlan>,
 ) -> Result<(StatusCode, AppJson<CreatedPlan>), ApiError> {
     Ok((StatusCode::CREATED, AppJson(state.marketplace.create_plan(&caller.account.id, &id, input).await?)))
+}
+
+/// The secret of a private plan's invitation link.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct InvitationQuery {
+    /// The `invitation` of the link (`w4i_…`); a public plan needs none.
+    #[serde(default)]
+    invitation: String,
+}
+
+/// `GET /listings/{id}/plans/{plan}`: a plan's terms for the holder of its invitation link
+/// (public: the invitation is the credential). A wrong invitation is a 404, like a plan that
+/// does not exist.
+#[utoipa::path(get, path = "/api/v1/listings/{id}/plans/{plan}", tag = "Marketplace", params(("id" = String, Path, description = "The listing's id"), ("plan" = String, Path, description = "The plan's id"), InvitationQuery), security(()), responses((status = 200, body = PlanView), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+async fn get_invited_plan(
+    State(state): State<AppState>,
+    AppPath((id, plan)): AppPath<(ListingId, PlanId)>,
+    query: Result<Query<InvitationQuery>, QueryRejection>,
+) -> Result<AppJson<PlanView>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
+    Ok(AppJson(state.marketplace.invited_plan(&id, &plan, &query.invitation).await?))
 }
 
 /// `GET /listings/{id}/subscribers`: who subscribes to the caller's listing, on which plan,

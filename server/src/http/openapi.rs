@@ -59,7 +59,7 @@ impl Modify for Security {
         billing::export_invoice_csv, billing::list_line_events, billing::get_earnings,
         marketplace::browse_listings, marketplace::create_listing, marketplace::list_my_listings, marketplace::get_listing,
         marketplace::update_listing, marketplace::publish_listing, marketplace::deprecate_listing, marketplace::unpublish_listing,
-        marketplace::create_plan, marketplace::list_subscribers, marketplace::list_subscriptions, marketplace::subscribe,
+        marketplace::create_plan, marketplace::get_invited_plan, marketplace::list_subscribers, marketplace::list_subscriptions, marketplace::subscribe,
         marketplace::get_subscription, marketplace::subscription_activity, marketplace::update_subscription, marketplace::cancel_subscription, marketplace::act_on_subscription,
         marketplace::list_reviews, marketplace::review_listing, marketplace::reply_to_review,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,

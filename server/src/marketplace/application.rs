@@ -296,6 +296,23 @@ impl Marketplace {
         self.view(row, is_provider).await
     }
 
+    /// A plan's terms for whoever holds its invitation link: a private plan with the right
+    /// invitation (a public plan needs none), of this listing, while it is listed. Anything
+    /// else — a wrong invitation, another listing's plan, a plan that does not exist — is told
+    /// alike, so the answer reveals no more than subscribing would.
+    pub async fn invited_plan(
+        &self,
+        listing: &ListingId,
+        plan: &PlanId,
+        invitation: &str,
+    ) -> Result<PlanView> {
+        let row = self.reachable_plan(plan, Some(invitation)).await?;
+        if row.listing_id != *listing {
+            return Err(MarketplaceError::NotFound("plan"));
+        }
+        Ok(views::plan_view(&row))
+    }
+
     // ---- subscriptions (consumer) ----
 
     /// Subscribes the account to a plan: active at once, or pending until the provider approves.

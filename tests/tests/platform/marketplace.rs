@@ -257,6 +257,27 @@ async fn private_plans_suspension_deprecation_and_strangers() {
         send(Client::new().get(app.url(&format!("/api/v1/listings/{listing_id}"))), StatusCode::OK).await;
     assert_eq!(public_view["plans"].as_array().unwrap().len(), 1, "a private plan is not shown");
 
+    // Whoever holds the invitation link may read the plan's terms, with no account; a wrong or
+    // missing invitation, or the plan asked for under another listing, is told exactly like a
+    // plan that does not exist.
+    let terms_of = |listing: &str, query: &str| {
+        Client::new().get(app.url(&format!("/api/v1/listings/{listing}/plans/{query}")))
+    };
+    let terms =
+        send(terms_of(listing_id, &format!("{private}?invitation={invitation}")), StatusCode::OK).await;
+    assert_eq!((terms["name"].as_str(), terms["visibility"].as_str()), (Some("Partners"), Some("private")));
+    let elsewhere = "0192aaaa-0000-7000-8000-000000000000";
+    for (listing, query) in [
+        (listing_id, format!("{private}?invitation=w4i_guess")),
+        (listing_id, private.to_owned()),
+        (listing_id, format!("{elsewhere}?invitation={invitation}")),
+        (elsewhere, format!("{private}?invitation={invitation}")),
+    ] {
+        let response = terms_of(listing, &query).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{listing} {query}");
+        assert_eq!(error_of(response).await.1, "No such plan.");
+    }
+
     // A wrong or missing invitation is told exactly like a plan that does not exist.
     let (_, key) = consumer(&app, "partner@example.com").await;
     for body in [

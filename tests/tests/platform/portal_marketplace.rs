@@ -191,7 +191,8 @@ async fn portal_plan_change_keeps_the_key_the_cap_is_set_and_cleared_and_strange
 }
 
 #[tokio::test]
-async fn portal_private_plan_invitation_link_is_shown_once_and_subscribes_and_a_wrong_one_reveals_nothing() {
+async fn portal_invitation_link_is_shown_once_shows_the_terms_and_subscribes_and_a_wrong_one_reveals_nothing()
+{
     let app = spawn_app().await;
     let upstream = Upstream::start().await;
     let (listing, _) = super::marketplace::published(&app, &upstream, &[json!({ "name": "Hobby" })]).await;
@@ -226,16 +227,28 @@ async fn portal_private_plan_invitation_link_is_shown_once_and_subscribes_and_a_
         link.split_once('?').unwrap().1.split('&').filter_map(|pair| pair.split_once('=')).collect();
     let (plan, invitation) = (query["plan"].to_owned(), query["invitation"].to_owned());
 
-    // The consumer opens the link: a Subscribe form for the private plan, which a wrong
-    // invitation also shows (the page cannot tell), but only the right one subscribes.
+    // The public page never shows the private plan (its provider's page does).
+    let (_, public) = html(&reqwest::Client::new(), app.url(&format!("/marketplace/{id}"))).await;
+    assert!(!public.contains("Partners"), "the private plan is not on the public page: {public}");
+    // The consumer opens the link: the plan's terms and a Subscribe form for it. A wrong
+    // invitation gets neither, told like a plan that does not exist; only the right one
+    // subscribes.
     let consumer = second_account(&app, "vip@example.com").await;
     let (status, page) = html(&consumer, app.url(&link)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Your invitation to a private plan"), "{page}");
-    assert!(!page.contains("Partners"), "the private plan's terms are not on the public page: {page}");
-    let (_, wrong_page) =
-        html(&consumer, app.url(&format!("/marketplace/{id}?plan={plan}&invitation=w4i_wrong"))).await;
-    assert!(wrong_page.contains("Your invitation to a private plan") && !wrong_page.contains("Partners"));
+    assert!(page.contains("Your invitation to a private plan") && page.contains("Partners"), "{page}");
+    assert!(page.contains("accept-invitation") && page.contains("No rate limit"), "{page}");
+    for wrong in [
+        format!("/marketplace/{id}?plan={plan}&invitation=w4i_wrong"),
+        format!("/marketplace/{id}?plan=pln_nosuchplan&invitation={invitation}"),
+    ] {
+        let (_, wrong_page) = html(&consumer, app.url(&wrong)).await;
+        assert!(wrong_page.contains("This invitation link is not valid"), "{wrong_page}");
+        assert!(
+            !wrong_page.contains("Partners") && !wrong_page.contains("accept-invitation"),
+            "{wrong_page}"
+        );
+    }
     let (status, body) = hydrated_post(
         &app,
         &consumer,

@@ -2,14 +2,14 @@
 //! its plans side by side with a Subscribe form each, what the mesh measured of it, its
 //! endpoints and how to call it, and its reviews ([`super::reviews`]).
 //!
-//! An invitation link to a private plan is this page with `?plan=…&invitation=…`: it adds a
-//! Subscribe form for that plan. The page cannot tell a right invitation from a wrong one (only
-//! subscribing does, and a wrong one is told like a plan that does not exist), so the link
-//! reveals nothing by itself.
-use super::{currency, day, latency_ms, listing_badge, plan_price, quota_text, thousands};
+//! An invitation link to a private plan is this page with `?plan=…&invitation=…`: it adds the
+//! plan's terms and a Subscribe form for it. The page asks for the plan with the invitation
+//! (`get_invited_plan`); a wrong invitation is told exactly like a plan that does not exist,
+//! so a guessed link learns nothing.
+use super::{currency, day, latency_ms, listing_badge, plan_price, quota_text, rate_text, thousands};
 use crate::{
     AuthContext,
-    api::{ReplyToReview, ReviewListing, Subscribe, get_listing, list_reviews},
+    api::{ReplyToReview, ReviewListing, Subscribe, get_invited_plan, get_listing, list_reviews},
     components::ErrorBanner,
     error::PortalError,
     pages::common::{self, page_origin},
@@ -77,6 +77,16 @@ pub fn ListingPage() -> impl IntoView {
     };
     let listing = Resource::new(move || (id(), reload.get()), |(id, _)| get_listing(id));
     let reviews = Resource::new(move || (id(), reload.get()), |(id, _)| list_reviews(id));
+    // The invited plan's terms, when the page was opened with an invitation.
+    let invited_plan = Resource::new(
+        move || (id(), invite()),
+        |(id, invite)| async move {
+            match invite {
+                Some(invite) => Some(get_invited_plan(id, invite.plan_id, invite.invitation).await),
+                None => None,
+            }
+        },
+    );
     view! {
         <Title text="Marketplace" />
         <p><A href="/marketplace">"← Marketplace"</A></p>
@@ -85,7 +95,10 @@ pub fn ListingPage() -> impl IntoView {
                 match listing.await {
                     Ok(listing) => {
                         let reviews = reviews.await.unwrap_or_default();
-                        let invite = invite();
+                        let invite = match invite() {
+                            Some(invite) => Some((invite, invited_plan.await)),
+                            None => None,
+                        };
                         let provider = listing.provider_id.clone();
                         let rating_tenths = listing.stats.rating_tenths;
                         view! {
@@ -108,13 +121,16 @@ pub(super) struct Invite {
     pub invitation: String,
 }
 
+/// The invitation the page was opened with, and the plan it names (or why there is none).
+pub(super) type Invited = (Invite, Option<Result<PlanView, PortalError>>);
+
 #[component]
 fn Listing(
     listing: ListingView,
     subscribe: ServerAction<Subscribe>,
     /// The invitation the page was opened with, if any.
     #[prop(default = None)]
-    invite: Option<Invite>,
+    invite: Option<Invited>,
 ) -> impl IntoView {
     let status_note = match listing.status {
         ListingStatus::Published => None,
@@ -177,7 +193,7 @@ fn Stats(listing: ListingView) -> impl IntoView {
 
 /// The plans side by side, each with its Subscribe form (or why there is none).
 #[component]
-fn Plans(listing: ListingView, subscribe: ServerAction<Subscribe>, invite: Option<Invite>) -> impl IntoView {
+fn Plans(listing: ListingView, subscribe: ServerAction<Subscribe>, invite: Option<Invited>) -> impl IntoView {
     let auth = expect_context::<AuthContext>();
     let viewer = auth.account.get_untracked().map(|a| a.id);
     let own = viewer.as_ref() == Some(&listing.provider_id);
@@ -187,17 +203,27 @@ fn Plans(listing: ListingView, subscribe: ServerAction<Subscribe>, invite: Optio
     });
     let (errors, banner) = common::form_errors(error, &["spending_cap"]);
     let cap_error = common::field_error(errors, "spending_cap");
-    let invited = invite.map(|invite| {
-        let known = listing.plans.iter().find(|p| p.id == invite.plan_id).cloned();
-        if own {
-            view! { <p class="muted small">"This is your own invitation link."</p> }.into_any()
-        } else if !open {
+    let invited = invite.map(|(invite, plan)| match plan {
+        _ if own => view! { <p class="muted small">"This is your own invitation link."</p> }.into_any(),
+        _ if !open => {
             view! { <p class="muted small">"This listing takes no new subscriptions."</p> }.into_any()
-        } else if viewer.is_none() {
-            view! { <A href="/login" attr:class="button">"Log in to accept the invitation"</A> }.into_any()
-        } else {
-            view! { <InvitedForm invite known subscribe cap_error /> }.into_any()
         }
+        Some(Ok(plan)) => {
+            let action = if viewer.is_none() {
+                view! { <A href="/login" attr:class="button">"Log in to accept the invitation"</A> }
+                    .into_any()
+            } else {
+                view! { <InvitedForm invite subscribe cap_error /> }.into_any()
+            };
+            view! { <PlanCard plan>{action}</PlanCard> }.into_any()
+        }
+        Some(Err(PortalError::NotFound(_))) | None => view! {
+            <p class="banner error" role="alert" data-testid="invitation-invalid">
+                "This invitation link is not valid: ask the provider for a new one."
+            </p>
+        }
+        .into_any(),
+        Some(Err(error)) => view! { <p class="banner error" role="alert">{error.to_string()}</p> }.into_any(),
     });
     let plans = listing.plans;
     view! {
@@ -205,13 +231,11 @@ fn Plans(listing: ListingView, subscribe: ServerAction<Subscribe>, invite: Optio
             <h2>"Plans"</h2>
             <ErrorBanner message=banner />
             {invited.map(|form| view! {
-                <article class="plan invited" data-testid="invitation">
+                <div class="invitation" data-testid="invitation">
                     <h3>"Your invitation to a private plan"</h3>
-                    <p class="muted small">
-                        "The provider invited you to a plan that is not listed publicly; they told you its terms."
-                    </p>
-                    {form}
-                </article>
+                    <p class="muted small">"The provider invited you to a plan that is not listed publicly."</p>
+                    <div class="plans">{form}</div>
+                </div>
             })}
             {plans.is_empty().then(|| view! { <p class="muted">"No plans yet."</p> })}
             <div class="plans">
@@ -243,6 +267,7 @@ fn PlanCard(plan: PlanView, children: Children) -> impl IntoView {
             <h3>{plan.name.clone()}</h3>
             <p class="price">{plan_price(&plan)}</p>
             <p class="muted small">{quota_text(&plan)}</p>
+            <p class="muted small" data-testid="plan-rate">{rate_text(&plan)}</p>
             {(plan.visibility == Visibility::Private)
                 .then(|| view! { <p class="muted small">"Private: by invitation."</p> })}
             {children()}
@@ -279,15 +304,12 @@ fn SubscribeForm(
 #[component]
 fn InvitedForm(
     invite: Invite,
-    /// The plan, when this viewer may see it.
-    known: Option<PlanView>,
     subscribe: ServerAction<Subscribe>,
     cap_error: Signal<Option<String>>,
 ) -> impl IntoView {
     let pending = subscribe.pending();
     let input_id = "cap-invited".to_owned();
     view! {
-        {known.map(|plan| view! { <p class="price">{format!("{}: {}", plan.name, plan_price(&plan))}</p> })}
         <ActionForm action=subscribe attr:class="subscribe-form">
             <input type="hidden" name="plan_id" value=invite.plan_id.to_string() />
             <input type="hidden" name="invitation" value=invite.invitation />

@@ -46,6 +46,14 @@ fn quota_text(plan: &PlanView) -> String {
     }
 }
 
+/// A plan's rate limit: "Up to 60 calls a minute" or "No rate limit".
+fn rate_text(plan: &PlanView) -> String {
+    match plan.rate_per_minute {
+        None => "No rate limit".to_owned(),
+        Some(rate) => format!("Up to {} calls a minute", thousands(i64::from(rate))),
+    }
+}
+
 /// A latency in microseconds as milliseconds ("12.3 ms"); "—" before any call.
 fn latency_ms(us: Option<i64>) -> String {
     match us {
@@ -86,6 +94,15 @@ mod tests {
         assert_eq!(latency_ms(None), "—");
         assert_eq!(latency_ms(Some(12_345)), "12.3 ms");
         assert_eq!(latency_ms(Some(800)), "0.8 ms");
+    }
+
+    #[test]
+    #[cfg(feature = "ssr")]
+    fn rate_limits_read_per_minute() {
+        let mut plan = fixtures::plan("pln_x", "Basic", 0, None);
+        assert_eq!(rate_text(&plan), "No rate limit");
+        plan.rate_per_minute = Some(1200);
+        assert_eq!(rate_text(&plan), "Up to 1,200 calls a minute");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::{
     day, listing_badge, plan_price,
     provider_forms::{AddPlanForm, ListingMoves, NewListingForm, SubscriberMoves},
-    quota_text, subscription_badge, thousands,
+    quota_text, rate_text, subscription_badge, thousands,
 };
 use crate::{
     api::{ActOnListing, ActOnSubscription, CreateListing, CreatePlan, list_my_listings, list_services},
@@ -254,13 +254,14 @@ fn ListingCard(
             } else {
                 view! {
                     <table class="table" data-testid="plans-table">
-                        <thead><tr><th>"Name"</th><th>"Price"</th><th>"Quota"</th><th>"Visibility"</th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Price"</th><th>"Quota"</th><th>"Rate limit"</th><th>"Visibility"</th></tr></thead>
                         <tbody>
                             {listing.plans.iter().map(|p| view! {
                                 <tr>
                                     <td>{p.name.clone()}</td>
                                     <td>{plan_price(p)}</td>
                                     <td>{quota_text(p)}</td>
+                                    <td>{rate_text(p)}</td>
                                     <td>{p.visibility.label()}</td>
                                 </tr>
                             }).collect_view()}

@@ -25,7 +25,7 @@ use app::{
         keys::{ApiKeyForm, ApiKeysView, CreatedApiKey},
         marketplace::{
             BrowseQuery, CreatedPlan, ListingAction, ListingForm, ListingSummary, ListingView,
-            MyListingsView, PlanForm, SubscriberAction, SubscriptionView,
+            MyListingsView, PlanForm, PlanView, SubscriberAction, SubscriptionView,
         },
         nodes::{CreateJoinToken, CreatedJoinToken, JoinTokensView, NodeAction, NodeDetail, TopologyView},
         services::{
@@ -432,6 +432,15 @@ impl PortalPort for PortalAdapter {
 
     async fn get_listing(&self, id: ListingId) -> Result<ListingView, PortalError> {
         self.get_listing_impl(id).await
+    }
+
+    async fn get_invited_plan(
+        &self,
+        listing: ListingId,
+        plan: PlanId,
+        invitation: String,
+    ) -> Result<PlanView, PortalError> {
+        self.state.marketplace.invited_plan(&listing, &plan, invitation.trim()).await.map_err(portal_error)
     }
 
     async fn subscribe(
