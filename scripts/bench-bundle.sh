@@ -27,10 +27,25 @@ size() { if [[ -f $1 ]]; then stat -c %s "$1"; else echo -; fi; }
 
 say "bundle files in $site/pkg (bytes)"
 printf '%-44s %10s %10s %10s\n' file raw gzip brotli
-for f in "$site"/pkg/*.wasm "$site"/pkg/*.js "$site"/pkg/*.css; do
+# The main bundle, the split loader and its manifest file by file; the lazily loaded chunks
+# (`cargo leptos build --split`: a section's chunk, and the chunks sections share) summed.
+chunks=0 chunk_raw=0 chunk_gz=0 chunk_br=0
+for f in "$site"/pkg/*.wasm "$site"/pkg/*.js "$site"/pkg/*.css "$site"/pkg/*.json; do
   [[ -f $f ]] || continue
-  printf '%-44s %10s %10s %10s\n' "${f#"$site"/}" "$(size "$f")" "$(size "$f.gz")" "$(size "$f.br")"
+  case ${f##*/} in
+    split_* | chunk_*)
+      chunks=$((chunks + 1))
+      chunk_raw=$((chunk_raw + $(size "$f"))) chunk_gz=$((chunk_gz + $(size "$f.gz"))) chunk_br=$((chunk_br + $(size "$f.br")))
+      ;;
+    *) printf '%-44s %10s %10s %10s\n' "${f#"$site"/}" "$(size "$f")" "$(size "$f.gz")" "$(size "$f.br")" ;;
+  esac
 done
+if ((chunks > 0)); then
+  printf '%-44s %10s %10s %10s\n' "$chunks lazily loaded chunks, together" "$chunk_raw" "$chunk_gz" "$chunk_br"
+  for f in "$site"/pkg/split_*.wasm; do
+    printf '  %-42s %10s %10s %10s\n' "${f#"$site"/}" "$(size "$f")" "$(size "$f.gz")" "$(size "$f.br")"
+  done
+fi
 
 work=$(mktemp -d)
 server_pid=''
@@ -82,4 +97,7 @@ done
 if [[ -d end2end/node_modules/@playwright/test && -x /usr/bin/chromium ]]; then
   say "first visit of / in headless Chromium (empty cache)"
   (cd end2end && node first-visit.mjs "$base/")
+  # A page whose code is loaded on demand (the marketplace section's chunks).
+  say "first visit of /marketplace in headless Chromium (empty cache)"
+  (cd end2end && node first-visit.mjs "$base/marketplace")
 fi

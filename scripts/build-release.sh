@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 find target/site -type f -name '*.gz' -print0 | while IFS= read -r -d '' gz; do
   gzip -9 -n -c -- "${gz%.gz}" >"$gz.tmp"
   mv -- "$gz.tmp" "$gz"

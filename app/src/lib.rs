@@ -11,6 +11,7 @@ pub mod error;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
+mod routes;
 pub mod types;
 
 use crate::{
@@ -20,7 +21,7 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{A, Route, Router, Routes},
     path,
 };
@@ -156,26 +157,26 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/login") view=pages::LogInPage />
                 // Async: the account must be known before the first byte, so that a visitor
                 // who is not logged in gets a real 302 to /login.
-                <Route path=path!("/dashboard") view=pages::DashboardPage ssr=SsrMode::Async />
-                <Route path=path!("/nodes") view=pages::NodesPage ssr=SsrMode::Async />
-                <Route path=path!("/nodes/:id") view=pages::NodeDetailPage ssr=SsrMode::Async />
-                <Route path=path!("/join-tokens") view=pages::JoinTokensPage ssr=SsrMode::Async />
-                <Route path=path!("/services") view=pages::ServicesPage ssr=SsrMode::Async />
+                <Route path=path!("/dashboard") view={Lazy::<routes::Dashboard>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/nodes") view={Lazy::<routes::Nodes>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/nodes/:id") view={Lazy::<routes::NodeDetail>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/join-tokens") view={Lazy::<routes::JoinTokens>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/services") view={Lazy::<routes::Services>::new()} ssr=SsrMode::Async />
                 // Before `/services/:id`: the first route that matches wins.
-                <Route path=path!("/services/new") view=pages::NewServicePage ssr=SsrMode::Async />
-                <Route path=path!("/services/:id") view=pages::ServiceDetailPage ssr=SsrMode::Async />
-                <Route path=path!("/keys") view=pages::KeysPage ssr=SsrMode::Async />
-                <Route path=path!("/usage") view=pages::UsagePage ssr=SsrMode::Async />
-                <Route path=path!("/billing") view=pages::BillingPage ssr=SsrMode::Async />
-                <Route path=path!("/billing/invoices/:id") view=pages::InvoicePage ssr=SsrMode::Async />
-                <Route path=path!("/earnings") view=pages::EarningsPage ssr=SsrMode::Async />
-                <Route path=path!("/docs") view=pages::DocsPage ssr=SsrMode::Async />
+                <Route path=path!("/services/new") view={Lazy::<routes::NewService>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/services/:id") view={Lazy::<routes::ServiceDetail>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/keys") view={Lazy::<routes::Keys>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/usage") view={Lazy::<routes::Usage>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/billing") view={Lazy::<routes::Billing>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/billing/invoices/:id") view={Lazy::<routes::Invoice>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/earnings") view={Lazy::<routes::Earnings>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/docs") view={Lazy::<routes::Docs>::new()} ssr=SsrMode::Async />
                 // Async: public and searchable with JavaScript off, so the results must be in
                 // the first response (streamed chunks need the app to be swapped in).
-                <Route path=path!("/marketplace") view=pages::MarketplacePage ssr=SsrMode::Async />
-                <Route path=path!("/marketplace/:id") view=pages::ListingPage ssr=SsrMode::Async />
-                <Route path=path!("/subscriptions") view=pages::SubscriptionsPage ssr=SsrMode::Async />
-                <Route path=path!("/listings") view=pages::MyListingsPage ssr=SsrMode::Async />
+                <Route path=path!("/marketplace") view={Lazy::<routes::Marketplace>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/marketplace/:id") view={Lazy::<routes::Listing>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/subscriptions") view={Lazy::<routes::Subscriptions>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/listings") view={Lazy::<routes::MyListings>::new()} ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="footer">

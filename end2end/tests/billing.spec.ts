@@ -3,11 +3,11 @@
 // invoice line, and as earnings; then have the operator finalize the month and follow the
 // invoice to its downloads and to the calls behind its line.
 // The `request` fixture carries no session cookie: the calls it makes are the key's.
-import { test, expect, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import type { Server } from 'node:http';
 
 import { OPERATOR } from './accounts';
-import { hydrated, signUp as signUpAs, startUpstream, stopUpstream, unique } from './helpers';
+import { hydrated, signUp as signUpAs, startUpstream, stopUpstream, unique, test } from './helpers';
 
 
 /** The price the service is registered with: 3 calls cost 3.75 cents, billed as $0.04. */

@@ -1,6 +1,7 @@
 // The API reference as a visitor reads it: rendered from the platform's own OpenAPI document,
 // with a curl command per endpoint against this very server, and nothing loaded from outside.
-import { test, expect } from '@playwright/test';
+import { expect } from '@playwright/test';
+import { test } from './helpers';
 
 test('the API reference lists every endpoint with a curl command against this server', async ({ page, baseURL }) => {
   const outside: string[] = [];

@@ -1,9 +1,35 @@
 // Helpers the end-to-end specs share (a plain module: not a test file).
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, test as base, type Browser, type Page } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const PASSWORD = 'correct horse battery staple';
+
+// Uncaught errors in the pages of the running test. A panic in the wasm (a hydration mismatch,
+// say) kills the app while the server's HTML still looks right, and a later step may even pass.
+const pageErrors: string[] = [];
+
+/** Records `page`'s uncaught errors for the running test (the `page` fixture and
+ * `newPerson`'s pages are watched already). */
+export function watchErrors(page: Page) {
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+}
+
+/** Playwright's `test`, failing any test during which a page had an uncaught error. */
+export const test = base.extend<{ noPageErrors: void }>({
+  page: async ({ page }, use) => {
+    watchErrors(page);
+    await use(page);
+  },
+  noPageErrors: [
+    async ({}, use) => {
+      pageErrors.length = 0;
+      await use();
+      expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 let counter = 0;
 /** A string no other test of this run uses. */
@@ -62,7 +88,9 @@ export async function stopUpstream(server: Server) {
 /** A fresh browser context (its own session): another person. */
 export async function newPerson(browser: Browser) {
   const context = await browser.newContext();
-  return { context, page: await context.newPage() };
+  const page = await context.newPage();
+  watchErrors(page);
+  return { context, page };
 }
 
 /** Registers an http service on `upstreamUrl` through the portal, checked every second;

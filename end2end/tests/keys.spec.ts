@@ -1,8 +1,8 @@
 // API keys as a developer uses them: create one in the portal, call the Cloud API with it,
 // see its secret shown once and never again, revoke it and see the API refuse it at once.
 // The `request` fixture carries no session cookie: whatever it is allowed, the key allowed.
-import { test, expect, type Page } from '@playwright/test';
-import { hydrated, signUp as signUpAs, unique } from './helpers';
+import { expect, type Page } from '@playwright/test';
+import { hydrated, signUp as signUpAs, unique, test } from './helpers';
 
 
 /** `w4k_` and 256 bits in base64url. */

@@ -1,10 +1,10 @@
 // The portal's layout at a phone's width (360×740) and a laptop's (1280×800): the navigation
 // fits (one line on the laptop, a menu on the phone that works without JavaScript), no page
 // scrolls sideways, and a screenshot of the dashboard at each width is kept with the results.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 
 import { OPERATOR } from './accounts';
-import { PASSWORD, hydrated, unique } from './helpers';
+import { PASSWORD, hydrated, unique, test } from './helpers';
 
 const PHONE = { width: 360, height: 740 };
 const LAPTOP = { width: 1280, height: 800 };

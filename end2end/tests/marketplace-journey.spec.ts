@@ -3,9 +3,9 @@
 // an API key and sees the usage and the bill at the plan's price; A sees B as a subscriber and
 // the earnings; B changes plan and keeps calling with the same key; B reviews, A replies, and
 // B sees the reply. A screenshot of each main page is attached to the test's results.
-import { test, expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, type Page, type TestInfo } from '@playwright/test';
 import type { Server } from 'node:http';
-import { hydrated, newPerson, registerService, signUp, startUpstream, stopUpstream, unique } from './helpers';
+import { hydrated, newPerson, registerService, signUp, startUpstream, stopUpstream, unique, test } from './helpers';
 
 let upstream: Server;
 let upstreamUrl: string;

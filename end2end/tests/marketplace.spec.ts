@@ -1,9 +1,9 @@
 // The marketplace end to end: a provider lists a healthy http service with a free plan and
 // publishes it; another developer finds it by a word of its description, subscribes and sees
 // the subscription; and a visitor without JavaScript can search the marketplace.
-import { test, expect } from '@playwright/test';
+import { expect } from '@playwright/test';
 import type { Server } from 'node:http';
-import { hydrated, newPerson, registerService, signUp, startUpstream, stopUpstream, unique } from './helpers';
+import { hydrated, newPerson, registerService, signUp, startUpstream, stopUpstream, unique, test } from './helpers';
 
 let upstream: Server;
 let upstreamUrl: string;

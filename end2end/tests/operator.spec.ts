@@ -1,6 +1,7 @@
 // The operator's pages: the mesh topology with the embedded nodes, and join tokens.
-import { test, expect, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { OPERATOR } from './accounts';
+import { test } from './helpers';
 
 async function logIn(page: Page) {
   await page.goto('/login');

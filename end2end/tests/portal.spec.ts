@@ -1,15 +1,9 @@
 // The portal as a person uses it: sign up, dashboard, log out, log in, mistakes, and the
 // difference hydration makes.
-import { test, expect, type Page } from '@playwright/test';
+import { expect } from '@playwright/test';
+import { PASSWORD, hydrated, test, unique } from './helpers';
 
-const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const freshEmail = () => `dev${Date.now()}-${counter++}@example.com`;
-
-/** Waits until the wasm bundle has hydrated the page (the app marks <html>). */
-async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
-}
+const freshEmail = () => `dev${unique()}@example.com`;
 
 test('the landing page says what the platform is and leads to sign-up', async ({ page }) => {
   await page.goto('/');
@@ -17,6 +11,31 @@ test('the landing page says what the platform is and leads to sign-up', async ({
   await page.getByRole('link', { name: 'Create an account' }).click();
   await expect(page).toHaveURL(/\/signup$/);
   await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
+});
+
+test('a first visit loads only the main bundle; a section\'s code comes with its first page', async ({ page }) => {
+  // `cargo leptos build --split`: the pages past the landing, log-in and sign-up ones are in
+  // one chunk per section of the navigation, fetched when one of their pages is first shown.
+  const wasm: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.push(path);
+  });
+  await page.goto('/');
+  await hydrated(page);
+  expect(wasm.filter((path) => path.includes('/split_')), 'no section chunk on the landing page').toEqual([]);
+  expect(wasm.length, 'the main bundle').toBe(1);
+
+  await page.getByRole('navigation').getByRole('link', { name: 'Marketplace' }).click();
+  await expect(page).toHaveURL(/\/marketplace$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Marketplace');
+  expect(wasm.filter((path) => path.includes('/split_'))).toEqual([
+    expect.stringMatching(/\/split_portal_marketplace\.[^/]+\.wasm$/),
+  ]);
+  // The page works once its code has come: a search answers.
+  await page.getByRole('searchbox').fill('nothingmatchesthis');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByText('No listings match your search for “nothingmatchesthis”.')).toBeVisible();
 });
 
 test('sign up, see the dashboard, log out, log in again', async ({ page }) => {

@@ -1,8 +1,8 @@
 // Services as a developer uses them: register an HTTP API, watch its placements turn healthy,
 // call it through the mesh with "try it", fix a mistake in the form, and delete a service.
-import { test, expect, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import type { Server } from 'node:http';
-import { PASSWORD, hydrated, signUp as signUpAs, startUpstream, stopUpstream, unique } from './helpers';
+import { PASSWORD, hydrated, signUp as signUpAs, startUpstream, stopUpstream, unique, test } from './helpers';
 
 
 /** The service page's address (an id, never the registration form). */
