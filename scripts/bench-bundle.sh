@@ -18,7 +18,7 @@ say() { printf '\033[1;34m[bench-bundle]\033[0m %s\n' "$*"; }
 if [[ ${1:-} != --no-build ]]; then
   scripts/setup.sh
   source scripts/env.sh
-  say "scripts/build-release.sh (cargo leptos build --release --precompress)"
+  say "scripts/build-release.sh (cargo leptos build --release --precompress --split)"
   scripts/build-release.sh
 fi
 [[ -x $server ]] || { echo "no server binary at $server" >&2; exit 2; }

@@ -49,7 +49,7 @@ for stage in "${stages[@]}"; do
       ;;
     e2e)
       # Release, like scripts/run.sh: the suite tests the wasm bundle and server people run.
-      say "building the platform (scripts/build-release.sh: cargo leptos build --release --precompress)"
+      say "building the platform (scripts/build-release.sh: cargo leptos build --release --precompress --split)"
       scripts/build-release.sh
       say "Playwright end-to-end suite (Chromium)"
       set +e
@@ -62,7 +62,7 @@ for stage in "${stages[@]}"; do
       ;;
     fuzz)
       if [[ ! -x target/release/server ]]; then
-        say "building the platform (scripts/build-release.sh: cargo leptos build --release --precompress)"
+        say "building the platform (scripts/build-release.sh: cargo leptos build --release --precompress --split)"
         scripts/build-release.sh
       fi
       say "API fuzzing with schemathesis (scripts/fuzz-api.sh)"
