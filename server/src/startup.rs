@@ -100,9 +100,12 @@ impl Application {
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));
+        let events =
+            Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
         let state = AppState {
             accounts,
             billing,
+            events,
             db,
             config: Arc::new(config),
             leptos,
@@ -140,6 +143,7 @@ impl Application {
             state.limits.start(),
             http::idempotency::start_purge(state.db.clone()),
             state.billing.start_scheduler(),
+            state.events.start(),
         ];
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -161,6 +161,10 @@ id!(
     /// A listing review's id.
     ReviewId
 );
+id!(
+    /// A durable event consumer's id.
+    ConsumerId
+);
 
 #[cfg(test)]
 mod tests {

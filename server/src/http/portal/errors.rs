@@ -158,6 +158,12 @@ mod tests {
             InvokeError::CircuitOpen { retry_after_secs: 4 }.classify(),
             InvokeError::AccountBusy { limit: 2 }.classify(),
             InvokeError::Metering("disk full".into()).classify(),
+            crate::events::EventsError::Invalid(fields()).classify(),
+            crate::events::EventsError::TopicForbidden("not yours".into()).classify(),
+            crate::events::EventsError::NotFound("consumer").classify(),
+            crate::events::EventsError::ConsumerExists.classify(),
+            crate::events::EventsError::ConsumerLimitReached(100).classify(),
+            crate::events::EventsError::TooLarge("too big".into()).classify(),
         ]
     }
 
