@@ -95,13 +95,19 @@ impl Application {
         let marketplace = Arc::new(
             crate::marketplace::Marketplace::new(db.clone(), runtime.clone(), limits.clone()).await?,
         );
-        let services = Arc::new(Services::new(db.clone(), egress.clone(), config.limits.services, runtime));
+        let events =
+            Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
+        let services = Arc::new(Services::new(
+            db.clone(),
+            egress.clone(),
+            config.limits.services,
+            runtime,
+            events.clone(),
+        ));
         let keys = crate::keys::Keys::new(db.clone(), config.limits.keys);
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));
-        let events =
-            Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
         let state = AppState {
             accounts,
             billing,

@@ -115,7 +115,7 @@ impl Events {
         self.store_message(account, outgoing).await
     }
 
-    async fn store_message(&self, account: &AccountId, outgoing: Outgoing) -> Result<Published> {
+    pub(super) async fn store_message(&self, account: &AccountId, outgoing: Outgoing) -> Result<Published> {
         let (stored, duplicate) =
             self.store.publish(account, outgoing, Utc::now(), since(self.settings.dedupe_window)).await?;
         Ok(Published { seq: stored.seq, topic: stored.topic, duplicate })

@@ -11,6 +11,7 @@
 //! is refused, not answered empty.
 pub mod application;
 pub mod consumers;
+pub mod platform;
 pub mod store;
 pub mod topics;
 

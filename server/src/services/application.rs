@@ -10,6 +10,7 @@ use super::{
     views::NodeNames,
 };
 use crate::egress::EgressPolicy;
+use crate::events::platform;
 use app::types::{
     ids::{AccountId, KeyId, ServiceId},
     services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView},
@@ -31,6 +32,8 @@ pub struct Services {
     /// Services one account may register.
     max_services: u64,
     runtime: Arc<ServiceRuntime>,
+    /// Where the registry's changes are told (`platform.service.*`).
+    events: Arc<crate::events::Events>,
 }
 
 /// Which service a call addresses.
@@ -66,8 +69,15 @@ impl Services {
         egress: Arc<EgressPolicy>,
         max_services: u64,
         runtime: Arc<ServiceRuntime>,
+        events: Arc<crate::events::Events>,
     ) -> Self {
-        Self { db, egress, max_services, runtime }
+        Self { db, egress, max_services, runtime, events }
+    }
+
+    /// Tells the account's event log about a change to one of its services.
+    async fn tell(&self, account: &AccountId, topic: &'static str, view: &ServiceView) {
+        let data = serde_json::json!({ "service_id": view.id, "slug": view.slug, "status": view.status });
+        self.events.emit(account, topic, data).await;
     }
 
     /// The run time: placements, health, the catalog and the gateway.
@@ -100,6 +110,7 @@ impl Services {
         let id =
             registry::create(&self.db, &self.egress, self.max_services, account, input, Utc::now()).await?;
         let mut view = self.settled(account, &id).await?;
+        self.tell(account, platform::SERVICE_REGISTERED, &view).await;
         if view.http.is_some() {
             view.proxy_secret = Some(self.runtime.proxy_secret(&id, 1));
         }
@@ -114,13 +125,16 @@ impl Services {
         update: ServiceUpdate,
     ) -> Result<ServiceView> {
         registry::update(&self.db, &self.egress, account, id, update, Utc::now()).await?;
-        self.settled(account, id).await
+        let view = self.settled(account, id).await?;
+        self.tell(account, platform::SERVICE_UPDATED, &view).await;
+        Ok(view)
     }
 
     /// Deletes an inactive service and takes its placements down.
     pub async fn delete(&self, account: &AccountId, id: &ServiceId) -> Result<()> {
         registry::delete(&self.db, account, id).await?;
         self.runtime.reconcile().await?;
+        self.events.emit(account, platform::SERVICE_DELETED, serde_json::json!({ "service_id": id })).await;
         Ok(())
     }
 

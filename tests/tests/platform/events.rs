@@ -312,3 +312,40 @@ async fn nak_term_and_two_consumers_each_get_every_message() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn platform_events_tell_each_account_about_its_own_services_only() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let eve = second_account(&app, "eve@example.com").await;
+    let service = send(
+        app.client.post(app.url("/api/v1/services")).json(&json!({ "slug": "cache", "kind": "kv" })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = service["id"].as_str().unwrap();
+    send(
+        app.client.patch(app.url(&format!("/api/v1/services/{id}"))).json(&json!({ "status": "inactive" })),
+        StatusCode::OK,
+    )
+    .await;
+    send(app.client.delete(app.url(&format!("/api/v1/services/{id}"))), StatusCode::NO_CONTENT).await;
+
+    let events = replay(&app, &app.client, "filter=platform.service.*").await;
+    let topics: Vec<&str> = events.iter().map(|e| e["topic"].as_str().unwrap()).collect();
+    assert_eq!(
+        topics,
+        ["platform.service.registered", "platform.service.updated", "platform.service.deleted"]
+    );
+    let registered: Value = serde_json::from_str(events[0]["data"].as_str().unwrap()).unwrap();
+    assert_eq!((registered["service_id"].as_str(), registered["slug"].as_str()), (Some(id), Some("cache")));
+    let updated: Value = serde_json::from_str(events[1]["data"].as_str().unwrap()).unwrap();
+    assert_eq!(updated["status"], "inactive");
+    // A durable consumer can follow them; another account sees none of them.
+    let consumer = json!({ "name": "audit", "filter": "platform.>", "deliver": { "from": "all" } });
+    send(app.client.post(app.url("/api/v1/events/consumers")).json(&consumer), StatusCode::CREATED).await;
+    assert_eq!(fetch(&app, &app.client, "audit").await.len(), 3);
+    assert!(replay(&app, &eve, "filter=platform.>").await.is_empty());
+    send(eve.post(app.url("/api/v1/events/consumers")).json(&consumer), StatusCode::CREATED).await;
+    assert!(fetch(&app, &eve, "audit").await.is_empty());
+}
