@@ -138,6 +138,8 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitSettings,
     /// Pricing and invoicing: the platform fee and the month-end scheduler.
     pub billing: crate::billing::BillingSettings,
+    /// KV quotas per account and the expiry sweeper's interval.
+    pub memory: crate::memory::validation::MemorySettings,
     /// Record usage of successful invokes (always on; only benchmarks turn it off, to
     /// measure its cost: unmetered calls are never billed).
     pub metering: bool,
@@ -166,6 +168,7 @@ impl Config {
             rate_limits: crate::ratelimit::RateLimitSettings::default(),
             metering: true,
             billing: crate::billing::BillingSettings::default(),
+            memory: crate::memory::validation::MemorySettings::default(),
         }
     }
 

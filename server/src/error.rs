@@ -75,6 +75,12 @@ pub enum ErrorCode {
     PlanLimitReached,
     ListingNotReady,
     ListingStateConflict,
+    // 409: the memory context (KV buckets).
+    KvBucketExists,
+    KvKeyExists,
+    KvRevisionMismatch,
+    KvBucketLimitReached,
+    KvKeyLimitReached,
     // 413
     PayloadTooLarge,
     BodyTooLarge,
@@ -181,6 +187,11 @@ impl ErrorCode {
             | C::PlanLimitReached
             | C::ListingNotReady
             | C::ListingStateConflict => StatusCode::CONFLICT,
+            C::KvBucketExists
+            | C::KvKeyExists
+            | C::KvRevisionMismatch
+            | C::KvBucketLimitReached
+            | C::KvKeyLimitReached => StatusCode::CONFLICT,
             C::PayloadTooLarge | C::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,

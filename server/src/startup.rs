@@ -100,9 +100,14 @@ impl Application {
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));
+        let memory = Arc::new(crate::memory::Memory::new(
+            Arc::new(crate::memory::sqlite::SqliteKv::new(db.clone())),
+            config.memory,
+        ));
         let state = AppState {
             accounts,
             billing,
+            memory,
             db,
             config: Arc::new(config),
             leptos,
@@ -140,6 +145,7 @@ impl Application {
             state.limits.start(),
             http::idempotency::start_purge(state.db.clone()),
             state.billing.start_scheduler(),
+            state.memory.start_sweeper(),
         ];
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -161,6 +161,10 @@ id!(
     /// A listing review's id.
     ReviewId
 );
+id!(
+    /// A KV bucket's id (the memory context; the API names buckets by their name).
+    BucketId
+);
 
 #[cfg(test)]
 mod tests {

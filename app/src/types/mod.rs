@@ -9,6 +9,7 @@ pub mod docs;
 pub mod ids;
 pub mod keys;
 pub mod marketplace;
+pub mod memory;
 pub mod nodes;
 pub mod services;
 

@@ -7,6 +7,7 @@ pub mod entities;
 pub mod keys;
 pub mod login_failures;
 pub mod marketplace;
+pub mod memory;
 pub mod nodes;
 pub mod services;
 pub mod usage;

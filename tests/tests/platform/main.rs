@@ -5,6 +5,7 @@ mod billing;
 mod crash;
 mod errors;
 mod keys;
+mod kv;
 mod marketplace;
 mod mesh;
 mod metering;

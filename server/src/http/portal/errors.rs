@@ -107,6 +107,7 @@ mod tests {
         billing::BillingError,
         http::error::ApiError,
         keys::KeysError,
+        memory::MemoryError,
         nodes::NodesError,
         services::{ServicesError, gateway::InvokeError},
     };
@@ -158,6 +159,16 @@ mod tests {
             InvokeError::CircuitOpen { retry_after_secs: 4 }.classify(),
             InvokeError::AccountBusy { limit: 2 }.classify(),
             InvokeError::Metering("disk full".into()).classify(),
+            MemoryError::Invalid(fields()).classify(),
+            MemoryError::BucketNotFound.classify(),
+            MemoryError::KeyNotFound.classify(),
+            MemoryError::BucketExists("sessions".into()).classify(),
+            MemoryError::KeyExists { current_revision: 3 }.classify(),
+            MemoryError::RevisionMismatch { expected: 2, current_revision: 3 }.classify(),
+            MemoryError::ValueTooLarge { size: 2_000_000, limit: 1_048_576 }.classify(),
+            MemoryError::BucketLimitReached(100).classify(),
+            MemoryError::KeyLimitReached(100_000).classify(),
+            MemoryError::BadCursor.classify(),
         ]
     }
 
