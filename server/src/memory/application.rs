@@ -30,7 +30,7 @@ impl Memory {
         super::sweeper::start(self.store.clone(), self.settings.sweep_interval)
     }
 
-    #[tracing::instrument(skip_all, fields(account = %account), err)]
+    #[tracing::instrument(skip_all, fields(account = %account), err(level = "debug"))]
     pub async fn create_bucket(
         &self,
         account: &AccountId,
@@ -56,7 +56,7 @@ impl Memory {
         Ok(bucket_view(self.bucket(account, bucket).await?))
     }
 
-    #[tracing::instrument(skip_all, fields(account = %account, bucket), err)]
+    #[tracing::instrument(skip_all, fields(account = %account, bucket = %bucket), err(level = "debug"))]
     pub async fn delete_bucket(&self, account: &AccountId, bucket: &str) -> Result<(), MemoryError> {
         let bucket = self.bucket(account, bucket).await?;
         self.store.delete_bucket(&bucket).await
@@ -95,7 +95,7 @@ impl Memory {
     }
 
     /// Put, create (`create_only`) or compare-and-swap (`expected_revision`).
-    #[tracing::instrument(skip_all, fields(account = %account, bucket), err)]
+    #[tracing::instrument(skip_all, fields(account = %account, bucket = %bucket), err(level = "debug"))]
     pub async fn put(
         &self,
         account: &AccountId,
@@ -123,7 +123,7 @@ impl Memory {
     }
 
     /// Writes a delete marker: the key reads as absent, its history stays.
-    #[tracing::instrument(skip_all, fields(account = %account, bucket), err)]
+    #[tracing::instrument(skip_all, fields(account = %account, bucket = %bucket), err(level = "debug"))]
     pub async fn delete(
         &self,
         account: &AccountId,
@@ -135,7 +135,7 @@ impl Memory {
     }
 
     /// Removes the key's history, leaving one purge marker.
-    #[tracing::instrument(skip_all, fields(account = %account, bucket), err)]
+    #[tracing::instrument(skip_all, fields(account = %account, bucket = %bucket), err(level = "debug"))]
     pub async fn purge(
         &self,
         account: &AccountId,

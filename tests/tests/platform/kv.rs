@@ -427,3 +427,16 @@ async fn kv_acknowledged_puts_survive_a_sigkill() {
     }
     server.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn kv_answers_in_the_one_error_shape_without_a_caller_or_with_a_wrong_method() {
+    let app = spawn_app().await;
+
+    let anonymous = app.client.get(app.url("/api/v1/kv/buckets")).send().await.unwrap();
+    let wrong_method = app.client.patch(app.url("/api/v1/kv/buckets")).send().await.unwrap();
+
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(web4_tests::error_of(anonymous).await.0, "unauthenticated");
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(web4_tests::error_of(wrong_method).await.0, "method_not_allowed");
+}
