@@ -440,3 +440,38 @@ async fn kv_answers_in_the_one_error_shape_without_a_caller_or_with_a_wrong_meth
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(web4_tests::error_of(wrong_method).await.0, "method_not_allowed");
 }
+
+#[tokio::test]
+async fn kv_concurrent_compare_and_swaps_on_one_revision_let_exactly_one_win() {
+    let app = app_with_account().await;
+    create_bucket(&app, &app.client, json!({ "name": "race", "history": 64 })).await;
+    let start = put_ok(&app, "race", "leader", "nobody").await;
+    let revision = start["revision"].as_u64().unwrap();
+
+    let attempts = (0..10).map(|i| {
+        let request = app
+            .client
+            .put(key_url(&app, "race", "leader"))
+            .json(&json!({ "value": b64(&format!("node-{i}")), "expected_revision": revision }));
+        async move { request.send().await.unwrap().status() }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+
+    let won = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let lost = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    assert_eq!((won, lost), (1, 9), "{statuses:?}");
+    assert_eq!(history(&app, "race", "leader").await.len(), 2);
+
+    // Concurrent writes to different keys take distinct, gapless revisions of the bucket.
+    let writes =
+        (0..10).map(|i| {
+            let request =
+                app.client.put(key_url(&app, "race", &format!("k{i}"))).json(&json!({ "value": b64("v") }));
+            async move {
+                request.send().await.unwrap().json::<Value>().await.unwrap()["revision"].as_u64().unwrap()
+            }
+        });
+    let mut revisions = futures::future::join_all(writes).await;
+    revisions.sort_unstable();
+    assert_eq!(revisions, (revision + 2..revision + 12).collect::<Vec<_>>());
+}
