@@ -290,3 +290,78 @@ impl KvStore for SqliteKv {
         Ok(written)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::ConnectionTrait;
+
+    /// A store on a fresh database with one account and a bucket keeping 3 revisions.
+    async fn store() -> (tempfile::TempDir, SqliteKv, Bucket) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db::connect(&format!("sqlite://{}", dir.path().join("kv.db").display())).await.unwrap();
+        crate::startup::migrate(&db).await.unwrap();
+        let account = AccountId::new("0192-account");
+        let new = db::accounts::NewAccount {
+            id: &account,
+            email: "a@example.com",
+            password_hash: "x",
+            now: Utc::now(),
+        };
+        db::accounts::insert(&db, new).await.unwrap();
+        let kv = SqliteKv::new(db);
+        let spec = BucketSpec { name: "b".into(), history: 3, max_value_bytes: 100 };
+        let bucket = kv.create_bucket(&account, spec, 10).await.unwrap();
+        (dir, kv, bucket)
+    }
+
+    /// Moves every expiry into the past, as if the TTLs had run out.
+    async fn run_out(kv: &SqliteKv) {
+        kv.db
+            .execute_unprepared("UPDATE kv_entries SET expires_at_ms = 1 WHERE expires_at_ms IS NOT NULL")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_expired_value_reads_absent_at_once_and_the_sweep_writes_one_tombstone() {
+        let (_dir, kv, bucket) = store().await;
+        let key = Key::parse("k").unwrap();
+        let ttl = Some(Duration::from_secs(60));
+        for value in [b"1", b"2", b"3"] {
+            kv.put(&bucket, &key, value.to_vec(), ttl, Expect::Anything, 10).await.unwrap();
+        }
+        run_out(&kv).await;
+
+        assert_eq!(kv.get(&bucket, &key).await.unwrap(), None, "absent before any sweep");
+        assert_eq!(kv.expire_due(100).await.unwrap(), 1);
+        assert_eq!(kv.expire_due(100).await.unwrap(), 0, "a second pass finds nothing");
+
+        let history = kv.history(&bucket, &key).await.unwrap();
+        let operations: Vec<_> = history.iter().map(|e| e.operation).collect();
+        assert_eq!(operations, [KvOperation::Put, KvOperation::Put, KvOperation::Expire], "trimmed to 3");
+        assert_eq!(history.last().map(|e| e.revision), Some(4));
+        assert_eq!(kv.bucket(&bucket.account_id, "b").await.unwrap().live_keys, 0);
+    }
+
+    #[tokio::test]
+    async fn a_put_over_an_expired_value_is_a_create_and_the_sweep_leaves_it_alone() {
+        let (_dir, kv, bucket) = store().await;
+        let key = Key::parse("k").unwrap();
+        kv.put(&bucket, &key, b"old".to_vec(), Some(Duration::from_secs(60)), Expect::Anything, 1)
+            .await
+            .unwrap();
+        run_out(&kv).await;
+
+        // Quota 1 is already taken by the expired value itself, which this write replaces.
+        let fresh = kv.put(&bucket, &key, b"new".to_vec(), None, Expect::Absent, 1).await.unwrap();
+
+        assert_eq!(fresh.revision, 2);
+        assert_eq!(kv.expire_due(100).await.unwrap(), 0);
+        assert_eq!(kv.get(&bucket, &key).await.unwrap().map(|e| e.value), Some(b"new".to_vec()));
+        assert_eq!(kv.bucket(&bucket.account_id, "b").await.unwrap().live_keys, 1);
+        let other = Key::parse("other").unwrap();
+        let refused = kv.put(&bucket, &other, b"x".to_vec(), None, Expect::Anything, 1).await;
+        assert!(matches!(refused, Err(MemoryError::KeyLimitReached(1))), "{refused:?}");
+    }
+}

@@ -316,6 +316,13 @@ async fn kv_quotas_on_buckets_and_live_keys_answer_409() {
     assert!(body["error"]["message"].as_str().unwrap().contains('3'));
     send(app.client.delete(key_url(&app, "one", "a")), StatusCode::OK).await;
     put_ok(&app, "two", "d", "1").await;
+
+    // Deleting a bucket takes its entries with it and frees its place.
+    send(app.client.delete(app.url("/api/v1/kv/buckets/one")), StatusCode::NO_CONTENT).await;
+    let gone = app.client.get(app.url("/api/v1/kv/buckets/one")).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT COUNT(*) FROM kv_entries WHERE key IN ('a', 'b')").await, 0);
+    create_bucket(&app, &app.client, json!({ "name": "three" })).await;
 }
 
 #[tokio::test]
