@@ -50,6 +50,7 @@ pub enum ErrorCode {
     SubscriptionPending,
     SubscriptionSuspended,
     ReviewNotVerified,
+    TopicForbidden,
     // 404
     NotFound,
     // 405
@@ -75,6 +76,8 @@ pub enum ErrorCode {
     PlanLimitReached,
     ListingNotReady,
     ListingStateConflict,
+    ConsumerExists,
+    ConsumerLimitReached,
     // 409: the memory context (KV buckets).
     KvBucketExists,
     KvKeyExists,
@@ -166,7 +169,8 @@ impl ErrorCode {
             | C::NotSubscribed
             | C::SubscriptionPending
             | C::SubscriptionSuspended
-            | C::ReviewNotVerified => StatusCode::FORBIDDEN,
+            | C::ReviewNotVerified
+            | C::TopicForbidden => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -186,7 +190,9 @@ impl ErrorCode {
             | C::OwnListing
             | C::PlanLimitReached
             | C::ListingNotReady
-            | C::ListingStateConflict => StatusCode::CONFLICT,
+            | C::ListingStateConflict
+            | C::ConsumerExists
+            | C::ConsumerLimitReached => StatusCode::CONFLICT,
             C::KvBucketExists
             | C::KvKeyExists
             | C::KvRevisionMismatch

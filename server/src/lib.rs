@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod egress;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod keys;
 pub mod liveness;

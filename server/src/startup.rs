@@ -100,6 +100,8 @@ impl Application {
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));
+        let events =
+            Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
         let memory = Arc::new(crate::memory::Memory::new(
             Arc::new(crate::memory::sqlite::SqliteKv::new(db.clone())),
             config.memory,
@@ -107,6 +109,7 @@ impl Application {
         let state = AppState {
             accounts,
             billing,
+            events,
             memory,
             db,
             config: Arc::new(config),
@@ -145,6 +148,7 @@ impl Application {
             state.limits.start(),
             http::idempotency::start_purge(state.db.clone()),
             state.billing.start_scheduler(),
+            state.events.start(),
             state.memory.start_sweeper(),
         ];
         let router = http::router(state.clone(), session_store);

@@ -23,6 +23,8 @@ pub struct AppState {
     pub memory: Arc<crate::memory::Memory>,
     /// Billing: usage, invoices, earnings.
     pub billing: Arc<crate::billing::Billing>,
+    /// The event log: topics, replay, durable consumers.
+    pub events: Arc<crate::events::Events>,
     /// API keys, and bearer authentication (with its cache).
     pub keys: Arc<Keys>,
     /// Request rate limits per key and per account.

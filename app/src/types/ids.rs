@@ -162,6 +162,10 @@ id!(
     ReviewId
 );
 id!(
+    /// A durable event consumer's id.
+    ConsumerId
+);
+id!(
     /// A KV bucket's id (the memory context; the API names buckets by their name).
     BucketId
 );

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod billing;
 pub mod docs;
+pub mod events;
 pub mod ids;
 pub mod keys;
 pub mod marketplace;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod billing;
 pub mod entities;
+pub mod events;
 pub mod keys;
 pub mod login_failures;
 pub mod marketplace;

@@ -58,6 +58,31 @@ where
     }
 }
 
+/// [`AppJson`] for a body that may be left out (`POST …/ack` with nothing): an empty body with
+/// no `Content-Type` is `T::default()`; anything else is read as [`AppJson`] reads it.
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !req.headers().contains_key(header::CONTENT_TYPE) {
+            let body = Bytes::from_request(req, state)
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::UnreadableBody, e.body_text()))?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            return Err(JsonRejection::MissingJsonContentType(Default::default()).into());
+        }
+        AppJson::from_request(req, state).await.map(|AppJson(value)| OptionalJson(value))
+    }
+}
+
 /// `Path` whose rejections (a number out of range, bad UTF-8) are [`ApiError`]s: 400
 /// `bad_path`, in the one error shape.
 pub struct AppPath<T>(pub T);

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod caller;
 pub mod csrf;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod flash;
 pub mod headers;
@@ -93,6 +94,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(keys::router())
         .merge(billing::router())
         .merge(marketplace::router())
+        .merge(events::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async {

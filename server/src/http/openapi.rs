@@ -1,6 +1,6 @@
 //! The Cloud API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! annotations and the wire types' `ToSchema` derives, served at `/api/v1/openapi.json`.
-use super::{accounts, billing, health, keys, marketplace, memory, nodes, services};
+use super::{accounts, billing, events, health, keys, marketplace, memory, nodes, services};
 use axum::{Json, Router, routing::get};
 use utoipa::{
     Modify, OpenApi,
@@ -62,6 +62,8 @@ impl Modify for Security {
         marketplace::create_plan, marketplace::get_invited_plan, marketplace::list_subscribers, marketplace::list_subscriptions, marketplace::subscribe,
         marketplace::get_subscription, marketplace::subscription_activity, marketplace::update_subscription, marketplace::cancel_subscription, marketplace::act_on_subscription,
         marketplace::list_reviews, marketplace::review_listing, marketplace::reply_to_review,
+        events::publish, events::replay, events::republish, events::create_consumer, events::list_consumers,
+        events::get_consumer, events::delete_consumer, events::fetch, events::settle,
         memory::create_bucket, memory::list_buckets, memory::get_bucket, memory::delete_bucket, memory::list_keys,
         memory::get_key, memory::put_key, memory::delete_key, memory::purge_key, memory::touch_key, memory::key_history,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
@@ -76,6 +78,7 @@ impl Modify for Security {
         (name = "API keys", description = "Bearer keys: shown once, stored as hashes, revocable at once"),
         (name = "Billing", description = "Usage, the draft invoice, invoices, exports, earnings"),
         (name = "Marketplace", description = "Listings, plans and subscriptions: browse (public), publish, subscribe"),
+        (name = "Events", description = "The event log: publish on your topics, replay, durable consumers, dead letters"),
         (name = "Memory", description = "KV buckets per account: revisions, compare-and-swap, history (≤ 64), TTL with touch. Keys 1–1024 bytes of `A-Z a-z 0-9 _ . = / -` (percent-encode `/` in paths), values base64 ≤ 1 MiB, ≤ 100 buckets and ≤ 100 000 live keys per account"),
         (name = "Mesh (operator)", description = "Nodes, topology and join tokens (operator only)"),
         (name = "Mesh (nodes)", description = "What hosted nodes call: join and heartbeats"),

@@ -4,6 +4,7 @@ mod assets;
 mod billing;
 mod crash;
 mod errors;
+mod events;
 mod keys;
 mod kv;
 mod marketplace;

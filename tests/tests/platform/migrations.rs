@@ -28,6 +28,9 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
         [
             "accounts",
             "api_keys",
+            "event_consumers",
+            "event_deliveries",
+            "event_messages",
             "idempotency_records",
             "invoice_lines",
             "invoices",

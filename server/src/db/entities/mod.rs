@@ -1,6 +1,9 @@
 //! SeaORM entities, one module per table.
 pub mod accounts;
 pub mod api_keys;
+pub mod event_consumers;
+pub mod event_deliveries;
+pub mod event_messages;
 pub mod idempotency_records;
 pub mod invoice_lines;
 pub mod invoices;
