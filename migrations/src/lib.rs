@@ -20,6 +20,7 @@ mod m20261127_000013_create_reviews;
 mod m20261127_000014_plan_rate_limit;
 mod m20261127_000015_listing_figures;
 mod m20261127_000016_service_health_days;
+mod m20261127_000017_create_kv;
 mod m20261127_000018_create_events;
 
 /// Every migration of the platform, in the order they apply.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_plan_rate_limit::Migration),
             Box::new(m20261127_000015_listing_figures::Migration),
             Box::new(m20261127_000016_service_health_days::Migration),
+            Box::new(m20261127_000017_create_kv::Migration),
             Box::new(m20261127_000018_create_events::Migration),
         ]
     }

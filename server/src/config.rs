@@ -90,6 +90,8 @@ struct FileConfig {
     max_concurrent_health_checks: Option<usize>,
     invoke_body_timeout_secs: Option<u64>,
     max_keys_per_account: Option<u64>,
+    max_kv_buckets_per_account: Option<u64>,
+    max_kv_keys_per_account: Option<u64>,
 }
 
 /// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
@@ -138,6 +140,8 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitSettings,
     /// Pricing and invoicing: the platform fee and the month-end scheduler.
     pub billing: crate::billing::BillingSettings,
+    /// KV quotas per account and the expiry sweeper's interval.
+    pub memory: crate::memory::validation::MemorySettings,
     /// Record usage of successful invokes (always on; only benchmarks turn it off, to
     /// measure its cost: unmetered calls are never billed).
     pub metering: bool,
@@ -166,6 +170,7 @@ impl Config {
             rate_limits: crate::ratelimit::RateLimitSettings::default(),
             metering: true,
             billing: crate::billing::BillingSettings::default(),
+            memory: crate::memory::validation::MemorySettings::default(),
         }
     }
 
@@ -266,6 +271,12 @@ impl Config {
         if let Some(n) = file.max_keys_per_account {
             config.limits.keys = n;
         }
+        if let Some(n) = file.max_kv_buckets_per_account {
+            config.memory.max_buckets = n;
+        }
+        if let Some(n) = file.max_kv_keys_per_account {
+            config.memory.max_live_keys = n;
+        }
         if let Some(percent) = file.platform_fee_percent {
             anyhow::ensure!(percent <= 100, "platform_fee_percent must be between 0 and 100");
             config.billing.fee_bps = percent * 100;
@@ -342,6 +353,15 @@ mod tests {
         assert_eq!(config.database_url, "sqlite:///srv/web4/web4.db");
         assert_eq!(config.login_throttle.limit, 5);
         assert!(config.secure_cookies);
+    }
+
+    #[test]
+    fn kv_quotas_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(&file, "max_kv_buckets_per_account = 3\nmax_kv_keys_per_account = 50\n").unwrap();
+        let config = Config::resolve(ServeArgs { config: Some(file), ..ServeArgs::default() }).unwrap();
+        assert_eq!((config.memory.max_buckets, config.memory.max_live_keys), (3, 50));
     }
 
     #[test]

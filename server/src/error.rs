@@ -78,6 +78,12 @@ pub enum ErrorCode {
     ListingStateConflict,
     ConsumerExists,
     ConsumerLimitReached,
+    // 409: the memory context (KV buckets).
+    KvBucketExists,
+    KvKeyExists,
+    KvRevisionMismatch,
+    KvBucketLimitReached,
+    KvKeyLimitReached,
     // 413
     PayloadTooLarge,
     BodyTooLarge,
@@ -187,6 +193,11 @@ impl ErrorCode {
             | C::ListingStateConflict
             | C::ConsumerExists
             | C::ConsumerLimitReached => StatusCode::CONFLICT,
+            C::KvBucketExists
+            | C::KvKeyExists
+            | C::KvRevisionMismatch
+            | C::KvBucketLimitReached
+            | C::KvKeyLimitReached => StatusCode::CONFLICT,
             C::PayloadTooLarge | C::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,

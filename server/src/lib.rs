@@ -13,6 +13,7 @@ pub mod http;
 pub mod keys;
 pub mod liveness;
 pub mod marketplace;
+pub mod memory;
 // The mesh runtime is a crate of its own (`mesh/`); re-exported so `server::mesh::…` paths hold.
 pub use web4_mesh as mesh;
 pub mod metering;

@@ -108,10 +108,15 @@ impl Application {
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));
+        let memory = Arc::new(crate::memory::Memory::new(
+            Arc::new(crate::memory::sqlite::SqliteKv::new(db.clone())),
+            config.memory,
+        ));
         let state = AppState {
             accounts,
             billing,
             events,
+            memory,
             db,
             config: Arc::new(config),
             leptos,
@@ -150,6 +155,7 @@ impl Application {
             http::idempotency::start_purge(state.db.clone()),
             state.billing.start_scheduler(),
             state.events.start(),
+            state.memory.start_sweeper(),
         ];
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

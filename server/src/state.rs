@@ -19,6 +19,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// The marketplace: listings, plans, subscriptions.
     pub marketplace: Arc<crate::marketplace::Marketplace>,
+    /// Distributed memory: KV buckets per account.
+    pub memory: Arc<crate::memory::Memory>,
     /// Billing: usage, invoices, earnings.
     pub billing: Arc<crate::billing::Billing>,
     /// The event log: topics, replay, durable consumers.

@@ -165,6 +165,10 @@ id!(
     /// A durable event consumer's id.
     ConsumerId
 );
+id!(
+    /// A KV bucket's id (the memory context; the API names buckets by their name).
+    BucketId
+);
 
 #[cfg(test)]
 mod tests {

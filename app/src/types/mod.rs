@@ -10,6 +10,7 @@ pub mod events;
 pub mod ids;
 pub mod keys;
 pub mod marketplace;
+pub mod memory;
 pub mod nodes;
 pub mod services;
 

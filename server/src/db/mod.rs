@@ -8,6 +8,7 @@ pub mod events;
 pub mod keys;
 pub mod login_failures;
 pub mod marketplace;
+pub mod memory;
 pub mod nodes;
 pub mod services;
 pub mod usage;

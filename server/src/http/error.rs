@@ -80,6 +80,9 @@ impl ApiError {
         let mut error = json!({ "code": self.code(), "message": message });
         if let ApiError::Problem(Problem { code: ErrorCode::ValidationFailed, fields, .. }) = self {
             error["details"] = json!(fields.clone().unwrap_or_default());
+        } else if let ApiError::Problem(Problem { fields: Some(fields), .. }) = self {
+            // A conflict's particulars, e.g. a KV key's `current_revision`.
+            error["details"] = json!(fields);
         }
         json!({ "error": error })
     }
@@ -133,7 +136,8 @@ pub struct ErrorDetail {
     code: String,
     /// For a person.
     message: String,
-    /// Per-field messages (`validation_failed` only), keyed by the field's JSON path.
+    /// Per-field messages for `validation_failed`, keyed by the field's JSON path; a
+    /// conflict's particulars otherwise (e.g. `current_revision` of `kv_revision_mismatch`).
     details: Option<std::collections::BTreeMap<String, String>>,
 }
 

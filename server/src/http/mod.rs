@@ -14,6 +14,7 @@ pub mod health;
 pub mod idempotency;
 pub mod keys;
 pub mod marketplace;
+pub mod memory;
 pub mod nodes;
 pub mod openapi;
 pub mod portal;
@@ -103,6 +104,19 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .layer(middleware::from_fn_with_state((state.clone(), API_BODY_LIMIT), idempotency::idempotent))
         .layer(middleware::from_fn_with_state(state.clone(), caller::authenticate));
 
+    // KV values are up to 1 MiB (base64 in JSON): the KV API has a body limit of its own.
+    let kv = Router::new()
+        .nest("/api/v1", memory::router())
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorCode::MethodNotAllowed, "Method not allowed.")
+        })
+        .layer(DefaultBodyLimit::max(crate::memory::validation::BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), crate::memory::validation::BODY_LIMIT),
+            idempotency::idempotent,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), caller::authenticate));
+
     let server_fns = {
         let context = context.clone();
         post(move |req: Request<Body>| handle_server_fns_with_context(context.clone(), req))
@@ -129,6 +143,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
     Router::new()
         .merge(health::router())
         .nest("/api/v1", api)
+        .merge(kv)
         .route("/_fn/{*name}", server_fns)
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
         // Static files (precompressed, cached by name), else Leptos' 404 page.

@@ -1,6 +1,6 @@
 //! The Cloud API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! annotations and the wire types' `ToSchema` derives, served at `/api/v1/openapi.json`.
-use super::{accounts, billing, events, health, keys, marketplace, nodes, services};
+use super::{accounts, billing, events, health, keys, marketplace, memory, nodes, services};
 use axum::{Json, Router, routing::get};
 use utoipa::{
     Modify, OpenApi,
@@ -64,6 +64,8 @@ impl Modify for Security {
         marketplace::list_reviews, marketplace::review_listing, marketplace::reply_to_review,
         events::publish, events::replay, events::republish, events::create_consumer, events::list_consumers,
         events::get_consumer, events::delete_consumer, events::fetch, events::settle,
+        memory::create_bucket, memory::list_buckets, memory::get_bucket, memory::delete_bucket, memory::list_keys,
+        memory::get_key, memory::put_key, memory::delete_key, memory::purge_key, memory::touch_key, memory::key_history,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
         nodes::list_join_tokens, nodes::create_join_token, nodes::revoke_join_token, nodes::create_challenge, nodes::join, nodes::heartbeat,
         health::healthz, health::readyz,
@@ -77,6 +79,7 @@ impl Modify for Security {
         (name = "Billing", description = "Usage, the draft invoice, invoices, exports, earnings"),
         (name = "Marketplace", description = "Listings, plans and subscriptions: browse (public), publish, subscribe"),
         (name = "Events", description = "The event log: publish on your topics, replay, durable consumers, dead letters"),
+        (name = "Memory", description = "KV buckets per account: revisions, compare-and-swap, history (≤ 64), TTL with touch. Keys 1–1024 bytes of `A-Z a-z 0-9 _ . = / -` (percent-encode `/` in paths), values base64 ≤ 1 MiB, ≤ 100 buckets and ≤ 100 000 live keys per account"),
         (name = "Mesh (operator)", description = "Nodes, topology and join tokens (operator only)"),
         (name = "Mesh (nodes)", description = "What hosted nodes call: join and heartbeats"),
         (name = "Health", description = "Liveness and readiness probes"),

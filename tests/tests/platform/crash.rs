@@ -17,11 +17,11 @@ use std::{
 use tokio::process::{Child, Command};
 use web4_tests::{eventually, upstream::Upstream};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(dir: &Path, port: u16) -> Child {
+pub(crate) fn start(dir: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_web4-server-under-test"))
         .args([
             "serve",
@@ -44,7 +44,7 @@ fn start(dir: &Path, port: u16) -> Child {
         .expect("the server process starts")
 }
 
-async fn ready(base: &str) {
+pub(crate) async fn ready(base: &str) {
     let client = Client::new();
     eventually("the server process to be ready", || async {
         client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success())

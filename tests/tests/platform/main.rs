@@ -6,6 +6,7 @@ mod crash;
 mod errors;
 mod events;
 mod keys;
+mod kv;
 mod marketplace;
 mod mesh;
 mod metering;

@@ -35,6 +35,8 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
             "invoice_lines",
             "invoices",
             "join_tokens",
+            "kv_buckets",
+            "kv_entries",
             "listings",
             // FTS5's own tables behind the listings' search index.
             "listings_fts",

@@ -21,6 +21,7 @@ async fn the_openapi_document_describes_every_route_and_only_real_ones() {
         "/api/v1/invoices/{id}/export.csv",
         "/api/v1/earnings",
         "/api/v1/nodes",
+        "/api/v1/kv/buckets/{bucket}/keys/{key}",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }

@@ -8,6 +8,8 @@ pub mod idempotency_records;
 pub mod invoice_lines;
 pub mod invoices;
 pub mod join_tokens;
+pub mod kv_buckets;
+pub mod kv_entries;
 pub mod listings;
 pub mod login_failures;
 pub mod node_trust_events;

@@ -107,6 +107,7 @@ mod tests {
         billing::BillingError,
         http::error::ApiError,
         keys::KeysError,
+        memory::MemoryError,
         nodes::NodesError,
         services::{ServicesError, gateway::InvokeError},
     };
@@ -164,6 +165,16 @@ mod tests {
             crate::events::EventsError::ConsumerExists.classify(),
             crate::events::EventsError::ConsumerLimitReached(100).classify(),
             crate::events::EventsError::TooLarge("too big".into()).classify(),
+            MemoryError::Invalid(fields()).classify(),
+            MemoryError::BucketNotFound.classify(),
+            MemoryError::KeyNotFound.classify(),
+            MemoryError::BucketExists("sessions".into()).classify(),
+            MemoryError::KeyExists { current_revision: 3 }.classify(),
+            MemoryError::RevisionMismatch { expected: 2, current_revision: 3 }.classify(),
+            MemoryError::ValueTooLarge { size: 2_000_000, limit: 1_048_576 }.classify(),
+            MemoryError::BucketLimitReached(100).classify(),
+            MemoryError::KeyLimitReached(100_000).classify(),
+            MemoryError::BadCursor.classify(),
         ]
     }
 
