@@ -136,6 +136,37 @@ pub async fn keep_newest(db: &impl ConnectionTrait, keep: u64) -> Result<u64, Db
     Ok(deleted)
 }
 
+/// Keeps each account's newest messages whose data add up to at most `max_bytes`; answers how
+/// many were deleted.
+pub async fn keep_within_bytes(db: &impl ConnectionTrait, max_bytes: u64) -> Result<u64, DbErr> {
+    let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+    let over = Owner::find_by_statement(statement(
+        "SELECT account_id FROM event_messages GROUP BY account_id \
+         HAVING SUM(LENGTH(CAST(data AS BLOB))) > ?",
+        [max.into()],
+    ))
+    .all(db)
+    .await?;
+    let mut deleted = 0;
+    for owner in over {
+        let account: Value = (&owner.account_id).into();
+        // The newest message whose running total (newest first) passes the limit, and every
+        // older one, go.
+        deleted += db
+            .execute(statement(
+                "DELETE FROM event_messages WHERE account_id = ? AND seq <= (\
+                   SELECT seq FROM (\
+                     SELECT seq, SUM(LENGTH(CAST(data AS BLOB))) OVER (ORDER BY seq DESC) AS total \
+                     FROM event_messages WHERE account_id = ?\
+                   ) WHERE total > ? ORDER BY seq DESC LIMIT 1)",
+                [account.clone(), account, max.into()],
+            ))
+            .await?
+            .rows_affected();
+    }
+    Ok(deleted)
+}
+
 // ---- consumers ----
 
 pub async fn insert_consumer(

@@ -35,6 +35,8 @@ pub struct EventSettings {
     pub max_age: Duration,
     /// Each account keeps at most this many messages (the oldest go first).
     pub keep_per_account: u64,
+    /// Each account's messages' data add up to at most this many bytes (the oldest go first).
+    pub max_bytes_per_account: u64,
     /// A message id published again within this window stores nothing.
     pub dedupe_window: Duration,
     /// How often retention runs.
@@ -46,6 +48,7 @@ impl Default for EventSettings {
         Self {
             max_age: Duration::from_secs(7 * 24 * 3600),
             keep_per_account: 100_000,
+            max_bytes_per_account: 64 * 1024 * 1024,
             dedupe_window: Duration::from_secs(120),
             prune_every: Duration::from_secs(60),
         }
@@ -262,7 +265,10 @@ impl Events {
 
     /// Forgets what retention says to; answers how many messages went.
     pub async fn prune(&self) -> Result<u64> {
-        self.store.prune(since(self.settings.max_age), self.settings.keep_per_account).await
+        let settings = &self.settings;
+        self.store
+            .prune(since(settings.max_age), settings.keep_per_account, settings.max_bytes_per_account)
+            .await
     }
 
     /// Runs retention every `prune_every` until the task is aborted.

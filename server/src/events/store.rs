@@ -106,9 +106,9 @@ pub trait EventStore: Send + Sync {
         how: Settle,
         now: DateTime<Utc>,
     ) -> Result<bool>;
-    /// Forgets messages published before `before`, then all but each account's newest
-    /// `keep`; answers how many.
-    async fn prune(&self, before: DateTime<Utc>, keep: u64) -> Result<u64>;
+    /// Forgets messages published before `before`, then all but each account's newest `keep`,
+    /// then the oldest of an account whose messages' data pass `max_bytes`; answers how many.
+    async fn prune(&self, before: DateTime<Utc>, keep: u64, max_bytes: u64) -> Result<u64>;
 }
 
 /// The embedded backend: the platform's SQLite database.
@@ -398,8 +398,66 @@ impl EventStore for SqliteEvents {
         Ok(true)
     }
 
-    async fn prune(&self, before: DateTime<Utc>, keep: u64) -> Result<u64> {
+    async fn prune(&self, before: DateTime<Utc>, keep: u64, max_bytes: u64) -> Result<u64> {
         let aged = db::events::delete_older_than(&self.db, before).await?;
-        Ok(aged + db::events::keep_newest(&self.db, keep).await?)
+        let counted = db::events::keep_newest(&self.db, keep).await?;
+        Ok(aged + counted + db::events::keep_within_bytes(&self.db, max_bytes).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store on a fresh database with two accounts.
+    async fn store() -> (tempfile::TempDir, SqliteEvents, AccountId, AccountId) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db::connect(&format!("sqlite://{}", dir.path().join("events.db").display())).await.unwrap();
+        crate::startup::migrate(&db).await.unwrap();
+        let (a, b) = (AccountId::new("0192-a"), AccountId::new("0192-b"));
+        for (id, email) in [(&a, "a@example.com"), (&b, "b@example.com")] {
+            let new = db::accounts::NewAccount { id, email, password_hash: "x", now: Utc::now() };
+            db::accounts::insert(&db, new).await.unwrap();
+        }
+        (dir, SqliteEvents::new(db), a, b)
+    }
+
+    async fn publish(store: &SqliteEvents, account: &AccountId, data: &str) -> i64 {
+        let outgoing = Outgoing {
+            topic: format!("acct.{account}.t"),
+            data: data.into(),
+            headers: BTreeMap::new(),
+            msg_id: None,
+        };
+        store.publish(account, outgoing, Utc::now(), Utc::now()).await.unwrap().0.seq
+    }
+
+    async fn kept(store: &SqliteEvents, account: &AccountId) -> Vec<i64> {
+        let all = store.read(account, 0, &topics::Filter::everything(), 1000).await.unwrap();
+        all.iter().map(|m| m.seq).collect()
+    }
+
+    #[tokio::test]
+    async fn retention_keeps_each_accounts_newest_within_the_count_and_the_bytes_and_by_age() {
+        let (_dir, store, a, b) = store().await;
+        let mut a_seqs = Vec::new();
+        for _ in 0..6 {
+            a_seqs.push(publish(&store, &a, &"x".repeat(100)).await);
+        }
+        let b_seq = publish(&store, &b, &"y".repeat(1000)).await;
+        let far_past = Utc::now() - chrono::Duration::days(1);
+
+        // By count: a keeps its newest 5; b, under the count, is untouched.
+        assert_eq!(store.prune(far_past, 5, u64::MAX).await.unwrap(), 1);
+        assert_eq!(kept(&store, &a).await, a_seqs[1..]);
+        // By bytes: at most 250 bytes of data each — a keeps its newest two, b (one message of
+        // 1 000 bytes) loses it: a flood of large messages cannot fill the disk.
+        assert_eq!(store.prune(far_past, 5, 250).await.unwrap(), 4);
+        assert_eq!(kept(&store, &a).await, a_seqs[4..]);
+        assert!(kept(&store, &b).await.is_empty(), "b's {b_seq} is over the bytes");
+        // By age: everything published before now goes.
+        publish(&store, &b, "z").await;
+        store.prune(Utc::now() + chrono::Duration::seconds(1), 5, u64::MAX).await.unwrap();
+        assert!(kept(&store, &a).await.is_empty() && kept(&store, &b).await.is_empty());
     }
 }
