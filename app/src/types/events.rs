@@ -50,6 +50,7 @@ pub struct MessageView {
 /// filter matches. Reading never moves a consumer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct ReplayQuery {
     /// A topic filter (`>` by default: everything the account may see).
     #[serde(default)]

@@ -55,6 +55,19 @@ async fn the_openapi_document_describes_every_route_and_only_real_ones() {
         }
     }
     assert!(operations >= 35, "{operations} operations");
+
+    // A path parameter is one the path names: a query struct documented without
+    // `parameter_in = Query` would be declared "in: path" and its checks never fuzzed.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                if parameter["in"] == "path" {
+                    assert!(path.contains(&format!("{{{name}}}")), "{method} {path}: `{name}` is not in the path");
+                }
+            }
+        }
+    }
 }
 
 #[tokio::test]
