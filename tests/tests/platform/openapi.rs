@@ -63,7 +63,10 @@ async fn the_openapi_document_describes_every_route_and_only_real_ones() {
             for parameter in operation["parameters"].as_array().into_iter().flatten() {
                 let name = parameter["name"].as_str().unwrap();
                 if parameter["in"] == "path" {
-                    assert!(path.contains(&format!("{{{name}}}")), "{method} {path}: `{name}` is not in the path");
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: `{name}` is not in the path"
+                    );
                 }
             }
         }
