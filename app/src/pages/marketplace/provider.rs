@@ -4,16 +4,15 @@
 //! about each.
 use super::{
     day, listing_badge, plan_price,
-    provider_forms::{AddPlanForm, ListingMoves, NewListingForm, SubscriberMoves},
+    provider_forms::{AddPlanForm, ListingMoves, NewListingForm, ProviderActions, SubscriberMoves},
     quota_text, rate_text, subscription_badge, thousands,
 };
 use crate::{
-    api::{ActOnListing, ActOnSubscription, CreateListing, CreatePlan, list_my_listings, list_services},
+    api::{list_my_listings, list_services},
     components::LoggedIn,
     error::PortalError,
     pages::common::{failure, when},
     types::{
-        ids::ListingId,
         marketplace::{CreatedPlan, ListingView, ProviderListing, SubscriptionView},
         services::ServiceKind,
     },
@@ -21,31 +20,6 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-
-/// The page's actions, created once above its Suspense boundaries (which re-render) so that an
-/// error that came back in the URL of a plain form post reaches them.
-#[derive(Clone, Copy)]
-pub(super) struct ProviderActions {
-    pub create_listing: ServerAction<CreateListing>,
-    pub create_plan: ServerAction<CreatePlan>,
-    pub act: ServerAction<ActOnListing>,
-    pub act_on_subscription: ServerAction<ActOnSubscription>,
-    /// The listing whose plan or move was last submitted from the hydrated app: its error is
-    /// shown there. After a plain form post it is unknown, and the error is shown at the top.
-    pub target: RwSignal<Option<ListingId>>,
-}
-
-impl ProviderActions {
-    fn new() -> Self {
-        Self {
-            create_listing: ServerAction::new(),
-            create_plan: ServerAction::new(),
-            act: ServerAction::new(),
-            act_on_subscription: ServerAction::new(),
-            target: RwSignal::new(None),
-        }
-    }
-}
 
 /// The last failure of an action (its `value()`), if any.
 fn last_error<T: Send + Sync + 'static>(

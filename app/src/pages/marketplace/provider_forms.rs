@@ -1,8 +1,8 @@
 //! The provider's forms on `/listings`: a new listing, a plan for a listing, the listing's
 //! moves (publish, deprecate, unpublish) and what to do with a subscriber. Each is an
 //! `ActionForm` that also works as a plain form post.
-use super::provider::ProviderActions;
 use crate::{
+    api::{ActOnListing, ActOnSubscription, CreateListing, CreatePlan},
     components::ErrorBanner,
     error::PortalError,
     pages::common,
@@ -14,6 +14,31 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
+
+/// The page's actions, created once above its Suspense boundaries (which re-render) so that an
+/// error that came back in the URL of a plain form post reaches them.
+#[derive(Clone, Copy)]
+pub(super) struct ProviderActions {
+    pub create_listing: ServerAction<CreateListing>,
+    pub create_plan: ServerAction<CreatePlan>,
+    pub act: ServerAction<ActOnListing>,
+    pub act_on_subscription: ServerAction<ActOnSubscription>,
+    /// The listing whose plan or move was last submitted from the hydrated app: its error is
+    /// shown there. After a plain form post it is unknown, and the error is shown at the top.
+    pub target: RwSignal<Option<ListingId>>,
+}
+
+impl ProviderActions {
+    pub(super) fn new() -> Self {
+        Self {
+            create_listing: ServerAction::new(),
+            create_plan: ServerAction::new(),
+            act: ServerAction::new(),
+            act_on_subscription: ServerAction::new(),
+            target: RwSignal::new(None),
+        }
+    }
+}
 
 /// The new-listing form's fields, as the server reports errors for them.
 const LISTING_FIELDS: [&str; 6] = ["service_id", "title", "summary", "description", "category", "tags"];
