@@ -37,8 +37,8 @@ pub async fn recent_with_msg_id(
         .await
 }
 
-/// The account's messages after `after_seq` in order, at most `limit`; only topics from
-/// `topic_from` on (a filter's literal prefix narrows the scan), when given.
+/// The account's messages after `after_seq` in order, at most `limit` (callers match topics
+/// against their filter themselves).
 pub async fn messages_after(
     db: &impl ConnectionTrait,
     account: &AccountId,
