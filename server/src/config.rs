@@ -92,6 +92,7 @@ struct FileConfig {
     max_keys_per_account: Option<u64>,
     max_kv_buckets_per_account: Option<u64>,
     max_kv_keys_per_account: Option<u64>,
+    usage_events_every_secs: Option<u64>,
 }
 
 /// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
@@ -145,6 +146,8 @@ pub struct Config {
     /// Record usage of successful invokes (always on; only benchmarks turn it off, to
     /// measure its cost: unmetered calls are never billed).
     pub metering: bool,
+    /// How often each payer is told its recorded calls (`platform.usage.recorded`).
+    pub usage_events_every: std::time::Duration,
 }
 
 impl Config {
@@ -171,6 +174,7 @@ impl Config {
             metering: true,
             billing: crate::billing::BillingSettings::default(),
             memory: crate::memory::validation::MemorySettings::default(),
+            usage_events_every: std::time::Duration::from_secs(10),
         }
     }
 
@@ -273,6 +277,10 @@ impl Config {
         }
         if let Some(n) = file.max_kv_buckets_per_account {
             config.memory.max_buckets = n;
+        }
+        if let Some(secs) = file.usage_events_every_secs {
+            anyhow::ensure!(secs > 0, "usage_events_every_secs must be at least 1");
+            config.usage_events_every = std::time::Duration::from_secs(secs);
         }
         if let Some(n) = file.max_kv_keys_per_account {
             config.memory.max_live_keys = n;

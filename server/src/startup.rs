@@ -17,6 +17,9 @@ use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
+/// How often the operators are told about changes of the nodes' state and trust.
+const NODE_WATCH_EVERY: Duration = Duration::from_secs(1);
+
 /// A built, bound, not yet running platform server.
 pub struct Application {
     listener: TcpListener,
@@ -76,6 +79,8 @@ impl Application {
             )
             .await?
         };
+        let events =
+            Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
         let embedded = Arc::new(mesh);
         let runtime = ServiceRuntime::new(
@@ -83,20 +88,23 @@ impl Application {
             config.mesh,
             config.services,
             embedded.nodes().iter().map(|n| (n.handle.clone(), n.grants.clone())).collect(),
-            config.metering.then(|| crate::metering::Meter::start(db.clone())),
+            config.metering.then(|| {
+                let feed = crate::metering::Feed { events: events.clone(), every: config.usage_events_every };
+                crate::metering::Meter::start(db.clone(), Some(feed))
+            }),
             Arc::new(crate::services::proxy_secret::ProxySecrets::load_or_create(&config.data_dir)?),
+            events.clone(),
         );
         runtime.start();
-        let nodes = Arc::new(Nodes::new(db.clone(), challenges, embedded, runtime.clone()));
+        let nodes = Arc::new(Nodes::new(db.clone(), challenges, embedded, runtime.clone(), events.clone()));
         let limits = Arc::new(crate::ratelimit::RateLimits::with_heartbeats(
             config.rate_limits,
             config.mesh.heartbeat_interval,
         ));
         let marketplace = Arc::new(
-            crate::marketplace::Marketplace::new(db.clone(), runtime.clone(), limits.clone()).await?,
+            crate::marketplace::Marketplace::new(db.clone(), runtime.clone(), limits.clone(), events.clone())
+                .await?,
         );
-        let events =
-            Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
         let services = Arc::new(Services::new(
             db.clone(),
             egress.clone(),
@@ -107,7 +115,7 @@ impl Application {
         let keys = crate::keys::Keys::new(db.clone(), config.limits.keys);
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
-        let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing));
+        let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing, events.clone()));
         let memory = Arc::new(crate::memory::Memory::new(
             Arc::new(crate::memory::sqlite::SqliteKv::new(db.clone())),
             config.memory,
@@ -156,6 +164,7 @@ impl Application {
             state.billing.start_scheduler(),
             state.events.start(),
             state.memory.start_sweeper(),
+            state.nodes.start_watch(NODE_WATCH_EVERY),
         ];
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

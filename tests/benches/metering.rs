@@ -48,7 +48,7 @@ async fn fresh_db(dir: &tempfile::TempDir, synchronous: &str) -> sea_orm::Databa
 
 /// Events per second recorded with `callers` concurrent callers, each waiting for its commit.
 async fn record_rate(db: sea_orm::DatabaseConnection, events: usize, callers: usize) -> (f64, f64) {
-    let meter = Meter::start(db);
+    let meter = Meter::start(db, None);
     // Warm up: the database files, the writer task, the allocator.
     for _ in 0..200 {
         meter.record(event("payer")).await.expect("recorded");

@@ -6,8 +6,8 @@
 //! An invoice covers one payer's calls not yet invoiced that happened before its cut-off.
 //! Calls are priced per service in the order they happened: the month's free calls first,
 //! then the graduated tiers, continuing from calls that an earlier invoice of the same month
-//! already billed. [`finalize`] is the one place invoices are finalized, where an invoice
-//! event will also be published to the event log.
+//! already billed. [`finalize`] is the one place invoices are finalized; the façade and the
+//! scheduler tell each payer (`platform.invoice.finalized`).
 pub mod earnings;
 pub mod export;
 pub mod invoice;
@@ -21,7 +21,10 @@ pub use invoice::{finalize, finalize_due, finalize_until, invoice, invoices, pre
 pub use scheduler::start_scheduler;
 pub use usage::{MAX_USAGE_DAYS, usage};
 
-use crate::error::{Classified, Classify, ErrorCode, Problem};
+use crate::{
+    error::{Classified, Classify, ErrorCode, Problem},
+    events::{Events, platform},
+};
 use app::types::{
     Page,
     billing::{Currency, EarningsView, InvoiceSummary, InvoiceView, UsageEventView, UsageReport},
@@ -29,6 +32,7 @@ use app::types::{
 };
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
+use std::sync::Arc;
 
 /// Billing settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,17 +117,35 @@ pub fn midnight(day: NaiveDate) -> DateTime<Utc> {
 pub struct Billing {
     db: DatabaseConnection,
     settings: BillingSettings,
+    /// Told about finalized invoices (`platform.invoice.finalized`).
+    events: Arc<Events>,
+}
+
+/// Tells each invoice's payer that it was finalized.
+async fn tell_finalized(events: &Events, invoices: &[InvoiceView]) {
+    for invoice in invoices {
+        let data = serde_json::json!({
+            "invoice_id": invoice.id,
+            "number": invoice.number,
+            "period_start": invoice.period_start,
+            "period_end": invoice.period_end,
+            "total_calls": invoice.total_calls,
+            "total_minor": invoice.total_minor,
+            "currency": invoice.currency,
+        });
+        events.emit(&invoice.account_id, platform::INVOICE_FINALIZED, data).await;
+    }
 }
 
 impl Billing {
     /// Billing over `db` with `settings` (the platform fee, the scheduler's period).
-    pub fn new(db: DatabaseConnection, settings: BillingSettings) -> Self {
-        Self { db, settings }
+    pub fn new(db: DatabaseConnection, settings: BillingSettings, events: Arc<Events>) -> Self {
+        Self { db, settings, events }
     }
 
     /// Starts finalizing each finished month's invoices.
     pub fn start_scheduler(&self) -> tokio::task::JoinHandle<()> {
-        start_scheduler(self.db.clone(), self.settings)
+        start_scheduler(self.db.clone(), self.settings, self.events.clone())
     }
 
     /// The account's metered calls per day and service, between two dates (inclusive;
@@ -145,7 +167,9 @@ impl Billing {
     /// Finalizes every unbilled call up to now, for one account or all (the operator's act).
     pub async fn finalize_invoices(&self, account: Option<&AccountId>) -> Result<Vec<InvoiceView>> {
         let now = Utc::now();
-        finalize_until(&self.db, account, now, now, self.settings.fee_bps).await
+        let done = finalize_until(&self.db, account, now, now, self.settings.fee_bps).await?;
+        tell_finalized(&self.events, &done).await;
+        Ok(done)
     }
 
     /// The account's finalized invoices, newest first.

@@ -77,3 +77,14 @@ pub async fn emails(
 pub async fn find_by_id(db: &impl ConnectionTrait, id: &AccountId) -> Result<Option<accounts::Model>, DbErr> {
     Accounts::find_by_id(id.clone()).one(db).await
 }
+
+/// The operators' account ids (told about the mesh's nodes).
+pub async fn operators(db: &impl ConnectionTrait) -> Result<Vec<AccountId>, DbErr> {
+    Ok(Accounts::find()
+        .filter(accounts::Column::Role.eq(app::types::Role::Operator))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
+}

@@ -8,6 +8,7 @@ use super::{
 };
 use crate::{
     db::{self, entities},
+    events::{Events, platform},
     ratelimit::RateLimits,
     secrets,
     services::{
@@ -48,6 +49,8 @@ pub struct Marketplace {
     pub(super) limits: Arc<RateLimits>,
     /// One refresh at a time, so an older picture never replaces a newer one.
     pub(super) refreshing: tokio::sync::Mutex<()>,
+    /// Told about listings and subscriptions (`platform.listing.*`, `platform.subscription.*`).
+    pub(super) events: Arc<Events>,
 }
 
 impl Marketplace {
@@ -57,8 +60,9 @@ impl Marketplace {
         db: DatabaseConnection,
         runtime: Arc<ServiceRuntime>,
         limits: Arc<RateLimits>,
+        events: Arc<Events>,
     ) -> anyhow::Result<Self> {
-        let marketplace = Self { db, runtime, limits, refreshing: tokio::sync::Mutex::new(()) };
+        let marketplace = Self { db, runtime, limits, refreshing: tokio::sync::Mutex::new(()), events };
         marketplace.refresh().await.map_err(|e| anyhow::anyhow!("loading the marketplace's grants: {e}"))?;
         Ok(marketplace)
     }
@@ -238,7 +242,55 @@ impl Marketplace {
         db::marketplace::save_listing(&self.db, row.clone()).await?;
         tracing::info!(listing_id = %row.id, status = row.status.as_str(), "listing state changed");
         self.refresh().await?;
+        self.tell_listing(&row, action).await?;
         self.provider_view(row).await
+    }
+
+    /// Tells the provider about its listing's new state and, on a deprecation, every live
+    /// subscriber when calls stop.
+    async fn tell_listing(&self, row: &entities::listings::Model, action: ListingAction) -> Result<()> {
+        let topic = match action {
+            ListingAction::Publish => platform::LISTING_PUBLISHED,
+            ListingAction::Deprecate => platform::LISTING_DEPRECATED,
+            ListingAction::Unpublish => platform::LISTING_UNPUBLISHED,
+        };
+        let data = serde_json::json!({
+            "listing_id": row.id,
+            "title": row.title,
+            "status": row.status,
+            "sunset_at": row.sunset_at,
+        });
+        self.events.emit(&row.account_id, topic, data.clone()).await;
+        if action == ListingAction::Deprecate {
+            let subscribers: Vec<AccountId> = db::marketplace::subscriptions_to(&self.db, &row.id)
+                .await?
+                .into_iter()
+                .filter(|s| s.status != SubscriptionStatus::Cancelled)
+                .map(|s| s.account_id)
+                .collect();
+            self.events.emit_to(&subscribers, platform::DEPRECATION_NOTICE, data).await;
+        }
+        Ok(())
+    }
+
+    /// Tells a subscription's consumer and the listing's provider what changed.
+    async fn tell_subscription(
+        &self,
+        row: &entities::subscriptions::Model,
+        listing: &entities::listings::Model,
+        change: &str,
+    ) {
+        let data = serde_json::json!({
+            "subscription_id": row.id,
+            "listing_id": listing.id,
+            "listing_title": listing.title,
+            "plan_id": row.plan_id,
+            "status": row.status,
+            "change": change,
+        });
+        self.events
+            .emit_to([&row.account_id, &listing.account_id], platform::SUBSCRIPTION_CHANGED, data)
+            .await;
     }
 
     /// Adds a plan to the provider's listing; a private plan's invitation is in the answer and
@@ -359,6 +411,7 @@ impl Marketplace {
         tracing::info!(subscription_id = %row.id, listing_id = %listing.id, status = status.as_str(), "subscribed");
         self.restat(&listing.id).await?;
         self.refresh().await?;
+        self.tell_subscription(&row, &listing, "created").await;
         self.subscription_view(row, &listing, &plan).await
     }
 
@@ -391,6 +444,7 @@ impl Marketplace {
                 "The subscription is cancelled: subscribe again.".into(),
             ));
         }
+        let mut changes = Vec::new();
         if let Some(plan_id) = update.plan_id.filter(|p| *p != row.plan_id) {
             plan = self.reachable_plan(&plan_id, update.invitation.as_deref()).await?;
             if plan.listing_id != listing.id {
@@ -398,6 +452,7 @@ impl Marketplace {
             }
             tracing::info!(subscription_id = %row.id, from = %row.plan_id, to = %plan.id, "plan changed");
             row.plan_id = plan.id.clone();
+            changes.push("plan_changed");
         }
         if let Some(cap) = update.spending_cap_minor {
             if cap.is_some_and(|c| !(0..=MAX_CAP_MINOR).contains(&c)) {
@@ -406,11 +461,17 @@ impl Marketplace {
                     "Give a cap between 0 and 1,000,000,000,000 minor units.",
                 ));
             }
+            if cap != row.spending_cap_minor {
+                changes.push("cap_changed");
+            }
             row.spending_cap_minor = cap;
         }
         row.updated_at = Utc::now();
         db::marketplace::save_subscription(&self.db, row.clone()).await?;
         self.refresh().await?;
+        for change in changes {
+            self.tell_subscription(&row, &listing, change).await;
+        }
         self.subscription_view(row, &listing, &plan).await
     }
 
@@ -424,6 +485,7 @@ impl Marketplace {
             tracing::info!(subscription_id = %row.id, "subscription cancelled");
             self.restat(&listing.id).await?;
             self.refresh().await?;
+            self.tell_subscription(&row, &listing, "cancelled").await;
         }
         self.subscription_view(row, &listing, &plan).await
     }
@@ -519,6 +581,12 @@ impl Marketplace {
             return Err(MarketplaceError::NotFound("subscription"));
         }
         use SubscriptionStatus as S;
+        let change = match action {
+            SubscriberAction::Approve => "approved",
+            SubscriberAction::Reject => "rejected",
+            SubscriberAction::Suspend => "suspended",
+            SubscriberAction::Resume => "resumed",
+        };
         row.status = match (action, row.status) {
             (SubscriberAction::Approve, S::Pending) | (SubscriberAction::Resume, S::Suspended) => S::Active,
             (SubscriberAction::Reject, S::Pending) => S::Cancelled,
@@ -535,6 +603,7 @@ impl Marketplace {
         tracing::info!(subscription_id = %row.id, status = row.status.as_str(), "subscription changed by its provider");
         self.restat(&listing.id).await?;
         self.refresh().await?;
+        self.tell_subscription(&row, &listing, change).await;
         self.subscription_view(row, &listing, &plan).await
     }
 

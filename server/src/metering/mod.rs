@@ -5,15 +5,23 @@
 //! everything queued, writes it in a single transaction, and answers every waiting caller
 //! when that transaction has committed. Under load one commit (and, with
 //! `synchronous = FULL`, one fsync) serves hundreds of calls; alone, a call waits for its
-//! own. [`Meter::record`] is the one place usage is recorded from, where a usage event will
-//! also be published to the event log.
-use crate::db::{self, entities::usage_events};
+//! own. [`Meter::record`] is the one place usage is recorded from. What was recorded is told
+//! to each payer once per interval (`platform.usage.recorded`: calls per service), not once
+//! per call, so the event log never costs a write per call.
+use crate::{
+    db::{self, entities::usage_events},
+    events::{Events, platform},
+};
 use app::types::ids::{AccountId, KeyId, PlanId, ServiceId};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -92,12 +100,26 @@ pub struct Meter {
     stats: Arc<MeterStats>,
 }
 
+/// Where the meter tells payers what was recorded, and how often.
+pub struct Feed {
+    pub events: Arc<Events>,
+    pub every: Duration,
+}
+
+/// Calls recorded since the feed last told, per payer and service.
+type Tally = Arc<Mutex<HashMap<AccountId, BTreeMap<ServiceId, i64>>>>;
+
 impl Meter {
-    /// Starts the writer over `db`.
-    pub fn start(db: DatabaseConnection) -> Arc<Self> {
+    /// Starts the writer over `db`; with a `feed`, also the task that tells payers.
+    pub fn start(db: DatabaseConnection, feed: Option<Feed>) -> Arc<Self> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(MeterStats::default());
-        tokio::spawn(write_loop(db, rx, stats.clone()));
+        let tally = feed.map(|feed| {
+            let tally = Tally::default();
+            tokio::spawn(tell_loop(feed, tally.clone()));
+            tally
+        });
+        tokio::spawn(write_loop(db, rx, stats.clone(), tally));
         Arc::new(Self { tx, stats })
     }
 
@@ -114,7 +136,37 @@ impl Meter {
     }
 }
 
-async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, stats: Arc<MeterStats>) {
+/// Every `feed.every`, tells each payer its calls recorded since the last time, per service.
+async fn tell_loop(feed: Feed, tally: Tally) {
+    let mut tick = tokio::time::interval(feed.every);
+    tick.tick().await;
+    let mut since = Utc::now();
+    loop {
+        tick.tick().await;
+        let now = Utc::now();
+        let told = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));
+        for (payer, services) in told {
+            let data = serde_json::json!({
+                "from": since,
+                "to": now,
+                "calls": services.values().sum::<i64>(),
+                "services": services
+                    .into_iter()
+                    .map(|(service_id, calls)| serde_json::json!({ "service_id": service_id, "calls": calls }))
+                    .collect::<Vec<_>>(),
+            });
+            feed.events.emit(&payer, platform::USAGE_RECORDED, data).await;
+        }
+        since = now;
+    }
+}
+
+async fn write_loop(
+    db: DatabaseConnection,
+    mut rx: mpsc::Receiver<Pending>,
+    stats: Arc<MeterStats>,
+    tally: Option<Tally>,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (rows, waiting): (Vec<usage_events::Model>, Vec<_>) = batch.drain(..).unzip();
@@ -128,7 +180,10 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, sta
         stats.recorded.fetch_add(events, Ordering::Relaxed);
         let recorded = match outcome {
             Ok((new, recorded)) => {
-                stats.duplicates.fetch_add(events - new, Ordering::Relaxed);
+                stats.duplicates.fetch_add(events - new.len() as u64, Ordering::Relaxed);
+                if let Some(tally) = &tally {
+                    count_new(tally, &parties, new);
+                }
                 Ok(recorded)
             }
             Err(err) => {
@@ -153,18 +208,35 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, sta
     }
 }
 
-/// Who a recorded event belongs to, by invoke id: read only for the ids a batch found taken.
-type Recorded = std::collections::HashMap<String, (AccountId, ServiceId)>;
+/// Adds the batch's new events (`new` invoke ids among `parties`) to the tally.
+fn count_new(tally: &Tally, parties: &[(String, AccountId, ServiceId)], new: Vec<String>) {
+    let all = new.len() == parties.len();
+    let new: std::collections::HashSet<String> =
+        if all { Default::default() } else { new.into_iter().collect() };
+    let mut tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+    for (id, payer, service) in parties {
+        if all || new.contains(id) {
+            *tally.entry(payer.clone()).or_default().entry(service.clone()).or_default() += 1;
+        }
+    }
+}
 
-/// Writes the batch; returns how many events were new and, when some were not, the parties of
-/// every id in the batch as recorded (to tell a retry of the same call from a conflict).
-async fn write(db: &DatabaseConnection, rows: Vec<usage_events::Model>) -> Result<(u64, Recorded), DbErr> {
+/// Who a recorded event belongs to, by invoke id: read only for the ids a batch found taken.
+type Recorded = HashMap<String, (AccountId, ServiceId)>;
+
+/// Writes the batch; returns the invoke ids that were new and, when some were not, the
+/// parties of every id in the batch as recorded (to tell a retry of the same call from a
+/// conflict).
+async fn write(
+    db: &DatabaseConnection,
+    rows: Vec<usage_events::Model>,
+) -> Result<(Vec<String>, Recorded), DbErr> {
     let ids: Vec<String> = rows.iter().map(|r| r.invoke_id.clone()).collect();
-    let events = rows.len() as u64;
+    let events = rows.len();
     let txn = db.begin().await?;
     let new = db::usage::insert_new(&txn, rows).await?;
     let recorded =
-        if new < events { db::usage::recorded_parties(&txn, &ids).await? } else { Recorded::new() };
+        if new.len() < events { db::usage::recorded_parties(&txn, &ids).await? } else { Recorded::new() };
     txn.commit().await?;
     Ok((new, recorded))
 }

@@ -6,17 +6,22 @@ use super::{
     NodesError, challenges::Challenges, embedded::EmbeddedNodes, heartbeat, join, list_nodes, list_tokens,
     mint_token, node_detail, revoke_token, topology,
 };
-use crate::{liveness::Liveness, mesh::NodeId, services::runtime::ServiceRuntime};
+use crate::{
+    events::{Events, platform},
+    liveness::Liveness,
+    mesh::NodeId,
+    services::runtime::ServiceRuntime,
+};
 use app::types::{
     ids::{self, AccountId, JoinTokenId, ServiceId},
     nodes::{
         CreateJoinToken, CreatedJoinToken, HeartbeatRequest, HostedService, JoinChallenge, JoinRequest,
-        JoinTokenView, MembershipView, NodeAction, NodeDetail, NodeView, TopologyView,
+        JoinTokenView, MembershipView, NodeAction, NodeDetail, NodeState, NodeStatus, NodeView, TopologyView,
     },
 };
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 type Result<T, E = NodesError> = std::result::Result<T, E>;
 
@@ -27,6 +32,17 @@ pub struct Nodes {
     embedded: Arc<EmbeddedNodes>,
     /// Tells each node which services it may run.
     services: Arc<ServiceRuntime>,
+    /// Told about joins and changes of state and trust (`platform.node.*`, to the operators).
+    events: Arc<Events>,
+}
+
+/// What the watch compares between two looks at a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    name: String,
+    state: NodeState,
+    status: NodeStatus,
+    trust: String,
 }
 
 impl Nodes {
@@ -37,8 +53,73 @@ impl Nodes {
         challenges: Arc<Challenges>,
         embedded: Arc<EmbeddedNodes>,
         services: Arc<ServiceRuntime>,
+        events: Arc<Events>,
     ) -> Self {
-        Self { db, challenges, embedded, services }
+        Self { db, challenges, embedded, services, events }
+    }
+
+    /// Tells every operator about a node.
+    async fn tell(&self, topic: &'static str, data: serde_json::Value) {
+        match crate::db::accounts::operators(&self.db).await {
+            Ok(operators) => self.events.emit_to(&operators, topic, data).await,
+            Err(err) => tracing::warn!(topic, %data, error = %err, "cannot find the operators to tell"),
+        }
+    }
+
+    /// Looks at every node each `every` and tells the operators when a node's state (online,
+    /// degraded, offline: from its heartbeats), status or trust changed since the last look, or
+    /// it was removed. Changes while the server was down are not told.
+    pub fn start_watch(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let nodes = self.clone();
+        tokio::spawn(async move {
+            let mut last: Option<HashMap<ids::NodeId, Seen>> = None;
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let now = match nodes.list().await {
+                    Ok(list) => list
+                        .into_iter()
+                        .map(|n| {
+                            let seen =
+                                Seen { name: n.name, state: n.state, status: n.status, trust: n.trust };
+                            (n.id, seen)
+                        })
+                        .collect(),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot look at the nodes");
+                        continue;
+                    }
+                };
+                if let Some(before) = &last {
+                    nodes.tell_changes(before, &now).await;
+                }
+                last = Some(now);
+            }
+        })
+    }
+
+    async fn tell_changes(&self, before: &HashMap<ids::NodeId, Seen>, now: &HashMap<ids::NodeId, Seen>) {
+        for (id, was) in before {
+            let Some(is) = now.get(id) else {
+                let data = serde_json::json!({ "node_id": id, "name": was.name, "removed": true });
+                self.tell(platform::NODE_STATE_CHANGED, data).await;
+                continue;
+            };
+            if (was.state, was.status) != (is.state, is.status) {
+                let data = serde_json::json!({
+                    "node_id": id, "name": is.name,
+                    "state": is.state, "status": is.status,
+                    "previous_state": was.state, "previous_status": was.status,
+                });
+                self.tell(platform::NODE_STATE_CHANGED, data).await;
+            }
+            if was.trust != is.trust {
+                let data = serde_json::json!({
+                    "node_id": id, "name": is.name, "trust": is.trust, "previous_trust": was.trust,
+                });
+                self.tell(platform::NODE_TRUST_CHANGED, data).await;
+            }
+        }
     }
 
     /// The nodes this process runs itself.
@@ -111,6 +192,7 @@ impl Nodes {
     pub async fn join(&self, request: JoinRequest) -> Result<MembershipView> {
         let membership = join(&self.db, &self.challenges, request, Utc::now(), self.liveness()).await?;
         self.sync().await?;
+        self.tell(platform::NODE_JOINED, serde_json::json!({ "node_id": membership.node_id })).await;
         Ok(self.with_grants(membership))
     }
 

@@ -79,6 +79,11 @@ impl Catalog {
         self.by_id.get(id)
     }
 
+    /// Every service.
+    pub fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.by_id.values()
+    }
+
     /// The service `owner` registered as `slug`.
     pub fn by_slug(&self, owner: &str, slug: &str) -> Option<&Arc<Entry>> {
         self.by_slug.get(&(AccountId::new(owner), slug.to_owned()))

@@ -138,6 +138,32 @@ pub struct Entitlements {
     counts: Mutex<HashMap<SubscriptionId, Count>>,
     /// One GCRA limiter per plan rate, keyed by subscription.
     limiters: Mutex<HashMap<u32, Arc<PlanLimiter>>>,
+    /// Usage alerts not yet told (see [`Entitlements::take_alerts`]).
+    alerts: Mutex<Vec<UsageAlert>>,
+}
+
+/// The most usage alerts kept before they are told; past it an alert is dropped and logged.
+const MAX_PENDING_ALERTS: usize = 10_000;
+
+/// What a usage alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    Quota,
+    SpendingCap,
+}
+
+/// A subscription's calls this month passed 75, 90 or 100 % of its quota or spending cap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageAlert {
+    pub consumer: AccountId,
+    pub grant: Arc<Grant>,
+    pub kind: AlertKind,
+    pub percent: u8,
+    /// Calls, or minor units spent.
+    pub used: i64,
+    /// The quota, or the cap in minor units.
+    pub limit: i64,
 }
 
 type PlanLimiter = governor::RateLimiter<
@@ -159,6 +185,7 @@ pub struct QuotaState {
 /// billed, unless [`Ticket::billed`] said otherwise).
 pub struct Ticket<'a> {
     entitlements: &'a Entitlements,
+    consumer: AccountId,
     pub grant: Arc<Grant>,
     pub quota: Option<QuotaState>,
     month: NaiveDate,
@@ -267,7 +294,7 @@ impl Entitlements {
         count.reserved += 1;
         let quota =
             grant.quota.map(|(limit, _)| QuotaState { limit, remaining: (limit - after).max(0), resets_at });
-        Ok(Ticket { entitlements: self, grant, quota, month, billed: false })
+        Ok(Ticket { entitlements: self, consumer: consumer.clone(), grant, quota, month, billed: false })
     }
 
     /// Counts a call against the plan's rate (refused calls never reach the quota or the cap).
@@ -290,18 +317,57 @@ impl Entitlements {
         })
     }
 
-    fn settle(&self, subscription: &SubscriptionId, plan: &PlanId, month: NaiveDate, billed: bool) {
+    fn settle(&self, ticket: &Ticket<'_>) {
+        let grant = &ticket.grant;
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(count) = counts.get_mut(subscription) else { return };
-        if count.month == month {
+        let Some(count) = counts.get_mut(&grant.subscription) else { return };
+        if count.month == ticket.month {
             count.reserved = (count.reserved - 1).max(0);
         }
         // A call sent last month and metered this one counts in this one (the event's time is
         // when it was metered).
-        if billed {
-            count.groups = count.with(plan, 1);
+        if !ticket.billed {
+            return;
+        }
+        let calls_before = count.committed();
+        let spent = |groups: &[(PlanId, i64)]| {
+            let picture = self.picture.read().unwrap_or_else(|e| e.into_inner()).clone();
+            spent_minor(groups, &picture.prices, picture.exponent)
+        };
+        let spent_before = grant.cap_minor.map(|_| spent(&count.groups));
+        count.groups = count.with(&grant.plan, 1);
+        let mut alerts = Vec::new();
+        if let Some((limit, _)) = grant.quota {
+            alerts.extend(crossed(AlertKind::Quota, calls_before, count.committed(), limit));
+        }
+        if let (Some(cap), Some(before)) = (grant.cap_minor, spent_before) {
+            alerts.extend(crossed(AlertKind::SpendingCap, before, spent(&count.groups), cap));
+        }
+        drop(counts);
+        if alerts.is_empty() {
+            return;
+        }
+        let mut pending = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        for (kind, percent, used, limit) in alerts {
+            if pending.len() >= MAX_PENDING_ALERTS {
+                tracing::warn!(subscription_id = %grant.subscription, percent, "a usage alert was dropped: too many are waiting to be told");
+                continue;
+            }
+            let (consumer, grant) = (ticket.consumer.clone(), grant.clone());
+            pending.push(UsageAlert { consumer, grant, kind, percent, used, limit });
         }
     }
+
+    /// The usage alerts passed since the last call, oldest first.
+    pub fn take_alerts(&self) -> Vec<UsageAlert> {
+        std::mem::take(&mut *self.alerts.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The alert threshold (75, 90 or 100 %) `after` reached that `before` had not, if any.
+fn crossed(kind: AlertKind, before: i64, after: i64, limit: i64) -> Option<(AlertKind, u8, i64, i64)> {
+    let now = app::types::marketplace::alert_percent(after, limit)?;
+    (app::types::marketplace::alert_percent(before, limit) != Some(now)).then_some((kind, now, after, limit))
 }
 
 impl Ticket<'_> {
@@ -313,7 +379,7 @@ impl Ticket<'_> {
 
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
-        self.entitlements.settle(&self.grant.subscription, &self.grant.plan, self.month, self.billed);
+        self.entitlements.settle(self);
     }
 }
 
@@ -412,5 +478,31 @@ mod tests {
         // A soft quota serves past it.
         e.replace(grant(Some((5, QuotaKind::Soft)), None, 0), &calls, now());
         assert_eq!(e.admit(&"c".into(), &s, now()).unwrap().quota.unwrap().remaining, 0);
+    }
+
+    #[test]
+    fn usage_alerts_are_told_once_per_threshold_and_only_for_billed_calls() {
+        let e = Entitlements::default();
+        // A soft quota of 12 calls; a cap of 20 cents at 1 cent a call.
+        e.replace(grant(Some((12, QuotaKind::Soft)), Some(20), 10_000), &HashMap::new(), now());
+        let (c, s) = (AccountId::from("c"), ServiceId::from("svc"));
+        drop(e.admit(&c, &s, now()).unwrap()); // failed: not counted
+        assert!(e.take_alerts().is_empty());
+        let mut told = Vec::new();
+        for _ in 0..20 {
+            e.admit(&c, &s, now()).unwrap().billed();
+            told.extend(e.take_alerts().into_iter().map(|a| (a.kind, a.percent, a.used, a.limit)));
+        }
+        assert_eq!(
+            told,
+            [
+                (AlertKind::Quota, 75, 9, 12),
+                (AlertKind::Quota, 90, 11, 12),
+                (AlertKind::Quota, 100, 12, 12),
+                (AlertKind::SpendingCap, 75, 15, 20),
+                (AlertKind::SpendingCap, 90, 18, 20),
+                (AlertKind::SpendingCap, 100, 20, 20),
+            ]
+        );
     }
 }

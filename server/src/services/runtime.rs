@@ -95,6 +95,9 @@ pub struct ServiceRuntime {
     proxy: Arc<super::proxy_secret::ProxySecrets>,
     /// Who may call other accounts' services, and their counts this month.
     entitlements: super::entitlements::Entitlements,
+    /// Told when a service's availability changes and when a subscription passes a usage
+    /// alert (`platform.service.health_changed`, `platform.subscription.usage_alert`).
+    events: Arc<crate::events::Events>,
 }
 
 impl ServiceRuntime {
@@ -106,6 +109,7 @@ impl ServiceRuntime {
         embedded: Vec<(MeshHandle, SharedGrants)>,
         meter: Option<Arc<crate::metering::Meter>>,
         proxy: Arc<super::proxy_secret::ProxySecrets>,
+        events: Arc<crate::events::Events>,
     ) -> Arc<Self> {
         Arc::new(Self {
             db,
@@ -126,6 +130,7 @@ impl ServiceRuntime {
             in_flight: super::in_flight::InFlight::default(),
             proxy,
             entitlements: super::entitlements::Entitlements::default(),
+            events,
         })
     }
 
@@ -159,6 +164,7 @@ impl ServiceRuntime {
                     if let Err(err) = runtime.reconcile().await {
                         tracing::warn!(error = %err, "placement pass failed");
                     }
+                    runtime.tell_alerts().await;
                     if pruned.is_none_or(|at| at.elapsed() >= HEALTH_DAYS_PRUNE_EVERY) {
                         pruned = Some(std::time::Instant::now());
                         let before = Utc::now().date_naive() - chrono::Days::new(HEALTH_DAYS_KEPT);
@@ -311,9 +317,47 @@ impl ServiceRuntime {
         for (node, grants) in &self.grants {
             grants.set(catalog.grants(*node, self.entries()));
         }
-        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        let catalog = Arc::new(catalog);
+        let before =
+            std::mem::replace(&mut *self.catalog.write().unwrap_or_else(|e| e.into_inner()), catalog.clone());
         self.last_health.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| placed.contains(k));
+        self.tell_availability(&before, &catalog).await;
         Ok(())
+    }
+
+    /// Tells each consumer about the usage alerts its calls passed since the last time.
+    async fn tell_alerts(&self) {
+        for alert in self.entitlements.take_alerts() {
+            let data = serde_json::json!({
+                "subscription_id": alert.grant.subscription,
+                "listing_id": alert.grant.listing,
+                "listing_title": alert.grant.listing_title,
+                "kind": alert.kind,
+                "percent": alert.percent,
+                "used": alert.used,
+                "limit": alert.limit,
+            });
+            self.events.emit(&alert.consumer, crate::events::platform::USAGE_ALERT, data).await;
+        }
+    }
+
+    /// Tells each owner whose service became available or unavailable in this pass (a service
+    /// new to the catalog was told about by its registration).
+    async fn tell_availability(&self, before: &Catalog, after: &Catalog) {
+        for entry in after.entries() {
+            let Some(was) = before.get(entry.id.as_str()) else { continue };
+            let (was_up, is_up) =
+                (was.available && !was.healthy.is_empty(), entry.available && !entry.healthy.is_empty());
+            if was_up != is_up {
+                let data = serde_json::json!({
+                    "service_id": entry.id,
+                    "slug": entry.slug,
+                    "available": is_up,
+                    "healthy_placements": entry.healthy.len(),
+                });
+                self.events.emit(&entry.owner, crate::events::platform::SERVICE_HEALTH_CHANGED, data).await;
+            }
+        }
     }
 
     /// Puts `service` in `catalog` as placed on `desired` (with the last health of `current`):

@@ -331,7 +331,10 @@ async fn platform_events_tell_each_account_about_its_own_services_only() {
     .await;
     send(app.client.delete(app.url(&format!("/api/v1/services/{id}"))), StatusCode::NO_CONTENT).await;
 
-    let events = replay(&app, &app.client, "filter=platform.service.*").await;
+    let all = replay(&app, &app.client, "filter=platform.service.*").await;
+    // (A kv service is up once placed: `health_changed` is told too, tested with services.)
+    let events: Vec<Value> =
+        all.iter().filter(|e| e["topic"] != "platform.service.health_changed").cloned().collect();
     let topics: Vec<&str> = events.iter().map(|e| e["topic"].as_str().unwrap()).collect();
     assert_eq!(
         topics,
@@ -344,8 +347,131 @@ async fn platform_events_tell_each_account_about_its_own_services_only() {
     // A durable consumer can follow them; another account sees none of them.
     let consumer = json!({ "name": "audit", "filter": "platform.>", "deliver": { "from": "all" } });
     send(app.client.post(app.url("/api/v1/events/consumers")).json(&consumer), StatusCode::CREATED).await;
-    assert_eq!(fetch(&app, &app.client, "audit").await.len(), 3);
+    assert_eq!(fetch(&app, &app.client, "audit").await.len(), all.len());
     assert!(replay(&app, &eve, "filter=platform.>").await.is_empty());
     send(eve.post(app.url("/api/v1/events/consumers")).json(&consumer), StatusCode::CREATED).await;
     assert!(fetch(&app, &eve, "audit").await.is_empty());
+}
+
+/// The data of each of `account`'s platform messages on topics matching `filter`.
+async fn told(app: &TestApp, client: &Client, filter: &str) -> Vec<(String, Value)> {
+    replay(app, client, &format!("filter={filter}&limit=100"))
+        .await
+        .into_iter()
+        .map(|m| {
+            let data = serde_json::from_str(m["data"].as_str().unwrap()).unwrap();
+            (m["topic"].as_str().unwrap().to_owned(), data)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn listings_subscriptions_usage_alerts_invoices_and_nodes_are_told_to_their_accounts_only() {
+    let app = web4_tests::spawn_app_with(|c| {
+        web4_tests::unlimited(c);
+        c.usage_events_every = Duration::from_millis(200);
+    })
+    .await;
+    let upstream = web4_tests::upstream::Upstream::start().await;
+    // The provider (also the operator) publishes a listing with a hard quota of 4 calls.
+    let (listing, plans) = crate::marketplace::published(
+        &app,
+        &upstream,
+        &[json!({ "name": "Small", "quota_per_month": 4, "price_per_call_micros": 10_000 })],
+    )
+    .await;
+    let listing_id = listing["id"].as_str().unwrap();
+    let buyer = second_account(&app, "buyer@example.com").await;
+    let eve = second_account(&app, "eve@example.com").await;
+    let subscription = send(
+        buyer.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plans[0]["plan"]["id"] })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let (_, secret) = web4_tests::fixtures::api_key(&app, &buyer, &["invoke"]).await;
+    let key = Client::builder()
+        .default_headers(
+            [(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap())]
+                .into_iter()
+                .collect(),
+        )
+        .build()
+        .unwrap();
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    for _ in 0..4 {
+        send(key.get(app.url(&path)), StatusCode::OK).await;
+    }
+    let sunset = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    send(
+        app.client
+            .post(app.url(&format!("/api/v1/listings/{listing_id}/deprecate")))
+            .json(&json!({ "sunset_at": sunset })),
+        StatusCode::OK,
+    )
+    .await;
+    send(app.client.post(app.url("/api/v1/billing/finalize")).json(&json!({})), StatusCode::OK).await;
+    let node = web4_tests::fixtures::node_ids(&app).pop().unwrap();
+    web4_tests::fixtures::node_action(&app, &node, "drain").await;
+
+    // The provider: its listing's states, the subscription, its node.
+    web4_tests::eventually("the node's change to be told", || async {
+        !told(&app, &app.client, "platform.node.>").await.is_empty()
+    })
+    .await;
+    let provider = told(&app, &app.client, "platform.>").await;
+    let topics: Vec<&str> =
+        provider.iter().map(|(t, _)| t.as_str()).filter(|t| !t.starts_with("platform.service.")).collect();
+    assert_eq!(
+        topics,
+        [
+            "platform.listing.published",
+            "platform.subscription.changed",
+            "platform.listing.deprecated",
+            "platform.node.state_changed"
+        ],
+        "{provider:?}"
+    );
+    let (_, drained) = provider.last().unwrap();
+    assert_eq!(
+        (drained["node_id"].as_str(), drained["status"].as_str()),
+        (Some(node.as_str()), Some("draining"))
+    );
+
+    // The consumer: its subscription, its usage (batched), the alerts, the notice, its invoice.
+    web4_tests::eventually("the usage to be told", || async {
+        told(&app, &buyer, "platform.usage.recorded")
+            .await
+            .iter()
+            .map(|(_, d)| d["calls"].as_i64().unwrap())
+            .sum::<i64>()
+            == 4
+    })
+    .await;
+    let consumer = told(&app, &buyer, "platform.>").await;
+    let of =
+        |topic: &str| consumer.iter().filter(|(t, _)| t == topic).map(|(_, d)| d.clone()).collect::<Vec<_>>();
+    let changed = of("platform.subscription.changed");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(
+        (changed[0]["subscription_id"].clone(), changed[0]["change"].as_str()),
+        (subscription["id"].clone(), Some("created"))
+    );
+    let alerts: Vec<(i64, i64)> = of("platform.subscription.usage_alert")
+        .iter()
+        .map(|a| (a["percent"].as_i64().unwrap(), a["used"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(alerts, [(75, 3), (100, 4)], "{consumer:?}");
+    assert_eq!(of("platform.subscription.deprecation_notice")[0]["listing_id"], listing_id);
+    let invoices = of("platform.invoice.finalized");
+    assert_eq!(
+        (invoices.len(), invoices[0]["total_calls"].as_i64(), invoices[0]["total_minor"].as_i64()),
+        (1, Some(4), Some(4))
+    );
+    assert!(of("platform.node.state_changed").is_empty(), "nodes are the operator's");
+    for usage in of("platform.usage.recorded") {
+        assert_eq!(usage["services"][0]["service_id"], listing["service_id"]);
+    }
+
+    // A third account was told nothing.
+    assert!(told(&app, &eve, "platform.>").await.is_empty());
 }

@@ -366,4 +366,17 @@ async fn health_checks_drive_discovery_and_availability() {
     assert_eq!(discovery(&app, &app.client, id).await["available"], true);
     let response = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/x"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+
+    // The owner's event log was told each time the service went up or down.
+    let told = |events: &Value| -> Vec<bool> {
+        let events = events.as_array().unwrap();
+        events
+            .iter()
+            .map(|e| serde_json::from_str::<Value>(e["data"].as_str().unwrap()).unwrap()["available"] == true)
+            .collect()
+    };
+    let url = app.url("/api/v1/events/messages?filter=platform.service.health_changed");
+    eventually("the return to be told", || async { told(&json_of(app.client.get(&url)).await).len() == 3 })
+        .await;
+    assert_eq!(told(&json_of(app.client.get(&url)).await), [true, false, true]);
 }

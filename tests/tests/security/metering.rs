@@ -69,7 +69,7 @@ async fn reusing_an_idempotency_key_after_its_record_expired_is_a_new_billed_cal
 #[tokio::test]
 async fn the_meter_refuses_an_invoke_id_already_recorded_for_another_payer() {
     let app = spawn_app().await;
-    let meter = server::metering::Meter::start(app.db.clone());
+    let meter = server::metering::Meter::start(app.db.clone(), None);
     let event = |payer: &str| server::metering::UsageEvent {
         invoke_id: uuid::Uuid::from_u128(42),
         payer_account_id: payer.into(),
