@@ -326,3 +326,63 @@ pub async fn reply_to_review(
 ) -> Result<crate::types::marketplace::ReviewView, PortalError> {
     portal_port()?.reply_to_review(listing_id, review_id, body).await
 }
+
+// ---- memory and events ----
+
+/// The account's KV buckets.
+#[server(prefix = "/_fn", endpoint = "list_kv_buckets")]
+pub async fn list_kv_buckets() -> Result<Vec<crate::types::memory::BucketView>, PortalError> {
+    portal_port()?.list_kv_buckets().await
+}
+
+/// Creates a KV bucket.
+#[server(prefix = "/_fn", endpoint = "create_kv_bucket")]
+pub async fn create_kv_bucket(
+    name: String,
+    history: String,
+) -> Result<crate::types::memory::BucketView, PortalError> {
+    portal_port()?.create_kv_bucket(name, history).await
+}
+
+/// A bucket's keys by prefix, and one key's revisions.
+#[server(prefix = "/_fn", endpoint = "browse_kv")]
+pub async fn browse_kv(
+    bucket: String,
+    prefix: String,
+    cursor: Option<String>,
+    key: Option<String>,
+) -> Result<crate::types::memory::KvBrowserView, PortalError> {
+    portal_port()?.browse_kv(bucket, prefix, cursor, key).await
+}
+
+/// Writes a key (created only if absent, or compare-and-swap on its revision).
+#[server(prefix = "/_fn", endpoint = "put_kv")]
+pub async fn put_kv(
+    bucket: String,
+    key: String,
+    value: String,
+    ttl_seconds: String,
+    expected_revision: String,
+) -> Result<crate::types::memory::KvEntryView, PortalError> {
+    portal_port()?.put_kv(bucket, key, value, ttl_seconds, expected_revision).await
+}
+
+/// Deletes a key (a tombstone).
+#[server(prefix = "/_fn", endpoint = "delete_kv")]
+pub async fn delete_kv(bucket: String, key: String) -> Result<(), PortalError> {
+    portal_port()?.delete_kv(bucket, key).await
+}
+
+/// The account's newest messages, consumers with their lag, and dead letters.
+#[server(prefix = "/_fn", endpoint = "get_events_overview")]
+pub async fn get_events_overview(
+    filter: Option<String>,
+) -> Result<crate::types::events::EventsOverview, PortalError> {
+    portal_port()?.get_events_overview(filter).await
+}
+
+/// Publishes a dead letter again on its topic.
+#[server(prefix = "/_fn", endpoint = "republish_dead_letter")]
+pub async fn republish_dead_letter(seq: i64) -> Result<crate::types::events::Published, PortalError> {
+    portal_port()?.republish_dead_letter(seq).await
+}

@@ -11,12 +11,13 @@ struct NavGroup {
 }
 
 /// The developer's groups, in the order they appear.
-const DEVELOPER_GROUPS: [NavGroup; 4] = [
+const DEVELOPER_GROUPS: [NavGroup; 5] = [
     NavGroup { label: "Overview", links: &[("/dashboard", "Dashboard")] },
     NavGroup {
         label: "Build",
         links: &[("/services", "Services"), ("/keys", "API keys"), ("/docs", "API docs")],
     },
+    NavGroup { label: "Data", links: &[("/kv", "KV"), ("/events", "Events")] },
     NavGroup {
         label: "Marketplace",
         links: &[
@@ -316,6 +317,8 @@ mod tests {
                 "/services",
                 "/keys",
                 "/docs",
+                "/kv",
+                "/events",
                 "/marketplace",
                 "/subscriptions",
                 "/listings",
@@ -324,7 +327,7 @@ mod tests {
                 "/earnings"
             ]
         );
-        for label in ["Build", "Marketplace", "Money"] {
+        for label in ["Build", "Data", "Marketplace", "Money"] {
             assert!(html.contains(&format!(">{label}</span>")), "no group {label}: {html}");
         }
         assert_eq!(html.matches("aria-current=\"page\"").count(), 1, "{html}");

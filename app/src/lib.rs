@@ -166,6 +166,9 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/services/new") view={Lazy::<routes::NewService>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/services/:id") view={Lazy::<routes::ServiceDetail>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/keys") view={Lazy::<routes::Keys>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/kv") view={Lazy::<routes::Kv>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/kv/:bucket") view={Lazy::<routes::KvBucket>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/events") view={Lazy::<routes::Events>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/usage") view={Lazy::<routes::Usage>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/billing") view={Lazy::<routes::Billing>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/billing/invoices/:id") view={Lazy::<routes::Invoice>::new()} ssr=SsrMode::Async />

@@ -145,6 +145,44 @@ pub trait PortalPort: Send + Sync + 'static {
         id: SubscriptionId,
         spending_cap: String,
     ) -> Result<SubscriptionView, PortalError>;
+    /// The account's KV buckets.
+    async fn list_kv_buckets(&self) -> Result<Vec<crate::types::memory::BucketView>, PortalError>;
+    /// Creates a KV bucket (`history` as typed: revisions kept per key; empty for 1).
+    async fn create_kv_bucket(
+        &self,
+        name: String,
+        history: String,
+    ) -> Result<crate::types::memory::BucketView, PortalError>;
+    /// One of the account's buckets: a page of its keys starting with `prefix` and, when `key`
+    /// is given, that key's kept revisions.
+    async fn browse_kv(
+        &self,
+        bucket: String,
+        prefix: String,
+        cursor: Option<String>,
+        key: Option<String>,
+    ) -> Result<crate::types::memory::KvBrowserView, PortalError>;
+    /// Writes `value` (text) under `key`: only if it holds no value when `expected_revision`
+    /// is empty, else only if the key is still at that revision (compare-and-swap);
+    /// `ttl_seconds` as typed (empty: no expiry). A plain form lands back on the key.
+    async fn put_kv(
+        &self,
+        bucket: String,
+        key: String,
+        value: String,
+        ttl_seconds: String,
+        expected_revision: String,
+    ) -> Result<crate::types::memory::KvEntryView, PortalError>;
+    /// Deletes a key (a tombstone; its history stays). A plain form lands back on the bucket.
+    async fn delete_kv(&self, bucket: String, key: String) -> Result<(), PortalError>;
+    /// The account's newest messages (on topics `filter` matches), consumers with their lag
+    /// and newest dead letters.
+    async fn get_events_overview(
+        &self,
+        filter: Option<String>,
+    ) -> Result<crate::types::events::EventsOverview, PortalError>;
+    /// Publishes a dead letter again on the topic it came from.
+    async fn republish_dead_letter(&self, seq: i64) -> Result<crate::types::events::Published, PortalError>;
     /// A listing's reviews (public), newest first.
     async fn list_reviews(
         &self,

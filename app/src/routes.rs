@@ -100,6 +100,15 @@ mod marketplace {
     );
 }
 
+mod data {
+    use super::*;
+    section!(portal_data:
+        Kv => KvPage,
+        KvBucket => KvBucketPage,
+        Events => EventsPage,
+    );
+}
+
 mod operator {
     use super::*;
     section!(portal_operator:
@@ -110,6 +119,7 @@ mod operator {
 }
 
 pub use build::*;
+pub use data::*;
 pub use marketplace::*;
 pub use money::*;
 pub use operator::*;

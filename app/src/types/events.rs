@@ -119,6 +119,9 @@ pub struct ConsumerView {
     pub cursor: i64,
     /// Delivered and not yet acknowledged or terminated.
     pub pending: u64,
+    /// Messages after its cursor that its filter matches: not yet handed out (counted over the
+    /// next 10 000 messages of the account at most).
+    pub lag: u64,
     /// The dead-letter topic of its messages.
     pub dead_letter_topic: String,
     pub created_at: DateTime<Utc>,
@@ -162,4 +165,15 @@ pub mod dead_letter {
     pub const TOPIC: &str = "dlq-topic";
     pub const SEQ: &str = "dlq-seq";
     pub const CONSUMER: &str = "dlq-consumer";
+}
+
+/// The portal's events page: the newest messages, the consumers with their lag, and the
+/// newest dead letters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsOverview {
+    /// Newest first.
+    pub recent: Vec<MessageView>,
+    pub consumers: Vec<ConsumerView>,
+    /// Newest first; each names its reason, delivery count, topic and sequence in its headers.
+    pub dead_letters: Vec<MessageView>,
 }

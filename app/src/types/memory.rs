@@ -104,3 +104,34 @@ pub struct KvEntryView {
     /// When the value stops being readable, if it has a TTL.
     pub expires_at: Option<DateTime<Utc>>,
 }
+
+/// One revision of a key as the portal's KV browser shows it: the value as text when it is
+/// UTF-8 (values are bytes; the Cloud API carries them in base64).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvShownRevision {
+    pub revision: u64,
+    pub operation: KvOperation,
+    /// `None` for a marker (delete, purge, expiry) or a value that is not UTF-8.
+    pub text: Option<String>,
+    /// The value's size in bytes (0 for a marker).
+    pub size: usize,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A key opened in the KV browser: its kept revisions, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvOpenedKey {
+    pub key: String,
+    pub revisions: Vec<KvShownRevision>,
+}
+
+/// The portal's KV browser of one bucket: a page of its keys (by prefix) and the key opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvBrowserView {
+    pub bucket: BucketView,
+    pub prefix: String,
+    pub keys: super::Page<String>,
+    /// `None` when no key is opened, or the one asked for has no revision kept.
+    pub opened: Option<KvOpenedKey>,
+}

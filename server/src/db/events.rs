@@ -54,6 +54,23 @@ pub async fn messages_after(
         .await
 }
 
+/// The account's messages before `before_seq`, newest first, at most `limit` (callers match
+/// topics themselves).
+pub async fn messages_before(
+    db: &impl ConnectionTrait,
+    account: &AccountId,
+    before_seq: i64,
+    limit: u64,
+) -> Result<Vec<event_messages::Model>, DbErr> {
+    Messages::find()
+        .filter(event_messages::Column::AccountId.eq(account))
+        .filter(event_messages::Column::Seq.lt(before_seq))
+        .order_by_desc(event_messages::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// One of the account's messages.
 pub async fn message(
     db: &impl ConnectionTrait,

@@ -6,8 +6,8 @@ use super::{
 };
 use app::types::{
     events::{
-        ConsumerView, DeliverFrom, Delivery, FetchRequest, MessageView, NewConsumer, NewMessage, Published,
-        ReplayQuery, Settle as SettleInput, dead_letter,
+        ConsumerView, DeliverFrom, Delivery, EventsOverview, FetchRequest, MessageView, NewConsumer,
+        NewMessage, Published, ReplayQuery, Settle as SettleInput, dead_letter,
     },
     ids::{AccountId, ConsumerId},
 };
@@ -27,6 +27,12 @@ pub const MAX_HEADER_VALUE: usize = 1024;
 pub const MAX_MSG_ID: usize = 128;
 /// The most messages a replay returns, and the default.
 pub const MAX_REPLAY: u64 = 100;
+/// How many of an account's messages a consumer's lag is counted over, at most.
+const LAG_SCAN: u64 = 10_000;
+/// How many of an account's newest messages the overview looks through, at most.
+const RECENT_SCAN: u64 = 5_000;
+/// How many recent messages (and dead letters) the overview shows.
+pub const RECENT: usize = 50;
 
 /// How long messages are kept and how duplicates are told.
 #[derive(Clone, Debug)]
@@ -144,6 +150,22 @@ impl Events {
             (None, None) => 0,
         };
         self.store.read(account, after, &filter, limit as usize).await
+    }
+
+    /// What the portal's events page shows: the newest messages (on topics `filter` matches),
+    /// the consumers with their lag, and the newest dead letters.
+    pub async fn overview(&self, account: &AccountId, filter: Option<&str>) -> Result<EventsOverview> {
+        let filter = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+            Some(filter) => topics::readable(account, filter)?,
+            None => topics::Filter::everything(),
+        };
+        let dead = topics::Filter::parse(&format!("{}.>", topics::DEAD_LETTERS))
+            .map_err(|e| EventsError::Internal(anyhow::anyhow!("the dead-letter filter: {e}")))?;
+        Ok(EventsOverview {
+            recent: self.store.recent(account, &filter, RECENT, RECENT_SCAN).await?,
+            consumers: self.list_consumers(account).await?,
+            dead_letters: self.store.recent(account, &dead, RECENT, RECENT_SCAN).await?,
+        })
     }
 
     /// Creates a durable consumer.
@@ -291,7 +313,9 @@ impl Events {
 
     async fn consumer_view(&self, record: ConsumerRecord) -> Result<ConsumerView> {
         let pending = self.store.pending(&record.id).await?;
+        let lag = self.store.lag(&record, LAG_SCAN).await?;
         Ok(ConsumerView {
+            lag,
             dead_letter_topic: topics::dead_letter_topic(&record.name),
             id: record.id,
             name: record.name,

@@ -79,6 +79,18 @@ pub trait EventStore: Send + Sync {
         filter: &topics::Filter,
         limit: usize,
     ) -> Result<Vec<MessageView>>;
+    /// The account's newest messages matching `filter`, newest first, looking at no more than
+    /// `scan` of its messages.
+    async fn recent(
+        &self,
+        account: &AccountId,
+        filter: &topics::Filter,
+        limit: usize,
+        scan: u64,
+    ) -> Result<Vec<MessageView>>;
+    /// How many of the account's messages after the consumer's cursor its filter matches,
+    /// looking at no more than `scan` messages.
+    async fn lag(&self, consumer: &ConsumerRecord, scan: u64) -> Result<u64>;
     /// One of the account's messages.
     async fn message(&self, account: &AccountId, seq: i64) -> Result<Option<MessageView>>;
     /// The sequence number just before the account's first message at or after `time`.
@@ -235,6 +247,44 @@ impl EventStore for SqliteEvents {
         }
         found.truncate(limit);
         Ok(found)
+    }
+
+    async fn recent(
+        &self,
+        account: &AccountId,
+        filter: &topics::Filter,
+        limit: usize,
+        scan: u64,
+    ) -> Result<Vec<MessageView>> {
+        let mut found = Vec::new();
+        let (mut before, mut scanned) = (i64::MAX, 0);
+        while found.len() < limit && scanned < scan {
+            let page =
+                db::events::messages_before(&self.db, account, before, PAGE.min(scan - scanned)).await?;
+            let Some(last) = page.last() else { break };
+            before = last.seq;
+            scanned += page.len() as u64;
+            found.extend(page.into_iter().filter(|m| filter.matches(&m.topic)).map(view));
+        }
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn lag(&self, consumer: &ConsumerRecord, scan: u64) -> Result<u64> {
+        let filter = topics::Filter::parse(&consumer.filter).map_err(|e| {
+            EventsError::Internal(anyhow::anyhow!("stored filter {:?}: {e}", consumer.filter))
+        })?;
+        let (mut after, mut scanned, mut lag) = (consumer.cursor, 0, 0);
+        while scanned < scan {
+            let page =
+                db::events::messages_after(&self.db, &consumer.account, after, PAGE.min(scan - scanned))
+                    .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            scanned += page.len() as u64;
+            lag += page.iter().filter(|m| filter.matches(&m.topic)).count() as u64;
+        }
+        Ok(lag)
     }
 
     async fn message(&self, account: &AccountId, seq: i64) -> Result<Option<MessageView>> {

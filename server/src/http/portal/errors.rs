@@ -44,6 +44,8 @@ pub(super) fn told(problem: Problem) -> (StatusCode, PortalError) {
         ErrorCode::Unauthenticated => PortalError::Unauthenticated,
         ErrorCode::OperatorOnly => PortalError::Forbidden,
         ErrorCode::NotFound => PortalError::NotFound(problem.message),
+        // A KV conflict's detail is the key's current revision, not a field to correct.
+        ErrorCode::KvRevisionMismatch | ErrorCode::KvKeyExists => PortalError::Rejected(problem.message),
         _ => match (problem.retry_after_secs, problem.fields) {
             (Some(retry_after_secs), _) => {
                 PortalError::Limited { message: problem.message, retry_after_secs }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 type Errors = BTreeMap<String, String>;
 
 /// A whole number typed in `field`; `None` when empty.
-fn whole<N: std::str::FromStr>(errors: &mut Errors, field: &str, value: &str) -> Option<N> {
+pub(super) fn whole<N: std::str::FromStr>(errors: &mut Errors, field: &str, value: &str) -> Option<N> {
     let value = value.trim().replace(['_', ','], "");
     if value.is_empty() {
         return None;

@@ -1,5 +1,6 @@
 //! The portal's side of the server: the [`PortalPort`] implementation the server functions
 //! call, reading the session and client address from the Leptos request context.
+mod data;
 mod errors;
 mod forms;
 mod marketplace;
@@ -509,6 +510,54 @@ impl PortalPort for PortalAdapter {
         spending_cap: String,
     ) -> Result<SubscriptionView, PortalError> {
         self.set_spending_cap_impl(id, spending_cap).await
+    }
+
+    async fn list_kv_buckets(&self) -> Result<Vec<app::types::memory::BucketView>, PortalError> {
+        self.list_kv_buckets_impl().await
+    }
+
+    async fn create_kv_bucket(
+        &self,
+        name: String,
+        history: String,
+    ) -> Result<app::types::memory::BucketView, PortalError> {
+        self.create_kv_bucket_impl(name, history).await
+    }
+
+    async fn browse_kv(
+        &self,
+        bucket: String,
+        prefix: String,
+        cursor: Option<String>,
+        key: Option<String>,
+    ) -> Result<app::types::memory::KvBrowserView, PortalError> {
+        self.browse_kv_impl(bucket, prefix, cursor, key).await
+    }
+
+    async fn put_kv(
+        &self,
+        bucket: String,
+        key: String,
+        value: String,
+        ttl_seconds: String,
+        expected_revision: String,
+    ) -> Result<app::types::memory::KvEntryView, PortalError> {
+        self.put_kv_impl(bucket, key, value, ttl_seconds, expected_revision).await
+    }
+
+    async fn delete_kv(&self, bucket: String, key: String) -> Result<(), PortalError> {
+        self.delete_kv_impl(bucket, key).await
+    }
+
+    async fn get_events_overview(
+        &self,
+        filter: Option<String>,
+    ) -> Result<app::types::events::EventsOverview, PortalError> {
+        self.get_events_overview_impl(filter).await
+    }
+
+    async fn republish_dead_letter(&self, seq: i64) -> Result<app::types::events::Published, PortalError> {
+        self.republish_dead_letter_impl(seq).await
     }
 
     async fn list_reviews(
