@@ -363,7 +363,8 @@ impl EventStore for SqliteEvents {
             let delivery = u32::try_from(again.deliveries).unwrap_or(0).saturating_add(1);
             if delivery > settings.max_deliver {
                 db::events::delete_delivery(&txn, &consumer.id, seq).await?;
-                let reason = format!("not acknowledged after {} deliveries", again.deliveries);
+                let plural = if again.deliveries == 1 { "delivery" } else { "deliveries" };
+                let reason = format!("not acknowledged after {} {plural}", again.deliveries);
                 dead_letter(&txn, consumer, message, again.deliveries, &reason, now).await?;
                 continue;
             }

@@ -224,6 +224,16 @@ fn ServiceDetail(
             <Invoke service=service.clone() />
             <Settings service=service.clone() />
         </div>
+        {(service.kind == crate::types::services::ServiceKind::Kv).then(|| view! {
+            <article class="card" data-testid="kv-bucket-link">
+                <h2>"Its bucket"</h2>
+                <p class="muted">
+                    "A kv service serves your bucket named like its slug; calls read and write "
+                    "its keys through the mesh."
+                </p>
+                <A href=format!("/kv/{}", service.slug) attr:class="button">"Browse its keys"</A>
+            </article>
+        })}
         <article class="card">
             <h2>"Placements"</h2>
             {placements}
