@@ -475,3 +475,64 @@ async fn listings_subscriptions_usage_alerts_invoices_and_nodes_are_told_to_thei
     // A third account was told nothing.
     assert!(told(&app, &eve, "platform.>").await.is_empty());
 }
+
+#[tokio::test]
+async fn acknowledged_publishes_and_acks_survive_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("web4.toml"), "").unwrap();
+    let port = crate::crash::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = crate::crash::start(dir.path(), port);
+    crate::crash::ready(&base).await;
+    let client = web4_tests::client_with(Default::default());
+    let signed_up = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({ "email": "ada@example.com", "password": web4_tests::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), StatusCode::CREATED);
+    let me = send(client.get(format!("{base}/api/v1/me")), StatusCode::OK).await;
+    let topic = format!("acct.{}.wal", me["id"].as_str().unwrap());
+    let consumer = json!({ "name": "w", "filter": topic, "deliver": { "from": "all" }, "ack_wait_ms": 100 });
+    send(client.post(format!("{base}/api/v1/events/consumers")).json(&consumer), StatusCode::CREATED).await;
+    let mut published = Vec::new();
+    for i in 0..20 {
+        let url = format!("{base}/api/v1/events/topics/{topic}/messages");
+        let answer =
+            send(client.post(url).json(&json!({ "data": i.to_string() })), StatusCode::CREATED).await;
+        published.push(answer["seq"].as_i64().unwrap());
+    }
+    let fetch = || {
+        send(
+            client.post(format!("{base}/api/v1/events/consumers/w/fetch")).json(&json!({ "batch": 10 })),
+            StatusCode::OK,
+        )
+    };
+    let handed: Vec<i64> =
+        fetch().await.as_array().unwrap().iter().map(|d| d["message"]["seq"].as_i64().unwrap()).collect();
+    assert_eq!(handed, published[..10]);
+    for seq in &handed[..5] {
+        let url = format!("{base}/api/v1/events/consumers/w/messages/{seq}/ack");
+        assert_eq!(client.post(url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    }
+
+    server.kill().await.unwrap();
+    let mut server = crate::crash::start(dir.path(), port);
+    crate::crash::ready(&base).await;
+
+    let all = send(client.get(format!("{base}/api/v1/events/messages?filter={topic}")), StatusCode::OK).await;
+    let seqs: Vec<i64> = all.as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, published, "every acknowledged publish, in order, with its sequence number");
+    // The acknowledged five are never handed out again; the other five come back, then the rest.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = Vec::new();
+    for _ in 0..3 {
+        let batch = fetch().await;
+        again.extend(batch.as_array().unwrap().iter().map(|d| d["message"]["seq"].as_i64().unwrap()));
+    }
+    again.sort_unstable();
+    again.dedup();
+    assert_eq!(again, published[5..]);
+    server.kill().await.unwrap();
+}
