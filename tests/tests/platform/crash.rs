@@ -52,6 +52,43 @@ pub(crate) async fn ready(base: &str) {
     .await;
 }
 
+/// A server process on a fresh data directory, and a client signed up to it as its first
+/// account (the session survives restarts: sessions are in the database).
+pub(crate) struct Process {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub base: String,
+    pub client: Client,
+    pub server: Child,
+}
+
+impl Process {
+    pub(crate) async fn signed_up() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("web4.toml"), "").unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let server = start(dir.path(), port);
+        ready(&base).await;
+        let client = web4_tests::client_with(Default::default());
+        let signed_up = client
+            .post(format!("{base}/api/v1/auth/signup"))
+            .json(&json!({ "email": "ada@example.com", "password": web4_tests::PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_up.status(), StatusCode::CREATED);
+        Self { dir, port, base, client, server }
+    }
+
+    /// Kills the process with SIGKILL and starts it again on the same data directory.
+    pub(crate) async fn kill_and_restart(&mut self) {
+        self.server.kill().await.unwrap();
+        self.server = start(self.dir.path(), self.port);
+        ready(&self.base).await;
+    }
+}
+
 #[tokio::test]
 async fn usage_survives_sigkill_exactly_as_acknowledged() {
     let dir = tempfile::tempdir().unwrap();

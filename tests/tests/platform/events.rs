@@ -478,20 +478,8 @@ async fn listings_subscriptions_usage_alerts_invoices_and_nodes_are_told_to_thei
 
 #[tokio::test]
 async fn acknowledged_publishes_and_acks_survive_a_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("web4.toml"), "").unwrap();
-    let port = crate::crash::free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = crate::crash::start(dir.path(), port);
-    crate::crash::ready(&base).await;
-    let client = web4_tests::client_with(Default::default());
-    let signed_up = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({ "email": "ada@example.com", "password": web4_tests::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_up.status(), StatusCode::CREATED);
+    let mut process = crate::crash::Process::signed_up().await;
+    let (base, client) = (process.base.clone(), process.client.clone());
     let me = send(client.get(format!("{base}/api/v1/me")), StatusCode::OK).await;
     let topic = format!("acct.{}.wal", me["id"].as_str().unwrap());
     let consumer = json!({ "name": "w", "filter": topic, "deliver": { "from": "all" }, "ack_wait_ms": 100 });
@@ -517,9 +505,7 @@ async fn acknowledged_publishes_and_acks_survive_a_sigkill() {
         assert_eq!(client.post(url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
     }
 
-    server.kill().await.unwrap();
-    let mut server = crate::crash::start(dir.path(), port);
-    crate::crash::ready(&base).await;
+    process.kill_and_restart().await;
 
     let all = send(client.get(format!("{base}/api/v1/events/messages?filter={topic}")), StatusCode::OK).await;
     let seqs: Vec<i64> = all.as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
@@ -534,5 +520,4 @@ async fn acknowledged_publishes_and_acks_survive_a_sigkill() {
     again.sort_unstable();
     again.dedup();
     assert_eq!(again, published[5..]);
-    server.kill().await.unwrap();
 }

@@ -400,20 +400,8 @@ async fn kv_an_acknowledged_put_survives_a_restart() {
 
 #[tokio::test]
 async fn kv_acknowledged_puts_survive_a_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("web4.toml"), "").unwrap();
-    let port = crate::crash::free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = crate::crash::start(dir.path(), port);
-    crate::crash::ready(&base).await;
-    let client = web4_tests::client_with(Default::default());
-    let signed_up = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({ "email": "ada@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_up.status(), StatusCode::CREATED);
+    let mut process = crate::crash::Process::signed_up().await;
+    let (base, client) = (process.base.clone(), process.client.clone());
     send(
         client.post(format!("{base}/api/v1/kv/buckets")).json(&json!({ "name": "wal" })),
         StatusCode::CREATED,
@@ -424,15 +412,12 @@ async fn kv_acknowledged_puts_survive_a_sigkill() {
         send(client.put(url).json(&json!({ "value": b64(&i.to_string()) })), StatusCode::OK).await;
     }
 
-    server.kill().await.unwrap();
-    let mut server = crate::crash::start(dir.path(), port);
-    crate::crash::ready(&base).await;
+    process.kill_and_restart().await;
 
     for i in 0..20 {
         let got = send(client.get(format!("{base}/api/v1/kv/buckets/wal/keys/k{i}")), StatusCode::OK).await;
         assert_eq!(text_of(&got), i.to_string());
     }
-    server.kill().await.unwrap();
 }
 
 #[tokio::test]
