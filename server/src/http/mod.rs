@@ -7,6 +7,7 @@ pub mod caller;
 pub mod csrf;
 pub mod error;
 pub mod events;
+pub mod webhooks;
 pub mod extract;
 pub mod flash;
 pub mod headers;
@@ -95,6 +96,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(billing::router())
         .merge(marketplace::router())
         .merge(events::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async {
