@@ -99,6 +99,24 @@ async fn deliveries(app: &TestApp, client: &Client, id: &str, query: &str) -> Ve
     page["items"].as_array().unwrap().clone()
 }
 
+/// The endpoint's deliveries once `done` holds of them (within 15 s).
+async fn deliveries_when(
+    app: &TestApp,
+    client: &Client,
+    id: &str,
+    query: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    for _ in 0..750 {
+        let listed = deliveries(app, client, id, query).await;
+        if done(&listed) {
+            return listed;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for the deliveries of {id} ({query})");
+}
+
 async fn attempts(app: &TestApp, client: &Client, id: &str, delivery: &str) -> Vec<Value> {
     let url = app.url(&format!("/api/v1/webhooks/{id}/deliveries/{delivery}/attempts"));
     send(client.get(url), StatusCode::OK).await.as_array().unwrap().clone()
@@ -134,12 +152,7 @@ async fn deliveries_verify_with_the_reference_library_replays_keep_the_id_and_st
     assert!(wrong.verify(&body, &headers).is_err(), "another secret does not verify it");
 
     // The delivery and its attempt are logged.
-    let mut listed = Vec::new();
-    eventually("the delivery settled", || async {
-        listed = deliveries(&app, &app.client, &id, "status=succeeded").await;
-        listed.len() == 1
-    })
-    .await;
+    let listed = deliveries_when(&app, &app.client, &id, "status=succeeded", |l| l.len() == 1).await;
     let delivery = listed[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(listed[0]["message_id"], format!("evt_{seq}"));
     let tried = attempts(&app, &app.client, &id, &delivery).await;
@@ -195,12 +208,7 @@ async fn a_failing_receiver_is_retried_on_schedule_disabled_and_re_enabled_with_
     let (id, secret) = create(&app, &app.client, &receiver.url(), &[">"]).await;
 
     let first = publish(&app, &app.client, &format!("acct.{me}.jobs"), json!({ "n": 1 })).await;
-    let mut failed = Vec::new();
-    eventually("the delivery failed", || async {
-        failed = deliveries(&app, &app.client, &id, "status=failed").await;
-        failed.len() == 1
-    })
-    .await;
+    let failed = deliveries_when(&app, &app.client, &id, "status=failed", |l| l.len() == 1).await;
     // One attempt and one per step of the schedule, each logged with its status and answer.
     assert_eq!(failed[0]["attempts"], 3);
     assert_eq!(receiver.count(), 3);
@@ -271,12 +279,9 @@ async fn refused_webhook_urls_are_422_and_a_name_resolving_to_a_refused_address_
     let (id, _) = create(&app, &app.client, &format!("http://localhost:{}/hook", receiver.port), &[">"]).await;
     let me = account_id(&app, &app.client).await;
     publish(&app, &app.client, &format!("acct.{me}.jobs"), json!({ "n": 1 })).await;
-    let mut listed = Vec::new();
-    eventually("an attempt", || async {
-        listed = deliveries(&app, &app.client, &id, "").await;
-        listed.first().is_some_and(|d| d["attempts"].as_u64() >= Some(1))
-    })
-    .await;
+    let listed =
+        deliveries_when(&app, &app.client, &id, "", |l| l.first().is_some_and(|d| d["attempts"].as_u64() >= Some(1)))
+            .await;
     let tried = attempts(&app, &app.client, &id, listed[0]["id"].as_str().unwrap()).await;
     assert_eq!(tried[0]["error"], "egress_refused");
     assert!(tried[0]["status_code"].is_null());
