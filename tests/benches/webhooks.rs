@@ -44,7 +44,8 @@ async fn main() {
     let events = Events::sqlite(app.db.clone(), EventSettings::default());
     let topic = format!("acct.{account}.bench");
     for i in 0..MESSAGES {
-        let message = NewMessage { data: json!({ "i": i }).to_string(), msg_id: None, headers: Default::default() };
+        let message =
+            NewMessage { data: json!({ "i": i }).to_string(), msg_id: None, headers: Default::default() };
         events.publish(&account, &topic, message).await.unwrap();
     }
 

@@ -203,7 +203,10 @@ pub async fn prune_deliveries(db: &impl ConnectionTrait, before: DateTime<Utc>) 
 
 // ---- attempts ----
 
-pub async fn insert_attempt(db: &impl ConnectionTrait, row: webhook_attempts::ActiveModel) -> Result<(), DbErr> {
+pub async fn insert_attempt(
+    db: &impl ConnectionTrait,
+    row: webhook_attempts::ActiveModel,
+) -> Result<(), DbErr> {
     row.insert(db).await.map(|_| ())
 }
 

@@ -7,7 +7,6 @@ pub mod caller;
 pub mod csrf;
 pub mod error;
 pub mod events;
-pub mod webhooks;
 pub mod extract;
 pub mod flash;
 pub mod headers;
@@ -20,6 +19,7 @@ pub mod nodes;
 pub mod openapi;
 pub mod portal;
 pub mod services;
+pub mod webhooks;
 
 use crate::error::ErrorCode;
 use crate::state::AppState;

@@ -12,8 +12,8 @@ use app::types::{
     Page,
     ids::{WebhookDeliveryId, WebhookId},
     webhooks::{
-        DeliveriesQuery, EnableWebhook, NewWebhook, ReplayWebhook, Replayed, WebhookAttemptView, WebhookCreated,
-        WebhookDeliveryView, WebhookUpdate, WebhookView,
+        DeliveriesQuery, EnableWebhook, NewWebhook, ReplayWebhook, Replayed, WebhookAttemptView,
+        WebhookCreated, WebhookDeliveryView, WebhookUpdate, WebhookView,
     },
 };
 use axum::{
@@ -39,7 +39,10 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /webhooks`: the account's endpoints, newest first (never their secrets).
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "Webhooks", responses((status = 200, body = Vec<WebhookView>), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
-async fn list_webhooks(caller: Caller, State(state): State<AppState>) -> Result<AppJson<Vec<WebhookView>>, ApiError> {
+async fn list_webhooks(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<AppJson<Vec<WebhookView>>, ApiError> {
     Ok(AppJson(state.webhooks.list(&caller.account.id).await?))
 }
 
@@ -159,5 +162,8 @@ async fn replay_delivery(
     State(state): State<AppState>,
     AppPath((id, delivery)): AppPath<(WebhookId, WebhookDeliveryId)>,
 ) -> Result<(StatusCode, AppJson<WebhookDeliveryView>), ApiError> {
-    Ok((StatusCode::ACCEPTED, AppJson(state.webhooks.replay_delivery(&caller.account.id, &id, &delivery).await?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        AppJson(state.webhooks.replay_delivery(&caller.account.id, &id, &delivery).await?),
+    ))
 }

@@ -15,8 +15,8 @@ use app::types::{
     events::MessageView,
     ids::{AccountId, WebhookDeliveryId, WebhookId},
     webhooks::{
-        DeliveriesQuery, DeliveryStatus, EnableWebhook, NewWebhook, ReplayWebhook, Replayed, WebhookAttemptView,
-        WebhookCreated, WebhookDeliveryView, WebhookStatus, WebhookUpdate, WebhookView,
+        DeliveriesQuery, DeliveryStatus, EnableWebhook, NewWebhook, ReplayWebhook, Replayed,
+        WebhookAttemptView, WebhookCreated, WebhookDeliveryView, WebhookStatus, WebhookUpdate, WebhookView,
     },
 };
 use chrono::{DateTime, Utc};
@@ -132,8 +132,9 @@ fn view(row: webhook_endpoints::Model) -> WebhookView {
 fn delivery_view(row: webhook_deliveries::Model) -> Result<WebhookDeliveryView> {
     Ok(WebhookDeliveryView {
         message_id: message_id(row.seq),
-        attempts: u32::try_from(row.attempts)
-            .map_err(|_| WebhooksError::Internal(anyhow::anyhow!("stored attempts {} out of range", row.attempts)))?,
+        attempts: u32::try_from(row.attempts).map_err(|_| {
+            WebhooksError::Internal(anyhow::anyhow!("stored attempts {} out of range", row.attempts))
+        })?,
         id: row.id,
         webhook_id: row.endpoint_id,
         seq: row.seq,
@@ -200,7 +201,10 @@ impl Webhooks {
             return Err(WebhooksError::field("url", &format!("At most {MAX_URL} bytes.")));
         }
         if let Err(refusal) = self.egress.check_url(url) {
-            return Err(WebhooksError::field("url", &format!("Deliveries can never reach this URL: {refusal}")));
+            return Err(WebhooksError::field(
+                "url",
+                &format!("Deliveries can never reach this URL: {refusal}"),
+            ));
         }
         if filters.is_empty() || filters.len() > MAX_FILTERS {
             return Err(WebhooksError::field("filters", &format!("1 to {MAX_FILTERS} topic filters.")));
@@ -214,7 +218,12 @@ impl Webhooks {
         Ok(())
     }
 
-    async fn endpoint(&self, db: &impl sea_orm::ConnectionTrait, account: &AccountId, id: &WebhookId) -> Result<webhook_endpoints::Model> {
+    async fn endpoint(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        account: &AccountId,
+        id: &WebhookId,
+    ) -> Result<webhook_endpoints::Model> {
         db::webhooks::endpoint(db, account, id).await?.ok_or(WebhooksError::NotFound("webhook endpoint"))
     }
 
@@ -256,7 +265,12 @@ impl Webhooks {
     }
 
     /// Changes an endpoint's URL, filters or description.
-    pub async fn update(&self, account: &AccountId, id: &WebhookId, input: WebhookUpdate) -> Result<WebhookView> {
+    pub async fn update(
+        &self,
+        account: &AccountId,
+        id: &WebhookId,
+        input: WebhookUpdate,
+    ) -> Result<WebhookView> {
         let txn = self.db.begin().await?;
         let mut row = self.endpoint(&txn, account, id).await?;
         if let Some(url) = input.url {
@@ -313,7 +327,12 @@ impl Webhooks {
     /// published while it was off follows; without, it resumes with messages published from
     /// now on. Deliveries still waiting are marked failed either way (a replay sends them
     /// again as new deliveries).
-    pub async fn enable(&self, account: &AccountId, id: &WebhookId, input: EnableWebhook) -> Result<WebhookView> {
+    pub async fn enable(
+        &self,
+        account: &AccountId,
+        id: &WebhookId,
+        input: EnableWebhook,
+    ) -> Result<WebhookView> {
         // The log is read before the transaction: the database has one connection, which the
         // transaction holds.
         let before = self.endpoint(&self.db, account, id).await?;
@@ -349,7 +368,11 @@ impl Webhooks {
 
     /// The endpoint's matching messages after `after_seq` up to its cursor (those after the
     /// cursor are delivered anyway), at most [`MAX_REPLAY`].
-    async fn matching(&self, endpoint: &webhook_endpoints::Model, after_seq: i64) -> Result<Vec<MessageView>> {
+    async fn matching(
+        &self,
+        endpoint: &webhook_endpoints::Model,
+        after_seq: i64,
+    ) -> Result<Vec<MessageView>> {
         let filters = parsed(&endpoint.filters.0)?;
         let mut cursor = after_seq;
         let mut found = Vec::new();
@@ -379,17 +402,25 @@ impl Webhooks {
         let count = messages.len() as u64;
         for message in messages {
             let body = payload(&message);
-            db::webhooks::insert_delivery(db, new_delivery(endpoint, message.seq, message.topic, body, now)).await?;
+            db::webhooks::insert_delivery(db, new_delivery(endpoint, message.seq, message.topic, body, now))
+                .await?;
         }
         Ok(count)
     }
 
     /// Delivers again the endpoint's matching messages after a sequence number or since a
     /// time (new deliveries: the same `webhook-id`, a fresh timestamp and signature).
-    pub async fn replay(&self, account: &AccountId, id: &WebhookId, input: ReplayWebhook) -> Result<Replayed> {
+    pub async fn replay(
+        &self,
+        account: &AccountId,
+        id: &WebhookId,
+        input: ReplayWebhook,
+    ) -> Result<Replayed> {
         let endpoint = self.endpoint(&self.db, account, id).await?;
         let after = match (input.since_seq, input.since) {
-            (Some(_), Some(_)) => return Err(WebhooksError::field("since", "Give since_seq or since, not both.")),
+            (Some(_), Some(_)) => {
+                return Err(WebhooksError::field("since", "Give since_seq or since, not both."));
+            }
             (None, None) => return Err(WebhooksError::field("since", "Give since_seq or since.")),
             (Some(seq), None) => seq.max(0),
             (None, Some(time)) => self.events.seq_before(account, time).await?,
@@ -433,7 +464,8 @@ impl Webhooks {
         self.endpoint(&self.db, account, id).await?;
         let rows = db::webhooks::deliveries(&self.db, account, id, query.status, before, limit).await?;
         let page = pagination::finish(rows, limit, |r| &r.id, Ok);
-        let items = page.items.into_iter().map(|r: Result<_>| r.and_then(delivery_view)).collect::<Result<_>>()?;
+        let items =
+            page.items.into_iter().map(|r: Result<_>| r.and_then(delivery_view)).collect::<Result<_>>()?;
         Ok(Page { items, next_cursor: page.next_cursor })
     }
 
@@ -444,15 +476,22 @@ impl Webhooks {
         id: &WebhookId,
         delivery: &WebhookDeliveryId,
     ) -> Result<Vec<WebhookAttemptView>> {
-        db::webhooks::delivery(&self.db, account, id, delivery).await?.ok_or(WebhooksError::NotFound("delivery"))?;
+        db::webhooks::delivery(&self.db, account, id, delivery)
+            .await?
+            .ok_or(WebhooksError::NotFound("delivery"))?;
         db::webhooks::attempts(&self.db, delivery)
             .await?
             .into_iter()
             .map(|a| {
-                let bad = |what: &str| WebhooksError::Internal(anyhow::anyhow!("stored attempt {what} out of range"));
+                let bad = |what: &str| {
+                    WebhooksError::Internal(anyhow::anyhow!("stored attempt {what} out of range"))
+                };
                 Ok(WebhookAttemptView {
                     attempted_at: a.attempted_at,
-                    status_code: a.status_code.map(|s| u16::try_from(s).map_err(|_| bad("status"))).transpose()?,
+                    status_code: a
+                        .status_code
+                        .map(|s| u16::try_from(s).map_err(|_| bad("status")))
+                        .transpose()?,
                     error: a.error,
                     latency_ms: u64::try_from(a.latency_ms).map_err(|_| bad("latency"))?,
                     response_snippet: a.response_snippet,

@@ -202,7 +202,8 @@ impl Webhooks {
 
     /// Sends one delivery and records what came of it.
     async fn attempt(&self, delivery: &webhook_deliveries::Model) -> Result<()> {
-        let Some(endpoint) = db::webhooks::endpoint(&self.db, &delivery.account_id, &delivery.endpoint_id).await?
+        let Some(endpoint) =
+            db::webhooks::endpoint(&self.db, &delivery.account_id, &delivery.endpoint_id).await?
         else {
             return Ok(());
         };
@@ -213,7 +214,11 @@ impl Webhooks {
         self.record(delivery, outcome).await
     }
 
-    async fn send(&self, endpoint: &webhook_endpoints::Model, delivery: &webhook_deliveries::Model) -> Outcome {
+    async fn send(
+        &self,
+        endpoint: &webhook_endpoints::Model,
+        delivery: &webhook_deliveries::Model,
+    ) -> Outcome {
         let started = Instant::now();
         // A literal address never reaches the resolver: checked here (names are checked by
         // the resolver at connect time).
@@ -270,7 +275,11 @@ impl Webhooks {
         let wait = if succeeded {
             None
         } else {
-            retry::wait_after(&self.settings.retry_schedule, u32::try_from(attempts).unwrap_or(u32::MAX), &mut rand::thread_rng())
+            retry::wait_after(
+                &self.settings.retry_schedule,
+                u32::try_from(attempts).unwrap_or(u32::MAX),
+                &mut rand::thread_rng(),
+            )
         };
         let txn = self.db.begin().await?;
         db::webhooks::insert_attempt(
@@ -301,7 +310,8 @@ impl Webhooks {
                 endpoint.failing_since = None;
             } else {
                 let since = *endpoint.failing_since.get_or_insert(now);
-                let limit = chrono::Duration::from_std(self.settings.disable_after).unwrap_or(chrono::Duration::MAX);
+                let limit =
+                    chrono::Duration::from_std(self.settings.disable_after).unwrap_or(chrono::Duration::MAX);
                 if endpoint.status == WebhookStatus::Enabled && now - since >= limit {
                     endpoint.status = WebhookStatus::Disabled;
                     endpoint.disabled_at = Some(now);
@@ -321,7 +331,8 @@ impl Webhooks {
 
     /// Forgets settled deliveries older than `keep_deliveries_for`; answers how many went.
     pub async fn prune(&self) -> Result<u64> {
-        let keep = chrono::Duration::from_std(self.settings.keep_deliveries_for).unwrap_or(chrono::Duration::MAX);
+        let keep =
+            chrono::Duration::from_std(self.settings.keep_deliveries_for).unwrap_or(chrono::Duration::MAX);
         Ok(db::webhooks::prune_deliveries(&self.db, Utc::now() - keep).await?)
     }
 }

@@ -66,7 +66,11 @@ mod tests {
         }
         assert!(seen_spread, "waits are jittered, not fixed");
         assert_eq!(wait_after(&schedule, 0, &mut rng), None);
-        assert_eq!(wait_after(&schedule, schedule.len() as u32 + 1, &mut rng), None, "then the delivery fails");
+        assert_eq!(
+            wait_after(&schedule, schedule.len() as u32 + 1, &mut rng),
+            None,
+            "then the delivery fails"
+        );
         // Each wait of the default is longer than the one before (exponential-ish growth).
         assert!(schedule.windows(2).all(|w| w[1] > w[0]));
         assert_eq!(schedule[0], Duration::from_secs(5));
@@ -75,7 +79,12 @@ mod tests {
     #[test]
     fn schedules_parse_from_durations_with_units() {
         let parsed = parse_schedule("500ms, 5s,2m,1h").unwrap();
-        let expected = [Duration::from_millis(500), Duration::from_secs(5), Duration::from_secs(120), Duration::from_secs(3600)];
+        let expected = [
+            Duration::from_millis(500),
+            Duration::from_secs(5),
+            Duration::from_secs(120),
+            Duration::from_secs(3600),
+        ];
         assert_eq!(parsed, expected);
         assert!(parse_schedule("").is_err());
         assert!(parse_schedule("5x").is_err());

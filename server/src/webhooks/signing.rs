@@ -74,9 +74,18 @@ mod tests {
         let signature = sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#);
         assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
         // Any change to the id, the time or the body changes it.
-        assert_ne!(sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, br#"{"test": 2432232314}"#), signature);
-        assert_ne!(sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJel", 1614265330, br#"{"test": 2432232314}"#), signature);
-        assert_ne!(sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232315}"#), signature);
+        assert_ne!(
+            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, br#"{"test": 2432232314}"#),
+            signature
+        );
+        assert_ne!(
+            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJel", 1614265330, br#"{"test": 2432232314}"#),
+            signature
+        );
+        assert_ne!(
+            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232315}"#),
+            signature
+        );
     }
 
     #[test]

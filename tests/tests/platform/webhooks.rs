@@ -32,10 +32,15 @@ impl Receiver {
             status: Arc::new(AtomicU16::new(200)),
             port: listener.local_addr().unwrap().port(),
         };
-        async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> (axum::http::StatusCode, String) {
+        async fn hook(
+            State(r): State<Receiver>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> (axum::http::StatusCode, String) {
             r.got.lock().unwrap().push((headers, body));
             let status = r.status.load(Ordering::SeqCst);
-            let answer = if status == 200 { "thanks".to_owned() } else { format!("boom {}", "x".repeat(2000)) };
+            let answer =
+                if status == 200 { "thanks".to_owned() } else { format!("boom {}", "x".repeat(2000)) };
             (axum::http::StatusCode::from_u16(status).unwrap(), answer)
         }
         let app = Router::new().route("/hook", post(hook)).with_state(receiver.clone());
@@ -81,13 +86,16 @@ async fn account_id(app: &TestApp, client: &Client) -> String {
 
 async fn publish(app: &TestApp, client: &Client, topic: &str, data: Value) -> i64 {
     let url = app.url(&format!("/api/v1/events/topics/{topic}/messages"));
-    let published = send(client.post(url).json(&json!({ "data": data.to_string() })), StatusCode::CREATED).await;
+    let published =
+        send(client.post(url).json(&json!({ "data": data.to_string() })), StatusCode::CREATED).await;
     published["seq"].as_i64().unwrap()
 }
 
 async fn create(app: &TestApp, client: &Client, url: &str, filters: &[&str]) -> (String, String) {
     let created = send(
-        client.post(app.url("/api/v1/webhooks")).json(&json!({ "url": url, "filters": filters, "description": "test" })),
+        client
+            .post(app.url("/api/v1/webhooks"))
+            .json(&json!({ "url": url, "filters": filters, "description": "test" })),
         StatusCode::CREATED,
     )
     .await;
@@ -95,7 +103,8 @@ async fn create(app: &TestApp, client: &Client, url: &str, filters: &[&str]) -> 
 }
 
 async fn deliveries(app: &TestApp, client: &Client, id: &str, query: &str) -> Vec<Value> {
-    let page = send(client.get(app.url(&format!("/api/v1/webhooks/{id}/deliveries?{query}"))), StatusCode::OK).await;
+    let page =
+        send(client.get(app.url(&format!("/api/v1/webhooks/{id}/deliveries?{query}"))), StatusCode::OK).await;
     page["items"].as_array().unwrap().clone()
 }
 
@@ -157,7 +166,10 @@ async fn deliveries_verify_with_the_reference_library_replays_keep_the_id_and_st
     assert_eq!(listed[0]["message_id"], format!("evt_{seq}"));
     let tried = attempts(&app, &app.client, &id, &delivery).await;
     assert_eq!(tried.len(), 1);
-    assert_eq!((tried[0]["status_code"].as_u64(), tried[0]["response_snippet"].as_str()), (Some(200), Some("thanks")));
+    assert_eq!(
+        (tried[0]["status_code"].as_u64(), tried[0]["response_snippet"].as_str()),
+        (Some(200), Some("thanks"))
+    );
 
     // A replay: a new delivery, the same webhook-id and body, a fresh signature that verifies.
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -169,7 +181,10 @@ async fn deliveries_verify_with_the_reference_library_replays_keep_the_id_and_st
     verifier.verify(&again_body, &again).expect("the replay verifies");
     assert_eq!(header(&again, "webhook-id"), header(&headers, "webhook-id"));
     assert_eq!(again_body, body);
-    assert!(header(&again, "webhook-timestamp").parse::<i64>().unwrap() > header(&headers, "webhook-timestamp").parse::<i64>().unwrap());
+    assert!(
+        header(&again, "webhook-timestamp").parse::<i64>().unwrap()
+            > header(&headers, "webhook-timestamp").parse::<i64>().unwrap()
+    );
 
     // The same delivery signed correctly but older than the tolerance (5 minutes): refused.
     let stale_at = header(&again, "webhook-timestamp").parse::<i64>().unwrap() - 301;
@@ -178,7 +193,10 @@ async fn deliveries_verify_with_the_reference_library_replays_keep_the_id_and_st
     stale.insert("webhook-timestamp", stale_at.to_string().parse().unwrap());
     let signature = server::webhooks::signing::sign(&key, &format!("evt_{seq}"), stale_at, &again_body);
     stale.insert("webhook-signature", signature.parse().unwrap());
-    assert!(matches!(verifier.verify(&again_body, &stale), Err(standardwebhooks::WebhookError::TimestampTooOldError)));
+    assert!(matches!(
+        verifier.verify(&again_body, &stale),
+        Err(standardwebhooks::WebhookError::TimestampTooOldError)
+    ));
 
     // Secrets never appear in a list or a get answer.
     let key_text = secret.trim_start_matches("whsec_");
@@ -188,7 +206,8 @@ async fn deliveries_verify_with_the_reference_library_replays_keep_the_id_and_st
     }
 
     // Rotating: a new secret, and later deliveries verify with it only.
-    let rotated = send(app.client.post(app.url(&format!("/api/v1/webhooks/{id}/rotate-secret"))), StatusCode::OK).await;
+    let rotated =
+        send(app.client.post(app.url(&format!("/api/v1/webhooks/{id}/rotate-secret"))), StatusCode::OK).await;
     let new_secret = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, secret);
     publish(&app, &app.client, &format!("acct.{me}.orders.new"), json!({ "order": 8 })).await;
@@ -217,10 +236,15 @@ async fn a_failing_receiver_is_retried_on_schedule_disabled_and_re_enabled_with_
     for attempt in &tried {
         assert_eq!(attempt["status_code"], 500);
         let snippet = attempt["response_snippet"].as_str().unwrap();
-        assert!(snippet.starts_with("boom") && snippet.len() == 1024, "the first KiB only: {}", snippet.len());
+        assert!(
+            snippet.starts_with("boom") && snippet.len() == 1024,
+            "the first KiB only: {}",
+            snippet.len()
+        );
         assert!(attempt["latency_ms"].as_u64().is_some());
     }
-    let at = |i: usize| chrono::DateTime::parse_from_rfc3339(tried[i]["attempted_at"].as_str().unwrap()).unwrap();
+    let at =
+        |i: usize| chrono::DateTime::parse_from_rfc3339(tried[i]["attempted_at"].as_str().unwrap()).unwrap();
     assert!((at(1) - at(0)).num_milliseconds() >= 80, "the first wait is 100 ms ± 20 %");
     assert!((at(2) - at(1)).num_milliseconds() >= 160, "the second 200 ms ± 20 %");
 
@@ -267,8 +291,19 @@ async fn refused_webhook_urls_are_422_and_a_name_resolving_to_a_refused_address_
     })
     .await;
     app.sign_up_operator().await;
-    for url in ["http://169.254.169.254/latest/meta-data", "http://[::ffff:169.254.169.254]/", "ftp://example.com/", "http://user:pw@example.com/"] {
-        let response = app.client.post(app.url("/api/v1/webhooks")).json(&json!({ "url": url, "filters": [">"] })).send().await.unwrap();
+    for url in [
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:169.254.169.254]/",
+        "ftp://example.com/",
+        "http://user:pw@example.com/",
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/webhooks"))
+            .json(&json!({ "url": url, "filters": [">"] }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
         let (code, _) = error_of(response).await;
         assert_eq!(code, "validation_failed");
@@ -276,12 +311,14 @@ async fn refused_webhook_urls_are_422_and_a_name_resolving_to_a_refused_address_
 
     // A name is checked when it is called: localhost is loopback, refused here.
     let receiver = Receiver::start().await;
-    let (id, _) = create(&app, &app.client, &format!("http://localhost:{}/hook", receiver.port), &[">"]).await;
+    let (id, _) =
+        create(&app, &app.client, &format!("http://localhost:{}/hook", receiver.port), &[">"]).await;
     let me = account_id(&app, &app.client).await;
     publish(&app, &app.client, &format!("acct.{me}.jobs"), json!({ "n": 1 })).await;
-    let listed =
-        deliveries_when(&app, &app.client, &id, "", |l| l.first().is_some_and(|d| d["attempts"].as_u64() >= Some(1)))
-            .await;
+    let listed = deliveries_when(&app, &app.client, &id, "", |l| {
+        l.first().is_some_and(|d| d["attempts"].as_u64() >= Some(1))
+    })
+    .await;
     let tried = attempts(&app, &app.client, &id, listed[0]["id"].as_str().unwrap()).await;
     assert_eq!(tried[0]["error"], "egress_refused");
     assert!(tried[0]["status_code"].is_null());
@@ -339,18 +376,30 @@ async fn another_account_sees_none_of_an_accounts_endpoints_and_receives_none_of
     create(&app, &b_client, &b_receiver.url(), &[">"]).await;
     publish(&app, &app.client, &format!("acct.{a}.orders"), json!({ "n": 2 })).await;
     let b_seq = publish(&app, &b_client, &format!("acct.{b}.orders"), json!({ "n": 3 })).await;
-    eventually("A's second and B's deliveries", || async { a_receiver.count() == 2 && b_receiver.count() == 1 }).await;
+    eventually("A's second and B's deliveries", || async {
+        a_receiver.count() == 2 && b_receiver.count() == 1
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let got = b_receiver.requests();
     assert_eq!(got.len(), 1);
     assert_eq!(header(&got[0].0, "webhook-id"), format!("evt_{b_seq}"));
     // A's endpoint is untouched by B's attempts.
     let endpoint = send(app.client.get(app.url(&base)), StatusCode::OK).await;
-    assert_eq!((endpoint["description"].as_str(), endpoint["status"].as_str()), (Some("test"), Some("enabled")));
+    assert_eq!(
+        (endpoint["description"].as_str(), endpoint["status"].as_str()),
+        (Some("test"), Some("enabled"))
+    );
 
     // The per-account limit.
     create(&app, &app.client, &a_receiver.url(), &[">"]).await;
-    let response = app.client.post(app.url("/api/v1/webhooks")).json(&json!({ "url": a_receiver.url(), "filters": [">"] })).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/webhooks"))
+        .json(&json!({ "url": a_receiver.url(), "filters": [">"] }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(error_of(response).await.0, "webhook_limit_reached");
 }
