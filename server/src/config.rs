@@ -415,6 +415,35 @@ mod tests {
     }
 
     #[test]
+    fn webhook_settings_come_from_flags_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(
+            &file,
+            "webhook_retry_schedule = \"1s,1m\"\nwebhook_disable_after_secs = 60\nmax_webhooks_per_account = 3\n\
+             webhook_timeout_secs = 5\nwebhook_max_concurrent = 8\nwebhook_retention_days = 2\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file),
+            webhook_retry_schedule: Some("500ms,5s".into()),
+            ..ServeArgs::default()
+        };
+        let webhooks = Config::resolve(args).unwrap().webhooks;
+        let secs = std::time::Duration::from_secs;
+        assert_eq!(
+            webhooks.retry_schedule,
+            [std::time::Duration::from_millis(500), secs(5)],
+            "the flag wins"
+        );
+        assert_eq!((webhooks.disable_after, webhooks.max_per_account), (secs(60), 3));
+        assert_eq!((webhooks.timeout, webhooks.max_concurrent), (secs(5), 8));
+        assert_eq!(webhooks.keep_deliveries_for, secs(2 * 24 * 3600));
+        let bad = ServeArgs { webhook_retry_schedule: Some("soon".into()), ..ServeArgs::default() };
+        assert!(Config::resolve(bad).is_err());
+    }
+
+    #[test]
     fn an_unknown_key_in_the_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("web4.toml");

@@ -403,3 +403,36 @@ async fn another_account_sees_none_of_an_accounts_endpoints_and_receives_none_of
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(error_of(response).await.0, "webhook_limit_reached");
 }
+
+#[tokio::test]
+async fn a_pending_retry_survives_a_restart_and_is_delivered_after_it() {
+    let app = spawn_app_with(|config| {
+        quick(config);
+        // Retry after about a second: the restart comes first.
+        config.webhooks.retry_schedule = vec![Duration::from_secs(1)];
+    })
+    .await;
+    app.sign_up_operator().await;
+    let me = account_id(&app, &app.client).await;
+    let receiver = Receiver::start().await;
+    receiver.status.store(503, Ordering::SeqCst);
+    let (id, secret) = create(&app, &app.client, &receiver.url(), &[">"]).await;
+    let seq = publish(&app, &app.client, &format!("acct.{me}.jobs"), json!({ "n": 1 })).await;
+    deliveries_when(&app, &app.client, &id, "status=pending", |l| {
+        l.first().is_some_and(|d| d["attempts"] == 1)
+    })
+    .await;
+
+    // The process stops; the delivery and its schedule are in the database.
+    receiver.status.store(200, Ordering::SeqCst);
+    let app = app.restart().await;
+    eventually("the retry after the restart", || async { receiver.count() >= 2 }).await;
+    let (headers, body) = receiver.requests().remove(1);
+    standardwebhooks::Webhook::new(&secret)
+        .unwrap()
+        .verify(&body, &headers)
+        .expect("signed with the same secret");
+    assert_eq!(header(&headers, "webhook-id"), format!("evt_{seq}"));
+    let settled = deliveries_when(&app, &app.client, &id, "status=succeeded", |l| l.len() == 1).await;
+    assert_eq!(settled[0]["attempts"], 2);
+}
