@@ -22,6 +22,7 @@ mod m20261127_000015_listing_figures;
 mod m20261127_000016_service_health_days;
 mod m20261127_000017_create_kv;
 mod m20261127_000018_create_events;
+mod m20261127_000019_create_webhooks;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_service_health_days::Migration),
             Box::new(m20261127_000017_create_kv::Migration),
             Box::new(m20261127_000018_create_events::Migration),
+            Box::new(m20261127_000019_create_webhooks::Migration),
         ]
     }
 }

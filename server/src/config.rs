@@ -53,6 +53,16 @@ pub struct ServeArgs {
     /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy)
     #[arg(long, env = "WEB4_TRUST_FORWARDED_FOR", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub trust_forwarded_for: Option<bool>,
+    /// Waits before each webhook retry, comma-separated (`500ms`, `5s`, `2m`, `1h`)
+    /// [default: 5s,30s,2m,10m,30m,1h,3h,6h]
+    #[arg(long, env = "WEB4_WEBHOOK_RETRY_SCHEDULE", value_name = "WAITS")]
+    pub webhook_retry_schedule: Option<String>,
+    /// Seconds a webhook endpoint may fail continuously before it is disabled [default: 432000]
+    #[arg(long, env = "WEB4_WEBHOOK_DISABLE_AFTER_SECS", value_name = "SECS")]
+    pub webhook_disable_after_secs: Option<u64>,
+    /// Webhook endpoints one account may have [default: 20]
+    #[arg(long, env = "WEB4_MAX_WEBHOOKS_PER_ACCOUNT", value_name = "N")]
+    pub max_webhooks_per_account: Option<u64>,
 }
 
 /// The optional configuration file. Unknown keys are an error, so a typo is not silently ignored.
@@ -93,6 +103,12 @@ struct FileConfig {
     max_kv_buckets_per_account: Option<u64>,
     max_kv_keys_per_account: Option<u64>,
     usage_events_every_secs: Option<u64>,
+    webhook_retry_schedule: Option<String>,
+    webhook_disable_after_secs: Option<u64>,
+    max_webhooks_per_account: Option<u64>,
+    webhook_timeout_secs: Option<u64>,
+    webhook_max_concurrent: Option<usize>,
+    webhook_retention_days: Option<u64>,
 }
 
 /// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
@@ -148,6 +164,8 @@ pub struct Config {
     pub metering: bool,
     /// How often each payer is told its recorded calls (`platform.usage.recorded`).
     pub usage_events_every: std::time::Duration,
+    /// Webhooks: the retry schedule, auto-disable, limits and timing.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Config {
@@ -175,6 +193,7 @@ impl Config {
             billing: crate::billing::BillingSettings::default(),
             memory: crate::memory::validation::MemorySettings::default(),
             usage_events_every: std::time::Duration::from_secs(10),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 
@@ -289,6 +308,29 @@ impl Config {
             anyhow::ensure!(percent <= 100, "platform_fee_percent must be between 0 and 100");
             config.billing.fee_bps = percent * 100;
         }
+        if let Some(waits) = args.webhook_retry_schedule.or(file.webhook_retry_schedule) {
+            config.webhooks.retry_schedule =
+                crate::webhooks::retry::parse_schedule(&waits).context("webhook_retry_schedule")?;
+        }
+        if let Some(secs) = args.webhook_disable_after_secs.or(file.webhook_disable_after_secs) {
+            anyhow::ensure!(secs > 0, "webhook_disable_after_secs must be at least 1");
+            config.webhooks.disable_after = std::time::Duration::from_secs(secs);
+        }
+        if let Some(n) = args.max_webhooks_per_account.or(file.max_webhooks_per_account) {
+            config.webhooks.max_per_account = n;
+        }
+        if let Some(secs) = file.webhook_timeout_secs {
+            anyhow::ensure!((1..=60).contains(&secs), "webhook_timeout_secs must be between 1 and 60");
+            config.webhooks.timeout = std::time::Duration::from_secs(secs);
+        }
+        if let Some(n) = file.webhook_max_concurrent {
+            anyhow::ensure!(n > 0, "webhook_max_concurrent must be at least 1");
+            config.webhooks.max_concurrent = n;
+        }
+        if let Some(days) = file.webhook_retention_days {
+            anyhow::ensure!(days > 0, "webhook_retention_days must be at least 1");
+            config.webhooks.keep_deliveries_for = std::time::Duration::from_secs(days * 24 * 3600);
+        }
         let limits = &mut config.rate_limits;
         for (value, slot, name) in [
             (file.rate_limit_key_per_second, &mut limits.key.per_second, "rate_limit_key_per_second"),
@@ -370,6 +412,35 @@ mod tests {
         std::fs::write(&file, "max_kv_buckets_per_account = 3\nmax_kv_keys_per_account = 50\n").unwrap();
         let config = Config::resolve(ServeArgs { config: Some(file), ..ServeArgs::default() }).unwrap();
         assert_eq!((config.memory.max_buckets, config.memory.max_live_keys), (3, 50));
+    }
+
+    #[test]
+    fn webhook_settings_come_from_flags_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(
+            &file,
+            "webhook_retry_schedule = \"1s,1m\"\nwebhook_disable_after_secs = 60\nmax_webhooks_per_account = 3\n\
+             webhook_timeout_secs = 5\nwebhook_max_concurrent = 8\nwebhook_retention_days = 2\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file),
+            webhook_retry_schedule: Some("500ms,5s".into()),
+            ..ServeArgs::default()
+        };
+        let webhooks = Config::resolve(args).unwrap().webhooks;
+        let secs = std::time::Duration::from_secs;
+        assert_eq!(
+            webhooks.retry_schedule,
+            [std::time::Duration::from_millis(500), secs(5)],
+            "the flag wins"
+        );
+        assert_eq!((webhooks.disable_after, webhooks.max_per_account), (secs(60), 3));
+        assert_eq!((webhooks.timeout, webhooks.max_concurrent), (secs(5), 8));
+        assert_eq!(webhooks.keep_deliveries_for, secs(2 * 24 * 3600));
+        let bad = ServeArgs { webhook_retry_schedule: Some("soon".into()), ..ServeArgs::default() };
+        assert!(Config::resolve(bad).is_err());
     }
 
     #[test]

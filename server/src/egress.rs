@@ -255,6 +255,16 @@ impl reqwest::dns::Resolve for EgressResolver {
     }
 }
 
+/// An HTTP client builder for calls to tenant-chosen addresses: every address checked by
+/// `policy` at connect time, no proxies from the environment, no redirects followed.
+pub fn client_builder(policy: Arc<EgressPolicy>) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(EgressResolver { policy }))
+        .tcp_nodelay(true)
+}
+
 /// The refusal behind an error of a call, if the egress policy refused it.
 pub fn refusal_in(err: &(dyn std::error::Error + 'static)) -> Option<Refusal> {
     let mut cause = Some(err);

@@ -78,6 +78,7 @@ pub enum ErrorCode {
     ListingStateConflict,
     ConsumerExists,
     ConsumerLimitReached,
+    WebhookLimitReached,
     // 409: the memory context (KV buckets).
     KvBucketExists,
     KvKeyExists,
@@ -192,7 +193,8 @@ impl ErrorCode {
             | C::ListingNotReady
             | C::ListingStateConflict
             | C::ConsumerExists
-            | C::ConsumerLimitReached => StatusCode::CONFLICT,
+            | C::ConsumerLimitReached
+            | C::WebhookLimitReached => StatusCode::CONFLICT,
             C::KvBucketExists
             | C::KvKeyExists
             | C::KvRevisionMismatch

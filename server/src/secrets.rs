@@ -49,6 +49,49 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text.trim()).ok()
 }
 
+/// A 32-byte master key kept in a file of the data directory (mode 0600, never in the
+/// database), from which per-resource secrets are derived by HMAC-SHA256 instead of being
+/// stored: proxy secrets (`services::proxy_secret`) and webhook signing secrets
+/// (`webhooks::signing`), each under its own file and label.
+pub struct MasterKey([u8; 32]);
+
+impl MasterKey {
+    /// Loads the key from `data_dir/file`, or creates it there.
+    pub fn load_or_create(data_dir: &std::path::Path, file: &str) -> anyhow::Result<Self> {
+        let path = data_dir.join(file);
+        if path.exists() {
+            crate::mesh::identity::restrict_to_owner(&path)?;
+            let bytes = std::fs::read(&path)?;
+            let key = <[u8; 32]>::try_from(bytes.as_slice())
+                .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key", path.display()))?;
+            return Ok(Self(key));
+        }
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+        crate::mesh::identity::write_private(data_dir, file, &key)?;
+        tracing::info!(path = %path.display(), "created a master key");
+        Ok(Self(key))
+    }
+
+    /// A key of these bytes (tests and benchmarks).
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        Self(key)
+    }
+
+    /// HMAC-SHA256 under the key of `label`, `id`, a newline and `generation` (big-endian):
+    /// the secret of one resource at one generation (rotation bumps the generation).
+    pub fn derive(&self, label: &[u8], id: &str, generation: i32) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(label);
+        mac.update(id.as_bytes());
+        mac.update(b"\n");
+        mac.update(&generation.to_be_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

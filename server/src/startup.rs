@@ -105,6 +105,13 @@ impl Application {
             crate::marketplace::Marketplace::new(db.clone(), runtime.clone(), limits.clone(), events.clone())
                 .await?,
         );
+        let webhooks = Arc::new(crate::webhooks::Webhooks::new(
+            db.clone(),
+            events.clone(),
+            egress.clone(),
+            crate::webhooks::signing::WebhookSecrets::load_or_create(&config.data_dir)?,
+            config.webhooks.clone(),
+        ));
         let services = Arc::new(Services::new(
             db.clone(),
             egress.clone(),
@@ -124,6 +131,7 @@ impl Application {
             accounts,
             billing,
             events,
+            webhooks,
             memory,
             db,
             config: Arc::new(config),
@@ -163,6 +171,7 @@ impl Application {
             http::idempotency::start_purge(state.db.clone()),
             state.billing.start_scheduler(),
             state.events.start(),
+            state.webhooks.start(),
             state.memory.start_sweeper(),
             state.nodes.start_watch(NODE_WATCH_EVERY),
         ];

@@ -25,6 +25,8 @@ pub struct AppState {
     pub billing: Arc<crate::billing::Billing>,
     /// The event log: topics, replay, durable consumers.
     pub events: Arc<crate::events::Events>,
+    /// Signed webhooks: endpoints, deliveries, attempts (and the dispatcher).
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// API keys, and bearer authentication (with its cache).
     pub keys: Arc<Keys>,
     /// Request rate limits per key and per account.

@@ -169,6 +169,14 @@ id!(
     /// A KV bucket's id (the memory context; the API names buckets by their name).
     BucketId
 );
+id!(
+    /// A webhook endpoint's id.
+    WebhookId
+);
+id!(
+    /// One delivery of a message to a webhook endpoint.
+    WebhookDeliveryId
+);
 
 #[cfg(test)]
 mod tests {

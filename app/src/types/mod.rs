@@ -13,6 +13,7 @@ pub mod marketplace;
 pub mod memory;
 pub mod nodes;
 pub mod services;
+pub mod webhooks;
 
 /// What an account may do on the platform.
 #[derive(

@@ -12,6 +12,7 @@ pub mod memory;
 pub mod nodes;
 pub mod services;
 pub mod usage;
+pub mod webhooks;
 
 use anyhow::Context;
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqlxSqliteConnector, Statement, Value};

@@ -168,6 +168,22 @@ impl Events {
         })
     }
 
+    /// Every message of the account after `after_seq`, at most `limit`, oldest first (what
+    /// the webhooks dispatcher matches against an endpoint's filters).
+    pub async fn after(&self, account: &AccountId, after_seq: i64, limit: usize) -> Result<Vec<MessageView>> {
+        self.store.read(account, after_seq, &topics::Filter::everything(), limit).await
+    }
+
+    /// The sequence number just before the account's first message at or after `time`.
+    pub async fn seq_before(&self, account: &AccountId, time: chrono::DateTime<Utc>) -> Result<i64> {
+        self.store.seq_before(account, time).await
+    }
+
+    /// The newest sequence number of the log.
+    pub async fn last_seq(&self) -> Result<i64> {
+        self.store.last_seq().await
+    }
+
     /// Creates a durable consumer.
     pub async fn create_consumer(&self, account: &AccountId, input: NewConsumer) -> Result<ConsumerView> {
         let settings = consumers::settings(&input)?;

@@ -19,6 +19,7 @@ pub mod nodes;
 pub mod openapi;
 pub mod portal;
 pub mod services;
+pub mod webhooks;
 
 use crate::error::ErrorCode;
 use crate::state::AppState;
@@ -95,6 +96,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(billing::router())
         .merge(marketplace::router())
         .merge(events::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async {

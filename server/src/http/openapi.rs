@@ -1,6 +1,6 @@
 //! The Cloud API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! annotations and the wire types' `ToSchema` derives, served at `/api/v1/openapi.json`.
-use super::{accounts, billing, events, health, keys, marketplace, memory, nodes, services};
+use super::{accounts, billing, events, health, keys, marketplace, memory, nodes, services, webhooks};
 use axum::{Json, Router, routing::get};
 use utoipa::{
     Modify, OpenApi,
@@ -64,6 +64,9 @@ impl Modify for Security {
         marketplace::list_reviews, marketplace::review_listing, marketplace::reply_to_review,
         events::publish, events::replay, events::republish, events::create_consumer, events::list_consumers,
         events::get_consumer, events::delete_consumer, events::fetch, events::settle,
+        webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook, webhooks::update_webhook, webhooks::delete_webhook,
+        webhooks::rotate_webhook_secret, webhooks::enable_webhook, webhooks::disable_webhook, webhooks::list_deliveries,
+        webhooks::list_attempts, webhooks::replay_delivery, webhooks::replay_webhook,
         memory::create_bucket, memory::list_buckets, memory::get_bucket, memory::delete_bucket, memory::list_keys,
         memory::get_key, memory::put_key, memory::delete_key, memory::purge_key, memory::touch_key, memory::key_history,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
@@ -79,6 +82,7 @@ impl Modify for Security {
         (name = "Billing", description = "Usage, the draft invoice, invoices, exports, earnings"),
         (name = "Marketplace", description = "Listings, plans and subscriptions: browse (public), publish, subscribe"),
         (name = "Events", description = "The event log: publish on your topics, replay, durable consumers, dead letters"),
+        (name = "Webhooks", description = "Signed webhooks (Standard Webhooks): endpoints receive your events by POST, retried with backoff; deliveries, attempts, replay"),
         (name = "Memory", description = "KV buckets per account: revisions, compare-and-swap, history (≤ 64), TTL with touch. Keys 1–1024 bytes of `A-Z a-z 0-9 _ . = / -` (percent-encode `/` in paths), values base64 ≤ 1 MiB, ≤ 100 buckets and ≤ 100 000 live keys per account"),
         (name = "Mesh (operator)", description = "Nodes, topology and join tokens (operator only)"),
         (name = "Mesh (nodes)", description = "What hosted nodes call: join and heartbeats"),

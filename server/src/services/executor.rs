@@ -5,7 +5,7 @@
 //! measure exactly what calls get.
 use super::wire::{self, Failure, Request};
 use crate::{
-    egress::{EgressPolicy, EgressResolver, refusal_in},
+    egress::{EgressPolicy, refusal_in},
     mesh::{NodeId, node::Delivery},
 };
 use bytes::Bytes;
@@ -54,13 +54,7 @@ pub struct Upstreams {
 
 impl Upstreams {
     pub fn new(egress: Arc<EgressPolicy>) -> Self {
-        let builder = || {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .dns_resolver(Arc::new(EgressResolver { policy: egress.clone() }))
-                .tcp_nodelay(true)
-        };
+        let builder = || crate::egress::client_builder(egress.clone());
         Self {
             pooled: builder()
                 .pool_idle_timeout(Duration::from_secs(30))

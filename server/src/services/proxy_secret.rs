@@ -6,8 +6,6 @@
 //! bumps the generation; the new secret is shown to the owner once, in the answer.
 use app::types::ids::ServiceId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::path::Path;
 
 /// The request header the upstream reads.
@@ -19,40 +17,24 @@ pub const KEY_FILE: &str = "proxy-secret.key";
 
 /// The master key secrets are derived from.
 pub struct ProxySecrets {
-    master: [u8; 32],
+    master: crate::secrets::MasterKey,
 }
 
 impl ProxySecrets {
     /// Loads the master key from `data_dir`, or creates it there.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        let path = data_dir.join(KEY_FILE);
-        if path.exists() {
-            crate::mesh::identity::restrict_to_owner(&path)?;
-            let bytes = std::fs::read(&path)?;
-            let master = <[u8; 32]>::try_from(bytes.as_slice())
-                .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key", path.display()))?;
-            return Ok(Self { master });
-        }
-        let mut master = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut master);
-        crate::mesh::identity::write_private(data_dir, KEY_FILE, &master)?;
-        tracing::info!(path = %path.display(), "created the proxy-secret master key");
-        Ok(Self { master })
+        Ok(Self { master: crate::secrets::MasterKey::load_or_create(data_dir, KEY_FILE)? })
     }
 
     /// A master key of these bytes (tests and benchmarks).
     pub fn from_key(master: [u8; 32]) -> Self {
-        Self { master }
+        Self { master: crate::secrets::MasterKey::from_bytes(master) }
     }
 
     /// The secret of `service` at `generation`.
     pub fn secret(&self, service: &ServiceId, generation: i32) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.master).expect("HMAC takes any key length");
-        mac.update(b"web4 proxy secret\n");
-        mac.update(service.as_str().as_bytes());
-        mac.update(b"\n");
-        mac.update(&generation.to_be_bytes());
-        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        let key = self.master.derive(b"web4 proxy secret\n", service.as_str(), generation);
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(key))
     }
 }
 

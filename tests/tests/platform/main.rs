@@ -18,3 +18,4 @@ mod portal_crawl;
 mod portal_marketplace;
 mod readiness;
 mod services;
+mod webhooks;

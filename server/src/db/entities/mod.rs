@@ -20,3 +20,6 @@ pub mod service_placements;
 pub mod services;
 pub mod subscriptions;
 pub mod usage_events;
+pub mod webhook_attempts;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
