@@ -386,3 +386,73 @@ pub async fn get_events_overview(
 pub async fn republish_dead_letter(seq: i64) -> Result<crate::types::events::Published, PortalError> {
     portal_port()?.republish_dead_letter(seq).await
 }
+
+// ---- webhooks ----
+
+/// The account's webhook endpoints.
+#[server(prefix = "/_fn", endpoint = "list_webhooks")]
+pub async fn list_webhooks() -> Result<crate::types::webhooks::WebhooksView, PortalError> {
+    portal_port()?.list_webhooks().await
+}
+
+/// Adds a webhook endpoint; the answer carries its secret, this once.
+#[server(prefix = "/_fn", endpoint = "create_webhook")]
+pub async fn create_webhook(
+    url: String,
+    filters: String,
+    description: String,
+) -> Result<crate::types::webhooks::WebhookCreated, PortalError> {
+    portal_port()?.create_webhook(url, filters, description).await
+}
+
+/// One endpoint with a page of its deliveries and their attempts.
+#[server(prefix = "/_fn", endpoint = "get_webhook")]
+pub async fn get_webhook(
+    id: crate::types::ids::WebhookId,
+    status: Option<String>,
+    cursor: Option<String>,
+) -> Result<crate::types::webhooks::WebhookDetailView, PortalError> {
+    portal_port()?.get_webhook(id, status, cursor).await
+}
+
+/// Disables or re-enables an endpoint.
+#[server(prefix = "/_fn", endpoint = "set_webhook_enabled")]
+pub async fn set_webhook_enabled(
+    id: crate::types::ids::WebhookId,
+    enabled: bool,
+    #[server(default)] replay_missed: bool,
+) -> Result<crate::types::webhooks::WebhookView, PortalError> {
+    portal_port()?.set_webhook_enabled(id, enabled, replay_missed).await
+}
+
+/// Makes a new signing secret and shows it, once.
+#[server(prefix = "/_fn", endpoint = "rotate_webhook_secret")]
+pub async fn rotate_webhook_secret(
+    id: crate::types::ids::WebhookId,
+) -> Result<crate::types::webhooks::WebhookCreated, PortalError> {
+    portal_port()?.rotate_webhook_secret(id).await
+}
+
+/// Delivers again the endpoint's messages after a sequence number.
+#[server(prefix = "/_fn", endpoint = "replay_webhook_since")]
+pub async fn replay_webhook_since(
+    id: crate::types::ids::WebhookId,
+    since_seq: String,
+) -> Result<crate::types::webhooks::Replayed, PortalError> {
+    portal_port()?.replay_webhook_since(id, since_seq).await
+}
+
+/// Sends one delivery again.
+#[server(prefix = "/_fn", endpoint = "replay_webhook_delivery")]
+pub async fn replay_webhook_delivery(
+    id: crate::types::ids::WebhookId,
+    delivery: crate::types::ids::WebhookDeliveryId,
+) -> Result<crate::types::webhooks::WebhookDeliveryView, PortalError> {
+    portal_port()?.replay_webhook_delivery(id, delivery).await
+}
+
+/// Deletes an endpoint and its delivery log.
+#[server(prefix = "/_fn", endpoint = "delete_webhook")]
+pub async fn delete_webhook(id: crate::types::ids::WebhookId) -> Result<(), PortalError> {
+    portal_port()?.delete_webhook(id).await
+}

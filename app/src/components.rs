@@ -17,7 +17,7 @@ const DEVELOPER_GROUPS: [NavGroup; 5] = [
         label: "Build",
         links: &[("/services", "Services"), ("/keys", "API keys"), ("/docs", "API docs")],
     },
-    NavGroup { label: "Data", links: &[("/kv", "KV"), ("/events", "Events")] },
+    NavGroup { label: "Data", links: &[("/kv", "KV"), ("/events", "Events"), ("/webhooks", "Webhooks")] },
     NavGroup {
         label: "Marketplace",
         links: &[
@@ -319,6 +319,7 @@ mod tests {
                 "/docs",
                 "/kv",
                 "/events",
+                "/webhooks",
                 "/marketplace",
                 "/subscriptions",
                 "/listings",

@@ -169,6 +169,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/kv") view={Lazy::<routes::Kv>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/kv/:bucket") view={Lazy::<routes::KvBucket>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/events") view={Lazy::<routes::Events>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/webhooks") view={Lazy::<routes::Webhooks>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/webhooks/:id") view={Lazy::<routes::Webhook>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/usage") view={Lazy::<routes::Usage>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/billing") view={Lazy::<routes::Billing>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/billing/invoices/:id") view={Lazy::<routes::Invoice>::new()} ssr=SsrMode::Async />

@@ -183,6 +183,51 @@ pub trait PortalPort: Send + Sync + 'static {
     ) -> Result<crate::types::events::EventsOverview, PortalError>;
     /// Publishes a dead letter again on the topic it came from.
     async fn republish_dead_letter(&self, seq: i64) -> Result<crate::types::events::Published, PortalError>;
+    /// The account's webhook endpoints, and one just created by a plain form post, once.
+    async fn list_webhooks(&self) -> Result<crate::types::webhooks::WebhooksView, PortalError>;
+    /// Adds an endpoint (`filters` comma-separated as typed); the answer carries its signing
+    /// secret (after a plain form post: on the next load of `/webhooks`), once.
+    async fn create_webhook(
+        &self,
+        url: String,
+        filters: String,
+        description: String,
+    ) -> Result<crate::types::webhooks::WebhookCreated, PortalError>;
+    /// One endpoint with a page of its deliveries (`status` one of pending, succeeded, failed)
+    /// and their attempts.
+    async fn get_webhook(
+        &self,
+        id: crate::types::ids::WebhookId,
+        status: Option<String>,
+        cursor: Option<String>,
+    ) -> Result<crate::types::webhooks::WebhookDetailView, PortalError>;
+    /// Disables an endpoint, or enables it again (with `replay_missed`, delivering what it
+    /// missed).
+    async fn set_webhook_enabled(
+        &self,
+        id: crate::types::ids::WebhookId,
+        enabled: bool,
+        replay_missed: bool,
+    ) -> Result<crate::types::webhooks::WebhookView, PortalError>;
+    /// Makes a new signing secret and shows it, once.
+    async fn rotate_webhook_secret(
+        &self,
+        id: crate::types::ids::WebhookId,
+    ) -> Result<crate::types::webhooks::WebhookCreated, PortalError>;
+    /// Delivers again every matching message after sequence number `since_seq` (as typed).
+    async fn replay_webhook_since(
+        &self,
+        id: crate::types::ids::WebhookId,
+        since_seq: String,
+    ) -> Result<crate::types::webhooks::Replayed, PortalError>;
+    /// Sends one delivery again (same `webhook-id`, a fresh signature).
+    async fn replay_webhook_delivery(
+        &self,
+        id: crate::types::ids::WebhookId,
+        delivery: crate::types::ids::WebhookDeliveryId,
+    ) -> Result<crate::types::webhooks::WebhookDeliveryView, PortalError>;
+    /// Deletes an endpoint and its delivery log.
+    async fn delete_webhook(&self, id: crate::types::ids::WebhookId) -> Result<(), PortalError>;
     /// A listing's reviews (public), newest first.
     async fn list_reviews(
         &self,

@@ -106,6 +106,8 @@ mod data {
         Kv => KvPage,
         KvBucket => KvBucketPage,
         Events => EventsPage,
+        Webhooks => WebhooksPage,
+        Webhook => WebhookPage,
     );
 }
 

@@ -17,7 +17,7 @@ mod usage;
 pub use auth::{LogInPage, SignUpPage};
 pub use billing::{BillingPage, InvoicePage};
 pub use dashboard::DashboardPage;
-pub use data::{EventsPage, KvBucketPage, KvPage};
+pub use data::{EventsPage, KvBucketPage, KvPage, WebhookPage, WebhooksPage};
 pub use docs::DocsPage;
 pub use earnings::EarningsPage;
 pub use keys::KeysPage;

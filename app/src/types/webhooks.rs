@@ -184,3 +184,37 @@ pub struct DeliveriesQuery {
     #[serde(default)]
     pub cursor: Option<String>,
 }
+
+impl DeliveryStatus {
+    /// Stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [DeliveryStatus::Pending, DeliveryStatus::Succeeded, DeliveryStatus::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// The portal's webhooks page: the account's endpoints, and one just created by a plain form
+/// post (with its secret, once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhooksView {
+    pub endpoints: Vec<WebhookView>,
+    pub created: Option<WebhookCreated>,
+}
+
+/// The portal's page of one endpoint: a page of its deliveries (newest first, in `status`
+/// when given), each with its attempts (oldest first), and a secret just rotated by a plain
+/// form post, once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDetailView {
+    pub webhook: WebhookView,
+    pub deliveries: Vec<(WebhookDeliveryView, Vec<WebhookAttemptView>)>,
+    pub next_cursor: Option<String>,
+    pub status: Option<DeliveryStatus>,
+    pub rotated: Option<WebhookCreated>,
+}

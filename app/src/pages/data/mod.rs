@@ -1,9 +1,12 @@
-//! The data pages: KV buckets and their keys (`kv`), the event log (`events`).
+//! The data pages: KV buckets and their keys (`kv`), the event log (`events`), webhooks
+//! (`webhooks`).
 mod events;
 mod kv;
+mod webhooks;
 
 pub use events::EventsPage;
 pub use kv::{KvBucketPage, KvPage};
+pub use webhooks::{WebhookPage, WebhooksPage};
 
 /// The first `n` characters of `text`, with "…" when it was longer.
 fn clip(text: &str, n: usize) -> String {

@@ -1,18 +1,23 @@
-//! The portal's memory and events: the [`PortalPort`](app::port::PortalPort) methods over
-//! [`Memory`](crate::memory::Memory) (the KV browser) and [`Events`](crate::events::Events)
-//! (messages, consumers, dead letters). Translation only: typed fields are read here, errors
+//! The portal's memory, events and webhooks: the [`PortalPort`](app::port::PortalPort) methods
+//! over [`Memory`](crate::memory::Memory) (the KV browser), [`Events`](crate::events::Events)
+//! (messages, consumers, dead letters) and [`Webhooks`](crate::webhooks::Webhooks). Translation only: typed fields are read here, errors
 //! come from the one classification.
 use super::{
     PortalAdapter,
     errors::{form_error, portal_error},
     marketplace_forms::whole,
-    respond::redirect_plain_form,
+    respond::{is_plain_form, redirect_plain_form},
 };
 use app::{
     error::PortalError,
     types::{
         events::{EventsOverview, Published},
+        ids::{AccountId, WebhookDeliveryId, WebhookId},
         memory::{BucketView, KvBrowserView, KvEntryView, KvOpenedKey, KvPut, KvShownRevision, NewBucket},
+        webhooks::{
+            DeliveriesQuery, DeliveryStatus, EnableWebhook, NewWebhook, ReplayWebhook, Replayed,
+            WebhookCreated, WebhookDeliveryView, WebhookDetailView, WebhookView, WebhooksView,
+        },
     },
 };
 use base64::Engine;
@@ -144,5 +149,132 @@ impl PortalAdapter {
         let published = self.state.events.republish(&account.id, seq).await.map_err(portal_error)?;
         redirect_plain_form("/events");
         Ok(published)
+    }
+}
+
+/// Session key of a webhook created by a plain form post (with its owner's id): its secret is
+/// shown once, on the next load of `/webhooks` (sealed: see [`super::super::flash`]).
+const FLASH_WEBHOOK: &str = "flash.webhook";
+/// Session key of a webhook secret rotated by a plain form post, shown once on the endpoint's
+/// next load (sealed).
+const FLASH_WEBHOOK_ROTATED: &str = "flash.webhook_rotated";
+
+impl PortalAdapter {
+    pub(super) async fn list_webhooks_impl(&self) -> Result<WebhooksView, PortalError> {
+        let account = self.account().await?;
+        let endpoints = self.state.webhooks.list(&account.id).await.map_err(portal_error)?;
+        let created = self.unflash::<(AccountId, WebhookCreated)>(FLASH_WEBHOOK).await?;
+        let created = created.filter(|(owner, _)| *owner == account.id).map(|(_, created)| created);
+        Ok(WebhooksView { endpoints, created })
+    }
+
+    pub(super) async fn create_webhook_impl(
+        &self,
+        url: String,
+        filters: String,
+        description: String,
+    ) -> Result<WebhookCreated, PortalError> {
+        let account = self.account().await?;
+        let filters =
+            filters.split([',', '\n']).map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned).collect();
+        let input = NewWebhook { url: url.trim().to_owned(), filters, description, enabled: true };
+        let created = self.state.webhooks.create(&account.id, input).await.map_err(portal_error)?;
+        if is_plain_form() {
+            self.flash(FLASH_WEBHOOK, &(&account.id, &created)).await?;
+            redirect_plain_form("/webhooks");
+        }
+        Ok(created)
+    }
+
+    pub(super) async fn get_webhook_impl(
+        &self,
+        id: WebhookId,
+        status: Option<String>,
+        cursor: Option<String>,
+    ) -> Result<WebhookDetailView, PortalError> {
+        let account = self.account().await?;
+        let webhooks = &self.state.webhooks;
+        let webhook = webhooks.get(&account.id, &id).await.map_err(portal_error)?;
+        let status = status.as_deref().filter(|s| !s.is_empty()).and_then(DeliveryStatus::parse);
+        let query = DeliveriesQuery { status, limit: Some(20), cursor };
+        let page = webhooks.deliveries(&account.id, &id, query).await.map_err(portal_error)?;
+        let mut deliveries = Vec::with_capacity(page.items.len());
+        for delivery in page.items {
+            let attempts = webhooks.attempts(&account.id, &id, &delivery.id).await.map_err(portal_error)?;
+            deliveries.push((delivery, attempts));
+        }
+        let rotated = self.unflash::<(AccountId, WebhookCreated)>(FLASH_WEBHOOK_ROTATED).await?;
+        let rotated = rotated.filter(|(owner, r)| *owner == account.id && r.webhook.id == id).map(|(_, r)| r);
+        Ok(WebhookDetailView { webhook, deliveries, next_cursor: page.next_cursor, status, rotated })
+    }
+
+    pub(super) async fn set_webhook_enabled_impl(
+        &self,
+        id: WebhookId,
+        enabled: bool,
+        replay_missed: bool,
+    ) -> Result<WebhookView, PortalError> {
+        let account = self.account().await?;
+        let webhooks = &self.state.webhooks;
+        let view = if enabled {
+            webhooks.enable(&account.id, &id, EnableWebhook { replay_missed }).await
+        } else {
+            webhooks.disable(&account.id, &id).await
+        }
+        .map_err(portal_error)?;
+        redirect_plain_form(&format!("/webhooks/{id}"));
+        Ok(view)
+    }
+
+    pub(super) async fn rotate_webhook_secret_impl(
+        &self,
+        id: WebhookId,
+    ) -> Result<WebhookCreated, PortalError> {
+        let account = self.account().await?;
+        let rotated = self.state.webhooks.rotate_secret(&account.id, &id).await.map_err(portal_error)?;
+        if is_plain_form() {
+            self.flash(FLASH_WEBHOOK_ROTATED, &(&account.id, &rotated)).await?;
+            redirect_plain_form(&format!("/webhooks/{id}"));
+        }
+        Ok(rotated)
+    }
+
+    pub(super) async fn replay_webhook_since_impl(
+        &self,
+        id: WebhookId,
+        since_seq: String,
+    ) -> Result<Replayed, PortalError> {
+        let account = self.account().await?;
+        let mut errors = BTreeMap::new();
+        let since_seq = whole(&mut errors, "since_seq", &since_seq);
+        if since_seq.is_none() {
+            errors.entry("since_seq".into()).or_insert_with(|| "Enter a sequence number.".into());
+        }
+        if !errors.is_empty() {
+            return Err(form_error(errors));
+        }
+        let input = ReplayWebhook { since_seq, since: None };
+        let replayed = self.state.webhooks.replay(&account.id, &id, input).await.map_err(portal_error)?;
+        redirect_plain_form(&format!("/webhooks/{id}"));
+        Ok(replayed)
+    }
+
+    pub(super) async fn replay_webhook_delivery_impl(
+        &self,
+        id: WebhookId,
+        delivery: WebhookDeliveryId,
+    ) -> Result<WebhookDeliveryView, PortalError> {
+        let account = self.account().await?;
+        let again =
+            self.state.webhooks.replay_delivery(&account.id, &id, &delivery).await.map_err(portal_error)?;
+        redirect_plain_form(&format!("/webhooks/{id}"));
+        Ok(again)
+    }
+
+    pub(super) async fn delete_webhook_impl(&self, id: WebhookId) -> Result<(), PortalError> {
+        let account = self.account().await?;
+        self.state.webhooks.delete(&account.id, &id).await.map_err(portal_error)?;
+        redirect_plain_form("/webhooks");
+        Ok(())
     }
 }

@@ -560,6 +560,64 @@ impl PortalPort for PortalAdapter {
         self.republish_dead_letter_impl(seq).await
     }
 
+    async fn list_webhooks(&self) -> Result<app::types::webhooks::WebhooksView, PortalError> {
+        self.list_webhooks_impl().await
+    }
+
+    async fn create_webhook(
+        &self,
+        url: String,
+        filters: String,
+        description: String,
+    ) -> Result<app::types::webhooks::WebhookCreated, PortalError> {
+        self.create_webhook_impl(url, filters, description).await
+    }
+
+    async fn get_webhook(
+        &self,
+        id: app::types::ids::WebhookId,
+        status: Option<String>,
+        cursor: Option<String>,
+    ) -> Result<app::types::webhooks::WebhookDetailView, PortalError> {
+        self.get_webhook_impl(id, status, cursor).await
+    }
+
+    async fn set_webhook_enabled(
+        &self,
+        id: app::types::ids::WebhookId,
+        enabled: bool,
+        replay_missed: bool,
+    ) -> Result<app::types::webhooks::WebhookView, PortalError> {
+        self.set_webhook_enabled_impl(id, enabled, replay_missed).await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        id: app::types::ids::WebhookId,
+    ) -> Result<app::types::webhooks::WebhookCreated, PortalError> {
+        self.rotate_webhook_secret_impl(id).await
+    }
+
+    async fn replay_webhook_since(
+        &self,
+        id: app::types::ids::WebhookId,
+        since_seq: String,
+    ) -> Result<app::types::webhooks::Replayed, PortalError> {
+        self.replay_webhook_since_impl(id, since_seq).await
+    }
+
+    async fn replay_webhook_delivery(
+        &self,
+        id: app::types::ids::WebhookId,
+        delivery: app::types::ids::WebhookDeliveryId,
+    ) -> Result<app::types::webhooks::WebhookDeliveryView, PortalError> {
+        self.replay_webhook_delivery_impl(id, delivery).await
+    }
+
+    async fn delete_webhook(&self, id: app::types::ids::WebhookId) -> Result<(), PortalError> {
+        self.delete_webhook_impl(id).await
+    }
+
     async fn list_reviews(
         &self,
         listing_id: ListingId,
