@@ -101,6 +101,7 @@ pub enum ErrorCode {
     TooManyFailedAuthentications,
     TooManyConcurrentCalls,
     QuotaExhausted,
+    KvWatcherLimitReached,
     // 500
     Internal,
     // 501
@@ -210,7 +211,8 @@ impl ErrorCode {
             | C::TooManyHeartbeats
             | C::TooManyFailedAuthentications
             | C::TooManyConcurrentCalls
-            | C::QuotaExhausted => StatusCode::TOO_MANY_REQUESTS,
+            | C::QuotaExhausted
+            | C::KvWatcherLimitReached => StatusCode::TOO_MANY_REQUESTS,
             C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             C::KvNotInvokable => StatusCode::NOT_IMPLEMENTED,
             C::UpstreamUnreachable
