@@ -60,6 +60,11 @@ impl Backlog for Entries {
             .map(Entry::try_from)
             .collect()
     }
+
+    async fn revision(&self, bucket: &Bucket) -> Result<u64, MemoryError> {
+        let found = db::memory::find_bucket(&self.0, &bucket.account_id, &bucket.name).await?;
+        Ok(Bucket::try_from(found.ok_or(MemoryError::BucketNotFound)?)?.revision)
+    }
 }
 
 /// What one write does to a key.

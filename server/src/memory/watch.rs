@@ -120,6 +120,8 @@ pub trait Backlog: Send + Sync + 'static {
         after: u64,
         limit: u64,
     ) -> Result<Vec<Entry>, MemoryError>;
+    /// The newest revision written in `bucket`.
+    async fn revision(&self, bucket: &Bucket) -> Result<u64, MemoryError>;
 }
 
 /// Starts a watcher of `bucket` on `live` (subscribed before anything was read): from the
@@ -165,6 +167,15 @@ async fn run(
         Ok(revision) | Err(revision) => revision,
     };
     if from.is_ok() {
+        // Every entry up to the revision read here is committed, so the reads below cover it
+        // even where the filter leaves nothing to send: `caught_up` names it.
+        let covered = match backlog.revision(&bucket).await {
+            Ok(revision) => revision,
+            Err(err) => {
+                tracing::warn!(bucket = %bucket.id, error = %err, "reading a watched bucket failed");
+                return;
+            }
+        };
         loop {
             let page = match backlog.after(&bucket, &filter, sent, BACKLOG_PAGE).await {
                 Ok(page) => page,
@@ -185,6 +196,7 @@ async fn run(
                 break;
             }
         }
+        sent = sent.max(covered);
     }
     if tx.send(Event::CaughtUp { revision: sent }).await.is_err() {
         return;
@@ -261,6 +273,10 @@ mod tests {
         ) -> Result<Vec<Entry>, MemoryError> {
             let it = self.0.iter().filter(|e| e.revision > after && f.matches(&e.key));
             Ok(it.take(limit as usize).cloned().collect())
+        }
+
+        async fn revision(&self, _: &Bucket) -> Result<u64, MemoryError> {
+            Ok(self.0.iter().map(|e| e.revision).max().unwrap_or_default())
         }
     }
 
