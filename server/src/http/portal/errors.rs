@@ -181,6 +181,7 @@ mod tests {
             MemoryError::BucketLimitReached(100).classify(),
             MemoryError::KeyLimitReached(100_000).classify(),
             MemoryError::WatcherLimitReached(16).classify(),
+            ServicesError::Memory(MemoryError::BucketLimitReached(100)).classify(),
             MemoryError::BadCursor.classify(),
         ]
     }
