@@ -12,16 +12,16 @@ use web4_tests::{
     spawn_app, spawn_app_with,
 };
 
-fn b64(text: &str) -> String {
+pub(crate) fn b64(text: &str) -> String {
     STANDARD.encode(text)
 }
 
-fn text_of(entry: &Value) -> String {
+pub(crate) fn text_of(entry: &Value) -> String {
     String::from_utf8(STANDARD.decode(entry["value"].as_str().expect("a value")).unwrap()).unwrap()
 }
 
 /// Sends `request`, checks the status, and returns the JSON body (`Null` when empty).
-async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
+pub(crate) async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
     let response = request.send().await.unwrap();
     let status = response.status();
     let body = response.text().await.unwrap();
@@ -30,26 +30,32 @@ async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
 }
 
 /// An app with a signed-up account (the app's client holds its session).
-async fn app_with_account() -> TestApp {
+pub(crate) async fn app_with_account() -> TestApp {
     let app = spawn_app().await;
     assert_eq!(app.sign_up("ada@example.com", PASSWORD).await.status(), StatusCode::CREATED);
     app
 }
 
-async fn create_bucket(app: &TestApp, client: &Client, body: Value) -> Value {
+pub(crate) async fn create_bucket(app: &TestApp, client: &Client, body: Value) -> Value {
     send(client.post(app.url("/api/v1/kv/buckets")).json(&body), StatusCode::CREATED).await
 }
 
-fn key_url(app: &TestApp, bucket: &str, key: &str) -> String {
+pub(crate) fn key_url(app: &TestApp, bucket: &str, key: &str) -> String {
     // Keys may hold `/`: it travels percent-encoded in the path.
     app.url(&format!("/api/v1/kv/buckets/{bucket}/keys/{}", key.replace('/', "%2F")))
 }
 
-async fn put(app: &TestApp, client: &Client, bucket: &str, key: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn put(
+    app: &TestApp,
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: Value,
+) -> reqwest::Response {
     client.put(key_url(app, bucket, key)).json(&body).send().await.unwrap()
 }
 
-async fn put_ok(app: &TestApp, bucket: &str, key: &str, value: &str) -> Value {
+pub(crate) async fn put_ok(app: &TestApp, bucket: &str, key: &str, value: &str) -> Value {
     let response = put(app, &app.client, bucket, key, json!({ "value": b64(value) })).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
@@ -466,198 +472,4 @@ async fn kv_concurrent_compare_and_swaps_on_one_revision_let_exactly_one_win() {
     let mut revisions = futures::future::join_all(writes).await;
     revisions.sort_unstable();
     assert_eq!(revisions, (revision + 2..revision + 12).collect::<Vec<_>>());
-}
-
-/// One server-sent event.
-#[derive(Debug)]
-struct SseEvent {
-    event: String,
-    id: Option<u64>,
-    data: Value,
-}
-
-/// A watch stream read as server-sent events (comments, the keep-alives, are skipped).
-struct Watcher {
-    response: reqwest::Response,
-    pending: String,
-}
-
-impl Watcher {
-    /// `GET /api/v1/kv/buckets/{bucket}/watch?{query}`, expecting an event stream.
-    async fn open(app: &TestApp, client: &Client, bucket: &str, query: &str) -> Watcher {
-        let url = app.url(&format!("/api/v1/kv/buckets/{bucket}/watch?{query}"));
-        let response = client.get(url).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Watcher { response, pending: String::new() }
-    }
-
-    /// The next event; `None` once the server ended the stream. Fails after 10 s of silence.
-    async fn next(&mut self) -> Option<SseEvent> {
-        loop {
-            if let Some(end) = self.pending.find("\n\n") {
-                let block: String = self.pending.drain(..end + 2).collect();
-                let (mut event, mut id, mut data) = (String::from("message"), None, None);
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("id:") {
-                        id = Some(v.trim().parse().unwrap());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data = Some(serde_json::from_str(v.trim()).unwrap());
-                    }
-                }
-                match data {
-                    Some(data) => return Some(SseEvent { event, id, data }),
-                    None => continue, // a keep-alive comment
-                }
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
-                .await
-                .expect("an event within 10 s")
-                .unwrap();
-            self.pending.push_str(std::str::from_utf8(&chunk?).unwrap());
-        }
-    }
-
-    /// The next event, which must be `event` (returned).
-    async fn expect(&mut self, event: &str) -> SseEvent {
-        let got = self.next().await.unwrap_or_else(|| panic!("the stream ended before {event}"));
-        assert_eq!(got.event, event, "{got:?}");
-        got
-    }
-}
-
-#[tokio::test]
-async fn kv_watch_from_a_revision_sends_every_change_in_order_then_caught_up_then_live_changes() {
-    let app = app_with_account().await;
-    create_bucket(&app, &app.client, json!({ "name": "feed", "history": 10 })).await;
-    put_ok(&app, "feed", "a", "1").await; // revision 1
-    put_ok(&app, "feed", "b", "2").await; // 2
-    send(app.client.delete(key_url(&app, "feed", "a")), StatusCode::OK).await; // 3
-    put_ok(&app, "feed", "c/d", "4").await; // 4
-
-    let mut all = Watcher::open(&app, &app.client, "feed", "from_revision=1").await;
-    let mut only_a = Watcher::open(&app, &app.client, "feed", "key=a&from_revision=0").await;
-
-    let backlog = [all.expect("put").await, all.expect("delete").await, all.expect("put").await];
-    let ids: Vec<_> = backlog.iter().map(|e| e.id.unwrap()).collect();
-    assert_eq!(ids, [2, 3, 4]);
-    assert_eq!((backlog[0].data["key"].as_str(), text_of(&backlog[0].data).as_str()), (Some("b"), "2"));
-    assert_eq!(backlog[1].data["key"], "a");
-    assert_eq!(backlog[1].data["value"], Value::Null);
-    assert_eq!(backlog[2].data["key"], "c/d");
-    assert_eq!(backlog[2].data["revision"], 4);
-    let caught_up = all.expect("caught_up").await;
-    assert_eq!((caught_up.id, &caught_up.data["revision"]), (Some(4), &json!(4)));
-
-    put_ok(&app, "feed", "a", "5").await;
-    send(app.client.post(format!("{}/purge", key_url(&app, "feed", "b"))), StatusCode::OK).await;
-    let live = [all.expect("put").await, all.expect("purge").await];
-    assert_eq!(
-        live.map(|e| (e.id, e.data["key"].as_str().unwrap().to_owned())),
-        [(Some(5), "a".to_owned()), (Some(6), "b".to_owned())]
-    );
-
-    // A watcher of one key sees that key's changes only.
-    let a: Vec<_> =
-        [only_a.expect("put").await, only_a.expect("delete").await].into_iter().map(|e| e.id).collect();
-    assert_eq!(a, [Some(1), Some(3)]);
-    assert_eq!(only_a.expect("caught_up").await.id, Some(4));
-    assert_eq!(only_a.expect("put").await.id, Some(5));
-}
-
-#[tokio::test]
-async fn kv_watch_shows_an_expiry_as_an_event() {
-    let app = app_with_account().await;
-    create_bucket(&app, &app.client, json!({ "name": "sessions" })).await;
-    let mut watcher = Watcher::open(&app, &app.client, "sessions", "prefix=s").await;
-    assert_eq!(watcher.expect("caught_up").await.data["revision"], 0, "from now: nothing before");
-
-    let put = put(&app, &app.client, "sessions", "s1", json!({ "value": b64("x"), "ttl_seconds": 1 })).await;
-    assert_eq!(put.status(), StatusCode::OK);
-    put_ok(&app, "sessions", "other", "not watched").await;
-
-    let written = watcher.expect("put").await;
-    assert_eq!((written.id, written.data["key"].as_str()), (Some(1), Some("s1")));
-    let expired = watcher.expect("expire").await;
-    assert_eq!((expired.id, expired.data["key"].as_str()), (Some(3), Some("s1")));
-    assert_eq!(expired.data["operation"], "expire");
-}
-
-#[tokio::test]
-async fn kv_watch_of_another_accounts_bucket_is_404() {
-    let app = app_with_account().await;
-    create_bucket(&app, &app.client, json!({ "name": "private" })).await;
-    let bob = second_account(&app, "bob@example.com").await;
-
-    let response = bob.get(app.url("/api/v1/kv/buckets/private/watch?from_revision=0")).send().await.unwrap();
-
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let (code, _) = web4_tests::error_of(response).await;
-    assert_eq!(code, "not_found");
-}
-
-#[tokio::test]
-async fn kv_a_watcher_that_never_reads_is_disconnected_with_lagged_and_can_resume() {
-    let app = spawn_app_with(|config| config.memory.watch_buffer = 4).await;
-    assert_eq!(app.sign_up("ada@example.com", PASSWORD).await.status(), StatusCode::CREATED);
-    create_bucket(&app, &app.client, json!({ "name": "firehose" })).await;
-    let mut watcher = Watcher::open(&app, &app.client, "firehose", "").await;
-    watcher.expect("caught_up").await;
-
-    // Far more than the socket buffers between the two hold: the server's stream stops
-    // being polled and the watcher's buffer of 4 fills.
-    let value = "v".repeat(256 * 1024);
-    for i in 0..100 {
-        put_ok(&app, "firehose", &format!("k{i}"), &value).await;
-    }
-    let mut received = Vec::new();
-    let lagged = loop {
-        let event = watcher.next().await.expect("a lagged event before the end");
-        match event.event.as_str() {
-            "put" => received.push(event.id.unwrap()),
-            "lagged" => break event,
-            other => panic!("unexpected {other}"),
-        }
-    };
-
-    assert!(received.len() < 100, "{} changes got through", received.len());
-    assert_eq!(received, (1..=received.len() as u64).collect::<Vec<_>>(), "in order, no gap");
-    assert_eq!(lagged.data["last_revision"], json!(received.last().copied().unwrap_or(0)));
-    assert!(watcher.next().await.is_none(), "disconnected after lagged");
-    // It resumes where it stopped.
-    let from = lagged.data["last_revision"].as_u64().unwrap();
-    let mut again = Watcher::open(&app, &app.client, "firehose", &format!("from_revision={from}")).await;
-    assert_eq!(again.expect("put").await.id, Some(from + 1));
-}
-
-#[tokio::test]
-async fn kv_the_watcher_limit_is_enforced_and_released_when_a_watcher_closes() {
-    let app = spawn_app_with(|config| {
-        config.memory.max_watchers = 2;
-        config.memory.watch_keep_alive = Duration::from_millis(100);
-    })
-    .await;
-    assert_eq!(app.sign_up("ada@example.com", PASSWORD).await.status(), StatusCode::CREATED);
-    create_bucket(&app, &app.client, json!({ "name": "b" })).await;
-    let mut first = Watcher::open(&app, &app.client, "b", "").await;
-    let mut second = Watcher::open(&app, &app.client, "b", "key=k").await;
-    first.expect("caught_up").await;
-    second.expect("caught_up").await;
-
-    let third = app.client.get(app.url("/api/v1/kv/buckets/b/watch")).send().await.unwrap();
-    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
-    let (code, message) = web4_tests::error_of(third).await;
-    assert_eq!(code, "kv_watcher_limit_reached");
-    assert!(message.contains('2'), "{message}");
-
-    drop(first);
-    eventually("the closed watcher's slot to be given back", || async {
-        let response = app.client.get(app.url("/api/v1/kv/buckets/b/watch")).send().await.unwrap();
-        response.status() == StatusCode::OK
-    })
-    .await;
-    put_ok(&app, "b", "k", "still watched").await;
-    assert_eq!(second.expect("put").await.id, Some(1));
 }
