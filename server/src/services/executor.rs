@@ -321,3 +321,42 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     }
     cause.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::kv_call::{KvGrant, KvOp, KvRequest};
+    use app::types::ids::AccountId;
+
+    fn node() -> NodeId {
+        NodeId::from(&crate::mesh::Keypair::generate_ed25519())
+    }
+
+    fn refusal(reply: Bytes) -> Failure {
+        match wire::decode_reply(reply).unwrap() {
+            wire::Reply::Failed { failure, .. } => failure,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_kv_call_from_a_node_that_is_not_an_entry_node_or_for_a_service_not_granted_is_refused() {
+        let entry = node();
+        let grant = KvGrant { account: AccountId::new("owner"), bucket: "cache".into() };
+        let grants =
+            Grants { entries: [entry].into(), kv: [("svc-1".to_owned(), grant)].into(), ..Grants::default() };
+        let call = |service: &str| KvRequest {
+            invoke_id: [0; 16],
+            service_id: service.into(),
+            op: KvOp::Get { key: "k".into() },
+        };
+
+        // A mesh peer that is not an entry node, naming a granted service.
+        let from_peer = execute_kv(None, &grants, node(), call("svc-1")).await;
+        // An entry node naming a service this node was not granted (another account's).
+        let not_granted = execute_kv(None, &grants, entry, call("svc-2")).await;
+
+        assert_eq!(refusal(from_peer), Failure::NotPermitted);
+        assert_eq!(refusal(not_granted), Failure::NotPermitted);
+    }
+}
