@@ -184,8 +184,9 @@ struct WatchQuery {
     key: Option<String>,
     /// …or the keys starting with this (neither: every key of the bucket).
     prefix: Option<String>,
-    /// Send every kept change after this revision first, then `caught_up`, then live
-    /// changes. Without it (and without `Last-Event-ID`): `caught_up` at the bucket's
+    /// Send every kept change after this revision first (a bucket keeps `history` revisions
+    /// per key, and a purge drops the key's older ones, as in JetStream), then `caught_up`,
+    /// then live changes. Without it (and without `Last-Event-ID`): `caught_up` at the bucket's
     /// current revision, then live changes.
     from_revision: Option<u64>,
 }

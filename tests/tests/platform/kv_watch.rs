@@ -201,3 +201,41 @@ async fn kv_the_watcher_limit_is_enforced_and_released_when_a_watcher_closes() {
     put_ok(&app, "b", "k", "still watched").await;
     assert_eq!(second.expect("put").await.id, Some(1));
 }
+
+#[tokio::test]
+async fn kv_a_watcher_started_while_puts_run_gets_every_revision_once_in_order() {
+    let app = app_with_account().await;
+    // Every revision is kept (7 keys × at most 29 puts each), so the backlog has them all.
+    create_bucket(&app, &app.client, json!({ "name": "busy", "history": 64 })).await;
+    let writer = {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/kv/buckets/busy/keys"));
+        tokio::spawn(async move {
+            for i in 0..200 {
+                let put = client.put(format!("{url}/k{}", i % 7)).json(&json!({ "value": b64("v") }));
+                assert_eq!(put.send().await.unwrap().status(), StatusCode::OK);
+            }
+        })
+    };
+    // Start while the puts run: part of them come from the store, the rest live.
+    eventually("some puts", || async {
+        let bucket = send(app.client.get(app.url("/api/v1/kv/buckets/busy")), StatusCode::OK).await;
+        bucket["revision"].as_u64().unwrap() >= 20
+    })
+    .await;
+    let mut watcher = Watcher::open(&app, &app.client, "busy", "from_revision=0").await;
+
+    let mut revisions = Vec::new();
+    let mut caught_up = 0;
+    while revisions.len() < 200 {
+        let event = watcher.next().await.expect("the stream goes on");
+        match event.event.as_str() {
+            "put" => revisions.push(event.id.unwrap()),
+            "caught_up" => caught_up += 1,
+            other => panic!("unexpected {other}: {event:?}"),
+        }
+    }
+    writer.await.unwrap();
+
+    assert_eq!(revisions, (1..=200).collect::<Vec<u64>>(), "every revision once, in order");
+    assert_eq!(caught_up, 1);
+}
