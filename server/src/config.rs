@@ -109,6 +109,8 @@ struct FileConfig {
     webhook_timeout_secs: Option<u64>,
     webhook_max_concurrent: Option<usize>,
     webhook_retention_days: Option<u64>,
+    max_kv_watchers_per_account: Option<u32>,
+    kv_watch_buffer: Option<usize>,
 }
 
 /// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
@@ -304,6 +306,13 @@ impl Config {
         if let Some(n) = file.max_kv_keys_per_account {
             config.memory.max_live_keys = n;
         }
+        if let Some(n) = file.max_kv_watchers_per_account {
+            config.memory.max_watchers = n;
+        }
+        if let Some(n) = file.kv_watch_buffer {
+            anyhow::ensure!(n > 0, "kv_watch_buffer must be at least 1");
+            config.memory.watch_buffer = n;
+        }
         if let Some(percent) = file.platform_fee_percent {
             anyhow::ensure!(percent <= 100, "platform_fee_percent must be between 0 and 100");
             config.billing.fee_bps = percent * 100;
@@ -409,9 +418,14 @@ mod tests {
     fn kv_quotas_come_from_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("web4.toml");
-        std::fs::write(&file, "max_kv_buckets_per_account = 3\nmax_kv_keys_per_account = 50\n").unwrap();
+        std::fs::write(
+            &file,
+            "max_kv_buckets_per_account = 3\nmax_kv_keys_per_account = 50\nmax_kv_watchers_per_account = 2\nkv_watch_buffer = 8\n",
+        )
+        .unwrap();
         let config = Config::resolve(ServeArgs { config: Some(file), ..ServeArgs::default() }).unwrap();
         assert_eq!((config.memory.max_buckets, config.memory.max_live_keys), (3, 50));
+        assert_eq!((config.memory.max_watchers, config.memory.watch_buffer), (2, 8));
     }
 
     #[test]

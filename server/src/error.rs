@@ -101,10 +101,9 @@ pub enum ErrorCode {
     TooManyFailedAuthentications,
     TooManyConcurrentCalls,
     QuotaExhausted,
+    KvWatcherLimitReached,
     // 500
     Internal,
-    // 501
-    KvNotInvokable,
     // 502: the upstream or the mesh failed the call.
     UpstreamUnreachable,
     EgressRefused,
@@ -210,9 +209,9 @@ impl ErrorCode {
             | C::TooManyHeartbeats
             | C::TooManyFailedAuthentications
             | C::TooManyConcurrentCalls
-            | C::QuotaExhausted => StatusCode::TOO_MANY_REQUESTS,
+            | C::QuotaExhausted
+            | C::KvWatcherLimitReached => StatusCode::TOO_MANY_REQUESTS,
             C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            C::KvNotInvokable => StatusCode::NOT_IMPLEMENTED,
             C::UpstreamUnreachable
             | C::EgressRefused
             | C::UpstreamResponseTooLarge
@@ -330,7 +329,7 @@ mod tests {
             assert!(code.status().is_client_error() || code.status().is_server_error(), "{text}");
         }
         assert_eq!(ErrorCode::TooManyLoginAttempts.as_str(), "too_many_login_attempts");
-        assert_eq!(ErrorCode::KvNotInvokable.as_str(), "kv_not_invokable");
+        assert_eq!(ErrorCode::KvWatcherLimitReached.as_str(), "kv_watcher_limit_reached");
     }
 
     #[test]

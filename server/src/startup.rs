@@ -56,6 +56,11 @@ impl Application {
         let session_store = SqliteStore::new(db.get_sqlite_connection_pool().clone());
         let egress = Arc::new(crate::egress::EgressPolicy::new(config.egress_allow.clone()));
         egress.add_own(local);
+        // Before the embedded nodes: their executors run kv services' calls against it.
+        let memory = Arc::new(crate::memory::Memory::new(
+            Arc::new(crate::memory::sqlite::SqliteKv::new(db.clone())),
+            config.memory,
+        ));
         let mesh = if config.nodes == 0 {
             EmbeddedNodes::empty(config.mesh)
         } else {
@@ -76,6 +81,7 @@ impl Application {
                 config.mesh,
                 node_config,
                 egress.clone(),
+                memory.clone(),
             )
             .await?
         };
@@ -118,15 +124,12 @@ impl Application {
             config.limits.services,
             runtime,
             events.clone(),
+            memory.clone(),
         ));
         let keys = crate::keys::Keys::new(db.clone(), config.limits.keys);
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing, events.clone()));
-        let memory = Arc::new(crate::memory::Memory::new(
-            Arc::new(crate::memory::sqlite::SqliteKv::new(db.clone())),
-            config.memory,
-        ));
         let state = AppState {
             accounts,
             billing,

@@ -254,3 +254,37 @@ pub async fn due_for_expiry(db: &impl ConnectionTrait, now_ms: i64, limit: u64) 
     .all(db)
     .await
 }
+
+/// Which keys a watcher's backlog holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Keys<'a> {
+    Exactly(&'a str),
+    StartingWith(&'a str),
+}
+
+/// Up to `limit` kept entries of the bucket after revision `after`, oldest first, of the keys
+/// `keys` selects (a watcher's backlog; the primary key serves the revision range).
+pub async fn entries_after(
+    db: &impl ConnectionTrait,
+    scope: Scope<'_>,
+    keys: Keys<'_>,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<kv_entries::Model>, DbErr> {
+    let [bucket, account] = scope_values(scope);
+    let (condition, low, high) = match keys {
+        Keys::Exactly(key) => ("key = ? AND key = ?", key.to_owned(), key.to_owned()),
+        // Keys are ASCII below `DEL` (see `keys`).
+        Keys::StartingWith(prefix) => ("key >= ? AND key < ?", prefix.to_owned(), format!("{prefix}\u{7f}")),
+    };
+    Entries::find()
+        .from_raw_sql(statement(
+            &format!(
+                "SELECT * FROM kv_entries WHERE {IN_SCOPE} AND revision > ? AND {condition} \
+                 ORDER BY revision LIMIT ?"
+            ),
+            [bucket, account, after.into(), low.into(), high.into(), (limit as i64).into()],
+        ))
+        .all(db)
+        .await
+}

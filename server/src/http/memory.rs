@@ -9,6 +9,7 @@ use super::{
     error::ApiError,
     extract::{AppJson, AppPath},
 };
+use crate::memory::{application::WatchRequest, watch::Watched};
 use crate::{error::ErrorCode, state::AppState};
 use app::types::{
     Page,
@@ -17,9 +18,11 @@ use app::types::{
 use axum::{
     Router,
     extract::{Query, State, rejection::QueryRejection},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
+    response::sse::{Event, KeepAlive, Sse},
     routing::{get, post},
 };
+use futures::{Stream, StreamExt};
 
 /// KV routes under `/api/v1` (given a body limit of their own in `http::router`: values are
 /// up to 1 MiB).
@@ -28,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/kv/buckets", get(list_buckets).post(create_bucket))
         .route("/kv/buckets/{bucket}", get(get_bucket).delete(delete_bucket))
         .route("/kv/buckets/{bucket}/keys", get(list_keys))
+        .route("/kv/buckets/{bucket}/watch", get(watch_bucket))
         .route("/kv/buckets/{bucket}/keys/{key}", get(get_key).put(put_key).delete(delete_key))
         .route("/kv/buckets/{bucket}/keys/{key}/touch", post(touch_key))
         .route("/kv/buckets/{bucket}/keys/{key}/purge", post(purge_key))
@@ -169,4 +173,65 @@ async fn key_history(
     AppPath((bucket, key)): AppPath<(String, String)>,
 ) -> Result<AppJson<Vec<KvEntryView>>, ApiError> {
     Ok(AppJson(state.memory.history(&caller.account.id, &bucket, &key).await?))
+}
+
+/// `?key=|prefix=&from_revision=` of a watch.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct WatchQuery {
+    /// Follow this one key…
+    key: Option<String>,
+    /// …or the keys starting with this (neither: every key of the bucket).
+    prefix: Option<String>,
+    /// Send every kept change after this revision first (a bucket keeps `history` revisions
+    /// per key, and a purge drops the key's older ones, as in JetStream), then `caught_up`,
+    /// then live changes. Without it (and without `Last-Event-ID`): `caught_up` at the bucket's
+    /// current revision, then live changes.
+    from_revision: Option<u64>,
+}
+
+/// `GET /kv/buckets/{bucket}/watch`: the bucket's changes as server-sent events. Each entry
+/// (put, delete, purge, expire) is an event named after its operation, with the revision as
+/// its `id` and the entry (as `GET …/keys/{key}` shows it) as JSON data; `caught_up` says the
+/// backlog is sent; a final `lagged` (data `{"last_revision"}`) says the watcher fell behind
+/// and is disconnected: resume with `from_revision`. A reconnecting `EventSource` resumes by
+/// itself (`Last-Event-ID`).
+#[utoipa::path(get, path = "/api/v1/kv/buckets/{bucket}/watch", tag = "Memory", params(("bucket" = String, Path, description = "The bucket's name"), WatchQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this revision (when `from_revision` is not given)")), responses((status = 200, content_type = "text/event-stream", description = "Events `put`, `delete`, `purge`, `expire` (id: the revision; data: a `KvEntryView`), `caught_up` (data `{\"revision\"}`), and a final `lagged` (data `{\"last_revision\"}`); a keep-alive comment when idle", body = String), (status = 429, description = "`kv_watcher_limit_reached`: the account has as many watchers open as it may (16 by default)", body = ErrorBody), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+async fn watch_bucket(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppPath(bucket): AppPath<String>,
+    headers: HeaderMap,
+    query: Result<Query<WatchQuery>, QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    let request = WatchRequest {
+        key: query.key.as_deref(),
+        prefix: query.prefix.as_deref(),
+        from_revision: query.from_revision.or(resume),
+    };
+    let watched = state.memory.watch(&caller.account.id, &bucket, request).await?;
+    let keep_alive = KeepAlive::new().interval(state.memory.settings().watch_keep_alive);
+    Ok(Sse::new(watched.map(|w| Ok(sse_event(w)))).keep_alive(keep_alive))
+}
+
+fn sse_event(watched: Watched) -> Event {
+    let (event, id, data) = match watched {
+        Watched::Change(entry) => {
+            let (operation, revision) = (entry.operation.as_str(), entry.revision);
+            (operation, revision, serde_json::to_string(&entry))
+        }
+        Watched::CaughtUp { revision } => {
+            ("caught_up", revision, serde_json::to_string(&serde_json::json!({ "revision": revision })))
+        }
+        Watched::Lagged { last_revision } => (
+            "lagged",
+            last_revision,
+            serde_json::to_string(&serde_json::json!({ "last_revision": last_revision })),
+        ),
+    };
+    // A view always serializes; were it not to, the client still learns the revision.
+    Event::default().event(event).id(id.to_string()).data(data.unwrap_or_else(|_| "{}".to_owned()))
 }

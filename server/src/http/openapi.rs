@@ -68,7 +68,7 @@ impl Modify for Security {
         webhooks::rotate_webhook_secret, webhooks::enable_webhook, webhooks::disable_webhook, webhooks::list_deliveries,
         webhooks::list_attempts, webhooks::replay_delivery, webhooks::replay_webhook,
         memory::create_bucket, memory::list_buckets, memory::get_bucket, memory::delete_bucket, memory::list_keys,
-        memory::get_key, memory::put_key, memory::delete_key, memory::purge_key, memory::touch_key, memory::key_history,
+        memory::get_key, memory::put_key, memory::delete_key, memory::purge_key, memory::touch_key, memory::key_history, memory::watch_bucket,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
         nodes::list_join_tokens, nodes::create_join_token, nodes::revoke_join_token, nodes::create_challenge, nodes::join, nodes::heartbeat,
         health::healthz, health::readyz,

@@ -5,6 +5,7 @@ use super::{
     MemoryError,
     store::{Bucket, BucketSpec, Entry, Expect, KvStore},
     validation::{self, Key, MemorySettings},
+    watch::{Event, Filter, Watched},
 };
 use app::types::{
     Page,
@@ -12,17 +13,102 @@ use app::types::{
     memory::{BucketView, KvEntryView, KvOperation, KvPut, KvTouch, NewBucket},
 };
 use base64::Engine;
-use std::sync::Arc;
+use futures::{StreamExt, stream::BoxStream};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 /// The memory façade.
 pub struct Memory {
     store: Arc<dyn KvStore>,
     settings: MemorySettings,
+    /// Watchers open per account.
+    watchers: Arc<Mutex<HashMap<AccountId, u32>>>,
+}
+
+/// One open watcher of an account: its slot is given back when the watch stream is dropped
+/// (the client went away, or the watcher ended).
+struct WatcherSlot {
+    account: AccountId,
+    watchers: Arc<Mutex<HashMap<AccountId, u32>>>,
+}
+
+impl Drop for WatcherSlot {
+    fn drop(&mut self) {
+        let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = watchers.get_mut(&self.account) {
+            *open -= 1;
+            if *open == 0 {
+                watchers.remove(&self.account);
+            }
+        }
+    }
+}
+
+/// Where a watcher starts and which keys it follows, as a client asks.
+#[derive(Clone, Debug, Default)]
+pub struct WatchRequest<'a> {
+    /// One key…
+    pub key: Option<&'a str>,
+    /// …or the keys starting with this (neither: every key).
+    pub prefix: Option<&'a str>,
+    /// Send every kept change after this revision first (none: live changes only).
+    pub from_revision: Option<u64>,
 }
 
 impl Memory {
     pub fn new(store: Arc<dyn KvStore>, settings: MemorySettings) -> Self {
-        Self { store, settings }
+        Self { store, settings, watchers: Arc::default() }
+    }
+
+    /// The limits and timings of the context.
+    pub fn settings(&self) -> &MemorySettings {
+        &self.settings
+    }
+
+    /// Follows a bucket's changes (see [`super::watch`]): at most `max_watchers` open per
+    /// account; the slot is taken once the bucket is found and given back when the stream
+    /// is dropped.
+    #[tracing::instrument(skip_all, fields(account = %account, bucket = %bucket), err(level = "debug"))]
+    pub async fn watch(
+        &self,
+        account: &AccountId,
+        bucket: &str,
+        request: WatchRequest<'_>,
+    ) -> Result<BoxStream<'static, Watched>, MemoryError> {
+        let filter = match (request.key, request.prefix) {
+            (Some(_), Some(_)) => {
+                return Err(MemoryError::field("prefix", "Give either key or prefix, not both."));
+            }
+            (Some(key), None) => Filter::Key(Key::parse(key)?),
+            (None, prefix) => Filter::Prefix(validation::prefix(prefix.unwrap_or_default())?.to_owned()),
+        };
+        let bucket = self.bucket(account, bucket).await?;
+        let slot = self.take_watcher_slot(account)?;
+        let events =
+            self.store.watch(&bucket, filter, request.from_revision, self.settings.watch_buffer).await?;
+        Ok(events
+            .map(move |event| {
+                let _open = &slot;
+                match event {
+                    Event::Entry(entry) => Watched::Change(entry_view(&bucket, entry)),
+                    Event::CaughtUp { revision } => Watched::CaughtUp { revision },
+                    Event::Lagged { last_revision } => Watched::Lagged { last_revision },
+                }
+            })
+            .boxed())
+    }
+
+    fn take_watcher_slot(&self, account: &AccountId) -> Result<WatcherSlot, MemoryError> {
+        let max = self.settings.max_watchers;
+        let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        let open = watchers.entry(account.clone()).or_default();
+        if *open >= max {
+            return Err(MemoryError::WatcherLimitReached(max));
+        }
+        *open += 1;
+        Ok(WatcherSlot { account: account.clone(), watchers: self.watchers.clone() })
     }
 
     /// Starts the expiry sweeper (aborted with the server's other background tasks).

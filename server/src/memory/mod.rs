@@ -1,7 +1,8 @@
 //! The memory context: KV buckets per account, durable in the platform's SQLite, behind a
 //! store shaped after NATS JetStream KV ([`store::KvStore`]) so another backend can be added
 //! without touching callers. [`validation`] holds the limits, [`sqlite`] the embedded store,
-//! [`sweeper`] the expiry tombstones, [`application`] the use cases.
+//! [`sweeper`] the expiry tombstones, [`watch`] the live feed of changes watchers follow,
+//! [`application`] the use cases.
 //!
 //! Decisions: revisions increase per bucket (as in JetStream); a delete is a tombstone kept in
 //! history, a purge removes the key's history and leaves one marker; an expired value reads as
@@ -12,6 +13,7 @@ pub mod sqlite;
 pub mod store;
 pub mod sweeper;
 pub mod validation;
+pub mod watch;
 
 pub use application::Memory;
 
@@ -44,6 +46,9 @@ pub enum MemoryError {
     BucketLimitReached(u64),
     #[error("an account holds at most {0} live keys")]
     KeyLimitReached(u64),
+    /// The account has as many watchers open as it may.
+    #[error("an account has at most {0} watchers open")]
+    WatcherLimitReached(u32),
     #[error("the cursor is not one this API returned")]
     BadCursor,
     #[error(transparent)]
@@ -105,6 +110,13 @@ impl Classify for MemoryError {
                 C::KvKeyLimitReached,
                 format!("An account holds at most {max} live keys: delete or purge some first."),
             ),
+            MemoryError::WatcherLimitReached(max) => Problem {
+                retry_after_secs: Some(1),
+                ..Problem::new(
+                    C::KvWatcherLimitReached,
+                    format!("An account has at most {max} KV watchers open: close one first."),
+                )
+            },
             MemoryError::BadCursor => {
                 Problem::new(C::BadCursor, "That page link (cursor) is not one this API gave out.")
             }

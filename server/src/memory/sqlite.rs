@@ -5,6 +5,7 @@ use super::{
     MemoryError,
     store::{Bucket, BucketSpec, Entry, Expect, KvStore},
     validation::Key,
+    watch::{self, Backlog, Change, Feed, Filter, Watch},
 };
 use crate::db::{
     self,
@@ -22,11 +23,47 @@ use std::time::Duration;
 /// KV buckets in SQLite (tables `kv_buckets`, `kv_entries`).
 pub struct SqliteKv {
     db: DatabaseConnection,
+    /// Every committed entry, for watchers.
+    feed: Feed,
+    /// Held from a write's first read to its publication, so the feed carries each bucket's
+    /// entries in revision order (watchers rely on it). It costs no concurrency: SQLite has
+    /// one writer, and the pool one connection.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl SqliteKv {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, feed: Feed::default(), writing: tokio::sync::Mutex::new(()) }
+    }
+}
+
+/// The backlog of a watcher: kept entries, read with a connection of its own handle.
+struct Entries(DatabaseConnection);
+
+#[async_trait::async_trait]
+impl Backlog for Entries {
+    async fn after(
+        &self,
+        bucket: &Bucket,
+        filter: &Filter,
+        after: u64,
+        limit: u64,
+    ) -> Result<Vec<Entry>, MemoryError> {
+        let keys = match filter {
+            Filter::Key(key) => db::memory::Keys::Exactly(key.as_str()),
+            Filter::Prefix(prefix) => db::memory::Keys::StartingWith(prefix),
+        };
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        db::memory::entries_after(&self.0, scope(bucket), keys, after, limit)
+            .await?
+            .into_iter()
+            .map(Entry::try_from)
+            .collect()
+    }
+
+    async fn revision(&self, bucket: &Bucket) -> Result<u64, MemoryError> {
+        let found = db::memory::find_bucket(&self.0, &bucket.account_id, &bucket.name).await?;
+        Ok(Bucket::try_from(found.ok_or(MemoryError::BucketNotFound)?)?.revision)
     }
 }
 
@@ -62,6 +99,7 @@ impl SqliteKv {
     /// One write: check the precondition against the key's head, count the quota, take the
     /// bucket's next revision and append — all in one transaction.
     async fn write(&self, bucket: &Bucket, key: &Key, write: Write) -> Result<Option<Entry>, MemoryError> {
+        let _in_order = self.writing.lock().await;
         let txn = self.db.begin().await?;
         let scope = scope(bucket);
         let now = Utc::now();
@@ -121,7 +159,9 @@ impl SqliteKv {
             db::memory::trim_history(&txn, scope, key.as_str(), i64::from(bucket.history)).await?;
         }
         txn.commit().await?;
-        Ok(Some(entry.try_into()?))
+        let entry = Entry::try_from(entry)?;
+        self.feed.publish(Change { bucket: bucket.id.clone(), entry: entry.clone() });
+        Ok(Some(entry))
     }
 
     async fn written(&self, bucket: &Bucket, key: &Key, write: Write) -> Result<Entry, MemoryError> {
@@ -288,6 +328,23 @@ impl KvStore for SqliteKv {
             }
         }
         Ok(written)
+    }
+
+    async fn watch(
+        &self,
+        bucket: &Bucket,
+        filter: Filter,
+        from: Option<u64>,
+        buffer: usize,
+    ) -> Result<Watch, MemoryError> {
+        // Subscribed before anything is read: a write committed after the read below is on
+        // the feed (see `watch`).
+        let live = self.feed.subscribe();
+        let from = match from {
+            Some(revision) => Ok(revision),
+            None => Err(self.bucket(&bucket.account_id, &bucket.name).await?.revision),
+        };
+        Ok(watch::start(live, Entries(self.db.clone()), bucket.clone(), filter, from, buffer))
     }
 }
 

@@ -2,7 +2,11 @@
 //! revisions and bounded history; get, put, create, update on a revision, delete markers,
 //! purge, keys, history) so a NATS backend could implement it without touching callers. The
 //! embedded implementation is [`super::sqlite::SqliteKv`].
-use super::{MemoryError, validation::Key};
+use super::{
+    MemoryError,
+    validation::Key,
+    watch::{Filter, Watch},
+};
 use crate::db::entities::{kv_buckets, kv_entries};
 use anyhow::Context;
 use app::types::{
@@ -104,6 +108,18 @@ pub trait KvStore: Send + Sync {
     async fn touch(&self, bucket: &Bucket, key: &Key, ttl: Option<Duration>) -> Result<Entry, MemoryError>;
     /// Writes an expiry marker for up to `limit` values whose TTL ran out; how many it wrote.
     async fn expire_due(&self, limit: u64) -> Result<usize, MemoryError>;
+    /// Follows the bucket's changes to keys `filter` matches: with `from`, every kept entry
+    /// after that revision in order, then `CaughtUp`, then live entries; without,
+    /// `CaughtUp` at the bucket's current revision and live entries after it. At most
+    /// `buffer` events wait for the client; past it the stream ends with
+    /// `Lagged` (see [`super::watch::Event`]).
+    async fn watch(
+        &self,
+        bucket: &Bucket,
+        filter: Filter,
+        from: Option<u64>,
+        buffer: usize,
+    ) -> Result<Watch, MemoryError>;
 }
 
 impl TryFrom<kv_buckets::Model> for Bucket {

@@ -10,6 +10,8 @@
 //! | TTL | 1 s – 365 days | 422 |
 //! | buckets | 100 per account (configurable) | 409 `kv_bucket_limit_reached` |
 //! | live keys | 100 000 per account (configurable) | 409 `kv_key_limit_reached` |
+//! | watchers | 16 open per account (configurable) | 429 `kv_watcher_limit_reached` |
+//! | watcher buffer | 256 changes waiting (configurable) | a final `lagged` event, then disconnected |
 use super::MemoryError;
 use base64::Engine;
 use std::time::Duration;
@@ -36,11 +38,26 @@ pub struct MemorySettings {
     /// How often the sweeper writes expiry tombstones (reads treat expired values as absent
     /// at once; this is only how soon history shows the expiry).
     pub sweep_interval: Duration,
+    /// Watchers (`GET …/watch`) one account may have open at once.
+    pub max_watchers: u32,
+    /// Changes one watcher may have waiting to be sent; past it the watcher is told it
+    /// lagged and is disconnected (a client that stops reading holds at most this much).
+    pub watch_buffer: usize,
+    /// How often an idle watch stream gets a keep-alive comment (which is also how soon a
+    /// closed connection is noticed and its watcher slot freed).
+    pub watch_keep_alive: Duration,
 }
 
 impl Default for MemorySettings {
     fn default() -> Self {
-        Self { max_buckets: 100, max_live_keys: 100_000, sweep_interval: Duration::from_secs(1) }
+        Self {
+            max_buckets: 100,
+            max_live_keys: 100_000,
+            sweep_interval: Duration::from_secs(1),
+            max_watchers: 16,
+            watch_buffer: 256,
+            watch_keep_alive: Duration::from_secs(15),
+        }
     }
 }
 

@@ -79,6 +79,7 @@ pub async fn run(args: NodeArgs, shutdown: impl std::future::Future<Output = ()>
         inbox,
         executor::Upstreams::new(std::sync::Arc::new(egress)),
         grants.clone(),
+        None,
     ));
     let base = args.control_plane.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
@@ -122,6 +123,8 @@ fn grants_of(membership: &MembershipView) -> executor::Grants {
             .iter()
             .map(|s| (s.service_id.to_string(), s.upstream_url.clone()))
             .collect(),
+        // A hosted node has no store: kv services are placed on embedded nodes only.
+        kv: Default::default(),
     }
 }
 

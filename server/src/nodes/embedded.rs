@@ -45,6 +45,7 @@ impl EmbeddedNodes {
         settings: Liveness,
         config: NodeConfig,
         egress: std::sync::Arc<crate::egress::EgressPolicy>,
+        kv: std::sync::Arc<crate::memory::Memory>,
     ) -> anyhow::Result<Self> {
         let mut mesh = Self::empty(settings);
         let mut tasks = Vec::new();
@@ -64,6 +65,7 @@ impl EmbeddedNodes {
                 inbox,
                 upstreams.clone(),
                 grants.clone(),
+                Some(kv.clone()),
             )));
             mesh.nodes.push(EmbeddedNode { name, handle, grants });
         }

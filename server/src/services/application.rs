@@ -13,7 +13,8 @@ use crate::egress::EgressPolicy;
 use crate::events::platform;
 use app::types::{
     ids::{AccountId, KeyId, ServiceId},
-    services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceUpdate, ServiceView},
+    memory::NewBucket,
+    services::{DiscoveryView, NewService, Page, ProxySecretView, ServiceKind, ServiceUpdate, ServiceView},
 };
 use axum::{
     body::{Body, to_bytes},
@@ -34,6 +35,8 @@ pub struct Services {
     runtime: Arc<ServiceRuntime>,
     /// Where the registry's changes are told (`platform.service.*`).
     events: Arc<crate::events::Events>,
+    /// Where a `kv` service's bucket is made.
+    memory: Arc<crate::memory::Memory>,
 }
 
 /// Which service a call addresses.
@@ -70,8 +73,9 @@ impl Services {
         max_services: u64,
         runtime: Arc<ServiceRuntime>,
         events: Arc<crate::events::Events>,
+        memory: Arc<crate::memory::Memory>,
     ) -> Self {
-        Self { db, egress, max_services, runtime, events }
+        Self { db, egress, max_services, runtime, events, memory }
     }
 
     /// Tells the account's event log about a change to one of its services.
@@ -106,7 +110,20 @@ impl Services {
 
     /// Registers a service and places it; the answer carries its first proxy secret, shown
     /// this once (only a service with an upstream has someone to send it to).
+    ///
+    /// A `kv` service exposes its owner's bucket named like its slug: it is made here when
+    /// the account has none (before the registration, so a refused bucket — the account's
+    /// bucket quota — refuses the service; a registration refused after it leaves an empty
+    /// bucket). Deleting the service keeps the bucket: the data is the account's, deleted
+    /// through the memory API only.
     pub async fn create(&self, account: &AccountId, input: NewService) -> Result<ServiceView> {
+        if input.kind == ServiceKind::Kv && super::is_slug(input.slug.trim(), 63) {
+            let bucket = NewBucket { name: input.slug.trim().to_owned(), ..NewBucket::default() };
+            match self.memory.create_bucket(account, bucket).await {
+                Ok(_) | Err(crate::memory::MemoryError::BucketExists(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
         let id =
             registry::create(&self.db, &self.egress, self.max_services, account, input, Utc::now()).await?;
         let mut view = self.settled(account, &id).await?;

@@ -2,7 +2,7 @@
 //! routing facts and the placements discovery offers. Rebuilt by the placement loop after
 //! every pass (at least twice a second, and at once after every registry change) and swapped
 //! in whole, so a reader sees one consistent picture.
-use super::{executor::Grants, health::Probe};
+use super::{executor::Grants, health::Probe, kv_call::KvGrant};
 use crate::mesh::NodeId;
 use app::types::{
     ids::{AccountId, ServiceId},
@@ -43,6 +43,8 @@ pub struct Catalog {
     checks: Vec<(NodeId, Probe)>,
     /// Per node, the services placed on it and their upstreams.
     hosted: HashMap<NodeId, HashMap<String, String>>,
+    /// Per (embedded) node, the kv services placed on it and the bucket each exposes.
+    hosted_kv: HashMap<NodeId, HashMap<String, KvGrant>>,
     names: HashMap<NodeId, String>,
 }
 
@@ -64,9 +66,18 @@ impl Catalog {
         self.hosted.entry(node).or_default().insert(service.to_string(), upstream.to_owned());
     }
 
+    /// Records that `node` hosts the kv service `service`, which exposes `grant`'s bucket.
+    pub fn host_kv(&mut self, node: NodeId, service: &ServiceId, grant: KvGrant) {
+        self.hosted_kv.entry(node).or_default().insert(service.to_string(), grant);
+    }
+
     /// What `node` may execute, with calls coming from `entries`.
     pub fn grants(&self, node: NodeId, entries: HashSet<NodeId>) -> Grants {
-        Grants { entries, upstreams: self.hosted.get(&node).cloned().unwrap_or_default() }
+        Grants {
+            entries,
+            upstreams: self.hosted.get(&node).cloned().unwrap_or_default(),
+            kv: self.hosted_kv.get(&node).cloned().unwrap_or_default(),
+        }
     }
 
     /// Names a node (for routes shown to people).

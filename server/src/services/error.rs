@@ -21,6 +21,9 @@ pub enum ServicesError {
     UnbilledUsage,
     #[error("the account has {0} services, the most it may register; delete one first")]
     LimitReached(u64),
+    /// A `kv` service's bucket could not be made (the account's bucket quota, say).
+    #[error(transparent)]
+    Memory(#[from] crate::memory::MemoryError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -51,6 +54,7 @@ impl Classify for ServicesError {
                 C::ServiceLimitReached,
                 format!("The account has {limit} services, the most it may register; delete one first."),
             ),
+            ServicesError::Memory(err) => return err.classify(),
             ServicesError::Internal(err) => return Classified::Internal(err),
         };
         problem.into()

@@ -3,7 +3,10 @@
 //! ones, body) within the timeout, and answers with the upstream's status, headers and body
 //! — or with why there is none. Health checks arrive the same way (see `health.rs`), so they
 //! measure exactly what calls get.
-use super::wire::{self, Failure, Request};
+use super::{
+    kv_call,
+    wire::{self, Failure, Request},
+};
 use crate::{
     egress::{EgressPolicy, refusal_in},
     mesh::{NodeId, node::Delivery},
@@ -75,6 +78,9 @@ pub struct Grants {
     pub entries: HashSet<NodeId>,
     /// Service id → upstream base URL.
     pub upstreams: HashMap<String, String>,
+    /// Service id → the bucket a `kv` service exposes (embedded nodes only: they have the
+    /// store).
+    pub kv: HashMap<String, super::kv_call::KvGrant>,
 }
 
 /// A node's grants, replaced whole by whoever learns of changes (the placement loop for
@@ -98,8 +104,15 @@ pub const MAX_CONCURRENT_CALLS: usize = 512;
 
 /// Serves the requests delivered to one node until its inbox closes; each runs in its own
 /// task, at most [`MAX_CONCURRENT_CALLS`] at a time (the node's inbox bounds how many wait).
-pub async fn serve(mut inbox: mpsc::Receiver<Delivery>, upstreams: Upstreams, grants: SharedGrants) {
-    serve_at_most(MAX_CONCURRENT_CALLS, &mut inbox, upstreams, grants).await;
+/// `kv` is the store calls to `kv` services run against (`None` on a hosted node, which is
+/// never given one).
+pub async fn serve(
+    mut inbox: mpsc::Receiver<Delivery>,
+    upstreams: Upstreams,
+    grants: SharedGrants,
+    kv: Option<Arc<crate::memory::Memory>>,
+) {
+    serve_at_most(MAX_CONCURRENT_CALLS, &mut inbox, upstreams, grants, kv).await;
 }
 
 async fn serve_at_most(
@@ -107,6 +120,7 @@ async fn serve_at_most(
     inbox: &mut mpsc::Receiver<Delivery>,
     upstreams: Upstreams,
     grants: SharedGrants,
+    kv: Option<Arc<crate::memory::Memory>>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limit));
     while let Some(delivery) = inbox.recv().await {
@@ -118,13 +132,21 @@ async fn serve_at_most(
             )));
             continue;
         };
-        let (upstreams, grants) = (upstreams.clone(), grants.get());
+        let (upstreams, grants, kv) = (upstreams.clone(), grants.get(), kv.clone());
         tokio::spawn(async move {
             let _slot = slot;
             let origin = delivery.envelope.header.origin;
-            let reply = match wire::decode_request(delivery.envelope.payload) {
-                Ok(request) => execute(&upstreams, &grants, origin, request).await,
-                Err(_) => wire::encode_failure(Failure::BadRequest, "malformed invoke request"),
+            let payload = delivery.envelope.payload;
+            let reply = if kv_call::is_kv_request(&payload) {
+                match kv_call::decode(payload) {
+                    Ok(request) => execute_kv(kv.as_deref(), &grants, origin, request).await,
+                    Err(_) => wire::encode_failure(Failure::BadRequest, "malformed kv call"),
+                }
+            } else {
+                match wire::decode_request(payload) {
+                    Ok(request) => execute(&upstreams, &grants, origin, request).await,
+                    Err(_) => wire::encode_failure(Failure::BadRequest, "malformed invoke request"),
+                }
             };
             responder.respond(reply).await;
         });
@@ -145,6 +167,21 @@ pub async fn execute(upstreams: &Upstreams, grants: &Grants, origin: NodeId, req
         Ok(reply) => reply,
         Err((failure, message)) => wire::encode_failure(failure, &message),
     }
+}
+
+/// Runs one kv call from `origin` on the bucket this node's grants give the service — never
+/// one the request names — if the origin is an entry node.
+pub async fn execute_kv(
+    kv: Option<&crate::memory::Memory>,
+    grants: &Grants,
+    origin: NodeId,
+    request: kv_call::KvRequest,
+) -> Bytes {
+    if !grants.entries.contains(&origin) {
+        tracing::warn!(%origin, "a kv call from a node that is not an entry node refused");
+        return wire::encode_failure(Failure::NotPermitted, "only the platform's entry nodes may send calls");
+    }
+    kv_call::execute(kv, grants.kv.get(&request.service_id), request.op).await
 }
 
 /// Whether a call may be sent again: the method is idempotent (RFC 9110 §9.2.2).
@@ -283,4 +320,43 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::kv_call::{KvGrant, KvOp, KvRequest};
+    use app::types::ids::AccountId;
+
+    fn node() -> NodeId {
+        NodeId::from(&crate::mesh::Keypair::generate_ed25519())
+    }
+
+    fn refusal(reply: Bytes) -> Failure {
+        match wire::decode_reply(reply).unwrap() {
+            wire::Reply::Failed { failure, .. } => failure,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_kv_call_from_a_node_that_is_not_an_entry_node_or_for_a_service_not_granted_is_refused() {
+        let entry = node();
+        let grant = KvGrant { account: AccountId::new("owner"), bucket: "cache".into() };
+        let grants =
+            Grants { entries: [entry].into(), kv: [("svc-1".to_owned(), grant)].into(), ..Grants::default() };
+        let call = |service: &str| KvRequest {
+            invoke_id: [0; 16],
+            service_id: service.into(),
+            op: KvOp::Get { key: "k".into() },
+        };
+
+        // A mesh peer that is not an entry node, naming a granted service.
+        let from_peer = execute_kv(None, &grants, node(), call("svc-1")).await;
+        // An entry node naming a service this node was not granted (another account's).
+        let not_granted = execute_kv(None, &grants, entry, call("svc-2")).await;
+
+        assert_eq!(refusal(from_peer), Failure::NotPermitted);
+        assert_eq!(refusal(not_granted), Failure::NotPermitted);
+    }
 }

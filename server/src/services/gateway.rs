@@ -10,6 +10,7 @@ use super::{
     entitlements::{QuotaState, Refusal, Ticket},
     headers::{from_upstream, to_upstream},
     in_flight::Full,
+    kv_call,
     runtime::ServiceRuntime,
     wire::{self, Failure, Reply},
     wire::{MAX_RESPONSE_BYTES, MESH_MARGIN},
@@ -69,8 +70,6 @@ pub enum InvokeError {
     NoEntryNode,
     #[error("{0}")]
     BadRequest(String),
-    #[error("kv services are reached through the memory API, not the invoke path")]
-    KvService,
     /// The account has as many calls in flight as it may.
     #[error("this account has {limit} calls in flight, its limit; retry when one has finished")]
     AccountBusy { limit: u32 },
@@ -145,7 +144,6 @@ impl Classify for InvokeError {
             InvokeError::Mesh(_) => (C::MeshUndeliverable, None),
             InvokeError::NoEntryNode => (C::NoEntryNode, None),
             InvokeError::BadRequest(_) => (C::BadInvokeRequest, None),
-            InvokeError::KvService => (C::KvNotInvokable, None),
             InvokeError::AccountBusy { .. } => (C::TooManyConcurrentCalls, Some(1)),
             InvokeError::PlatformBusy { .. } => (C::PlatformBusy, Some(1)),
             InvokeError::Metering(_) => (C::MeteringUnavailable, None),
@@ -369,7 +367,13 @@ impl ServiceRuntime {
             ServiceStatus::Active => {}
         }
         if service.kind == ServiceKind::Kv {
-            return Err(InvokeError::KvService);
+            // The operation is read off the path once the body is in (`kv_call::parse`).
+            if !kv_call::KV_METHODS.contains(&method.as_str()) {
+                let allowed = kv_call::KV_METHODS.iter().map(|m| (*m).to_owned()).collect();
+                return Err(InvokeError::MethodNotAllowed { method: method.to_string(), allowed });
+            }
+            let limit = (crate::memory::validation::BODY_LIMIT as u32).min(MAX_BODY_BYTES);
+            return Ok(Admitted { service, limit });
         }
         let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
         if !http.allowed_methods.iter().any(|m| m == method.as_str()) {
@@ -438,18 +442,28 @@ impl ServiceRuntime {
         if body.len() > limit as usize {
             return Err(InvokeError::BodyTooLarge { limit });
         }
-        if climbs(path_and_query) {
-            return Err(InvokeError::BadRequest(
-                "The path may not contain . or .. segments (in any spelling): it would leave the service's base path."
-                    .into(),
-            ));
-        }
-        let entry = self.entry().ok_or(InvokeError::NoEntryNode)?;
-        let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
         let invoke_id = invoke_id.unwrap_or_else(uuid::Uuid::now_v7);
-        let payload = request_payload(&service, invoke_id, method, path_and_query, headers, payer, &body)?;
+        let (payload, timeout_ms) = match &service.http {
+            Some(http) => {
+                if climbs(path_and_query) {
+                    return Err(InvokeError::BadRequest(
+                        "The path may not contain . or .. segments (in any spelling): it would leave the service's base path."
+                            .into(),
+                    ));
+                }
+                let payload =
+                    request_payload(&service, invoke_id, method, path_and_query, headers, payer, &body)?;
+                (payload, http.timeout_ms)
+            }
+            // A kv call: the operation, not the request, crosses the mesh.
+            None => {
+                let op = kv_call::parse(method, path_and_query, headers, &body)?;
+                (kv_call::encode(*invoke_id.as_bytes(), service.id.as_str(), &op)?, kv_call::KV_TIMEOUT_MS)
+            }
+        };
+        let entry = self.entry().ok_or(InvokeError::NoEntryNode)?;
         drop(body);
-        let deadline = Instant::now() + Duration::from_millis(u64::from(http.timeout_ms)) + MESH_MARGIN;
+        let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms)) + MESH_MARGIN;
         let max_attempts = 1 + u32::from(service.policy.retries);
         let placements = &service.healthy;
         if placements.is_empty() {
@@ -487,16 +501,14 @@ impl ServiceRuntime {
                             body,
                         });
                     }
-                    Ok(Reply::Failed { failure, message }) => {
-                        failed(failure, message, http.timeout_ms, method)
-                    }
+                    Ok(Reply::Failed { failure, message }) => failed(failure, message, timeout_ms, method),
                     Err(_) => Missed {
                         error: InvokeError::Mesh("the hosting node answered gibberish".into()),
                         counts_against_node: true,
                         may_retry: false,
                     },
                 },
-                Err(err) => undelivered(err, http.timeout_ms, method),
+                Err(err) => undelivered(err, timeout_ms, method),
             };
             let Missed { error, counts_against_node, may_retry } = missed;
             self.settle(&service, node, !counts_against_node);
@@ -521,7 +533,7 @@ impl ServiceRuntime {
         let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
         let cooldown = Duration::from_millis(u64::from(service.policy.breaker_cooldown_ms));
         // The longest a call (the probe) can last.
-        let timeout_ms = service.http.as_ref().map_or(0, |h| h.timeout_ms);
+        let timeout_ms = service.http.as_ref().map_or(kv_call::KV_TIMEOUT_MS, |h| h.timeout_ms);
         let probe_limit = Duration::from_millis(u64::from(timeout_ms)) + MESH_MARGIN;
         if !breakers.contains_key(&service.id) {
             breakers.insert(service.id.clone(), HashMap::new());

@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod headers;
 pub mod health;
 pub mod in_flight;
+pub mod kv_call;
 pub mod limits;
 pub mod placement;
 pub mod proxy_secret;

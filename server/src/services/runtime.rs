@@ -7,6 +7,7 @@ use super::{
     catalog::{Catalog, Entry},
     executor::{Grants, SharedGrants},
     health::{self, Probe, Schedule},
+    kv_call::KvGrant,
     placement,
 };
 use crate::{
@@ -16,8 +17,8 @@ use crate::{
 };
 use app::types::{
     ids::{self, AccountId, ServiceId},
-    nodes::{NodeState, NodeStatus},
-    services::{DiscoveryView, HealthStatus, PlacementView, ServiceStatus},
+    nodes::{NodeKind, NodeState, NodeStatus},
+    services::{DiscoveryView, HealthStatus, PlacementView, ServiceKind, ServiceStatus},
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -283,6 +284,12 @@ impl ServiceRuntime {
             })
             .map(|n| &n.id)
             .collect();
+        // A kv service runs against the store, which only this process's embedded nodes
+        // have: it is placed among those alone.
+        let embedded: HashSet<&ids::NodeId> =
+            nodes.iter().filter(|n| n.kind == NodeKind::Embedded).map(|n| &n.id).collect();
+        let eligible_kv: Vec<&ids::NodeId> =
+            eligible.iter().copied().filter(|n| embedded.contains(n)).collect();
         let mut placements: HashMap<ServiceId, Vec<db::entities::service_placements::Model>> = HashMap::new();
         for p in db::services::placements(&txn).await? {
             placements.entry(p.service_id.clone()).or_default().push(p);
@@ -297,10 +304,9 @@ impl ServiceRuntime {
         for service in db::services::all(&txn).await? {
             let replicas =
                 if service.status == ServiceStatus::Active { usize::from(service.replicas) } else { 0 };
+            let pool = if service.kind == ServiceKind::Kv { &eligible_kv } else { &eligible };
             let desired: HashSet<&ids::NodeId> =
-                placement::choose(service.id.as_str(), eligible.iter().copied(), replicas)
-                    .into_iter()
-                    .collect();
+                placement::choose(service.id.as_str(), pool.iter().copied(), replicas).into_iter().collect();
             let current = apply_placements(
                 &txn,
                 &service.id,
@@ -420,6 +426,13 @@ impl ServiceRuntime {
                         },
                     );
                 }
+            }
+        }
+        if kind == ServiceKind::Kv {
+            // The bucket named like the slug, of the service's owner: all a call can reach.
+            let grant = KvGrant { account: service.account_id.clone(), bucket: service.slug.clone() };
+            for node in &hosts {
+                catalog.host_kv(*node, &service.id, grant.clone());
             }
         }
         catalog.insert(Entry {

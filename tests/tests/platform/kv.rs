@@ -12,16 +12,16 @@ use web4_tests::{
     spawn_app, spawn_app_with,
 };
 
-fn b64(text: &str) -> String {
+pub(crate) fn b64(text: &str) -> String {
     STANDARD.encode(text)
 }
 
-fn text_of(entry: &Value) -> String {
+pub(crate) fn text_of(entry: &Value) -> String {
     String::from_utf8(STANDARD.decode(entry["value"].as_str().expect("a value")).unwrap()).unwrap()
 }
 
 /// Sends `request`, checks the status, and returns the JSON body (`Null` when empty).
-async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
+pub(crate) async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
     let response = request.send().await.unwrap();
     let status = response.status();
     let body = response.text().await.unwrap();
@@ -30,26 +30,32 @@ async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
 }
 
 /// An app with a signed-up account (the app's client holds its session).
-async fn app_with_account() -> TestApp {
+pub(crate) async fn app_with_account() -> TestApp {
     let app = spawn_app().await;
     assert_eq!(app.sign_up("ada@example.com", PASSWORD).await.status(), StatusCode::CREATED);
     app
 }
 
-async fn create_bucket(app: &TestApp, client: &Client, body: Value) -> Value {
+pub(crate) async fn create_bucket(app: &TestApp, client: &Client, body: Value) -> Value {
     send(client.post(app.url("/api/v1/kv/buckets")).json(&body), StatusCode::CREATED).await
 }
 
-fn key_url(app: &TestApp, bucket: &str, key: &str) -> String {
+pub(crate) fn key_url(app: &TestApp, bucket: &str, key: &str) -> String {
     // Keys may hold `/`: it travels percent-encoded in the path.
     app.url(&format!("/api/v1/kv/buckets/{bucket}/keys/{}", key.replace('/', "%2F")))
 }
 
-async fn put(app: &TestApp, client: &Client, bucket: &str, key: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn put(
+    app: &TestApp,
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: Value,
+) -> reqwest::Response {
     client.put(key_url(app, bucket, key)).json(&body).send().await.unwrap()
 }
 
-async fn put_ok(app: &TestApp, bucket: &str, key: &str, value: &str) -> Value {
+pub(crate) async fn put_ok(app: &TestApp, bucket: &str, key: &str, value: &str) -> Value {
     let response = put(app, &app.client, bucket, key, json!({ "value": b64(value) })).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()

@@ -7,6 +7,8 @@ mod errors;
 mod events;
 mod keys;
 mod kv;
+mod kv_invoke;
+mod kv_watch;
 mod marketplace;
 mod mesh;
 mod metering;

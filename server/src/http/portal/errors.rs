@@ -180,6 +180,8 @@ mod tests {
             MemoryError::ValueTooLarge { size: 2_000_000, limit: 1_048_576 }.classify(),
             MemoryError::BucketLimitReached(100).classify(),
             MemoryError::KeyLimitReached(100_000).classify(),
+            MemoryError::WatcherLimitReached(16).classify(),
+            ServicesError::Memory(MemoryError::BucketLimitReached(100)).classify(),
             MemoryError::BadCursor.classify(),
         ]
     }
