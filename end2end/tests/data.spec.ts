@@ -1,7 +1,10 @@
 // The data pages as a developer uses them: a kv service's bucket in the KV browser (write a
 // key, read it back, an edit from a stale page refused with the key's current revision, delete),
-// and the event log (the platform's events about the account, a dead letter published again).
+// the event log (the platform's events about the account, a dead letter published again), and
+// a webhook endpoint receiving a signed delivery that its log then shows.
 import { expect, type Page } from '@playwright/test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hydrated, signUp, test } from './helpers';
 
 /** Registers a kv service called `slug` through the portal; ends on its page. */
@@ -107,4 +110,50 @@ test('the events page shows the platform events and publishes a dead letter agai
   await expect(page.getByTestId('republished')).toContainText(`on ${topic}`);
   // The consumer has the message to deliver again: its lag shows it.
   await expect(page.getByTestId('consumers-table').getByRole('row', { name: /worker/ })).toContainText('1');
+});
+
+test('a webhook: add an endpoint, its secret shown once, and a delivery in its log', async ({ page }) => {
+  // A receiver on this machine that answers 204 to every delivery and keeps what it got.
+  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  try {
+    await signUp(page, 'webhooks');
+    await page.getByRole('navigation').getByRole('link', { name: 'Webhooks' }).click();
+    await expect(page).toHaveURL(/\/webhooks$/);
+    await hydrated(page);
+    const form = page.getByTestId('new-webhook');
+    await form.getByLabel('URL').fill(url);
+    await form.getByLabel('Topics').fill('platform.service.>');
+    await form.getByRole('button', { name: 'Add endpoint' }).click();
+    await expect(page.getByTestId('webhook-secret-value')).toHaveValue(/^whsec_[A-Za-z0-9+/=]{30,}$/);
+    await expect(page.getByTestId('webhooks-table')).toContainText(url);
+
+    // Something happens on a matching topic: registering a service.
+    await registerKvService(page, 'hooked');
+    await expect.poll(() => received.length, { timeout: 15_000 }).toBeGreaterThan(0);
+    const first = received[0];
+    expect(first.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(JSON.parse(first.body).type).toBe('platform.service.registered');
+
+    // The endpoint's log shows the delivery and the receiver's answer; the secret is not shown again.
+    await page.goto('/webhooks');
+    await expect(page.getByTestId('webhook-secret')).toHaveCount(0);
+    await page.getByTestId('webhooks-table').getByRole('link', { name: url }).click();
+    const deliveries = page.getByTestId('deliveries-table');
+    await expect(deliveries).toContainText('platform.service.registered');
+    await expect(deliveries).toContainText('succeeded');
+    await expect(deliveries).toContainText('HTTP 204');
+  } finally {
+    server.close();
+  }
 });
