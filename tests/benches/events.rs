@@ -12,55 +12,18 @@ use app::types::{
     events::{FetchRequest, NewConsumer, NewMessage},
     ids::AccountId,
 };
-use reqwest::Client;
 use serde_json::{Value, json};
 use server::events::{EventSettings, Events};
 use std::{sync::Arc, time::Instant};
-use web4_tests::{fixtures::api_key, spawn_app_with, unlimited};
+use web4_tests::{
+    fixtures::{api_key, bearer},
+    load::{median_of, rate},
+    spawn_app_with, unlimited,
+};
 
 const MESSAGES: usize = 2_000;
 const CONCURRENCY: usize = 16;
 const ROUNDS: usize = 3;
-
-fn bearer(secret: &str) -> Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap());
-    Client::builder().default_headers(headers).tcp_nodelay(true).build().unwrap()
-}
-
-/// Runs `job(i)` for i in 0..n with `CONCURRENCY` in flight; answers per second.
-async fn rate<F, Fut>(n: usize, job: F) -> f64
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let job = Arc::new(job);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (job, next) = (job.clone(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    job(i).await;
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    n as f64 / started.elapsed().as_secs_f64()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 #[tokio::main]
 async fn main() {
@@ -80,7 +43,7 @@ async fn main() {
         let url = app.url(&format!("/api/v1/events/topics/{topic}/messages"));
         let client = api.clone();
         api_publish.push(
-            rate(MESSAGES, move |i| {
+            rate(MESSAGES, CONCURRENCY, move |i| {
                 let (client, url) = (client.clone(), url.clone());
                 async move {
                     let response = client
@@ -96,7 +59,7 @@ async fn main() {
         );
         let (events, account_, topic_) = (direct.clone(), account.clone(), topic.clone());
         direct_publish.push(
-            rate(MESSAGES, move |i| {
+            rate(MESSAGES, CONCURRENCY, move |i| {
                 let (events, account, topic) = (events.clone(), account_.clone(), topic_.clone());
                 async move {
                     let message = NewMessage {
@@ -162,8 +125,12 @@ async fn main() {
             api_publish[round], direct_publish[round], api_consume[round], direct_consume[round]
         );
     }
-    let (ap, dp, ac, dc) =
-        (median(api_publish), median(direct_publish), median(api_consume), median(direct_consume));
+    let (ap, dp, ac, dc) = (
+        median_of(api_publish),
+        median_of(direct_publish),
+        median_of(api_consume),
+        median_of(direct_consume),
+    );
     println!(
         "median of {ROUNDS} rounds ({MESSAGES} messages published per path per round, {CONCURRENCY} in flight):"
     );

@@ -19,53 +19,18 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::mpsc;
-use web4_tests::{TestApp, fixtures::api_key, spawn_app_with, unlimited};
+use web4_tests::{
+    TestApp,
+    fixtures::{api_key, bearer},
+    load::{median_of, rate},
+    spawn_app_with, unlimited,
+};
 
 const OPS: usize = 1_000;
 const CONCURRENCY: usize = 16;
 const ROUNDS: usize = 3;
 const WATCHERS: usize = 100;
 const FAN_OUT_PUTS: usize = 50;
-
-fn bearer(secret: &str) -> Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap());
-    Client::builder().default_headers(headers).tcp_nodelay(true).build().unwrap()
-}
-
-/// Runs `job(i)` for i in 0..n with `CONCURRENCY` in flight; answers per second.
-async fn rate<F, Fut>(n: usize, job: F) -> f64
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let job = Arc::new(job);
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (job, next) = (job.clone(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    job(i).await;
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    n as f64 / started.elapsed().as_secs_f64()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn percentile(mut values: Vec<f64>, p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
@@ -75,7 +40,7 @@ fn percentile(mut values: Vec<f64>, p: f64) -> f64 {
 /// Puts (or gets) `OPS` keys at `base` + `/{prefix}{i}`; per second.
 async fn run(client: &Client, base: String, prefix: String, put: bool) -> f64 {
     let client = client.clone();
-    rate(OPS, move |i| {
+    rate(OPS, CONCURRENCY, move |i| {
         let url = format!("{base}/{prefix}{}", i % 200);
         let request =
             if put { client.put(url).json(&json!({ "value": "aGVsbG8gd29ybGQ=" })) } else { client.get(url) };
@@ -225,9 +190,9 @@ async fn main() {
     }
     println!(
         "fan-out to {WATCHERS} watchers over {FAN_OUT_PUTS} puts: all have it after median {:.1} ms (p95 {:.1} ms); first after median {:.1} ms",
-        median(all.clone()),
+        median_of(all.clone()),
         percentile(all, 0.95),
-        median(first)
+        median_of(first)
     );
 
     // 3. Puts per second with the 100 watchers following against a bucket nobody watches.
@@ -246,10 +211,10 @@ async fn main() {
 
     println!("\n| | Cloud API | invoke path | invoke / API |\n|---|---:|---:|---:|");
     for (name, a, b) in [("put", puts, invoke_puts), ("get", gets, invoke_gets)] {
-        let (a, b) = (median(a), median(b));
+        let (a, b) = (median_of(a), median_of(b));
         println!("| {name} | {a:.0} /s | {b:.0} /s | {:.2} |", b / a);
     }
-    let (q, w) = (median(quiet), median(watched));
+    let (q, w) = (median_of(quiet), median_of(watched));
     println!("\n| | 0 watchers | {WATCHERS} watchers | ratio |\n|---|---:|---:|---:|");
     println!("| puts | {q:.0} /s | {w:.0} /s | {:.2} |", w / q);
 }

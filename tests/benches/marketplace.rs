@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::time::Instant;
 use web4_tests::{
     TestApp,
-    fixtures::{api_key, routable, second_account},
+    fixtures::{api_key, bearer, routable, second_account},
     load::{median, ms, round},
     spawn_app_with,
     upstream::Upstream,
@@ -40,12 +40,6 @@ const WORDS: [&str; 16] = [
     "storage",
     "metrics",
 ];
-
-fn bearer(secret: &str) -> Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap());
-    Client::builder().default_headers(headers).tcp_nodelay(true).build().unwrap()
-}
 
 async fn post(client: &Client, url: String, body: Value) -> Value {
     let response = client.post(url).json(&body).send().await.unwrap();

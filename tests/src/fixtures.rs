@@ -103,3 +103,11 @@ pub async fn online_hosted_node(app: &TestApp) -> String {
     let hosted = app.nodes().await.into_iter().find(|n| n["kind"] == "hosted").expect("a hosted node");
     hosted["id"].as_str().expect("an id").to_owned()
 }
+
+/// A client that calls the API with the key `secret` (no cookies).
+pub fn bearer(secret: &str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers
+        .insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().expect("a header value"));
+    Client::builder().default_headers(headers).tcp_nodelay(true).build().expect("a client")
+}

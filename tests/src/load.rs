@@ -58,3 +58,38 @@ pub fn median(mut rounds: Vec<Round>) -> Round {
 pub fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
+
+/// Runs `job(i)` for i in 0..n with `concurrency` in flight; answers jobs per second.
+pub async fn rate<F, Fut>(n: usize, concurrency: usize, job: F) -> f64
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let job = Arc::new(job);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (job, next) = (job.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    job(i).await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a job panicked");
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The median of some rates.
+pub fn median_of(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}

@@ -7,17 +7,10 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use web4_tests::{
     TestApp, error_of,
-    fixtures::{api_key, routable, second_account},
+    fixtures::{api_key, bearer, routable, second_account},
     spawn_app, spawn_app_with, unlimited,
     upstream::Upstream,
 };
-
-/// A bearer client for `secret`.
-fn bearer(secret: &str) -> Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap());
-    Client::builder().default_headers(headers).build().unwrap()
-}
 
 async fn send(request: reqwest::RequestBuilder, expected: StatusCode) -> Value {
     let response = request.send().await.unwrap();

@@ -2,7 +2,11 @@
 //! and listing pages rendered on the server, and Subscribe as a plain form post.
 use reqwest::{Client, StatusCode};
 use serde_json::json;
-use web4_tests::{fixtures::second_account, spawn_app, upstream::Upstream};
+use web4_tests::{
+    fixtures::{bearer, second_account},
+    spawn_app,
+    upstream::Upstream,
+};
 
 use crate::portal::page as html;
 
@@ -57,13 +61,6 @@ async fn portal_marketplace_is_searchable_by_visitors_and_subscribe_posts_as_a_p
     let (status, page) = html(&app.client, app.url("/listings")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Weather Oracle") && page.contains("data-testid=\"subscribers-table\""), "{page}");
-}
-
-/// A bearer client for an API key's `secret`.
-fn bearer(secret: &str) -> Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap());
-    Client::builder().default_headers(headers).build().unwrap()
 }
 
 /// Posts `form` to the server function `name` as a browser without JavaScript does (from
