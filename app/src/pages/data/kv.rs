@@ -158,13 +158,22 @@ pub fn KvBucketPage() -> impl IntoView {
         move || (bucket(), prefix(), cursor(), key(), put.version().get(), delete.version().get()),
         |(bucket, prefix, cursor, key, _, _)| browse_kv(bucket, prefix, cursor, key),
     );
-    // A key written from the "New key" form is opened; a deleted one is closed.
+    // A key written from the "New key" form is opened, once per write (the action keeps its
+    // last answer: following it again would undo the person's next navigation).
     let navigate = use_navigate();
+    let followed = StoredValue::new(0usize);
     Effect::new(move || {
-        if let Some(Ok(written)) = put.value().get()
-            && key().as_deref() != Some(written.key.as_str())
+        let version = put.version().get();
+        if version == followed.get_value() {
+            return;
+        }
+        followed.set_value(version);
+        let opened = query.read_untracked().get("key");
+        if let Some(Ok(written)) = put.value().get_untracked()
+            && opened.as_deref() != Some(written.key.as_str())
         {
-            navigate(&kv_href(&bucket(), &prefix(), Some(&written.key)), Default::default());
+            let prefix = query.read_untracked().get("prefix").unwrap_or_default();
+            navigate(&kv_href(&written.bucket, &prefix, Some(&written.key)), Default::default());
         }
     });
     view! {
