@@ -307,7 +307,7 @@ fn Detail(detail: WebhookDetailView, actions: Actions) -> impl IntoView {
                     <dt>"Description"</dt><dd>{if webhook.description.is_empty() { "—".to_owned() } else { webhook.description.clone() }}</dd>
                     <dt>"Last success"</dt><dd>{webhook.last_success_at.map(when).unwrap_or_else(|| "never".into())}</dd>
                     <dt>"Failing since"</dt><dd>{webhook.failing_since.map(when).unwrap_or_else(|| "—".into())}</dd>
-                    <dt>"Read up to"</dt><dd>{format!("#{}", webhook.cursor)}</dd>
+                    <dt>"Checked up to"</dt><dd>{format!("message #{}", webhook.cursor)}</dd>
                     <dt>"Created"</dt><dd>{when(webhook.created_at)}</dd>
                 </dl>
             </article>
