@@ -2,11 +2,7 @@
 //! revisions and bounded history; get, put, create, update on a revision, delete markers,
 //! purge, keys, history) so a NATS backend could implement it without touching callers. The
 //! embedded implementation is [`super::sqlite::SqliteKv`].
-use super::{
-    MemoryError,
-    validation::Key,
-    watch::{Filter, Watch},
-};
+use super::{MemoryError, validation::Key};
 use crate::db::entities::{kv_buckets, kv_entries};
 use anyhow::Context;
 use app::types::{
@@ -14,7 +10,8 @@ use app::types::{
     memory::KvOperation,
 };
 use chrono::{DateTime, Utc};
-use std::time::Duration;
+use futures::Stream;
+use std::{pin::Pin, time::Duration};
 
 /// A bucket of one account, as the store resolved it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,3 +166,38 @@ impl TryFrom<kv_entries::Model> for Entry {
         })
     }
 }
+
+/// Which keys of the bucket a watcher follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// One key.
+    Key(Key),
+    /// Keys starting with this (empty: every key).
+    Prefix(String),
+}
+
+impl Filter {
+    pub fn matches(&self, key: &str) -> bool {
+        match self {
+            Filter::Key(k) => k.as_str() == key,
+            Filter::Prefix(p) => key.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// What a watcher receives from the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Entry(Entry),
+    /// Every change up to `revision` has been sent; live changes follow.
+    CaughtUp {
+        revision: u64,
+    },
+    /// The watcher fell behind and ends here; `last_revision` is the last one it was sent.
+    Lagged {
+        last_revision: u64,
+    },
+}
+
+/// A watcher's events; it ends after `Lagged`, or when the store fails.
+pub type Watch = Pin<Box<dyn Stream<Item = Event> + Send>>;

@@ -16,17 +16,13 @@
 //!   client that stops reading therefore holds at most its buffer. While the backlog is read
 //!   the watcher waits for its client instead (the backlog is the client's to read at its
 //!   pace), holding only its buffer and its place in the feed.
+pub use super::store::{Event, Filter, Watch};
 use super::{
     MemoryError,
     store::{Bucket, Entry},
-    validation::Key,
 };
 use app::types::{ids::BucketId, memory::KvEntryView};
-use futures::Stream;
-use std::{
-    pin::Pin,
-    sync::{Arc, OnceLock},
-};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::{broadcast, mpsc};
 
 /// Changes the feed keeps for watchers that have not taken them yet; a watcher further
@@ -35,43 +31,11 @@ pub const FEED_CAPACITY: usize = 4096;
 /// Entries read from the store at a time while catching up.
 const BACKLOG_PAGE: u64 = 256;
 
-/// Which keys of the bucket a watcher follows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Filter {
-    /// One key.
-    Key(Key),
-    /// Keys starting with this (empty: every key).
-    Prefix(String),
-}
-
-impl Filter {
-    pub fn matches(&self, key: &str) -> bool {
-        match self {
-            Filter::Key(k) => k.as_str() == key,
-            Filter::Prefix(p) => key.starts_with(p.as_str()),
-        }
-    }
-}
-
 /// One committed entry of a bucket, as the feed carries it.
 #[derive(Clone, Debug)]
 pub struct Change {
     pub bucket: BucketId,
     pub entry: Entry,
-}
-
-/// What a watcher receives from the store.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    Entry(Entry),
-    /// Every change up to `revision` has been sent; live changes follow.
-    CaughtUp {
-        revision: u64,
-    },
-    /// The watcher fell behind and ends here; `last_revision` is the last one it was sent.
-    Lagged {
-        last_revision: u64,
-    },
 }
 
 /// What a watcher's client receives (the entries as the rest of the API shows them).
@@ -81,9 +45,6 @@ pub enum Watched {
     CaughtUp { revision: u64 },
     Lagged { last_revision: u64 },
 }
-
-/// A watcher's events; it ends after `Lagged`, or when the store fails.
-pub type Watch = Pin<Box<dyn Stream<Item = Event> + Send>>;
 
 /// The process-wide feed of committed entries.
 #[derive(Clone)]

@@ -20,7 +20,7 @@
 //! entry nodes — so neither a crafted key nor a mesh peer can reach another bucket or
 //! account: a key is only ever a key inside that one bucket.
 use super::{
-    gateway::InvokeError,
+    invoke_error::InvokeError,
     wire::{self, Failure},
 };
 use crate::memory::{Memory, MemoryError};

@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod headers;
 pub mod health;
 pub mod in_flight;
+pub mod invoke_error;
 pub mod kv_call;
 pub mod limits;
 pub mod placement;

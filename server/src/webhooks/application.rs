@@ -1,6 +1,6 @@
 //! The webhooks use cases: one method each, every one scoped to the caller's account, taking
 //! typed input and answering views (the Cloud API and, later, the portal call the same ones).
-use super::{WebhooksError, dispatcher::InFlight, signing::WebhookSecrets};
+use super::{WebhooksError, in_flight::InFlight, signing::WebhookSecrets};
 use crate::{
     db::{
         self,

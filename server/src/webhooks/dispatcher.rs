@@ -19,15 +19,11 @@ use crate::{
     },
     egress::refusal_in,
 };
-use app::types::{
-    ids::{WebhookDeliveryId, WebhookId},
-    webhooks::{DeliveryStatus, WebhookStatus},
-};
+use app::types::webhooks::{DeliveryStatus, WebhookStatus};
 use chrono::Utc;
 use sea_orm::{ActiveValue::NotSet, Set, TransactionTrait};
 use std::{
-    collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -41,37 +37,6 @@ const SCAN_PER_PASS: usize = 2000;
 const DUE_PER_PASS: u64 = 512;
 /// How often retention runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
-
-/// The attempts in flight: which deliveries, and how many per endpoint.
-#[derive(Default)]
-pub struct InFlight(Mutex<(HashSet<WebhookDeliveryId>, HashMap<WebhookId, usize>)>);
-
-impl InFlight {
-    /// Claims a slot for `delivery` unless it is in flight or its endpoint is at `per_endpoint`.
-    fn claim(&self, delivery: &webhook_deliveries::Model, per_endpoint: usize) -> bool {
-        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (deliveries, endpoints) = &mut *guard;
-        let busy = endpoints.get(&delivery.endpoint_id).copied().unwrap_or(0);
-        if busy >= per_endpoint || deliveries.contains(&delivery.id) {
-            return false;
-        }
-        deliveries.insert(delivery.id.clone());
-        *endpoints.entry(delivery.endpoint_id.clone()).or_default() += 1;
-        true
-    }
-
-    fn release(&self, delivery: &webhook_deliveries::Model) {
-        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (deliveries, endpoints) = &mut *guard;
-        deliveries.remove(&delivery.id);
-        if let Some(n) = endpoints.get_mut(&delivery.endpoint_id) {
-            *n -= 1;
-            if *n == 0 {
-                endpoints.remove(&delivery.endpoint_id);
-            }
-        }
-    }
-}
 
 /// What one attempt got.
 #[derive(Debug)]

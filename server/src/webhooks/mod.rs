@@ -12,6 +12,7 @@
 //! the message; `webhook-id` is `evt_<seq>`, the same for every delivery of a message.
 pub mod application;
 pub mod dispatcher;
+mod in_flight;
 pub mod retry;
 pub mod signing;
 
