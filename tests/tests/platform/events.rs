@@ -202,12 +202,17 @@ async fn a_consumer_that_never_acks_gets_redeliveries_by_the_schedule_then_the_m
 
     let seq = publish(&app, &app.client, &jobs, json!({ "data": "job-1" })).await["seq"].as_i64().unwrap();
     // Delivery 1 waits the ack wait, then 2 and 3 the backoff steps; nothing in between.
+    // When each successful fetch was sent and answered: the server handed delivery n+1 at
+    // least its wait after delivery n, so (answered n+1) - (sent n) is at least that wait
+    // however slow the machine is.
     let mut times = Vec::new();
     let started = std::time::Instant::now();
     for delivery in 1..=3 {
         let handed = loop {
+            let sent = started.elapsed();
             let handed = fetch(&app, &app.client, "worker").await;
             if !handed.is_empty() {
+                times.push((sent, started.elapsed()));
                 break handed;
             }
             assert!(started.elapsed() < Duration::from_secs(10), "delivery {delivery} never came");
@@ -218,9 +223,8 @@ async fn a_consumer_that_never_acks_gets_redeliveries_by_the_schedule_then_the_m
             (handed[0]["message"]["seq"].as_i64(), handed[0]["delivery"].as_u64()),
             (Some(seq), Some(delivery))
         );
-        times.push(started.elapsed());
     }
-    let gaps: Vec<u128> = times.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    let gaps: Vec<u128> = times.windows(2).map(|w| (w[1].1 - w[0].0).as_millis()).collect();
     assert!(gaps[0] >= 300 && gaps[1] >= 600, "redelivered by the schedule: {gaps:?}");
 
     // After the third delivery's wait it is not delivered again: it is a dead letter.
