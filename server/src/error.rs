@@ -273,6 +273,22 @@ impl Problem {
     pub fn status(&self) -> StatusCode {
         self.code.status()
     }
+
+    /// The problem as every API answer carries it: `{"error": {"code", "message", "details"?}}`
+    /// (`details`: a validation failure's fields, or a conflict's particulars such as a KV key's
+    /// `current_revision`).
+    pub fn body(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({ "code": self.code.as_str(), "message": self.message });
+        if self.code == ErrorCode::ValidationFailed || self.fields.is_some() {
+            error["details"] = serde_json::json!(self.fields.clone().unwrap_or_default());
+        }
+        serde_json::json!({ "error": error })
+    }
+
+    /// What an internal fault answers: an opaque 500 (the cause is logged, never sent).
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "An internal error occurred. It has been logged.")
+    }
 }
 
 /// A domain failure, classified: something to tell the caller, or a fault of ours (logged,

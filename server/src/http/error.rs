@@ -9,7 +9,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// An error answered to an HTTP client: a classified [`Problem`] (its code fixes the status),
@@ -73,18 +73,10 @@ impl ApiError {
 
     /// The error as the API's body carries it: `{"error": {"code", "message", "details"?}}`.
     pub fn body(&self) -> Value {
-        let message = match self {
-            ApiError::Problem(problem) => problem.message.clone(),
-            ApiError::Internal(_) => "An internal error occurred. It has been logged.".to_string(),
-        };
-        let mut error = json!({ "code": self.code(), "message": message });
-        if let ApiError::Problem(Problem { code: ErrorCode::ValidationFailed, fields, .. }) = self {
-            error["details"] = json!(fields.clone().unwrap_or_default());
-        } else if let ApiError::Problem(Problem { fields: Some(fields), .. }) = self {
-            // A conflict's particulars, e.g. a KV key's `current_revision`.
-            error["details"] = json!(fields);
+        match self {
+            ApiError::Problem(problem) => problem.body(),
+            ApiError::Internal(_) => Problem::internal().body(),
         }
-        json!({ "error": error })
     }
 }
 

@@ -23,7 +23,10 @@ use super::{
     invoke_error::InvokeError,
     wire::{self, Failure},
 };
-use crate::memory::{Memory, MemoryError};
+use crate::{
+    error::{Classified, Classify, Problem},
+    memory::Memory,
+};
 use app::types::{ids::AccountId, memory::KvPut};
 use axum::http::{HeaderMap, Method};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -244,12 +247,15 @@ pub async fn execute(memory: Option<&Memory>, grant: Option<&KvGrant>, op: KvOp)
     let (status, revision, body) = match answer {
         Ok((revision, body)) => (200, Some(revision).filter(|r| *r > 0), body),
         Err(err) => {
-            if let MemoryError::Internal(cause) = &err {
-                tracing::error!(error = ?cause, "a kv call failed");
-            }
-            // The Cloud API's own rendering, so both paths answer alike.
-            let err = crate::http::error::ApiError::from(err);
-            (err.status().as_u16(), None, json(&err.body()))
+            // The Cloud API's own classification and body, so both paths answer alike.
+            let problem = match err.classify() {
+                Classified::Problem(problem) => problem,
+                Classified::Internal(cause) => {
+                    tracing::error!(error = ?cause, "a kv call failed");
+                    Problem::internal()
+                }
+            };
+            (problem.status().as_u16(), None, json(&problem.body()))
         }
     };
     let etag = revision.map(|r| format!("\"{r}\""));
