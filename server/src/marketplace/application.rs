@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     db::{self, entities},
-    events::{Events, platform},
+    events::Events,
     ratelimit::RateLimits,
     secrets,
     services::{
@@ -19,14 +19,13 @@ use crate::{
 use app::types::{
     ids::{AccountId, ListingId, PlanId, SubscriptionId},
     marketplace::{
-        Approval, ConsumerSubscription, CreatedPlan, ListingAction, ListingStats, ListingStatus,
-        ListingUpdate, ListingView, NewListing, NewPlan, NewSubscription, PlanView, SubscriberAction,
-        SubscriptionActivity, SubscriptionDay, SubscriptionStatus, SubscriptionUpdate, SubscriptionUsage,
-        SubscriptionView, Visibility, alert_percent,
+        Approval, CreatedPlan, ListingAction, ListingStats, ListingStatus, ListingUpdate, ListingView,
+        NewListing, NewPlan, NewSubscription, PlanView, SubscriberAction, SubscriptionStatus,
+        SubscriptionUpdate, SubscriptionUsage, SubscriptionView, Visibility, alert_percent,
     },
     services::ServiceKind,
 };
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -34,9 +33,6 @@ use std::{
 };
 
 type Result<T, E = MarketplaceError> = std::result::Result<T, E>;
-
-/// How many days `subscription_activity` reports, today included.
-const ACTIVITY_DAYS: i64 = 30;
 
 /// Largest spending cap (minor units).
 const MAX_CAP_MINOR: i64 = 1_000_000_000_000;
@@ -246,53 +242,6 @@ impl Marketplace {
         self.provider_view(row).await
     }
 
-    /// Tells the provider about its listing's new state and, on a deprecation, every live
-    /// subscriber when calls stop.
-    async fn tell_listing(&self, row: &entities::listings::Model, action: ListingAction) -> Result<()> {
-        let topic = match action {
-            ListingAction::Publish => platform::LISTING_PUBLISHED,
-            ListingAction::Deprecate => platform::LISTING_DEPRECATED,
-            ListingAction::Unpublish => platform::LISTING_UNPUBLISHED,
-        };
-        let data = serde_json::json!({
-            "listing_id": row.id,
-            "title": row.title,
-            "status": row.status,
-            "sunset_at": row.sunset_at,
-        });
-        self.events.emit(&row.account_id, topic, data.clone()).await;
-        if action == ListingAction::Deprecate {
-            let subscribers: Vec<AccountId> = db::marketplace::subscriptions_to(&self.db, &row.id)
-                .await?
-                .into_iter()
-                .filter(|s| s.status != SubscriptionStatus::Cancelled)
-                .map(|s| s.account_id)
-                .collect();
-            self.events.emit_to(&subscribers, platform::DEPRECATION_NOTICE, data).await;
-        }
-        Ok(())
-    }
-
-    /// Tells a subscription's consumer and the listing's provider what changed.
-    async fn tell_subscription(
-        &self,
-        row: &entities::subscriptions::Model,
-        listing: &entities::listings::Model,
-        change: &str,
-    ) {
-        let data = serde_json::json!({
-            "subscription_id": row.id,
-            "listing_id": listing.id,
-            "listing_title": listing.title,
-            "plan_id": row.plan_id,
-            "status": row.status,
-            "change": change,
-        });
-        self.events
-            .emit_to([&row.account_id, &listing.account_id], platform::SUBSCRIPTION_CHANGED, data)
-            .await;
-    }
-
     /// Adds a plan to the provider's listing; a private plan's invitation is in the answer and
     /// nowhere else.
     pub async fn create_plan(
@@ -490,72 +439,6 @@ impl Marketplace {
         self.subscription_view(row, &listing, &plan).await
     }
 
-    /// The subscription's calls per day over the last 30 days, to its consumer or to the
-    /// listing's provider.
-    pub async fn subscription_activity(
-        &self,
-        account: &AccountId,
-        id: &SubscriptionId,
-    ) -> Result<SubscriptionActivity> {
-        let (row, ..) = self.visible_subscription(account, id).await?;
-        self.activity(&row.id, &row.account_id, &row.listing_id, row.created_at).await
-    }
-
-    /// The consumer's subscriptions, each with the public plans it may change to (none once
-    /// its listing left the marketplace) and its calls per day: the portal's page in a few
-    /// queries.
-    pub async fn consumer_subscriptions(&self, account: &AccountId) -> Result<Vec<ConsumerSubscription>> {
-        let subscriptions = self.list_subscriptions(account).await?;
-        let listing_ids: Vec<ListingId> =
-            subscriptions.iter().map(|s| s.listing_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let listings = db::marketplace::listings_by_id(&self.db, &listing_ids).await?;
-        let mut plans: BTreeMap<ListingId, Vec<PlanView>> = BTreeMap::new();
-        for plan in db::marketplace::plans_of_all(&self.db, &listing_ids).await? {
-            let listed = listings.get(&plan.listing_id).is_some_and(|l| is_listed(l.status));
-            if listed && plan.visibility == Visibility::Public {
-                plans.entry(plan.listing_id.clone()).or_default().push(views::plan_view(&plan));
-            }
-        }
-        let mut out = Vec::with_capacity(subscriptions.len());
-        for subscription in subscriptions {
-            let activity = self
-                .activity(
-                    &subscription.id,
-                    &subscription.consumer_id,
-                    &subscription.listing_id,
-                    subscription.created_at,
-                )
-                .await?;
-            let plans = plans.get(&subscription.listing_id).cloned().unwrap_or_default();
-            out.push(ConsumerSubscription { subscription, plans, activity });
-        }
-        Ok(out)
-    }
-
-    /// A subscription's calls per day over the last `ACTIVITY_DAYS` days (since it began).
-    async fn activity(
-        &self,
-        id: &SubscriptionId,
-        consumer: &AccountId,
-        listing: &ListingId,
-        began: DateTime<Utc>,
-    ) -> Result<SubscriptionActivity> {
-        let to = Utc::now().date_naive();
-        let from = to - Duration::days(ACTIVITY_DAYS - 1);
-        let since = from.and_time(NaiveTime::MIN).and_utc().max(began);
-        let rows = db::marketplace::plan_days(&self.db, consumer, listing, since).await?;
-        let days = rows
-            .into_iter()
-            .map(|d| {
-                let day = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d")
-                    .map_err(|e| anyhow::anyhow!("usage day {:?} is unreadable: {e}", d.day))?;
-                Ok(SubscriptionDay { day, calls: d.calls, errors: d.errors })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let total_calls = days.iter().map(|d| d.calls).sum();
-        Ok(SubscriptionActivity { subscription_id: id.clone(), from, to, days, total_calls })
-    }
-
     // ---- subscribers (provider) ----
 
     /// Who subscribes to the provider's listing.
@@ -664,7 +547,7 @@ impl Marketplace {
     }
 
     /// The subscription if `account` is its consumer or the listing's provider.
-    async fn visible_subscription(
+    pub(super) async fn visible_subscription(
         &self,
         account: &AccountId,
         id: &SubscriptionId,

@@ -7,10 +7,12 @@
 //! Decisions: a listing's or subscription's id of another account is "not found", never
 //! "forbidden"; a draft listing is seen by its provider only; a private plan is reached only
 //! with its invitation, and a wrong invitation is told exactly like a missing plan.
-pub mod application;
+mod activity;
+mod application;
 pub mod browse;
 pub mod grants;
 pub mod markdown;
+mod notices;
 pub mod reviews;
 pub mod search;
 pub mod validation;
