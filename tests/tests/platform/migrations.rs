@@ -55,7 +55,10 @@ async fn migrations_apply_on_a_fresh_database_and_roll_back_completely() {
             "services",
             "subscriptions",
             "tower_sessions",
-            "usage_events"
+            "usage_events",
+            "webhook_attempts",
+            "webhook_deliveries",
+            "webhook_endpoints"
         ]
     );
     assert_eq!(server::startup::migrate(&db).await.unwrap(), 0, "a second run applies nothing");
