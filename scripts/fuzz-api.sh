@@ -118,9 +118,11 @@ call() {
   printf '%s' "$out"
 }
 # <JSON> <Python expression over d, the parsed JSON>: prints the value, a string as it is and
-# anything else as JSON.
+# anything else as JSON. The JSON goes on stdin (printf is a builtin): the OpenAPI document is
+# past the kernel's 128 KiB limit on one argument.
 json() {
-  "$py" -c "import json, sys; d = json.loads(sys.argv[1]); v = $2; print(v if isinstance(v, str) else json.dumps(v))" "$1"
+  printf '%s' "$1" |
+    "$py" -c "import json, sys; d = json.load(sys.stdin); v = $2; print(v if isinstance(v, str) else json.dumps(v))"
 }
 
 # The first account is the operator, so the operator-only operations get fuzzed as well.
