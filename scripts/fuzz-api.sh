@@ -188,6 +188,9 @@ say "schemathesis $SCHEMATHESIS_VERSION: $max_examples examples per operation, s
 # - /api/v1/invoke/...: proxies to registered upstreams, not the platform's own logic.
 # - DELETE /api/v1/keys/{id}: the stateful phase follows GET /api/v1/keys to it and revokes the
 #   fuzzing key itself, after which every request is a 401 and tests nothing.
+# - GET /api/v1/kv/buckets/{bucket}/watch: a stream that stays open until the client leaves, so
+#   every example would wait out the request timeout (its input checks, limits and events are
+#   tested in tests/tests/platform/kv_watch.rs).
 # POST /api/v1/auth/logout stays: the fuzzer authenticates with the key, which it cannot end.
 # --generation-with-security-parameters false: otherwise random web4_session cookies (the
 # document's other scheme) ride along with the key.
@@ -200,6 +203,7 @@ timeout --signal=INT --kill-after=20 "$time_limit" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,use_after_free,ensure_resource_availability \
   --exclude-path-regex '^/api/v1/invoke/' \
   --exclude-name 'DELETE /api/v1/keys/{id}' \
+  --exclude-name 'GET /api/v1/kv/buckets/{bucket}/watch' \
   --generation-with-security-parameters false \
   --max-examples "$max_examples" --seed "$seed" --generation-database none \
   --continue-on-failure --workers 1 --rate-limit 90/s --request-timeout 10 \

@@ -188,7 +188,20 @@ struct WatchQuery {
     /// per key, and a purge drops the key's older ones, as in JetStream), then `caught_up`,
     /// then live changes. Without it (and without `Last-Event-ID`): `caught_up` at the bucket's
     /// current revision, then live changes.
+    #[param(maximum = 9_223_372_036_854_775_807_u64)]
     from_revision: Option<u64>,
+}
+
+/// One server-sent event of a watch, as the stream carries it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct WatchEvent {
+    /// `put`, `delete`, `purge`, `expire`, `caught_up` or `lagged`.
+    event: String,
+    /// The revision (an entry's, or the one `caught_up` covers).
+    id: Option<String>,
+    /// JSON: a `KvEntryView`, `{"revision"}` or `{"last_revision"}`.
+    data: String,
 }
 
 /// `GET /kv/buckets/{bucket}/watch`: the bucket's changes as server-sent events. Each entry
@@ -197,7 +210,7 @@ struct WatchQuery {
 /// backlog is sent; a final `lagged` (data `{"last_revision"}`) says the watcher fell behind
 /// and is disconnected: resume with `from_revision`. A reconnecting `EventSource` resumes by
 /// itself (`Last-Event-ID`).
-#[utoipa::path(get, path = "/api/v1/kv/buckets/{bucket}/watch", tag = "Memory", params(("bucket" = String, Path, description = "The bucket's name"), WatchQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this revision (when `from_revision` is not given)")), responses((status = 200, content_type = "text/event-stream", description = "Events `put`, `delete`, `purge`, `expire` (id: the revision; data: a `KvEntryView`), `caught_up` (data `{\"revision\"}`), and a final `lagged` (data `{\"last_revision\"}`); a keep-alive comment when idle", body = String), (status = 429, description = "`kv_watcher_limit_reached`: the account has as many watchers open as it may (16 by default)", body = ErrorBody), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/kv/buckets/{bucket}/watch", tag = "Memory", params(("bucket" = String, Path, description = "The bucket's name"), WatchQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this revision (when `from_revision` is not given)")), responses((status = 200, content_type = "text/event-stream", description = "Events `put`, `delete`, `purge`, `expire` (id: the revision; data: a `KvEntryView`), `caught_up` (data `{\"revision\"}`), and a final `lagged` (data `{\"last_revision\"}`); a keep-alive comment when idle", body = WatchEvent), (status = 429, description = "`kv_watcher_limit_reached`: the account has as many watchers open as it may (16 by default)", body = ErrorBody), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn watch_bucket(
     caller: Caller,
     State(state): State<AppState>,

@@ -84,6 +84,10 @@ impl Memory {
             (Some(key), None) => Filter::Key(Key::parse(key)?),
             (None, prefix) => Filter::Prefix(validation::prefix(prefix.unwrap_or_default())?.to_owned()),
         };
+        // Revisions are stored as SQLite integers (i64): a larger one names no revision.
+        if request.from_revision.is_some_and(|r| i64::try_from(r).is_err()) {
+            return Err(MemoryError::field("from_revision", format!("At most {}.", i64::MAX)));
+        }
         let bucket = self.bucket(account, bucket).await?;
         let slot = self.take_watcher_slot(account)?;
         let events =

@@ -136,6 +136,12 @@ async fn kv_watch_of_another_accounts_bucket_is_404() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let (code, _) = web4_tests::error_of(response).await;
     assert_eq!(code, "not_found");
+
+    // A revision past what the store can hold names none: refused, not watched from.
+    let too_far = app.url("/api/v1/kv/buckets/private/watch?from_revision=9223372036854775808");
+    let response = app.client.get(too_far).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(web4_tests::error_of(response).await.0, "validation_failed");
 }
 
 #[tokio::test]
