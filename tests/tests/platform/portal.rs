@@ -341,3 +341,59 @@ async fn a_proxy_secret_rotated_by_a_plain_form_is_shown_once_on_the_service_pag
     let (_, second) = page(&app.client, app.url(&format!("/services/{id}"))).await;
     assert!(!second.contains(&secret), "shown only once");
 }
+
+#[tokio::test]
+async fn the_data_pages_server_functions_show_and_change_nothing_of_another_account() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com", PASSWORD).await;
+    let created =
+        app.client.post(app.url("/api/v1/kv/buckets")).json(&serde_json::json!({ "name": "secrets" }));
+    assert_eq!(created.send().await.unwrap().status(), StatusCode::CREATED);
+    let webhook = app
+        .client
+        .post(app.url("/api/v1/webhooks"))
+        .json(&serde_json::json!({ "url": "https://example.com/hook", "filters": ["platform.>"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(webhook.status(), StatusCode::CREATED);
+    let webhook: serde_json::Value = webhook.json().await.unwrap();
+    let id = webhook["webhook"]["id"].as_str().unwrap();
+
+    // Eve, through the hydrated app's calls, names Ada's bucket and webhook.
+    let eve = web4_tests::fixtures::second_account(&app, "eve@example.com").await;
+    let call = |function: &str, form: Vec<(&str, &str)>| {
+        eve.post(app.url(&format!("/_fn/{function}"))).header("accept", "application/json").form(&form).send()
+    };
+    for (function, form) in [
+        ("browse_kv", vec![("bucket", "secrets"), ("prefix", "")]),
+        (
+            "put_kv",
+            vec![
+                ("bucket", "secrets"),
+                ("key", "k"),
+                ("value", "x"),
+                ("ttl_seconds", ""),
+                ("expected_revision", ""),
+            ],
+        ),
+        ("delete_kv", vec![("bucket", "secrets"), ("key", "k")]),
+        ("get_webhook", vec![("id", id)]),
+        ("rotate_webhook_secret", vec![("id", id)]),
+        ("delete_webhook", vec![("id", id)]),
+    ] {
+        let response = call(function, form).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{function}");
+    }
+    // Ada's bucket holds nothing Eve wrote, and her webhook is still there.
+    let keys = app.client.get(app.url("/api/v1/kv/buckets/secrets/keys")).send().await.unwrap();
+    let keys: serde_json::Value = keys.json().await.unwrap();
+    assert_eq!(keys["items"], serde_json::json!([]));
+    let still = app.client.get(app.url(&format!("/api/v1/webhooks/{id}"))).send().await.unwrap();
+    assert_eq!(still.status(), StatusCode::OK);
+    // Eve's events overview shows none of Ada's messages.
+    let overview = call("get_events_overview", vec![]).await.unwrap();
+    assert_eq!(overview.status(), StatusCode::OK);
+    let overview: serde_json::Value = overview.json().await.unwrap();
+    assert_eq!(overview["recent"], serde_json::json!([]), "{overview}");
+}
