@@ -248,6 +248,34 @@ pub trait PortalPort: Send + Sync + 'static {
         review_id: crate::types::ids::ReviewId,
         body: String,
     ) -> Result<crate::types::marketplace::ReviewView, PortalError>;
+    /// A service's request history and top consumers (its owner only; 404 otherwise).
+    async fn get_service_metrics(
+        &self,
+        id: ServiceId,
+        window: crate::types::observability::Window,
+    ) -> Result<crate::types::observability::ServiceMetricsView, PortalError>;
+    /// A node's history (the operator only).
+    async fn get_node_metrics(
+        &self,
+        id: NodeId,
+        window: crate::types::observability::Window,
+    ) -> Result<crate::types::observability::NodeMetricsView, PortalError>;
+    /// Drops by reason across the mesh (the operator only).
+    async fn get_mesh_drops(
+        &self,
+        window: crate::types::observability::Window,
+    ) -> Result<crate::types::observability::DropsView, PortalError>;
+    /// Recent traces the account may see (calls to its services and calls it made; the
+    /// operator: every call), newest first.
+    async fn list_traces(
+        &self,
+        query: crate::types::observability::TraceQuery,
+    ) -> Result<Vec<crate::types::observability::TraceSummary>, PortalError>;
+    /// One trace with its timeline; 404 when it is not one the account may see.
+    async fn get_trace(
+        &self,
+        trace_id: String,
+    ) -> Result<crate::types::observability::TraceView, PortalError>;
 }
 
 /// The port as it is stored in the Leptos context.

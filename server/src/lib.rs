@@ -18,6 +18,7 @@ pub mod memory;
 pub use web4_mesh as mesh;
 pub mod metering;
 pub mod nodes;
+pub mod observability;
 pub mod pagination;
 pub mod ratelimit;
 pub mod secrets;

@@ -130,8 +130,10 @@ impl Application {
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing, events.clone()));
+        let observability = Arc::new(crate::observability::Observability::new(db.clone()));
         let state = AppState {
             accounts,
+            observability,
             billing,
             events,
             webhooks,

@@ -27,6 +27,8 @@ pub struct AppState {
     pub events: Arc<crate::events::Events>,
     /// Signed webhooks: endpoints, deliveries, attempts (and the dispatcher).
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Metrics, traces and the per-minute history of calls.
+    pub observability: Arc<crate::observability::Observability>,
     /// API keys, and bearer authentication (with its cache).
     pub keys: Arc<Keys>,
     /// Request rate limits per key and per account.

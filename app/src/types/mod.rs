@@ -12,6 +12,7 @@ pub mod keys;
 pub mod marketplace;
 pub mod memory;
 pub mod nodes;
+pub mod observability;
 pub mod services;
 pub mod webhooks;
 

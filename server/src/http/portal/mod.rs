@@ -5,6 +5,7 @@ mod errors;
 mod forms;
 mod marketplace;
 mod marketplace_forms;
+mod observability;
 mod request;
 mod respond;
 
@@ -640,6 +641,42 @@ impl PortalPort for PortalAdapter {
         body: String,
     ) -> Result<app::types::marketplace::ReviewView, PortalError> {
         self.reply_to_review_impl(listing_id, review_id, body).await
+    }
+
+    async fn get_service_metrics(
+        &self,
+        id: ServiceId,
+        window: app::types::observability::Window,
+    ) -> Result<app::types::observability::ServiceMetricsView, PortalError> {
+        self.get_service_metrics_impl(id, window).await
+    }
+
+    async fn get_node_metrics(
+        &self,
+        id: NodeId,
+        window: app::types::observability::Window,
+    ) -> Result<app::types::observability::NodeMetricsView, PortalError> {
+        self.operator().await?;
+        self.state.observability.node_metrics(&id, window).await.map_err(portal_error)
+    }
+
+    async fn get_mesh_drops(
+        &self,
+        window: app::types::observability::Window,
+    ) -> Result<app::types::observability::DropsView, PortalError> {
+        self.operator().await?;
+        self.state.observability.drops(window).await.map_err(portal_error)
+    }
+
+    async fn list_traces(
+        &self,
+        query: app::types::observability::TraceQuery,
+    ) -> Result<Vec<app::types::observability::TraceSummary>, PortalError> {
+        self.list_traces_impl(query).await
+    }
+
+    async fn get_trace(&self, trace_id: String) -> Result<app::types::observability::TraceView, PortalError> {
+        self.get_trace_impl(trace_id).await
     }
 
     async fn log_out(&self) -> Result<(), PortalError> {

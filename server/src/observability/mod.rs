@@ -1,0 +1,41 @@
+//! Observability: what the platform measured about its calls and its mesh, and who may see it.
+//!
+//! - **Metrics** through the `metrics` facade, rendered in the Prometheus text format at
+//!   `/metrics`.
+//! - **Traces** of recent invokes: W3C `traceparent` taken from the caller (or started),
+//!   carried through the mesh, continued to the upstream; kept in a bounded store.
+//! - **History**: per-minute rollups of the request metrics, persisted so charts survive
+//!   restarts.
+//!
+//! A developer sees the services it owns and the calls it made; the operator sees every
+//! node, drop and trace. Another account's service or trace is `NotFound`, never `Forbidden`.
+pub mod application;
+
+pub use application::Observability;
+
+use crate::error::{Classified, Classify, Problem};
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObservabilityError {
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for ObservabilityError {
+    fn from(err: DbErr) -> Self {
+        ObservabilityError::Internal(err.into())
+    }
+}
+
+impl Classify for ObservabilityError {
+    fn classify(self) -> Classified {
+        let problem = match self {
+            ObservabilityError::NotFound(what) => Problem::not_found(format!("No such {what}.")),
+            ObservabilityError::Internal(err) => return Classified::Internal(err),
+        };
+        Classified::Problem(problem)
+    }
+}
