@@ -121,7 +121,7 @@ fn doc() -> String {
 fn add_row(what: &str, section: &str) -> String {
     format!(
         "{what} is not documented: add a row `| file key | flag | environment | default | what it does |` \
-         for it (`–` in the cells it does not have) to a table under `## {section}` in {DOC}"
+         for it (`–` in the cells it does not have) to a table under the heading \"## {section}\" in {DOC}"
     )
 }
 
