@@ -191,7 +191,10 @@ impl Api {
                 return Ok(instances);
             }
             if start.elapsed() > HEALTHY_WITHIN {
-                bail!("no healthy instance of {service_id} after {} s: is the upstream up?", HEALTHY_WITHIN.as_secs());
+                bail!(
+                    "no healthy instance of {service_id} after {} s: is the upstream up?",
+                    HEALTHY_WITHIN.as_secs()
+                );
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -216,7 +219,8 @@ struct Invoked {
 impl Invoked {
     /// Reads an invoke answer; a failure of the platform's (`{"error": …}`) is an error.
     async fn read(response: Response) -> anyhow::Result<Self> {
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header =
+            |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let Some(invoke_id) = header("x-web4-invoke-id") else {
             return Err(error_of(response).await);
         };

@@ -9,7 +9,10 @@ async fn main() -> anyhow::Result<()> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let required = |name: &str| env(name).ok_or_else(|| anyhow::anyhow!("set {name}"));
     let options = Options {
-        base_url: env("WEB4_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()).trim_end_matches('/').into(),
+        base_url: env("WEB4_URL")
+            .unwrap_or_else(|| "http://127.0.0.1:3000".into())
+            .trim_end_matches('/')
+            .into(),
         api_key: required("WEB4_API_KEY")?,
         upstream: required("WEB4_UPSTREAM")?,
         slug: env("WEB4_SERVICE").unwrap_or_else(|| DEFAULT_SLUG.into()),
@@ -20,7 +23,10 @@ async fn main() -> anyhow::Result<()> {
     println!("service {} ({}) {verb}; {} healthy instance(s)", s.slug, s.service_id, s.instances);
     println!("invoke: HTTP {}, invoke id {}", s.status, s.invoke_id);
     println!("route: {}", s.route.join(" -> "));
-    println!("retry with the same Idempotency-Key: replayed {}, invoke id {}", s.replayed, s.replay_invoke_id);
+    println!(
+        "retry with the same Idempotency-Key: replayed {}, invoke id {}",
+        s.replayed, s.replay_invoke_id
+    );
     println!("usage: {} call(s) of {} in the last 30 days", s.usage_calls, s.slug);
     // One line for programs (the platform's tests read it from every example).
     let summary = serde_json::json!({

@@ -163,7 +163,12 @@ fn every_flag_and_variable_of_serve_is_documented_with_its_file_key() {
             panic!("{}", add_row(&what, SERVE_SECTION));
         });
         if let Some(env) = &flag.env {
-            assert!(row.envs.contains(env), "{DOC}: the row of `{}` must name `{env}`: {}", flag.long, row.line);
+            assert!(
+                row.envs.contains(env),
+                "{DOC}: the row of `{}` must name `{env}`: {}",
+                flag.long,
+                row.line
+            );
         }
         if keys.contains(&flag.id.as_str()) {
             assert!(
@@ -187,12 +192,18 @@ fn every_flag_and_variable_of_node_is_documented() {
     let flags = flags(node, false);
     assert!(flags.iter().any(|f| f.long == "--control-plane"), "NodeArgs's flags were not read");
     for flag in &flags {
-        let what = format!("the flag `{}` of `server node` (NodeArgs in server/src/nodes/agent.rs)", flag.long);
+        let what =
+            format!("the flag `{}` of `server node` (NodeArgs in server/src/nodes/agent.rs)", flag.long);
         let row = rows.iter().find(|r| r.flags.contains(&flag.long)).unwrap_or_else(|| {
             panic!("{}", add_row(&what, NODE_SECTION));
         });
         if let Some(env) = &flag.env {
-            assert!(row.envs.contains(env), "{DOC}: the row of `{}` must name `{env}`: {}", flag.long, row.line);
+            assert!(
+                row.envs.contains(env),
+                "{DOC}: the row of `{}` must name `{env}`: {}",
+                flag.long,
+                row.line
+            );
         }
     }
     for row in &rows {
@@ -216,7 +227,8 @@ fn check_documented_flags_exist(rows: &[Row], flags: &[Flag], section: &str) {
         }
         for env in &row.envs {
             assert!(
-                flags.iter().any(|f| f.env.as_ref() == Some(env)) || READ_DIRECTLY.iter().any(|(n, _)| n == env),
+                flags.iter().any(|f| f.env.as_ref() == Some(env))
+                    || READ_DIRECTLY.iter().any(|(n, _)| n == env),
                 "{DOC} documents the variable `{env}` under `## {section}`, which nothing reads: {}",
                 row.line
             );

@@ -22,7 +22,8 @@ async fn the_client_examples_register_invoke_once_and_read_their_usage() {
     let nodes = fixtures::node_ids(&app);
 
     // Health checks on the upstream's own path, so its call counter counts invokes alone.
-    let options = Options { health_path: "/health".into(), ..Options::new(&app.url(""), &key, &upstream.url()) };
+    let options =
+        Options { health_path: "/health".into(), ..Options::new(&app.url(""), &key, &upstream.url()) };
     let first = web4_example_client::run_with(&options).await.expect("the Rust example runs");
 
     assert!(first.registered, "{first:?}");
@@ -32,11 +33,12 @@ async fn the_client_examples_register_invoke_once_and_read_their_usage() {
     assert_eq!(first.usage_calls, 1, "the retry with the same key is not metered again");
     assert_eq!(upstream.controls.calls.load(Ordering::Relaxed), 1, "the retry does not call the upstream");
     let recorded = app.query_strings("SELECT invoke_id FROM usage_events").await;
-    assert_eq!(recorded, [first.invoke_id.clone()]);
+    assert_eq!(recorded, std::slice::from_ref(&first.invoke_id));
 
     // The other languages' examples find the service the Rust one registered and add a call.
     let mut calls = 1;
-    for (program, script) in [("python3", "examples/python/client.py"), ("node", "examples/javascript/client.mjs")]
+    for (program, script) in
+        [("python3", "examples/python/client.py"), ("node", "examples/javascript/client.mjs")]
     {
         if !on_path(program) {
             eprintln!("skipped {script}: {program} is not on PATH");
@@ -49,7 +51,10 @@ async fn the_client_examples_register_invoke_once_and_read_their_usage() {
         assert_eq!(summary["registered"], false, "{script}: {summary}");
         assert_eq!(summary["status"], 200, "{script}: {summary}");
         let route = summary["route"].as_array().expect("a route");
-        assert!(!route.is_empty() && route.iter().all(|n| nodes.iter().any(|id| n == id)), "{script}: {summary}");
+        assert!(
+            !route.is_empty() && route.iter().all(|n| nodes.iter().any(|id| n == id)),
+            "{script}: {summary}"
+        );
         assert_eq!(summary["replayed"], true, "{script}: {summary}");
         assert_eq!(summary["replay_invoke_id"], summary["invoke_id"], "{script}: {summary}");
         assert_eq!(summary["usage_calls"], calls, "{script}: {summary}");
@@ -118,10 +123,8 @@ fn the_api_guide_names_only_operations_the_openapi_document_has() {
     let paths = doc["paths"].as_object().expect("paths");
     let mut checked = 0;
     for (at, _) in guide.match_indices("/api/v1/") {
-        let path: String = guide[at..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || "/_-.{}$".contains(*c))
-            .collect();
+        let path: String =
+            guide[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || "/_-.{}$".contains(*c)).collect();
         let path = path.trim_end_matches('.');
         // The document does not list itself.
         if path == "/api/v1/openapi.json" {
@@ -143,7 +146,8 @@ fn the_api_guide_names_only_operations_the_openapi_document_has() {
             .map(str::to_lowercase);
         // The most literal template that fits: `/listings/mine` before `/listings/{id}`.
         let fitting = paths.iter().filter(|(template, _)| fits(template, path));
-        let best = fitting.max_by_key(|(template, _)| template.split('/').filter(|s| !s.starts_with('{')).count());
+        let best =
+            fitting.max_by_key(|(template, _)| template.split('/').filter(|s| !s.starts_with('{')).count());
         let Some((template, item)) = best else {
             panic!("docs/api-guide.md names {path}, which the OpenAPI document does not have");
         };
