@@ -90,6 +90,7 @@ async fn run_script(program: &str, script: &str, base_url: &str, key: &str, upst
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{script} failed ({}):\n{stdout}\n{stderr}", output.status);
+    println!("{script}:\n{stdout}");
     for expected in ["invoke: HTTP 200, invoke id ", "route: ", "replayed true", "usage: "] {
         assert!(stdout.contains(expected), "{script} printed no {expected:?}:\n{stdout}");
     }
