@@ -1,9 +1,9 @@
 //! `docs/configuration.md` against the code: every setting the code takes — each key of
 //! [`FileConfig`], each flag and environment variable of `server serve`/`migrate` (and the
 //! global `--log-format`) and of `server node` — has a row in the reference's tables, and
-//! the tables name nothing the code does not take. The lists come from the code itself
-//! (serde's field names, clap's arguments), so a new setting fails this test until it is
-//! documented, and a removed one until its row goes.
+//! the tables name nothing the code does not take, and each plain default they give is the
+//! code's. The lists come from the code itself (serde's field names, clap's arguments), so a
+//! new setting fails these tests until it is documented, and a removed one until its row goes.
 use super::FileConfig;
 use clap::CommandFactory;
 use serde::{
@@ -76,13 +76,14 @@ fn flags(command: &clap::Command, globals: bool) -> Vec<Flag> {
         .collect()
 }
 
-/// One row of a reference table: the backquoted words of its first three cells (file key,
-/// flag, environment).
+/// One row of a reference table: the backquoted words of its first four cells (file key,
+/// flag, environment, default).
 struct Row {
     line: String,
     keys: Vec<String>,
     flags: Vec<String>,
     envs: Vec<String>,
+    defaults: Vec<String>,
 }
 
 fn quoted(cell: &str) -> Vec<String> {
@@ -107,6 +108,7 @@ fn rows(doc: &str, heading: &str) -> Vec<Row> {
                 keys: cell(1),
                 flags: cell(2).into_iter().filter(|f| f.starts_with("--")).collect(),
                 envs: cell(3),
+                defaults: cell(4),
             }
         })
         .collect()
@@ -234,4 +236,43 @@ fn check_documented_flags_exist(rows: &[Row], flags: &[Flag], section: &str) {
             );
         }
     }
+}
+
+/// The configuration resolved from a file holding `text` (and no flags).
+fn resolved(text: &str) -> String {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("web4.toml");
+    std::fs::write(&file, text).expect("the file is written");
+    let config = super::Config::resolve(super::ServeArgs { config: Some(file), ..Default::default() });
+    format!("{:?}", config.unwrap_or_else(|e| panic!("{text:?} does not resolve: {e:#}")))
+}
+
+/// Setting a key to the default the reference gives it changes nothing: the documented default
+/// is the code's. (Defaults that are not one plain value — `none`, `sqlite://<data_dir>/…` —
+/// are left out.)
+#[test]
+fn every_documented_default_is_the_codes_default() {
+    let doc = doc();
+    let defaults = resolved("");
+    let mut checked = 0;
+    for row in rows(&doc, SERVE_SECTION) {
+        let ([key], Some(default)) = (row.keys.as_slice(), row.defaults.first()) else { continue };
+        if default.contains('<') {
+            continue;
+        }
+        let value = match default.as_str() {
+            "true" | "false" => default.clone(),
+            number if number.parse::<i64>().is_ok() => number.to_owned(),
+            text => format!("{text:?}"),
+        };
+        // Not assert_eq!: the two configurations are long; the row says what to fix.
+        assert!(
+            resolved(&format!("{key} = {value}\n")) == defaults,
+            "{DOC} says `{key}` defaults to `{default}`, but setting it to that changes the configuration: \
+             correct the default in this row: {}",
+            row.line
+        );
+        checked += 1;
+    }
+    assert!(checked > 30, "only {checked} defaults were checked");
 }
