@@ -378,6 +378,10 @@ fn origin_of(url: &str) -> anyhow::Result<String> {
     }
 }
 
+/// `docs/configuration.md` checked against the settings above.
+#[cfg(test)]
+mod documented;
+
 #[cfg(test)]
 mod tests {
     use super::*;

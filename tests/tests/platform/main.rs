@@ -5,6 +5,7 @@ mod billing;
 mod crash;
 mod errors;
 mod events;
+mod examples;
 mod keys;
 mod kv;
 mod kv_invoke;
