@@ -89,6 +89,7 @@ impl Application {
             Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
         let embedded = Arc::new(mesh);
+        let observer = Arc::new(crate::observability::Observer::default());
         let runtime = ServiceRuntime::new(
             db.clone(),
             config.mesh,
@@ -100,6 +101,7 @@ impl Application {
             }),
             Arc::new(crate::services::proxy_secret::ProxySecrets::load_or_create(&config.data_dir)?),
             events.clone(),
+            observer.clone(),
         );
         runtime.start();
         let nodes = Arc::new(Nodes::new(db.clone(), challenges, embedded, runtime.clone(), events.clone()));

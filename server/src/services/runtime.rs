@@ -90,6 +90,8 @@ pub struct ServiceRuntime {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Records successful invokes (`None`: metering off, for benchmarks only).
     pub(super) meter: Option<Arc<crate::metering::Meter>>,
+    /// Told of every finished invoke: metrics, rollups, traces.
+    pub(super) observer: Arc<crate::observability::Observer>,
     /// Invokes in flight, in total and per account.
     pub(super) in_flight: super::in_flight::InFlight,
     /// Derives each service's proxy secret.
@@ -111,6 +113,7 @@ impl ServiceRuntime {
         meter: Option<Arc<crate::metering::Meter>>,
         proxy: Arc<super::proxy_secret::ProxySecrets>,
         events: Arc<crate::events::Events>,
+        observer: Arc<crate::observability::Observer>,
     ) -> Arc<Self> {
         Arc::new(Self {
             db,
@@ -128,6 +131,7 @@ impl ServiceRuntime {
             last_health: Mutex::default(),
             tasks: Mutex::default(),
             meter,
+            observer,
             in_flight: super::in_flight::InFlight::default(),
             proxy,
             entitlements: super::entitlements::Entitlements::default(),

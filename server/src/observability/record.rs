@@ -1,0 +1,47 @@
+//! What the entry node tells observability about every invoke it finished (answered or not),
+//! and the one hook it calls: [`Observer::invoke_finished`]. Metrics, the per-minute rollups and
+//! the trace store each take what they need from the record; none of them sees a body, a
+//! header value or a query string.
+use super::trace_context::TraceContext;
+use crate::mesh::NodeId;
+use app::types::ids::{AccountId, ServiceId};
+use std::time::Duration;
+
+/// One attempt at a placement.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    /// The hosting node tried.
+    pub node: NodeId,
+    /// When the attempt started, after the call did.
+    pub offset: Duration,
+    pub duration: Duration,
+    /// Why it brought no answer (an error code or drop reason), when it did not.
+    pub error: Option<String>,
+}
+
+/// A finished invoke, as the entry node saw it.
+#[derive(Clone, Debug)]
+pub struct InvokeRecord<'a> {
+    pub invoke_id: uuid::Uuid,
+    pub trace: TraceContext,
+    pub service: &'a ServiceId,
+    pub service_name: &'a str,
+    /// The service's owner (who sees its metrics and traces).
+    pub owner: &'a AccountId,
+    /// The calling account (who sees the calls it made).
+    pub payer: &'a AccountId,
+    /// The entry node (the embedded node that sent the call into the mesh), when one was up.
+    pub entry: Option<NodeId>,
+    pub method: &'a str,
+    /// The path after the service reference, without the query string.
+    pub path: &'a str,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub duration: Duration,
+    /// The status the caller got (the upstream's, or the platform's error status).
+    pub status: u16,
+    /// The platform's error code when the platform answered instead of the upstream.
+    pub error_code: Option<&'static str>,
+    /// The route of the answering attempt, entry first (empty when none answered).
+    pub route: &'a [NodeId],
+    pub attempts: &'a [AttemptRecord],
+}
