@@ -105,6 +105,8 @@ pub struct ServiceRuntime {
 
 impl ServiceRuntime {
     /// The run time over the embedded nodes `embedded` (the first is the entry node).
+    // The composition root hands each part over once; a parameter struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: DatabaseConnection,
         liveness: Liveness,
