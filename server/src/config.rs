@@ -63,6 +63,9 @@ pub struct ServeArgs {
     /// Webhook endpoints one account may have [default: 20]
     #[arg(long, env = "WEB4_MAX_WEBHOOKS_PER_ACCOUNT", value_name = "N")]
     pub max_webhooks_per_account: Option<u64>,
+    /// Keep traces of recent invokes (`false` records none: for measuring their cost) [default: true]
+    #[arg(long, env = "WEB4_TRACES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub traces: Option<bool>,
 }
 
 /// The optional configuration file. Unknown keys are an error, so a typo is not silently ignored.
@@ -111,6 +114,9 @@ struct FileConfig {
     webhook_retention_days: Option<u64>,
     max_kv_watchers_per_account: Option<u32>,
     kv_watch_buffer: Option<usize>,
+    traces: Option<bool>,
+    trace_capacity: Option<usize>,
+    trace_retention_minutes: Option<u64>,
 }
 
 /// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
@@ -168,6 +174,8 @@ pub struct Config {
     pub usage_events_every: std::time::Duration,
     /// Webhooks: the retry schedule, auto-disable, limits and timing.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The recent invokes' traces: whether they are kept, how many, how long.
+    pub traces: crate::observability::traces::TraceSettings,
 }
 
 impl Config {
@@ -196,6 +204,7 @@ impl Config {
             memory: crate::memory::validation::MemorySettings::default(),
             usage_events_every: std::time::Duration::from_secs(10),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            traces: crate::observability::traces::TraceSettings::default(),
         }
     }
 
@@ -340,6 +349,20 @@ impl Config {
             anyhow::ensure!(days > 0, "webhook_retention_days must be at least 1");
             config.webhooks.keep_deliveries_for = std::time::Duration::from_secs(days * 24 * 3600);
         }
+        if let Some(on) = args.traces.or(file.traces) {
+            config.traces.enabled = on;
+        }
+        if let Some(n) = file.trace_capacity {
+            anyhow::ensure!((1..=1_000_000).contains(&n), "trace_capacity must be between 1 and 1000000");
+            config.traces.capacity = n;
+        }
+        if let Some(minutes) = file.trace_retention_minutes {
+            anyhow::ensure!(
+                (1..=10_080).contains(&minutes),
+                "trace_retention_minutes must be between 1 and 10080"
+            );
+            config.traces.retention = std::time::Duration::from_secs(minutes * 60);
+        }
         let limits = &mut config.rate_limits;
         for (value, slot, name) in [
             (file.rate_limit_key_per_second, &mut limits.key.per_second, "rate_limit_key_per_second"),
@@ -459,6 +482,19 @@ mod tests {
         assert_eq!(webhooks.keep_deliveries_for, secs(2 * 24 * 3600));
         let bad = ServeArgs { webhook_retry_schedule: Some("soon".into()), ..ServeArgs::default() };
         assert!(Config::resolve(bad).is_err());
+    }
+
+    #[test]
+    fn trace_settings_come_from_the_flag_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(&file, "traces = true\ntrace_capacity = 5\ntrace_retention_minutes = 2\n").unwrap();
+        let args = ServeArgs { config: Some(file.clone()), traces: Some(false), ..ServeArgs::default() };
+        let traces = Config::resolve(args).unwrap().traces;
+        assert!(!traces.enabled, "the flag wins");
+        assert_eq!((traces.capacity, traces.retention), (5, std::time::Duration::from_secs(120)));
+        std::fs::write(&file, "trace_capacity = 0\n").unwrap();
+        assert!(Config::resolve(ServeArgs { config: Some(file), ..ServeArgs::default() }).is_err());
     }
 
     #[test]

@@ -89,7 +89,8 @@ impl Application {
             Arc::new(crate::events::Events::sqlite(db.clone(), crate::events::EventSettings::default()));
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
         let embedded = Arc::new(mesh);
-        let observer = Arc::new(crate::observability::Observer::default());
+        let traces = Arc::new(crate::observability::traces::TraceStore::new(config.traces));
+        let observer = Arc::new(crate::observability::Observer::default().with_traces(traces.clone()));
         let runtime = ServiceRuntime::new(
             db.clone(),
             config.mesh,
@@ -132,7 +133,8 @@ impl Application {
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing, events.clone()));
-        let observability = Arc::new(crate::observability::Observability::new(db.clone()));
+        let observability =
+            Arc::new(crate::observability::Observability::new(db.clone()).with_traces(traces));
         let state = AppState {
             accounts,
             observability,

@@ -19,6 +19,7 @@ pub mod nodes;
 pub mod openapi;
 pub mod portal;
 pub mod services;
+pub mod traces;
 pub mod webhooks;
 
 use crate::error::ErrorCode;
@@ -97,6 +98,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(marketplace::router())
         .merge(events::router())
         .merge(webhooks::router())
+        .merge(traces::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async {

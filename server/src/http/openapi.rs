@@ -1,6 +1,8 @@
 //! The Cloud API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! annotations and the wire types' `ToSchema` derives, served at `/api/v1/openapi.json`.
-use super::{accounts, billing, events, health, keys, marketplace, memory, nodes, services, webhooks};
+use super::{
+    accounts, billing, events, health, keys, marketplace, memory, nodes, services, traces, webhooks,
+};
 use axum::{Json, Router, routing::get};
 use utoipa::{
     Modify, OpenApi,
@@ -72,6 +74,7 @@ impl Modify for Security {
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
         nodes::list_join_tokens, nodes::create_join_token, nodes::revoke_join_token, nodes::create_challenge, nodes::join, nodes::heartbeat,
         health::healthz, health::readyz,
+        traces::list_traces, traces::get_trace,
     ),
     components(schemas(app::types::marketplace::Sort, app::types::marketplace::SubscriberAction)),
     tags(
@@ -86,6 +89,7 @@ impl Modify for Security {
         (name = "Memory", description = "KV buckets per account: revisions, compare-and-swap, history (≤ 64), TTL with touch. Keys 1–1024 bytes of `A-Z a-z 0-9 _ . = / -` (percent-encode `/` in paths), values base64 ≤ 1 MiB, ≤ 100 buckets and ≤ 100 000 live keys per account"),
         (name = "Mesh (operator)", description = "Nodes, topology and join tokens (operator only)"),
         (name = "Mesh (nodes)", description = "What hosted nodes call: join and heartbeats"),
+        (name = "Traces", description = "Recent invokes' traces (W3C Trace Context): the gateway, attempts, mesh hops, the hosting node and the upstream. Yours are the calls to your services and the calls you made; kept in memory for an hour"),
         (name = "Health", description = "Liveness and readiness probes"),
     )
 )]

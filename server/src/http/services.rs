@@ -121,7 +121,7 @@ async fn discover_service(
 /// upstream's status, headers and body, plus `x-web4-invoke-id` and `x-web4-route`. A `kv`
 /// service takes `GET|PUT|DELETE keys/{key}` and `GET keys?prefix=` on its bucket (see
 /// `services::kv_call`) and answers as the KV API does.
-#[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/api/v1/invoke/{service}/{path}", tag = "Invoke", params(("service" = String, Path, description = "Service id, `{owner-account-id}/{slug}`, or one of your slugs"), ("path" = String, Path, description = "Path forwarded to the upstream (with the query); for a `kv` service `keys/{key}` (GET, PUT with a `KvPut` body, DELETE) or `keys?prefix=&cursor=&limit=` (GET)"), ("If-Match" = Option<String>, Header, description = "`kv` services: put only if the key is at this revision (409 `kv_revision_mismatch` with `details.current_revision`)"), ("If-None-Match" = Option<String>, Header, description = "`kv` services: `*` puts only if the key is absent (409 `kv_key_exists`)"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored answer to a retry; the call is metered once")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "Any body up to the service's limit"), responses((status = 200, description = "The upstream's status, headers and body, plus `x-web4-invoke-id`, `x-web4-route`, `x-web4-attempts` and, on a subscription whose plan has a quota, `x-web4-quota-limit`, `x-web4-quota-remaining` and `x-web4-quota-reset` (seconds), and for a deprecated listing `Sunset` (RFC 8594); a 2xx is metered once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
+#[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/api/v1/invoke/{service}/{path}", tag = "Invoke", params(("service" = String, Path, description = "Service id, `{owner-account-id}/{slug}`, or one of your slugs"), ("path" = String, Path, description = "Path forwarded to the upstream (with the query); for a `kv` service `keys/{key}` (GET, PUT with a `KvPut` body, DELETE) or `keys?prefix=&cursor=&limit=` (GET)"), ("If-Match" = Option<String>, Header, description = "`kv` services: put only if the key is at this revision (409 `kv_revision_mismatch` with `details.current_revision`)"), ("If-None-Match" = Option<String>, Header, description = "`kv` services: `*` puts only if the key is absent (409 `kv_key_exists`)"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored answer to a retry; the call is metered once")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "Any body up to the service's limit"), responses((status = 200, description = "The upstream's status, headers and body, plus `x-web4-invoke-id`, `x-web4-route`, `x-web4-attempts`, `traceparent` (W3C: the caller's trace when it sent a valid one, a new one otherwise; see `GET /api/v1/traces/{trace_id}`) and, on a subscription whose plan has a quota, `x-web4-quota-limit`, `x-web4-quota-remaining` and `x-web4-quota-reset` (seconds), and for a deprecated listing `Sunset` (RFC 8594); a 2xx is metered once"), (status = "4XX", description = "The one error shape: `{\"error\": {\"code\", \"message\", \"details\"?}}`", body = ErrorBody)))]
 async fn invoke_service(
     caller: Caller,
     State(state): State<AppState>,
@@ -157,7 +157,7 @@ async fn invoke_service(
 
 /// The upstream's answer as the caller gets it.
 pub fn response(invoked: Invoked, head: bool) -> Response {
-    let Invoked { invoke_id, route, status, headers, body, attempts, quota, sunset } = invoked;
+    let Invoked { invoke_id, trace, route, status, headers, body, attempts, quota, sunset } = invoked;
     let mut response = if head { Body::empty() } else { Body::from(body) }.into_response();
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     let out = response.headers_mut();
@@ -172,6 +172,11 @@ pub fn response(invoked: Invoked, head: bool) -> Response {
     }
     if let Ok(value) = HeaderValue::try_from(route) {
         out.insert("x-web4-route", value);
+    }
+    // The trace the call is in (the caller's own, when it sent a valid `traceparent`), with the
+    // platform's gateway span as the parent: a caller that sent none learns the trace id here.
+    if let Ok(value) = HeaderValue::try_from(trace.traceparent()) {
+        out.insert("traceparent", value);
     }
     out.insert("x-web4-attempts", HeaderValue::from(attempts));
     // A subscription's plan quota: calls included this month, left after this one, and

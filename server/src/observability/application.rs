@@ -7,6 +7,7 @@ use app::types::{
     },
 };
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 /// Who is asking: an account, and whether it is the operator (who sees every trace).
 #[derive(Clone, Copy, Debug)]
@@ -19,11 +20,19 @@ pub struct Viewer<'a> {
 pub struct Observability {
     #[allow(dead_code)]
     db: DatabaseConnection,
+    /// The recent traces (the [`super::Observer`] writes them).
+    traces: Arc<super::traces::TraceStore>,
 }
 
 impl Observability {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, traces: Arc::default() }
+    }
+
+    /// The façade reading traces from `store`.
+    pub fn with_traces(mut self, store: Arc<super::traces::TraceStore>) -> Self {
+        self.traces = store;
+        self
     }
 
     /// A service's request history over `window` and its top consumers; `NotFound` unless
@@ -51,17 +60,21 @@ impl Observability {
         Ok(DropsView { window, steps: Vec::new(), reasons: Vec::new() })
     }
 
-    /// Recent traces `viewer` may see, newest first.
+    /// Recent traces `viewer` may see, newest first: the operator's are every trace, an
+    /// account's those of the services it owns and of the calls it made. `query.limit` is
+    /// 1–100 (default 50; the Cloud API refuses others, anything else here is clamped).
     pub async fn traces(
         &self,
-        _viewer: Viewer<'_>,
-        _query: TraceQuery,
+        viewer: Viewer<'_>,
+        query: TraceQuery,
     ) -> Result<Vec<TraceSummary>, ObservabilityError> {
-        Ok(Vec::new())
+        Ok(self.traces.list(viewer, &query))
     }
 
-    /// One trace `viewer` may see.
-    pub async fn trace(&self, _viewer: Viewer<'_>, _trace_id: &str) -> Result<TraceView, ObservabilityError> {
-        Err(ObservabilityError::NotFound("trace"))
+    /// One trace `viewer` may see (the newest call of it, when a caller sent the same
+    /// `traceparent` with several); `NotFound` for another account's, an unknown or expired
+    /// one alike, so a trace id reveals nothing.
+    pub async fn trace(&self, viewer: Viewer<'_>, trace_id: &str) -> Result<TraceView, ObservabilityError> {
+        self.traces.get(viewer, trace_id).ok_or(ObservabilityError::NotFound("trace"))
     }
 }

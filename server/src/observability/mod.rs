@@ -12,6 +12,7 @@
 pub mod application;
 pub mod record;
 pub mod trace_context;
+pub mod traces;
 
 pub use record::{AttemptRecord, InvokeRecord};
 
@@ -31,12 +32,26 @@ pub enum ObservabilityError {
 /// Where the entry node reports finished invokes. Cheap to call on the hot path: each sink
 /// takes what it needs and returns; nothing here waits on the database.
 #[derive(Default)]
-pub struct Observer {}
+pub struct Observer {
+    /// The recent traces (shared with [`Observability`], which reads them).
+    traces: std::sync::Arc<traces::TraceStore>,
+}
 
 impl Observer {
     /// Records one finished invoke in the metrics, the rollups and the trace store.
     pub fn invoke_finished(&self, record: &InvokeRecord<'_>) {
-        let _ = record;
+        self.traces.record(record);
+    }
+
+    /// The observer writing traces into `store`.
+    pub fn with_traces(mut self, store: std::sync::Arc<traces::TraceStore>) -> Self {
+        self.traces = store;
+        self
+    }
+
+    /// Whether traces are recorded: the invoke path keeps its attempts only then.
+    pub fn traces_on(&self) -> bool {
+        self.traces.enabled()
     }
 }
 

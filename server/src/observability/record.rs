@@ -17,6 +17,28 @@ pub struct AttemptRecord {
     pub duration: Duration,
     /// Why it brought no answer (an error code or drop reason), when it did not.
     pub error: Option<String>,
+    /// The nodes the request crossed, entry first, when the hosting node answered (with a
+    /// response or a failure); empty when the mesh brought nothing back.
+    pub route: Vec<NodeId>,
+    /// When the request reached each node of `route` after the call started (the mesh's
+    /// signed hop stamps, on the entry node's timeline); empty when the mesh gave none, and
+    /// the trace then spreads the attempt's time evenly over the route's links.
+    pub hops: Vec<(NodeId, Duration)>,
+    /// The hosting node's own timing, when it answered with the upstream's response.
+    pub host: Option<HostTimes>,
+}
+
+/// What the hosting node measured of one call (its clock, durations only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostTimes {
+    /// From taking the request off the mesh to the reply's last byte.
+    pub held: Duration,
+    /// When the upstream call began, after the host took the request.
+    pub upstream_at: Duration,
+    /// The upstream's own time.
+    pub upstream: Duration,
+    /// The upstream's status.
+    pub status: u16,
 }
 
 /// A finished invoke, as the entry node saw it.

@@ -144,13 +144,29 @@ async fn serve_at_most(
                 }
             } else {
                 match wire::decode_request(payload) {
-                    Ok(request) => execute(&upstreams, &grants, origin, request).await,
+                    Ok(request) => {
+                        use tracing::Instrument;
+                        let span = host_span(&request);
+                        execute(&upstreams, &grants, origin, request).instrument(span).await
+                    }
                     Err(_) => wire::encode_failure(Failure::BadRequest, "malformed invoke request"),
                 }
             };
             responder.respond(reply).await;
         });
     }
+}
+
+/// The hosting node's `tracing` span of a call: the same `invoke_id` and `trace_id` as the entry
+/// node's, from the request.
+fn host_span(request: &Request) -> tracing::Span {
+    let trace_id = request.trace.map(|t| crate::observability::trace_context::hex(&t.trace_id));
+    tracing::info_span!(
+        "invoke",
+        invoke_id = %uuid::Uuid::from_bytes(request.invoke_id),
+        trace_id = trace_id.as_deref().unwrap_or(""),
+        service = %request.service_id,
+    )
 }
 
 /// Calls the upstream for one request from `origin`, if the grants allow it, and encodes the
@@ -224,8 +240,18 @@ fn closed_under_call(err: &reqwest::Error) -> bool {
 
 /// The upstream's answer, encoded as it streams in: the body goes straight into the reply.
 async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result<Bytes, (Failure, String)> {
-    let Request { invoke_id, method, path_and_query, timeout_ms, max_response_bytes, headers, body, .. } =
-        request;
+    let took = std::time::Instant::now();
+    let Request {
+        invoke_id,
+        trace,
+        method,
+        path_and_query,
+        timeout_ms,
+        max_response_bytes,
+        headers,
+        body,
+        ..
+    } = request;
     let bad = |m: String| (Failure::BadRequest, m);
     let method =
         reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| bad(format!("bad method {method:?}")))?;
@@ -246,6 +272,17 @@ async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result
     }
     let invoke_id = uuid::Uuid::from_bytes(invoke_id).to_string();
     head.insert("x-web4-invoke-id", invoke_id.parse().map_err(|_| bad("invalid invoke id".into()))?);
+    // The upstream continues the trace as a child of this node's span (the entry node vetted
+    // any `tracestate` it forwarded; a caller's own `traceparent` never gets this far).
+    if let Some(trace) = trace {
+        let context = crate::observability::trace_context::TraceContext {
+            trace_id: trace.trace_id,
+            span_id: crate::observability::trace_context::new_span_id(),
+            sampled: trace.flags & 1 == 1,
+            parent_id: Some(trace.parent_id),
+        };
+        head.insert("traceparent", context.traceparent().parse().map_err(|_| bad("invalid trace".into()))?);
+    }
     let request = upstreams
         .pooled
         .request(method, &url)
@@ -257,6 +294,7 @@ async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result
     // The one retry needs its own copy: the first send consumes the request.
     let again = if idempotent(request.method()) { request.try_clone() } else { None };
     let started = std::time::Instant::now();
+    let upstream_at = started.duration_since(took);
     let mut response = match (upstreams.pooled.execute(request).await, again) {
         (Err(e), Some(mut again)) if closed_under_call(&e) => {
             tracing::debug!(%url, error = %root_cause(&e), "connection closed under the call; sending it again on a new one");
@@ -290,6 +328,15 @@ async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result
         }
         reply.extend_from_slice(&chunk);
     }
+    let micros = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+    wire::set_timing(
+        &mut reply,
+        wire::HostTiming {
+            host_us: micros(took.elapsed()),
+            upstream_at_us: micros(upstream_at),
+            upstream_us: micros(started.elapsed()),
+        },
+    );
     Ok(reply.freeze())
 }
 

@@ -18,6 +18,7 @@ use super::{
 use crate::{
     mesh::{DropReason, NodeId, node::SendError},
     metering::UsageEvent,
+    observability::{AttemptRecord, record::HostTimes, trace_context::TraceContext},
 };
 use app::types::{
     ids::{AccountId, KeyId},
@@ -30,6 +31,7 @@ use std::{
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
+use tracing::Instrument;
 
 /// A service that takes calls with this method: what [`ServiceRuntime::admit`] checked, so the
 /// call path never checks it again.
@@ -71,6 +73,8 @@ pub struct Invoked {
     /// When the listing called through stops serving (it is deprecated).
     pub sunset: Option<chrono::DateTime<chrono::Utc>>,
     pub invoke_id: uuid::Uuid,
+    /// The trace the call belongs to (the caller's, when it sent a valid `traceparent`).
+    pub trace: TraceContext,
     pub route: Vec<NodeId>,
     pub attempts: u32,
     pub status: u16,
@@ -111,10 +115,13 @@ struct Missed {
 }
 
 /// The call as the hosting node's executor reads it: the caller's headers that may reach the
-/// upstream, plus who pays and the service's proxy secret.
+/// upstream, plus who pays and the service's proxy secret, and the trace (with `parent`, the
+/// first attempt's span, as the hosting node's parent; the caller's `tracestate` if vetted).
+#[allow(clippy::too_many_arguments)]
 fn request_payload(
     service: &Entry,
     invoke_id: uuid::Uuid,
+    (trace, parent): (&TraceContext, [u8; 8]),
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
@@ -122,6 +129,7 @@ fn request_payload(
     body: &[u8],
 ) -> Result<Bytes, InvokeError> {
     let http = service.http.as_ref().ok_or(InvokeError::NotFound)?;
+    let tracestate = crate::observability::trace_context::vetted_tracestate(headers);
     let forward: Vec<(&str, &[u8])> = headers
         .iter()
         .filter(|(n, _)| to_upstream(n.as_str()))
@@ -130,9 +138,11 @@ fn request_payload(
             ("x-web4-consumer", payer.as_str().as_bytes()),
             (super::proxy_secret::HEADER, service.proxy_secret.as_bytes()),
         ])
+        .chain(tracestate.as_deref().map(|t| ("tracestate", t.as_bytes())))
         .collect();
     wire::encode_request(wire::RequestParts {
         invoke_id: *invoke_id.as_bytes(),
+        trace: Some(wire::Trace { trace_id: trace.trace_id, parent_id: parent, flags: trace.flags() }),
         service_id: service.id.as_str(),
         method: method.as_str(),
         path_and_query,
@@ -178,6 +188,15 @@ fn undelivered(err: SendError, timeout_ms: u32, method: &Method) -> Missed {
     Missed { error, counts_against_node, may_retry }
 }
 
+/// What a trace shows of an attempt that brought no answer: the error's code, and the mesh's
+/// drop reason when it dropped the call.
+fn attempt_error(error: &InvokeError, dropped: Option<DropReason>) -> String {
+    match dropped {
+        Some(reason) => format!("{}: {}", status_of(error).1, reason.as_str()),
+        None => status_of(error).1.to_owned(),
+    }
+}
+
 /// The status and code a failed call answers (classified once, in [`InvokeError`]'s `Classify`).
 fn status_of(err: &InvokeError) -> (u16, &'static str) {
     use crate::error::{Classified, Classify};
@@ -185,6 +204,17 @@ fn status_of(err: &InvokeError) -> (u16, &'static str) {
         Classified::Problem(problem) => (problem.code.status().as_u16(), problem.code.as_str()),
         Classified::Internal(_) => (500, crate::error::ErrorCode::Internal.as_str()),
     }
+}
+
+/// The hosting node's timing as a trace shows it (`None` when it measured nothing: a kv call).
+fn host_times(timing: wire::HostTiming, status: u16) -> Option<HostTimes> {
+    let micros = |us: u32| Duration::from_micros(u64::from(us));
+    (timing.host_us > 0).then(|| HostTimes {
+        held: micros(timing.host_us),
+        upstream_at: micros(timing.upstream_at_us),
+        upstream: micros(timing.upstream_us),
+        status,
+    })
 }
 
 fn idempotent(method: &Method) -> bool {
@@ -269,8 +299,17 @@ impl ServiceRuntime {
             (call.payer, call.key_id, call.service.service.clone(), call.body.len());
         let (method, path) =
             (call.method.clone(), call.path_and_query.split('?').next().unwrap_or("").to_owned());
-        let trace = crate::observability::trace_context::TraceContext::start();
-        let forwarded = self.forward(call).await;
+        let trace = TraceContext::from_headers(call.headers);
+        let invoke_id = *call.invoke_id.get_or_insert_with(uuid::Uuid::now_v7);
+        let span = tracing::info_span!(
+            "invoke",
+            %invoke_id,
+            trace_id = %trace.trace_id_hex(),
+            service = %service.id,
+        );
+        // Nothing is kept for the trace store when it is switched off.
+        let mut attempts = self.observer.traces_on().then(Vec::new);
+        let forwarded = self.forward(call, &trace, started, attempts.as_mut()).instrument(span).await;
         let (status, error_code, route): (u16, Option<&'static str>, &[NodeId]) = match &forwarded {
             Ok(invoked) => (invoked.status, None, &invoked.route),
             Err(err) => {
@@ -279,7 +318,7 @@ impl ServiceRuntime {
             }
         };
         self.observer.invoke_finished(&crate::observability::InvokeRecord {
-            invoke_id: forwarded.as_ref().map(|i| i.invoke_id).unwrap_or_default(),
+            invoke_id,
             trace,
             service: &service.id,
             service_name: &service.slug,
@@ -293,7 +332,7 @@ impl ServiceRuntime {
             status,
             error_code,
             route,
-            attempts: &[],
+            attempts: attempts.as_deref().unwrap_or_default(),
         });
         let mut invoked = forwarded?;
         invoked.quota = ticket.as_ref().and_then(|t| t.quota);
@@ -323,8 +362,15 @@ impl ServiceRuntime {
         Ok(invoked)
     }
 
-    /// Makes the call through the mesh, with retries and breakers.
-    async fn forward(&self, call: Call<'_>) -> Result<Invoked, InvokeError> {
+    /// Makes the call through the mesh, with retries and breakers; tells `attempts` (when
+    /// given) how each attempt went, on the timeline of the call that began at `started`.
+    async fn forward(
+        &self,
+        call: Call<'_>,
+        trace: &TraceContext,
+        started: Instant,
+        mut attempts_seen: Option<&mut Vec<AttemptRecord>>,
+    ) -> Result<Invoked, InvokeError> {
         let Call {
             service: Admitted { service, limit },
             method,
@@ -339,6 +385,8 @@ impl ServiceRuntime {
             return Err(InvokeError::BodyTooLarge { limit });
         }
         let invoke_id = invoke_id.unwrap_or_else(uuid::Uuid::now_v7);
+        // Each attempt is a span of the trace; the first one's id is written into the request.
+        let mut attempt_span = crate::observability::trace_context::new_span_id();
         let (payload, timeout_ms) = match &service.http {
             Some(http) => {
                 if climbs(path_and_query) {
@@ -347,8 +395,16 @@ impl ServiceRuntime {
                             .into(),
                     ));
                 }
-                let payload =
-                    request_payload(&service, invoke_id, method, path_and_query, headers, payer, &body)?;
+                let payload = request_payload(
+                    &service,
+                    invoke_id,
+                    (trace, attempt_span),
+                    method,
+                    path_and_query,
+                    headers,
+                    payer,
+                    &body,
+                )?;
                 (payload, http.timeout_ms)
             }
             // A kv call: the operation, not the request, crosses the mesh.
@@ -379,34 +435,71 @@ impl ServiceRuntime {
                 continue;
             }
             attempts += 1;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let missed = match entry.request(node, payload.clone(), remaining).await {
-                Ok(answer) => match wire::decode_reply(answer.payload) {
-                    Ok(Reply::Response { status, mut headers, body }) => {
-                        self.settle(&service, node, true);
-                        headers.retain(|(name, _)| from_upstream(name));
-                        let route = answer.receipt.route;
-                        return Ok(Invoked {
-                            quota: None,
-                            sunset: None,
-                            invoke_id,
-                            route,
-                            attempts,
-                            status,
-                            headers,
-                            body,
-                        });
+            let attempt_started = Instant::now();
+            let sent = if attempts == 1 {
+                payload.clone()
+            } else {
+                attempt_span = crate::observability::trace_context::new_span_id();
+                wire::with_parent(&payload, attempt_span)
+            };
+            let remaining = deadline.saturating_duration_since(attempt_started);
+            let mut seen = AttemptRecord {
+                node,
+                offset: attempt_started.saturating_duration_since(started),
+                duration: Duration::ZERO,
+                error: None,
+                route: Vec::new(),
+                hops: Vec::new(),
+                host: None,
+            };
+            let mut dropped = None;
+            let missed = match entry.request(node, sent, remaining).await {
+                Ok(answer) => {
+                    seen.route.clone_from(&answer.receipt.route);
+                    match wire::decode_reply(answer.payload) {
+                        Ok(Reply::Response { status, timing, mut headers, body }) => {
+                            self.settle(&service, node, true);
+                            headers.retain(|(name, _)| from_upstream(name));
+                            if let Some(seen_all) = attempts_seen {
+                                seen.duration = attempt_started.elapsed();
+                                seen.host = host_times(timing, status);
+                                seen_all.push(seen);
+                            }
+                            return Ok(Invoked {
+                                quota: None,
+                                sunset: None,
+                                invoke_id,
+                                trace: *trace,
+                                route: answer.receipt.route,
+                                attempts,
+                                status,
+                                headers,
+                                body,
+                            });
+                        }
+                        Ok(Reply::Failed { failure, message }) => {
+                            failed(failure, message, timeout_ms, method)
+                        }
+                        Err(_) => Missed {
+                            error: InvokeError::Mesh("the hosting node answered gibberish".into()),
+                            counts_against_node: true,
+                            may_retry: false,
+                        },
                     }
-                    Ok(Reply::Failed { failure, message }) => failed(failure, message, timeout_ms, method),
-                    Err(_) => Missed {
-                        error: InvokeError::Mesh("the hosting node answered gibberish".into()),
-                        counts_against_node: true,
-                        may_retry: false,
-                    },
-                },
-                Err(err) => undelivered(err, timeout_ms, method),
+                }
+                Err(err) => {
+                    if let SendError::Dropped { reason, .. } = &err {
+                        dropped = Some(*reason);
+                    }
+                    undelivered(err, timeout_ms, method)
+                }
             };
             let Missed { error, counts_against_node, may_retry } = missed;
+            if let Some(seen_all) = attempts_seen.as_deref_mut() {
+                seen.duration = attempt_started.elapsed();
+                seen.error = Some(attempt_error(&error, dropped));
+                seen_all.push(seen);
+            }
             self.settle(&service, node, !counts_against_node);
             tracing::debug!(service_id = %service.id, node_id = %node, error = %error, "invoke attempt failed");
             last = error;

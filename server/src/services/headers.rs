@@ -3,7 +3,9 @@
 //! To the upstream: never the caller's credentials for the platform (`Authorization`,
 //! `Proxy-Authorization`, `Cookie`) nor any `x-web4-*` a caller could forge; the platform adds
 //! its own (`x-web4-invoke-id`, `x-web4-consumer`). With the marketplace, a provider would
-//! otherwise collect every consumer's API key.
+//! otherwise collect every consumer's API key. The caller's `traceparent` and `tracestate` are
+//! not passed raw either: the hosting node sends its own `traceparent` (a child of the
+//! platform's spans) and the entry node a vetted `tracestate`.
 //!
 //! From the upstream: an answer is served on the platform's origin, so nothing in it may set
 //! the platform's cookies, widen its CORS, or pose as the platform's own headers. Filtered at
@@ -13,7 +15,7 @@ use super::executor::is_hop_by_hop;
 /// Whether a caller's request header is passed to the upstream.
 pub fn to_upstream(name: &str) -> bool {
     !is_hop_by_hop(name)
-        && !matches!(name, "authorization" | "proxy-authorization" | "cookie")
+        && !matches!(name, "authorization" | "proxy-authorization" | "cookie" | "traceparent" | "tracestate")
         && !name.starts_with("x-web4-")
 }
 
@@ -45,9 +47,17 @@ mod tests {
 
     #[test]
     fn platform_credentials_and_headers_never_reach_the_upstream() {
-        for h in
-            ["authorization", "proxy-authorization", "cookie", "connection", "te", "host", "x-web4-consumer"]
-        {
+        for h in [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "connection",
+            "te",
+            "host",
+            "x-web4-consumer",
+            "traceparent",
+            "tracestate",
+        ] {
             assert!(!to_upstream(h), "{h}");
         }
         for h in ["content-type", "accept", "x-request-id", "x-api-version"] {

@@ -65,6 +65,7 @@ pub async fn check(entry: &MeshHandle, node: NodeId, probe: &Probe) -> Outcome {
     let critical = |output: String| Outcome { status: HealthStatus::Critical, output, transient: false };
     let payload = wire::encode_request(wire::RequestParts {
         invoke_id: *uuid::Uuid::now_v7().as_bytes(),
+        trace: None,
         service_id: probe.service_id.as_str(),
         method: "GET",
         path_and_query: &probe.path,

@@ -4,12 +4,20 @@
 //! payload, not copies.
 //!
 //! ```text
-//! request: "WI" 2 | invoke id [16] | service id (u16 len)
+//! request: "WI" 3 | invoke id [16] | trace: 0 | 1, trace id [16], parent span id [8], flags u8
+//!          | service id (u16 len)
 //!          | method (u8) | path and query (u16) | timeout ms u32 | max response bytes u32
 //!          | header count u16 | (name (u16), value (u16)) × count | body (the rest)
-//! reply:   "WR" 2 | 0 | status u16 | header count u16 | headers | body (the rest)
-//!          "WR" 2 | 1 | failure code u8 | message (u16)
+//! reply:   "WR" 3 | 0 | status u16 | host µs u32 | upstream at µs u32 | upstream µs u32
+//!          | header count u16 | headers | body (the rest)
+//!          "WR" 3 | 1 | failure code u8 | message (u16)
 //! ```
+//!
+//! The trace (W3C Trace Context, see `observability::trace_context`) names the entry node's
+//! attempt span as the parent: the hosting node continues it to the upstream. The reply's
+//! timing is the hosting node's own clock (durations only, so the nodes' clocks need not
+//! agree): how long it held the call, when the upstream call began after that, and how long
+//! the upstream took; all zero when unknown.
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// Largest upstream answer a call can carry back (one envelope, less room for headers).
@@ -20,8 +28,33 @@ pub const MESH_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
 const REQUEST_MAGIC: [u8; 2] = *b"WI";
 const REPLY_MAGIC: [u8; 2] = *b"WR";
 /// 2: the request names no upstream — the hosting node takes it from its own grants (a
-/// request could otherwise make a node fetch any URL).
-const VERSION: u8 = 2;
+/// request could otherwise make a node fetch any URL). 3: the trace context in the request,
+/// the hosting node's timing in the reply.
+const VERSION: u8 = 3;
+/// Where a request's parent span id is (when it carries a trace).
+const PARENT_AT: usize = 3 + 16 + 1 + 16;
+/// Where a response reply's timing is.
+const TIMING_AT: usize = 3 + 1 + 2;
+
+/// The trace a request belongs to: its id, the entry node's span that is the parent of the
+/// hosting node's, and the W3C flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trace {
+    pub trace_id: [u8; 16],
+    pub parent_id: [u8; 8],
+    pub flags: u8,
+}
+
+/// The hosting node's timing of a call, in microseconds of its own clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostTiming {
+    /// From taking the request off the mesh to the reply's last byte.
+    pub host_us: u32,
+    /// When the upstream call began, after the host took the request.
+    pub upstream_at_us: u32,
+    /// The upstream's time: from sending the request to the answer's last byte.
+    pub upstream_us: u32,
+}
 
 /// Why bytes are not an invoke message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +65,7 @@ pub struct Malformed;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub invoke_id: [u8; 16],
+    pub trace: Option<Trace>,
     pub service_id: String,
     pub method: String,
     pub path_and_query: String,
@@ -92,7 +126,7 @@ impl Failure {
 /// The hosting node's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
-    Response { status: u16, headers: Vec<(String, Bytes)>, body: Bytes },
+    Response { status: u16, timing: HostTiming, headers: Vec<(String, Bytes)>, body: Bytes },
     Failed { failure: Failure, message: String },
 }
 
@@ -149,6 +183,7 @@ fn need(buf: &Bytes, n: usize) -> Result<(), Malformed> {
 /// one output buffer).
 pub struct RequestParts<'a, H> {
     pub invoke_id: [u8; 16],
+    pub trace: Option<Trace>,
     pub service_id: &'a str,
     pub method: &'a str,
     pub path_and_query: &'a str,
@@ -174,6 +209,15 @@ where
     out.put_slice(&REQUEST_MAGIC);
     out.put_u8(VERSION);
     out.put_slice(&parts.invoke_id);
+    match parts.trace {
+        None => out.put_u8(0),
+        Some(trace) => {
+            out.put_u8(1);
+            out.put_slice(&trace.trace_id);
+            out.put_slice(&trace.parent_id);
+            out.put_u8(trace.flags);
+        }
+    }
     put_str16(&mut out, parts.service_id.as_bytes(), "the service id")?;
     let method_len =
         u8::try_from(parts.method.len()).map_err(|_| TooLong { what: "the method", limit: 255 })?;
@@ -208,12 +252,44 @@ fn get_headers(buf: &mut Bytes) -> Result<Vec<(String, Bytes)>, Malformed> {
     Ok(headers)
 }
 
+/// A request's trace: absent, or non-zero ids (anything else is malformed).
+fn get_trace(buf: &mut Bytes) -> Result<Option<Trace>, Malformed> {
+    need(buf, 1)?;
+    match buf.get_u8() {
+        0 => Ok(None),
+        1 => {
+            need(buf, 25)?;
+            let mut trace = Trace { trace_id: [0; 16], parent_id: [0; 8], flags: 0 };
+            buf.copy_to_slice(&mut trace.trace_id);
+            buf.copy_to_slice(&mut trace.parent_id);
+            trace.flags = buf.get_u8();
+            if trace.trace_id == [0; 16] || trace.parent_id == [0; 8] {
+                return Err(Malformed);
+            }
+            Ok(Some(trace))
+        }
+        _ => Err(Malformed),
+    }
+}
+
+/// The same request with `parent` as its parent span (another attempt's span): a copy, made
+/// only for retries. A request without a trace is returned as it is.
+pub fn with_parent(request: &Bytes, parent: [u8; 8]) -> Bytes {
+    if request.len() < PARENT_AT + 8 || request[PARENT_AT - 17] != 1 {
+        return request.clone();
+    }
+    let mut copy = BytesMut::from(&request[..]);
+    copy[PARENT_AT..PARENT_AT + 8].copy_from_slice(&parent);
+    copy.freeze()
+}
+
 /// Reads a request; the body and header values are slices of `buf`.
 pub fn decode_request(mut buf: Bytes) -> Result<Request, Malformed> {
     check_magic(&mut buf, REQUEST_MAGIC)?;
     need(&buf, 16)?;
     let mut invoke_id = [0; 16];
     buf.copy_to_slice(&mut invoke_id);
+    let trace = get_trace(&mut buf)?;
     let service_id = get_str16(&mut buf)?;
     need(&buf, 1)?;
     let method_len = buf.get_u8() as usize;
@@ -226,6 +302,7 @@ pub fn decode_request(mut buf: Bytes) -> Result<Request, Malformed> {
     let headers = get_headers(&mut buf)?;
     Ok(Request {
         invoke_id,
+        trace,
         service_id,
         method,
         path_and_query,
@@ -249,8 +326,19 @@ pub fn response_head<'a>(
     out.put_u8(VERSION);
     out.put_u8(0);
     out.put_u16(status);
+    out.put_bytes(0, 12);
     put_headers(&mut out, headers)?;
     Ok(out)
+}
+
+/// Writes the hosting node's timing into a reply [`response_head`] began (once the body is in).
+pub fn set_timing(reply: &mut BytesMut, timing: HostTiming) {
+    if reply.len() >= TIMING_AT + 12 && reply[3] == 0 {
+        let at = &mut reply[TIMING_AT..TIMING_AT + 12];
+        at[..4].copy_from_slice(&timing.host_us.to_be_bytes());
+        at[4..8].copy_from_slice(&timing.upstream_at_us.to_be_bytes());
+        at[8..].copy_from_slice(&timing.upstream_us.to_be_bytes());
+    }
 }
 
 /// Writes a whole response reply.
@@ -295,10 +383,15 @@ pub fn decode_reply(mut buf: Bytes) -> Result<Reply, Malformed> {
     need(&buf, 1)?;
     match buf.get_u8() {
         0 => {
-            need(&buf, 2)?;
+            need(&buf, 14)?;
             let status = buf.get_u16();
+            let timing = HostTiming {
+                host_us: buf.get_u32(),
+                upstream_at_us: buf.get_u32(),
+                upstream_us: buf.get_u32(),
+            };
             let headers = get_headers(&mut buf)?;
-            Ok(Reply::Response { status, headers, body: buf })
+            Ok(Reply::Response { status, timing, headers, body: buf })
         }
         1 => {
             need(&buf, 1)?;
@@ -318,8 +411,10 @@ mod tests {
     #[test]
     fn a_request_round_trips_and_its_body_is_not_copied() {
         let headers = [("content-type", b"application/json".as_slice()), ("x-a", b"1".as_slice())];
+        let trace = Trace { trace_id: [7; 16], parent_id: [8; 8], flags: 1 };
         let bytes = encode_request(RequestParts {
             invoke_id: [9; 16],
+            trace: Some(trace),
             service_id: "svc",
             method: "POST",
             path_and_query: "/a?b=c",
@@ -331,8 +426,12 @@ mod tests {
         .unwrap();
         let start = bytes.as_ptr() as usize;
         let end = start + bytes.len();
-        let request = decode_request(bytes).unwrap();
+        let request = decode_request(bytes.clone()).unwrap();
+        assert_eq!(request.trace, Some(trace));
         assert_eq!(request.method, "POST");
+        let retried = decode_request(with_parent(&bytes, [5; 8])).unwrap();
+        assert_eq!(retried.trace, Some(Trace { parent_id: [5; 8], ..trace }));
+        assert_eq!(retried.body, request.body);
         assert_eq!(request.path_and_query, "/a?b=c");
         assert_eq!(request.headers[0], ("content-type".to_owned(), Bytes::from_static(b"application/json")));
         assert_eq!(&request.body[..], b"{\"x\":1}");
@@ -347,6 +446,7 @@ mod tests {
             decode_reply(r).unwrap(),
             Reply::Response {
                 status: 201,
+                timing: HostTiming::default(),
                 headers: vec![("etag".into(), Bytes::from_static(b"\"1\""))],
                 body: Bytes::from_static(b"ok")
             }
@@ -363,6 +463,7 @@ mod tests {
         let long = vec![b'a'; 70_000];
         let parts = |value: &'static [u8]| RequestParts {
             invoke_id: [1; 16],
+            trace: None,
             service_id: "s",
             method: "GET",
             path_and_query: "/",
@@ -392,6 +493,44 @@ mod tests {
         assert!(got.len() <= MAX_MESSAGE && got.ends_with('…'), "{}", got.len());
     }
 
+    #[test]
+    fn the_hosts_timing_is_written_into_the_head_after_the_body() {
+        let mut reply = response_head(200, [("a", b"b".as_slice())].into_iter(), 2).unwrap();
+        reply.extend_from_slice(b"ok");
+        let timing = HostTiming { host_us: 900, upstream_at_us: 100, upstream_us: 700 };
+        set_timing(&mut reply, timing);
+        let Reply::Response { timing: got, body, .. } = decode_reply(reply.freeze()).unwrap() else {
+            panic!("a response")
+        };
+        assert_eq!((got, &body[..]), (timing, b"ok".as_slice()));
+    }
+
+    #[test]
+    fn a_trace_with_a_zero_id_or_an_unknown_presence_byte_is_malformed() {
+        let encode = |trace| {
+            encode_request(RequestParts {
+                invoke_id: [1; 16],
+                trace: Some(trace),
+                service_id: "s",
+                method: "GET",
+                path_and_query: "/",
+                timeout_ms: 1,
+                max_response_bytes: 1,
+                headers: std::iter::empty(),
+                body: b"",
+            })
+            .unwrap()
+        };
+        let zero_trace = encode(Trace { trace_id: [0; 16], parent_id: [2; 8], flags: 1 });
+        let zero_parent = encode(Trace { trace_id: [1; 16], parent_id: [0; 8], flags: 1 });
+        assert_eq!(decode_request(zero_trace), Err(Malformed));
+        assert_eq!(decode_request(zero_parent), Err(Malformed));
+        let mut unknown =
+            BytesMut::from(&encode(Trace { trace_id: [1; 16], parent_id: [2; 8], flags: 1 })[..]);
+        unknown[19] = 2;
+        assert_eq!(decode_request(unknown.freeze()), Err(Malformed));
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
@@ -402,7 +541,8 @@ mod tests {
         #[test]
         fn truncated_requests_are_malformed(cut in 0usize..60) {
             let bytes = encode_request(RequestParts {
-                invoke_id: [1; 16], service_id: "s", method: "GET",
+                invoke_id: [1; 16], trace: Some(Trace { trace_id: [1; 16], parent_id: [2; 8], flags: 0 }),
+                service_id: "s", method: "GET",
                 path_and_query: "/", timeout_ms: 1, max_response_bytes: 1,
                 headers: [("a", b"b".as_slice())].into_iter(), body: b"",
             }).unwrap();

@@ -21,4 +21,5 @@ mod portal_crawl;
 mod portal_marketplace;
 mod readiness;
 mod services;
+mod traces;
 mod webhooks;
