@@ -43,6 +43,7 @@ async fn a_member_that_is_not_an_entry_node_cannot_make_a_node_call_an_upstream(
     // A well-formed call for a service that node hosts, signed by a member: refused.
     let payload = wire::encode_request(wire::RequestParts {
         invoke_id: [7; 16],
+        trace: None,
         service_id: &service_id,
         method: "GET",
         path_and_query: "/latest/meta-data",
