@@ -76,7 +76,10 @@ impl Modify for Security {
         health::healthz, health::readyz,
         traces::list_traces, traces::get_trace,
     ),
-    components(schemas(app::types::marketplace::Sort, app::types::marketplace::SubscriberAction)),
+    components(schemas(
+        app::types::marketplace::Sort, app::types::marketplace::SubscriberAction,
+        app::types::observability::TraceStatus,
+    )),
     tags(
         (name = "Accounts", description = "Sign up, log in, the current account"),
         (name = "Services", description = "The service registry, scoped to your account"),
