@@ -28,6 +28,21 @@ pub struct AttemptRecord {
     pub host: Option<HostTimes>,
 }
 
+impl AttemptRecord {
+    /// An attempt at `node` that began `offset` after the call; the rest is filled in as it goes.
+    pub fn new(node: NodeId, offset: Duration) -> Self {
+        Self {
+            node,
+            offset,
+            duration: Duration::ZERO,
+            error: None,
+            route: Vec::new(),
+            hops: Vec::new(),
+            host: None,
+        }
+    }
+}
+
 /// What the hosting node measured of one call (its clock, durations only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HostTimes {
@@ -39,6 +54,19 @@ pub struct HostTimes {
     pub upstream: Duration,
     /// The upstream's status.
     pub status: u16,
+}
+
+impl HostTimes {
+    /// From the reply's microseconds; `None` when the host measured nothing (a kv call).
+    pub fn from_micros(held_us: u32, upstream_at_us: u32, upstream_us: u32, status: u16) -> Option<Self> {
+        let micros = |us: u32| Duration::from_micros(u64::from(us));
+        (held_us > 0).then(|| HostTimes {
+            held: micros(held_us),
+            upstream_at: micros(upstream_at_us),
+            upstream: micros(upstream_us),
+            status,
+        })
+    }
 }
 
 /// A finished invoke, as the entry node saw it.

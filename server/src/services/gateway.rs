@@ -11,12 +11,13 @@ use super::{
     entitlements::{QuotaState, Ticket},
     headers::{from_upstream, to_upstream},
     kv_call,
+    missed::{Missed, attempt_error, failed, status_of, undelivered},
     runtime::ServiceRuntime,
-    wire::{self, Failure, Reply},
+    wire::{self, Reply},
     wire::{MAX_RESPONSE_BYTES, MESH_MARGIN},
 };
 use crate::{
-    mesh::{DropReason, NodeId, node::SendError},
+    mesh::{NodeId, node::SendError},
     metering::UsageEvent,
     observability::{AttemptRecord, record::HostTimes, trace_context::TraceContext},
 };
@@ -105,15 +106,6 @@ pub fn invoke_id_for(
     uuid::Uuid::new_v8(bytes)
 }
 
-/// An attempt at a placement that brought no answer to return.
-struct Missed {
-    error: InvokeError,
-    /// Whether the placement's breaker counts it as the node's failure.
-    counts_against_node: bool,
-    /// Whether another placement may be tried.
-    may_retry: bool,
-}
-
 /// The call as the hosting node's executor reads it: the caller's headers that may reach the
 /// upstream, plus who pays and the service's proxy secret, and the trace (with `parent`, the
 /// first attempt's span, as the hosting node's parent; the caller's `tracestate` if vetted).
@@ -152,73 +144,6 @@ fn request_payload(
         body,
     })
     .map_err(|e| InvokeError::BadRequest(format!("The request cannot be sent: {e}.")))
-}
-
-/// The hosting node answered that the call failed.
-fn failed(failure: Failure, message: String, timeout_ms: u32, method: &Method) -> Missed {
-    let (error, counts_against_node, may_retry) = match failure {
-        Failure::Timeout => (InvokeError::Timeout { timeout_ms }, true, false),
-        Failure::Unreachable => (InvokeError::Unreachable(message), true, idempotent(method)),
-        Failure::ResponseTooLarge => (InvokeError::ResponseTooLarge(message), false, false),
-        Failure::BadRequest => (InvokeError::BadRequest(message), false, false),
-        Failure::EgressRefused => (InvokeError::EgressRefused(message), false, false),
-        // The hosting node has not (yet) been told of this placement.
-        Failure::NotPermitted => (InvokeError::Mesh(message), false, true),
-        Failure::Busy => (InvokeError::Backpressure, false, true),
-    };
-    Missed { error, counts_against_node, may_retry }
-}
-
-/// The mesh did not bring an answer back.
-fn undelivered(err: SendError, timeout_ms: u32, method: &Method) -> Missed {
-    let (error, counts_against_node, may_retry) = match err {
-        SendError::TimedOut(_) => (InvokeError::Timeout { timeout_ms }, true, false),
-        SendError::Dropped { reason: DropReason::Backpressure, .. } => {
-            (InvokeError::Backpressure, false, true)
-        }
-        SendError::Dropped { reason: DropReason::Unanswered, at } => {
-            (InvokeError::Mesh(format!("{at} took the call but did not answer")), true, idempotent(method))
-        }
-        err @ SendError::Dropped { .. } => (InvokeError::Mesh(err.to_string()), true, true),
-        err @ SendError::BadReply(_) => (InvokeError::Mesh(err.to_string()), true, false),
-        err @ (SendError::Stopped | SendError::TooLarge) => {
-            (InvokeError::Mesh(err.to_string()), false, false)
-        }
-    };
-    Missed { error, counts_against_node, may_retry }
-}
-
-/// What a trace shows of an attempt that brought no answer: the error's code, and the mesh's
-/// drop reason when it dropped the call.
-fn attempt_error(error: &InvokeError, dropped: Option<DropReason>) -> String {
-    match dropped {
-        Some(reason) => format!("{}: {}", status_of(error).1, reason.as_str()),
-        None => status_of(error).1.to_owned(),
-    }
-}
-
-/// The status and code a failed call answers (classified once, in [`InvokeError`]'s `Classify`).
-fn status_of(err: &InvokeError) -> (u16, &'static str) {
-    use crate::error::{Classified, Classify};
-    match err.clone().classify() {
-        Classified::Problem(problem) => (problem.code.status().as_u16(), problem.code.as_str()),
-        Classified::Internal(_) => (500, crate::error::ErrorCode::Internal.as_str()),
-    }
-}
-
-/// The hosting node's timing as a trace shows it (`None` when it measured nothing: a kv call).
-fn host_times(timing: wire::HostTiming, status: u16) -> Option<HostTimes> {
-    let micros = |us: u32| Duration::from_micros(u64::from(us));
-    (timing.host_us > 0).then(|| HostTimes {
-        held: micros(timing.host_us),
-        upstream_at: micros(timing.upstream_at_us),
-        upstream: micros(timing.upstream_us),
-        status,
-    })
-}
-
-fn idempotent(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
 }
 
 impl ServiceRuntime {
@@ -443,26 +368,22 @@ impl ServiceRuntime {
                 wire::with_parent(&payload, attempt_span)
             };
             let remaining = deadline.saturating_duration_since(attempt_started);
-            let mut seen = AttemptRecord {
-                node,
-                offset: attempt_started.saturating_duration_since(started),
-                duration: Duration::ZERO,
-                error: None,
-                route: Vec::new(),
-                hops: Vec::new(),
-                host: None,
-            };
+            let mut seen = AttemptRecord::new(node, attempt_started.saturating_duration_since(started));
             let mut dropped = None;
             let missed = match entry.request(node, sent, remaining).await {
                 Ok(answer) => {
-                    seen.route.clone_from(&answer.receipt.route);
+                    if attempts_seen.is_some() {
+                        seen.route.clone_from(&answer.receipt.route);
+                    }
                     match wire::decode_reply(answer.payload) {
                         Ok(Reply::Response { status, timing, mut headers, body }) => {
                             self.settle(&service, node, true);
                             headers.retain(|(name, _)| from_upstream(name));
                             if let Some(seen_all) = attempts_seen {
                                 seen.duration = attempt_started.elapsed();
-                                seen.host = host_times(timing, status);
+                                let wire::HostTiming { host_us, upstream_at_us, upstream_us } = timing;
+                                seen.host =
+                                    HostTimes::from_micros(host_us, upstream_at_us, upstream_us, status);
                                 seen_all.push(seen);
                             }
                             return Ok(Invoked {

@@ -22,6 +22,7 @@ pub mod in_flight;
 pub mod invoke_error;
 pub mod kv_call;
 pub mod limits;
+mod missed;
 pub mod placement;
 pub mod proxy_secret;
 pub mod registry;
