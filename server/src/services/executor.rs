@@ -139,7 +139,15 @@ async fn serve_at_most(
             let payload = delivery.envelope.payload;
             let reply = if kv_call::is_kv_request(&payload) {
                 match kv_call::decode(payload) {
-                    Ok(request) => execute_kv(kv.as_deref(), &grants, origin, request).await,
+                    Ok(request) => {
+                        use tracing::Instrument;
+                        let span = tracing::info_span!(
+                            "invoke",
+                            invoke_id = %uuid::Uuid::from_bytes(request.invoke_id),
+                            service = %request.service_id,
+                        );
+                        execute_kv(kv.as_deref(), &grants, origin, request).instrument(span).await
+                    }
                     Err(_) => wire::encode_failure(Failure::BadRequest, "malformed kv call"),
                 }
             } else {
