@@ -242,3 +242,34 @@ async fn with_traces_off_calls_still_carry_a_traceparent_and_nothing_is_kept() {
     let (status, _) = get_json(&app.client, app.url(&format!("/api/v1/traces/{trace_id}"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_consumer_and_the_provider_both_see_a_call_on_a_subscription_and_a_stranger_does_not() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let free = json!({ "name": "Free", "free_calls_per_month": 100 });
+    let (listing, plans) = crate::marketplace::published(&app, &upstream, &[free]).await;
+    let consumer = second_account(&app, "consumer@example.com").await;
+    let (_, secret) = api_key(&app, &consumer, &["read", "write", "invoke"]).await;
+    let key = bearer(&secret);
+    let plan = plans[0]["plan"]["id"].as_str().unwrap();
+    let subscribed =
+        key.post(app.url("/api/v1/subscriptions")).json(&json!({ "plan_id": plan })).send().await;
+    assert_eq!(subscribed.unwrap().status(), StatusCode::CREATED);
+    let path = format!("/api/v1/invoke/{}/forecast", listing["invoke_path"].as_str().unwrap());
+    let response = key.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (trace_id, _) = ids_of(response.headers()["traceparent"].to_str().unwrap());
+    let stranger = second_account(&app, "stranger@example.com").await;
+
+    let url = app.url(&format!("/api/v1/traces/{trace_id}"));
+    let (as_consumer, _) = get_json(&key, url.clone()).await;
+    let (_, consumer_list) = get_json(&key, app.url("/api/v1/traces")).await;
+    let (as_provider, _) = get_json(&app.client, url.clone()).await;
+    let (as_stranger, _) = get_json(&stranger, url).await;
+
+    assert_eq!(as_consumer, StatusCode::OK);
+    assert_eq!(consumer_list[0]["trace_id"], trace_id.as_str());
+    assert_eq!(as_provider, StatusCode::OK);
+    assert_eq!(as_stranger, StatusCode::NOT_FOUND);
+}
