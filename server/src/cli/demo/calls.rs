@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use std::{
     collections::BTreeMap,
-    io::Write,
+    io::{IsTerminal, Write},
     time::{Duration, Instant},
 };
 
@@ -49,9 +49,9 @@ impl CallStats {
         Some(Percentiles { p50_ms: ms(50.0)?, p95_ms: ms(95.0)?, p99_ms: ms(99.0)? })
     }
 
-    /// The route most calls took.
+    /// The route most calls took (of equally common ones, the one crossing most nodes).
     pub fn usual_route(&self) -> Option<(&str, u64)> {
-        self.routes.iter().max_by_key(|(_, n)| **n).map(|(r, n)| (r.as_str(), *n))
+        self.routes.iter().max_by_key(|(r, n)| (**n, r.split(',').count())).map(|(r, n)| (r.as_str(), *n))
     }
 }
 
@@ -78,6 +78,10 @@ pub async fn make_calls(client: &reqwest::Client, url: &str, calls: u64) -> Call
     let mut outcomes = futures::stream::iter(0..calls)
         .map(|i| call(client, format!("{url}/quote?n={i}")))
         .buffer_unordered(IN_FLIGHT);
+    // On a terminal the counter is redrawn in place after every call; into a file or a pipe,
+    // a line every tenth of the way.
+    let terminal = std::io::stderr().is_terminal();
+    let every = if terminal { 1 } else { (calls / 10).max(1) };
     let mut done = 0u64;
     while let Some(outcome) = outcomes.next().await {
         done += 1;
@@ -94,11 +98,16 @@ pub async fn make_calls(client: &reqwest::Client, url: &str, calls: u64) -> Call
                 *stats.failures.entry(reason).or_default() += 1;
             }
         }
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r  calling the service: {done}/{calls} ({} failed)", stats.failed);
-        let _ = err.flush();
+        if done % every == 0 || done == calls {
+            let mut err = std::io::stderr().lock();
+            let line = format!("  calling the service: {done}/{calls} ({} failed)", stats.failed);
+            let _ = if terminal { write!(err, "\r{line}") } else { writeln!(err, "{line}") };
+            let _ = err.flush();
+        }
     }
-    eprintln!();
+    if terminal {
+        eprintln!();
+    }
     stats.elapsed = started.elapsed();
     stats
 }
@@ -161,6 +170,8 @@ mod tests {
         stats.routes.insert("a,b".into(), 3);
         stats.routes.insert("a".into(), 5);
         assert_eq!(stats.usual_route(), Some(("a", 5)));
+        stats.routes.insert("c,d,e".into(), 5);
+        assert_eq!(stats.usual_route(), Some(("c,d,e", 5)), "a tie shows the route across the mesh");
         assert!(stats.percentiles().is_none());
     }
 }
