@@ -222,8 +222,7 @@ mod tests {
 
     #[test]
     fn a_route_marks_its_entry_relays_and_host() {
-        let hops = hops("a,b,c", &[]);
-        let roles: Vec<_> = hops.iter().map(|h| h.role).collect();
+        let roles: Vec<_> = hops("a,b,c", &[]).iter().map(|h| h.role).collect();
         assert_eq!(roles, ["entry", "relay", "host"]);
         assert_eq!(hops("a", &[])[0].role, "entry+host");
         assert!(hops("", &[]).is_empty());
