@@ -59,6 +59,14 @@ fn quiet_logs() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+/// Writes the user-facing `text` to stdout. A reader that went away (`status | head`) is not
+/// an error worth a panic: the rest is dropped.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// Ends the process with `code` when it is not 0: `status` and `demo` answer in exit codes
 /// (their messages are already printed, and whatever they started has been stopped).
 fn exit_with(code: u8) -> anyhow::Result<()> {

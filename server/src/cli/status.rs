@@ -292,7 +292,7 @@ pub async fn run(args: StatusArgs) -> u8 {
     match fetch(&args).await {
         Ok(report) if args.json => match serde_json::to_string_pretty(&report) {
             Ok(text) => {
-                println!("{text}");
+                super::print_out(&format!("{text}\n"));
                 report.exit_code
             }
             Err(err) => {
@@ -301,7 +301,7 @@ pub async fn run(args: StatusArgs) -> u8 {
             }
         },
         Ok(report) => {
-            print!("{}", report.render());
+            super::print_out(&report.render());
             report.exit_code
         }
         Err(err) => {
@@ -395,7 +395,11 @@ fn cause(err: &reqwest::Error) -> String {
     while let Some(next) = source.source() {
         source = next;
     }
-    if err.is_timeout() { format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()) } else { source.to_string() }
+    if err.is_timeout() {
+        format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())
+    } else {
+        source.to_string()
+    }
 }
 
 /// `(code, message)` of the platform's error shape, or the raw body when it is not that.

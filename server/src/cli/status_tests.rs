@@ -36,10 +36,12 @@ fn service(slug: &str, status: &str, health: &str, placements: Vec<Value>) -> Se
 
 #[test]
 fn a_service_passes_with_one_healthy_placement_on_an_online_node() {
-    let s = service("a", "active", "passing", vec![
-        placement("n1", "online", "critical"),
-        placement("n2", "online", "warning"),
-    ]);
+    let s = service(
+        "a",
+        "active",
+        "passing",
+        vec![placement("n1", "online", "critical"), placement("n2", "online", "warning")],
+    );
     assert_eq!(verdict(&s), Verdict::Passing);
 }
 
@@ -51,7 +53,10 @@ fn a_healthy_placement_on_an_offline_node_does_not_count() {
 
 #[test]
 fn unchecked_or_unplaced_services_are_unknown_and_inactive_ones_are_not_faults() {
-    assert_eq!(verdict(&service("a", "active", "unknown", vec![placement("n1", "online", "unknown")])), Verdict::Unknown);
+    assert_eq!(
+        verdict(&service("a", "active", "unknown", vec![placement("n1", "online", "unknown")])),
+        Verdict::Unknown
+    );
     assert_eq!(verdict(&service("b", "active", "unknown", vec![])), Verdict::Unknown);
     let inactive = service("c", "inactive", "unknown", vec![]);
     assert_eq!(verdict(&inactive), Verdict::Inactive);
@@ -74,7 +79,8 @@ fn all_online_and_passing_exits_zero_with_a_healthy_summary() {
 
 #[test]
 fn an_offline_or_degraded_node_or_a_failing_service_exits_one_naming_each() {
-    let nodes = vec![node("n1", "online", Some(1)), node("n2", "degraded", Some(5)), node("n3", "offline", None)];
+    let nodes =
+        vec![node("n1", "online", Some(1)), node("n2", "degraded", Some(5)), node("n3", "offline", None)];
     let services = vec![
         service("up", "active", "passing", vec![placement("n1", "online", "passing")]),
         service("down", "active", "critical", vec![placement("n1", "online", "critical")]),
@@ -90,7 +96,10 @@ fn an_offline_or_degraded_node_or_a_failing_service_exits_one_naming_each() {
 
 #[test]
 fn the_human_output_is_aligned_tables_and_the_summary() {
-    let nodes = vec![node("12D3KooWAAAAAAAAAAAAAAAAAAAAAAnode01", "online", Some(2)), node("n3", "offline", Some(125))];
+    let nodes = vec![
+        node("12D3KooWAAAAAAAAAAAAAAAAAAAAAAnode01", "online", Some(2)),
+        node("n3", "offline", Some(125)),
+    ];
     let services = vec![service("weather", "active", "passing", vec![placement("n3", "online", "passing")])];
     let text = Report::new("http://x".into(), Some(nodes), None, services).render();
     let lines: Vec<&str> = text.lines().collect();
@@ -108,7 +117,12 @@ fn the_human_output_is_aligned_tables_and_the_summary() {
 
 #[test]
 fn without_the_operators_key_nodes_are_not_shown_and_the_output_says_why() {
-    let report = Report::new("http://x".into(), None, Some("listing nodes needs the operator's API key".into()), vec![]);
+    let report = Report::new(
+        "http://x".into(),
+        None,
+        Some("listing nodes needs the operator's API key".into()),
+        vec![],
+    );
     assert_eq!(report.exit_code, EXIT_HEALTHY);
     let text = report.render();
     assert!(text.contains("Nodes: not shown (listing nodes needs the operator's API key)"), "{text}");

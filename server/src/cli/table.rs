@@ -49,11 +49,10 @@ mod tests {
 
     #[test]
     fn columns_are_padded_to_the_widest_cell_and_lines_carry_no_trailing_spaces() {
-        let rows = vec![vec!["a".to_owned(), "longer cell".to_owned(), "x".to_owned()], vec![
-            "bbbb".to_owned(),
-            "c".to_owned(),
-            String::new(),
-        ]];
+        let rows = vec![
+            vec!["a".to_owned(), "longer cell".to_owned(), "x".to_owned()],
+            vec!["bbbb".to_owned(), "c".to_owned(), String::new()],
+        ];
         let text = render(&["ID", "NAME", "LAST"], &rows);
         assert_eq!(text, "ID    NAME         LAST\na     longer cell  x\nbbbb  c\n");
     }

@@ -13,7 +13,12 @@ use web4_tests::{
 /// Runs the platform's binary with `args` to completion (at most `limit`).
 async fn server_command(args: &[&str], limit: Duration) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_web4-server-under-test"));
-    command.args(args).env_remove("WEB4_API_KEY").env_remove("WEB4_URL").env("RUST_LOG", "warn").kill_on_drop(true);
+    command
+        .args(args)
+        .env_remove("WEB4_API_KEY")
+        .env_remove("WEB4_URL")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
     tokio::time::timeout(limit, command.output())
         .await
         .unwrap_or_else(|_| panic!("`server {}` did not finish within {limit:?}", args.join(" ")))
@@ -26,12 +31,18 @@ async fn status(app: &TestApp, key: &str, extra: &[&str]) -> (i32, String, Strin
     args.extend_from_slice(extra);
     let output = server_command(&args, Duration::from_secs(30)).await;
     let code = output.status.code().expect("an exit code, not a signal");
-    (code, String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        code,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 async fn all_nodes_online(app: &TestApp) {
-    eventually("every node to be online", || async { app.nodes().await.iter().all(|n| n["state"] == "online") })
-        .await;
+    eventually("every node to be online", || async {
+        app.nodes().await.iter().all(|n| n["state"] == "online")
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -146,7 +157,10 @@ async fn the_demo_runs_to_completion_and_bills_exactly_the_calls_that_succeeded(
     }
     assert_eq!(report["nodes"], 3);
     let route = report["route"].as_array().expect("a route");
-    assert_eq!(route.first().map(|h| h["role"].as_str()), Some(Some(if route.len() == 1 { "entry+host" } else { "entry" })));
+    assert_eq!(
+        route.first().map(|h| h["role"].as_str()),
+        Some(Some(if route.len() == 1 { "entry+host" } else { "entry" }))
+    );
     let p50 = report["latency_ms"]["p50_ms"].as_f64().expect("p50");
     let p99 = report["latency_ms"]["p99_ms"].as_f64().expect("p99");
     assert!(p50 > 0.0 && p50 <= p99, "{report}");

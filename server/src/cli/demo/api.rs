@@ -6,8 +6,8 @@ use app::types::{
     AccountView, Credentials,
     billing::{EarningsView, InvoiceView},
     keys::{CreatedApiKey, NewApiKey, Scope},
-    nodes::NodeView,
     marketplace::{CreatedPlan, ListingView, NewListing, NewPlan, NewSubscription, SubscriptionView},
+    nodes::NodeView,
     services::{DiscoveryView, NewService, ServiceView},
 };
 use reqwest::{RequestBuilder, StatusCode};
@@ -67,8 +67,12 @@ impl Api {
     /// `POST /api/v1/keys`: an API key; its secret is in this answer only.
     pub async fn create_key(&self, name: &str, scopes: &[Scope]) -> anyhow::Result<CreatedApiKey> {
         let body = NewApiKey { name: name.to_owned(), scopes: scopes.to_vec(), expires_at: None };
-        expect(self.client.post(self.url("/api/v1/keys")).json(&body), StatusCode::CREATED, "create an API key")
-            .await
+        expect(
+            self.client.post(self.url("/api/v1/keys")).json(&body),
+            StatusCode::CREATED,
+            "create an API key",
+        )
+        .await
     }
 
     /// `POST /api/v1/services`: registers a service; the platform places it on nodes and
@@ -92,7 +96,8 @@ impl Api {
 
     /// `POST /api/v1/listings/{id}/plans`: a plan consumers can subscribe to.
     pub async fn create_plan(&self, listing: &ListingView, plan: &NewPlan) -> anyhow::Result<CreatedPlan> {
-        let request = self.client.post(self.url(&format!("/api/v1/listings/{}/plans", listing.id))).json(plan);
+        let request =
+            self.client.post(self.url(&format!("/api/v1/listings/{}/plans", listing.id))).json(plan);
         expect(request, StatusCode::CREATED, "create the plan").await
     }
 
@@ -126,7 +131,11 @@ impl Api {
 
 /// Sends `request`, insists on `status`, reads the JSON answer; any other status becomes an
 /// error naming the step and the platform's own code and message.
-async fn expect<T: DeserializeOwned>(request: RequestBuilder, status: StatusCode, what: &str) -> anyhow::Result<T> {
+async fn expect<T: DeserializeOwned>(
+    request: RequestBuilder,
+    status: StatusCode,
+    what: &str,
+) -> anyhow::Result<T> {
     let response = request.send().await.with_context(|| format!("cannot {what}: the request failed"))?;
     let got = response.status();
     let body = response.text().await.with_context(|| format!("cannot {what}: the answer was cut"))?;

@@ -98,7 +98,7 @@ pub async fn make_calls(client: &reqwest::Client, url: &str, calls: u64) -> Call
                 *stats.failures.entry(reason).or_default() += 1;
             }
         }
-        if done % every == 0 || done == calls {
+        if done.is_multiple_of(every) || done == calls {
             let mut err = std::io::stderr().lock();
             let line = format!("  calling the service: {done}/{calls} ({} failed)", stats.failed);
             let _ = if terminal { write!(err, "\r{line}") } else { writeln!(err, "{line}") };

@@ -79,11 +79,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     }));
 
     let outcome = scenario(&args, &base).await;
-    if let Ok((report, logins)) = &outcome {
+    if let Ok(Finished { report, logins, upstream: _running }) = &outcome {
         if args.json {
-            println!("{}", serde_json::to_string_pretty(report)?);
+            crate::cli::print_out(&format!("{}\n", serde_json::to_string_pretty(report)?));
         } else {
-            print!("{}", report.render());
+            crate::cli::print_out(&report.render());
         }
         if args.keep {
             print_kept(&args, &base, &data_dir, logins);
@@ -92,7 +92,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     }
     let _ = stop.send(());
     let stopped = server.await.context("the platform's task");
-    let (report, _) = outcome?;
+    let Finished { report, .. } = outcome?;
     stopped??;
     Ok(if report.billed_calls_match { 0 } else { 1 })
 }
@@ -104,8 +104,16 @@ struct Login {
     key: String,
 }
 
+/// What the flow leaves: the report, the logins, and the upstream (kept running with `--keep`,
+/// so the service stays healthy).
+struct Finished {
+    report: Report,
+    logins: [Login; 2],
+    upstream: upstream::Upstream,
+}
+
 /// The flow itself, against the running platform at `base`.
-async fn scenario(args: &DemoArgs, base: &str) -> anyhow::Result<(Report, [Login; 2])> {
+async fn scenario(args: &DemoArgs, base: &str) -> anyhow::Result<Finished> {
     let upstream = upstream::Upstream::start().await?;
     step(&format!("demo upstream (a quotes API) on {}", upstream.url()));
 
@@ -126,11 +134,18 @@ async fn scenario(args: &DemoArgs, base: &str) -> anyhow::Result<(Report, [Login
                 timeout_ms: Some(2_000),
                 ..HttpSettingsInput::default()
             }),
-            health_check: Some(HealthCheckSettings { path: "/health".into(), interval_ms: 1_000, timeout_ms: 500 }),
+            health_check: Some(HealthCheckSettings {
+                path: "/health".into(),
+                interval_ms: 1_000,
+                timeout_ms: 500,
+            }),
             ..NewService::default()
         })
         .await?;
-    step(&format!("registered service {} ({}); waiting until it is healthy and placed", service.slug, service.id));
+    step(&format!(
+        "registered service {} ({}); waiting until it is healthy and placed",
+        service.slug, service.id
+    ));
     let placed_on = healthy(&provider, &service).await?;
 
     // 3. A listing with a per-call plan, published to the marketplace.
@@ -148,11 +163,14 @@ async fn scenario(args: &DemoArgs, base: &str) -> anyhow::Result<(Report, [Login
         })
         .await?;
     let plan = provider
-        .create_plan(&listing, &NewPlan {
-            name: "Pay per call".into(),
-            price_per_call_micros: Some(PRICE_PER_CALL_MICROS),
-            ..NewPlan::default()
-        })
+        .create_plan(
+            &listing,
+            &NewPlan {
+                name: "Pay per call".into(),
+                price_per_call_micros: Some(PRICE_PER_CALL_MICROS),
+                ..NewPlan::default()
+            },
+        )
         .await?
         .plan;
     let listing = provider.publish(&listing).await?;
@@ -171,7 +189,8 @@ async fn scenario(args: &DemoArgs, base: &str) -> anyhow::Result<(Report, [Login
     let bill = billed(&consumer, stats.succeeded).await?;
     let earnings = provider.earnings().await?;
     let nodes: Vec<NodeView> = provider.nodes().await?;
-    let (route, routes) = (stats.usual_route().map(|(r, _)| r.to_owned()).unwrap_or_default(), stats.routes.clone());
+    let (route, routes) =
+        (stats.usual_route().map(|(r, _)| r.to_owned()).unwrap_or_default(), stats.routes.clone());
     let currency = &bill.currency;
     let report = Report {
         platform_url: base.to_owned(),
@@ -194,7 +213,7 @@ async fn scenario(args: &DemoArgs, base: &str) -> anyhow::Result<(Report, [Login
         bill: (&bill).into(),
         earnings: (&earnings).into(),
     };
-    Ok((report, [provider_login, consumer_login]))
+    Ok(Finished { report, logins: [provider_login, consumer_login], upstream })
 }
 
 /// Signs `email` up with a fresh password, mints an API key with `scopes` and returns a
@@ -258,7 +277,10 @@ fn print_kept(args: &DemoArgs, base: &str, data_dir: &DataDir, logins: &[Login; 
     }
     text.push_str(&format!("Data       {}\n", data_dir.path().display()));
     for login in logins {
-        text.push_str(&format!("Login      {}  password {}  API key {}\n", login.email, login.password, login.key));
+        text.push_str(&format!(
+            "Login      {}  password {}  API key {}\n",
+            login.email, login.password, login.key
+        ));
     }
     text.push_str(&format!("Status     server status --url {base} --api-key {}\n", logins[0].key));
     text.push_str("Running until Ctrl-C.\n");
@@ -266,7 +288,7 @@ fn print_kept(args: &DemoArgs, base: &str, data_dir: &DataDir, logins: &[Login; 
     if args.json {
         eprint!("{text}");
     } else {
-        print!("{text}");
+        crate::cli::print_out(&text);
     }
 }
 
