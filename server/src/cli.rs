@@ -47,16 +47,20 @@ pub async fn main() -> anyhow::Result<()> {
     match cli.command {
         // Their output is for people and scripts on stdout: logs go to stderr, warnings only
         // unless RUST_LOG says otherwise.
-        Some(Command::Status(_) | Command::Demo(_)) => quiet_logs(),
+        Some(Command::Status(_) | Command::Demo(_)) => quiet_logs(cli.log_format),
         _ => crate::telemetry::init(cli.log_format),
     }
     run(cli).await
 }
 
-fn quiet_logs() {
+fn quiet_logs(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => logs.json().try_init(),
+        LogFormat::Text => logs.try_init(),
+    };
 }
 
 /// Writes the user-facing `text` to stdout. A reader that went away (`status | head`) is not

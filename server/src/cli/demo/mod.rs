@@ -39,7 +39,7 @@ pub struct DemoArgs {
     /// Keep the platform running afterwards (until Ctrl-C) and print the portal URL and logins
     #[arg(long)]
     pub keep: bool,
-    /// Embedded mesh nodes
+    /// Embedded mesh nodes, 3 to 16
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(3..=16), value_name = "N")]
     pub nodes: u16,
     /// Calls the consumer makes
