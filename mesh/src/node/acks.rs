@@ -124,7 +124,7 @@ impl Runtime {
         let reply_hops = envelope.stamps().collect();
         let (hops, payload) = envelope::split_route(envelope.payload)
             .map_err(|_| SendError::BadReply("reply without its route"))?;
-        let route = hops.iter().map(|h: &envelope::HopStamp| h.node).collect();
+        let route = hops.iter().map(|h| h.node).collect();
         Ok(Answer { receipt: Receipt { id, route }, payload, hops, reply_hops, received_at_us })
     }
 
