@@ -1,14 +1,14 @@
 //! Signing and verifying: the origin's signature over header and payload, the hash chain every
 //! later hop signs (see the parent module), and the cache of keys the signatures are checked
 //! against.
-use super::{Envelope, Freshness, Header, Hop, Kind, MAX_HOPS, SIGNATURE_LEN, wire::encode_header};
+use super::{Envelope, Freshness, Header, Hop, Kind, MAX_HOPS, SIGNATURE_LEN, now_us, wire::encode_header};
 use crate::{DropReason, NodeId};
 use bytes::{Bytes, BytesMut};
 use libp2p::identity::{Keypair, PublicKey};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-const DOMAIN: &[u8] = b"web4/envelope/v1";
+const DOMAIN: &[u8] = b"web4/envelope/v2";
 
 /// Public keys decoded from node ids, kept because decoding (point decompression) costs more
 /// than a hash-map lookup. Bounded: cleared when full.
@@ -35,7 +35,8 @@ impl KeyCache {
 }
 
 impl Envelope {
-    /// A new envelope from the holder of `key`, signed as hop 0.
+    /// A new envelope from the holder of `key`, signed as hop 0 stamped with the current time
+    /// (see [`Envelope::sign_hop`]).
     pub fn new(
         key: &Keypair,
         id: [u8; 16],
@@ -71,15 +72,21 @@ impl Envelope {
         hasher.finalize().into()
     }
 
-    /// Appends a hop signed by `key`. `digest` is [`Envelope::digest`] (computed once by the
-    /// caller, who usually has it from verifying).
+    /// Appends a hop signed by `key`, stamped with this machine's clock now ([`now_us`]).
+    /// `digest` is [`Envelope::digest`] (computed once by the caller, who usually has it from
+    /// verifying).
     pub fn sign_hop(&mut self, key: &Keypair, digest: &[u8; 32]) {
+        self.sign_hop_at(key, digest, now_us());
+    }
+
+    /// Appends a hop signed by `key` and stamped `at_us` (microseconds since the Unix epoch).
+    pub fn sign_hop_at(&mut self, key: &Keypair, digest: &[u8; 32], at_us: u64) {
         let node = NodeId::from(key);
         let chain = chain_value(digest, &self.hops);
-        let message = hop_message(&chain, &node);
+        let message = hop_message(&chain, &node, at_us);
         // Ed25519 signing of a message cannot fail; an empty signature would simply never verify.
         let signature = key.sign(&message).ok().and_then(|s| <[u8; SIGNATURE_LEN]>::try_from(s).ok());
-        self.hops.push(Hop { node, signature: signature.unwrap_or([0; SIGNATURE_LEN]) });
+        self.hops.push(Hop { node, at_us, signature: signature.unwrap_or([0; SIGNATURE_LEN]) });
     }
 
     /// Checks freshness and the whole signature chain; returns the digest for reuse.
@@ -106,7 +113,7 @@ impl Envelope {
         let mut chain = digest;
         for hop in &self.hops {
             let key = keys.get(&hop.node).ok_or(DropReason::BadSignature)?;
-            if !key.verify(&hop_message(&chain, &hop.node), &hop.signature) {
+            if !key.verify(&hop_message(&chain, &hop.node, hop.at_us), &hop.signature) {
                 return Err(DropReason::BadSignature);
             }
             chain = next_chain(&chain, hop);
@@ -123,16 +130,18 @@ fn next_chain(chain: &[u8; 32], hop: &Hop) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(chain);
     hasher.update(hop.node.to_bytes());
+    hasher.update(hop.at_us.to_be_bytes());
     hasher.update(hop.signature);
     hasher.finalize().into()
 }
 
-fn hop_message(chain: &[u8; 32], node: &NodeId) -> Vec<u8> {
+fn hop_message(chain: &[u8; 32], node: &NodeId, at_us: u64) -> Vec<u8> {
     let node = node.to_bytes();
-    let mut message = Vec::with_capacity(DOMAIN.len() + 4 + 32 + node.len());
+    let mut message = Vec::with_capacity(DOMAIN.len() + 4 + 32 + node.len() + 8);
     message.extend_from_slice(DOMAIN);
     message.extend_from_slice(b"/hop");
     message.extend_from_slice(chain);
     message.extend_from_slice(&node);
+    message.extend_from_slice(&at_us.to_be_bytes());
     message
 }

@@ -20,6 +20,41 @@ fn sample(keys: &[Keypair], payload: &'static [u8]) -> Envelope {
     e
 }
 
+/// Like [`sample`], with hop `i` stamped `NOW_US + i × 1000` (1 ms a link).
+fn stamped(keys: &[Keypair], payload: &'static [u8]) -> Envelope {
+    let dest = NodeId::from(keys.last().unwrap());
+    let header = Header {
+        id: [7; 16],
+        kind: Kind::Data,
+        origin: NodeId::from(&keys[0]),
+        destination: dest,
+        hop_limit: 8,
+        created_at_ms: NOW,
+    };
+    let mut e = Envelope { header, payload: Bytes::from_static(payload), hops: Vec::new() };
+    let digest = e.digest();
+    for (i, k) in keys[..keys.len() - 1].iter().enumerate() {
+        e.sign_hop_at(k, &digest, NOW * 1000 + i as u64 * 1000);
+    }
+    e
+}
+
+/// `e` written in the version 1 format (hops without times), as a node of that version sent it.
+fn encode_v1(e: &Envelope) -> Bytes {
+    use bytes::BufMut;
+    let mut out = bytes::BytesMut::new();
+    wire::encode_header(&e.header, &mut out);
+    out[2] = 1;
+    out.put_u32(e.payload.len() as u32);
+    out.put_slice(&e.payload);
+    out.put_u8(e.hops.len() as u8);
+    for hop in &e.hops {
+        wire::put_node(&mut out, &hop.node);
+        out.put_slice(&hop.signature);
+    }
+    out.freeze()
+}
+
 fn verify(e: &Envelope) -> Result<[u8; 32], DropReason> {
     e.verify(NOW, Freshness::default(), &mut KeyCache::default())
 }
@@ -34,6 +69,77 @@ fn an_envelope_round_trips_through_its_wire_format() {
     assert!(verify(&decoded).is_ok());
     let route: Vec<_> = decoded.route().collect();
     assert_eq!(route, ks[..4].iter().map(NodeId::from).collect::<Vec<_>>());
+}
+
+#[test]
+fn every_hop_s_time_round_trips_and_verifies() {
+    let ks = keys(5);
+    let e = stamped(&ks, b"timed");
+    let bytes = e.encode();
+    assert_eq!(bytes[2], 2, "written as version 2");
+    let decoded = Envelope::decode(bytes).unwrap();
+    assert_eq!(decoded, e);
+    assert!(verify(&decoded).is_ok());
+    let stamps: Vec<_> = decoded.stamps().collect();
+    let expected: Vec<_> = ks[..4]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| HopStamp { node: NodeId::from(k), at_us: NOW * 1000 + i as u64 * 1000 })
+        .collect();
+    assert_eq!(stamps, expected);
+}
+
+#[test]
+fn a_new_envelope_and_a_forwarded_hop_are_stamped_with_the_clock() {
+    let ks = keys(3);
+    let before = now_us();
+    let e = sample(&ks, b"x");
+    let after = now_us();
+    for hop in &e.hops {
+        assert!((before..=after).contains(&hop.at_us), "{} not in {before}..={after}", hop.at_us);
+    }
+    assert!(e.hops[0].at_us <= e.hops[1].at_us, "one clock: the relay signs after the origin");
+}
+
+#[test]
+fn changing_any_hop_s_time_breaks_verification() {
+    let ks = keys(5);
+    let original = stamped(&ks, b"x");
+    for i in 0..original.hops.len() {
+        for changed in [original.hops[i].at_us + 1, original.hops[i].at_us - 1, 0, u64::MAX] {
+            let mut e = original.clone();
+            e.hops[i].at_us = changed;
+            assert_eq!(verify(&e), Err(DropReason::BadSignature), "hop {i} restamped {changed}");
+            // Also through the wire, as a relay would send it.
+            assert_eq!(verify(&Envelope::decode(e.encode()).unwrap()), Err(DropReason::BadSignature));
+        }
+    }
+}
+
+#[test]
+fn a_relay_cannot_restamp_an_earlier_hop_and_sign_over_it() {
+    // The last relay changes the time of the hop before it and signs its own hop over the
+    // result: its signature is valid, the earlier hop's is not.
+    let ks = keys(4);
+    let mut e = stamped(&ks, b"x");
+    let last = e.hops.pop().unwrap();
+    e.hops[1].at_us -= 500;
+    let digest = e.digest();
+    e.sign_hop_at(&ks[2], &digest, last.at_us);
+    assert_eq!(verify(&e), Err(DropReason::BadSignature));
+}
+
+#[test]
+fn a_version_1_envelope_is_refused_when_decoded() {
+    let e = sample(&keys(4), b"from an older node");
+    let v1 = encode_v1(&e);
+    assert_eq!(Envelope::decode(v1.clone()), Err(DecodeError::UnsupportedVersion(1)));
+    // The id can still be read to report the drop.
+    assert_eq!(peek_id(&v1), Some(e.header.id));
+    // Cut anywhere, it is refused all the same, without a panic.
+    for len in 0..v1.len() {
+        assert!(Envelope::decode(v1.slice(..len)).is_err());
+    }
 }
 
 #[test]
@@ -126,12 +232,22 @@ fn a_full_replay_guard_refuses_instead_of_forgetting() {
 #[test]
 fn a_reply_carries_its_route_ahead_of_the_answer_and_the_id_can_be_peeked() {
     let ks = keys(3);
-    let route: Vec<NodeId> = ks.iter().map(NodeId::from).collect();
+    let route: Vec<HopStamp> = ks
+        .iter()
+        .zip([10, 2_000, u64::MAX])
+        .map(|(k, at_us)| HopStamp { node: NodeId::from(k), at_us })
+        .collect();
     let payload = with_route(&route, b"answer");
-    let (got, answer) = split_route(payload).unwrap();
+    let (got, answer) = split_route(payload.clone()).unwrap();
     assert_eq!(got, route);
     assert_eq!(&answer[..], b"answer");
     assert!(split_route(Bytes::from_static(&[2, 1])).is_err());
+    // A route cut inside a node's time is refused, not read as a shorter one.
+    let first_time_ends = 1 + 1 + route[0].node.to_bytes().len() + 8;
+    for len in 1..first_time_ends {
+        assert!(split_route(payload.slice(..len)).is_err(), "cut at {len}");
+    }
+    assert_eq!(split_route(with_route(&[], b"a")).unwrap(), (vec![], Bytes::from_static(b"a")));
     let e = sample(&ks, b"x");
     assert_eq!(peek_id(&e.encode()), Some(e.header.id));
     assert_eq!(peek_id(b"short"), None);

@@ -30,13 +30,14 @@ pub enum DecodeError {
 impl Envelope {
     /// The wire bytes.
     pub fn encode(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(160 + self.payload.len() + self.hops.len() * 104);
+        let mut out = BytesMut::with_capacity(160 + self.payload.len() + self.hops.len() * 112);
         encode_header(&self.header, &mut out);
         out.put_u32(self.payload.len() as u32);
         out.put_slice(&self.payload);
         out.put_u8(self.hops.len() as u8);
         for hop in &self.hops {
             put_node(&mut out, &hop.node);
+            out.put_u64(hop.at_us);
             out.put_slice(&hop.signature);
         }
         out.freeze()
@@ -85,10 +86,7 @@ fn get_header(buf: &mut Bytes) -> Result<Header, DecodeError> {
     if hop_limit > MAX_HOPS {
         return Err(DecodeError::TooManyHops(hop_limit));
     }
-    if buf.remaining() < 8 {
-        return Err(DecodeError::Truncated);
-    }
-    let created_at_ms = buf.get_u64();
+    let created_at_ms = get_u64(buf)?;
     Ok(Header { id, kind, origin, destination, hop_limit, created_at_ms })
 }
 
@@ -107,7 +105,7 @@ fn get_payload(buf: &mut Bytes) -> Result<Bytes, DecodeError> {
     Ok(buf.split_to(payload_len))
 }
 
-/// Reads the hop record: its count, then each hop's node and signature.
+/// Reads the hop record: its count, then each hop's node, time and signature.
 fn get_hops(buf: &mut Bytes) -> Result<Vec<Hop>, DecodeError> {
     let count = get_u8(buf)?;
     if count > MAX_HOPS {
@@ -116,8 +114,9 @@ fn get_hops(buf: &mut Bytes) -> Result<Vec<Hop>, DecodeError> {
     let mut hops = Vec::with_capacity(usize::from(count));
     for _ in 0..count {
         let node = get_node(buf)?;
+        let at_us = get_u64(buf)?;
         let signature = take::<SIGNATURE_LEN>(buf)?;
-        hops.push(Hop { node, signature });
+        hops.push(Hop { node, at_us, signature });
     }
     Ok(hops)
 }
@@ -136,6 +135,10 @@ pub(super) fn put_node(out: &mut BytesMut, node: &NodeId) {
 
 pub(super) fn get_u8(buf: &mut Bytes) -> Result<u8, DecodeError> {
     if buf.has_remaining() { Ok(buf.get_u8()) } else { Err(DecodeError::Truncated) }
+}
+
+pub(super) fn get_u64(buf: &mut Bytes) -> Result<u64, DecodeError> {
+    if buf.remaining() >= 8 { Ok(buf.get_u64()) } else { Err(DecodeError::Truncated) }
 }
 
 fn take<const N: usize>(buf: &mut Bytes) -> Result<[u8; N], DecodeError> {

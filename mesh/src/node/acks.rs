@@ -7,7 +7,7 @@ use super::{
 };
 use crate::{
     DropReason, NodeId,
-    envelope::{self, Envelope, KeyCache, Kind},
+    envelope::{self, Envelope, KeyCache, Kind, now_us},
 };
 use bytes::Bytes;
 
@@ -97,8 +97,8 @@ impl Runtime {
     }
 
     /// A request's answer, after checking that the reply is the destination's, signed by it,
-    /// for this request, addressed to this node and fresh; the route is the one the
-    /// destination signed.
+    /// for this request, addressed to this node and fresh; the route and its times are the
+    /// ones the destination signed, the reply's times those of its own hop record.
     fn answer_of(&mut self, id: [u8; 16], destination: NodeId, ack: Ack) -> Result<Answer, SendError> {
         let reply = match ack {
             Ack::Replied { reply } => reply,
@@ -120,9 +120,12 @@ impl Runtime {
         envelope
             .verify(now_ms(), self.config.freshness, &mut self.keys)
             .map_err(|_| SendError::BadReply("bad signature"))?;
-        let (route, payload) = envelope::split_route(envelope.payload)
+        let received_at_us = now_us();
+        let reply_hops = envelope.stamps().collect();
+        let (hops, payload) = envelope::split_route(envelope.payload)
             .map_err(|_| SendError::BadReply("reply without its route"))?;
-        Ok(Answer { receipt: Receipt { id, route }, payload })
+        let route = hops.iter().map(|h| h.node).collect();
+        Ok(Answer { receipt: Receipt { id, route }, payload, hops, reply_hops, received_at_us })
     }
 
     fn receipt(&self, id: [u8; 16], ack: Ack) -> Result<Receipt, SendError> {

@@ -5,11 +5,11 @@ use super::{now_ms, state::Runtime};
 use crate::{
     DropReason, NodeId,
     envelope::Envelope,
-    trust::{TrustEvent, TrustLevel},
+    trust::{TrustEvent, TrustLevel, TrustTransition},
 };
 use bytes::Bytes;
 use chrono::Utc;
-use std::time::Instant;
+use std::{sync::atomic::Ordering, time::Instant};
 
 impl Runtime {
     /// The checks of any envelope, whatever its kind, in order. Returns the envelope with its
@@ -47,6 +47,16 @@ impl Runtime {
         Ok((envelope, digest, now))
     }
 
+    /// Applies `event` to `peer`'s trust, now; a change of level is counted
+    /// (`NodeStats::trust_transitions`) and returned. Every trust change goes through here.
+    pub(super) fn trust_event(&mut self, peer: NodeId, event: TrustEvent) -> Option<TrustTransition> {
+        let transition = self.peer(peer).trust.apply(event, Utc::now());
+        if transition.is_some() {
+            self.stats.trust_transitions.fetch_add(1, Ordering::Relaxed);
+        }
+        transition
+    }
+
     pub(super) fn is_blocked(&self, id: &NodeId) -> bool {
         self.peers.get(id).is_some_and(|p| p.trust.level() == TrustLevel::Blocked)
     }
@@ -66,7 +76,7 @@ impl Runtime {
         let p = self.peer(peer);
         p.allowed = true;
         if p.trust.level() == TrustLevel::Blocked {
-            p.trust.apply(TrustEvent::OperatorUnblock, Utc::now());
+            self.trust_event(peer, TrustEvent::OperatorUnblock);
         }
         self.swarm.behaviour_mut().allow.allow_peer(peer.peer_id());
     }
@@ -83,9 +93,8 @@ impl Runtime {
 
     /// Blocks `peer` for `reason`: disconnected, refused, its routes withdrawn.
     pub(super) fn block(&mut self, peer: NodeId, reason: TrustEvent) {
-        let me = self.me;
-        if let Some(t) = self.peer(peer).trust.apply(reason, Utc::now()) {
-            tracing::warn!(node_id = %me, %peer, reason = t.reason.as_str(), "peer blocked");
+        if let Some(t) = self.trust_event(peer, reason) {
+            tracing::warn!(node_id = %self.me, %peer, reason = t.reason.as_str(), "peer blocked");
         }
         self.swarm.behaviour_mut().allow.disallow_peer(peer.peer_id());
         let _ = self.swarm.disconnect_peer_id(peer.peer_id());
@@ -96,12 +105,10 @@ impl Runtime {
 
     /// Lifts a block (see `MeshHandle::unblock`).
     pub(super) fn unblock(&mut self, peer: NodeId) {
-        let me = self.me;
-        let p = self.peer(peer);
-        if p.trust.apply(TrustEvent::OperatorUnblock, Utc::now()).is_some() {
-            tracing::info!(node_id = %me, %peer, "peer unblocked");
+        if self.trust_event(peer, TrustEvent::OperatorUnblock).is_some() {
+            tracing::info!(node_id = %self.me, %peer, "peer unblocked");
         }
-        if p.allowed {
+        if self.peer(peer).allowed {
             self.swarm.behaviour_mut().allow.allow_peer(peer.peer_id());
         }
     }

@@ -5,8 +5,8 @@ use super::{
     state::{Ack, Awaiting, Runtime},
 };
 use crate::{
-    DropReason, NodeId,
-    envelope::{self, Envelope, Kind},
+    DropReason,
+    envelope::{self, Envelope, HopStamp, Kind, now_us},
 };
 use bytes::Bytes;
 use libp2p::request_response::ResponseChannel;
@@ -15,10 +15,12 @@ use tokio::sync::mpsc;
 
 impl Runtime {
     /// An accepted envelope for this node, from the hop that waits on `channel`: a request
-    /// goes to the application to answer; data is delivered and acknowledged with its route.
+    /// goes to the application to answer (its route remembered with the hops' times and the
+    /// time it arrived here, after its checks); data is delivered and acknowledged with its
+    /// route.
     pub(super) fn arrived(&mut self, envelope: Envelope, channel: ResponseChannel<Ack>) {
-        let mut route: Vec<NodeId> = envelope.route().collect();
-        route.push(self.me);
+        let mut route: Vec<HopStamp> = envelope.stamps().collect();
+        route.push(HopStamp { node: self.me, at_us: now_us() });
         if envelope.header.kind == Kind::Request {
             let (origin, id) = (envelope.header.origin, envelope.header.id);
             self.deliver(envelope, Awaiting::Remote { channel, route, origin, id });
@@ -28,7 +30,7 @@ impl Runtime {
         let ack = match self.inbox.try_send(Delivery { envelope, responder: None }) {
             Ok(()) => {
                 self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                Ack::Delivered { route: route.iter().map(ToString::to_string).collect() }
+                Ack::Delivered { route: route.iter().map(|s| s.node.to_string()).collect() }
             }
             Err(_) => {
                 self.stats.count_drop(DropReason::Backpressure);
@@ -72,9 +74,16 @@ impl Runtime {
                 let ack = Ack::Replied { reply: Vec::from(reply.encode()) };
                 let _ = self.swarm.behaviour_mut().envelopes.send_response(channel, ack);
             }
-            Some(Awaiting::Local { id, reply }) => {
+            Some(Awaiting::Local { id, sent_at_us, reply }) => {
                 let receipt = Receipt { id, route: vec![self.me] };
-                let _ = reply.send(Ok(Answer { receipt, payload }));
+                let now = now_us();
+                let _ = reply.send(Ok(Answer {
+                    receipt,
+                    payload,
+                    hops: vec![HopStamp { node: self.me, at_us: sent_at_us }],
+                    reply_hops: vec![HopStamp { node: self.me, at_us: now }],
+                    received_at_us: now,
+                }));
             }
             None => {}
         }

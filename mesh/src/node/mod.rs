@@ -23,6 +23,7 @@ mod runtime;
 mod state;
 mod transport;
 
+pub use crate::envelope::HopStamp;
 use crate::{
     DropReason, NodeId,
     envelope::{Envelope, Freshness, MAX_PAYLOAD},
@@ -126,12 +127,68 @@ impl Drop for Responder {
     }
 }
 
-/// A request's answer: the reply's payload (verified against the destination's key) and the
-/// nodes the request crossed.
+/// A request's answer: the reply's payload (verified against the destination's key), the
+/// nodes the request crossed and the times it was at each.
+///
+/// The times are microseconds since the Unix epoch, each on the clock of the node that took
+/// it. Stamps of one node compare exactly; stamps of two nodes differ also by the skew between
+/// their clocks — between hosted nodes (separate machines) that can be milliseconds, and
+/// can make a link look shorter than it was or even negative (which [`Answer::hop_durations`]
+/// shows as zero). Embedded nodes run in one process and share one clock. [`Answer::round_trip`]
+/// and [`Answer::at_destination`] compare stamps of one clock only, so no skew enters them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answer {
     pub receipt: Receipt,
     pub payload: Bytes,
+    /// The request's leg, origin first, destination last (the nodes of `receipt.route`, in the
+    /// same order): the origin when it signed and sent the request, each relay when it
+    /// verified and forwarded it, the destination when it received and verified it. As the
+    /// destination signed them into the reply: each relay's stamp is covered by that relay's
+    /// own hop signature, which the destination verified. A request a node sends to itself has
+    /// one stamp, when it was sent.
+    pub hops: Vec<HopStamp>,
+    /// The reply's hop record, destination first: the destination when its application had
+    /// answered and it signed the reply. Relays carry the reply back without appending hops,
+    /// so this holds that one stamp.
+    pub reply_hops: Vec<HopStamp>,
+    /// When the reply arrived at the origin and verified, on the origin's clock.
+    pub received_at_us: u64,
+}
+
+impl Answer {
+    /// How long the request took on each link of its leg, origin first: `(from, to, duration)`
+    /// for each pair of consecutive nodes in [`Answer::hops`] — from the moment `from` sent it
+    /// to the moment `to` had verified it (and, for a relay, signed it on). Across two
+    /// machines the duration includes their clock skew; a negative one (the receiver's clock
+    /// behind) is shown as zero.
+    pub fn hop_durations(&self) -> Vec<(NodeId, NodeId, Duration)> {
+        self.hops.windows(2).map(|w| (w[0].node, w[1].node, micros_between(w[0].at_us, w[1].at_us))).collect()
+    }
+
+    /// How long the destination held the request: from receiving it to signing the reply
+    /// (its application's work). One clock: no skew.
+    pub fn at_destination(&self) -> Option<Duration> {
+        let (received, replied) = (self.hops.last()?, self.reply_hops.first()?);
+        Some(micros_between(received.at_us, replied.at_us))
+    }
+
+    /// How long the reply took back: from the destination signing it to the origin receiving
+    /// it, across every relay of the way back. Two clocks: includes their skew (zero if
+    /// negative).
+    pub fn reply_leg(&self) -> Option<Duration> {
+        Some(micros_between(self.reply_hops.first()?.at_us, self.received_at_us))
+    }
+
+    /// From sending the request to receiving its verified reply. One clock (the origin's): no
+    /// skew.
+    pub fn round_trip(&self) -> Option<Duration> {
+        Some(micros_between(self.hops.first()?.at_us, self.received_at_us))
+    }
+}
+
+/// The time from `from` to `to` (microsecond stamps), zero if `to` is earlier.
+fn micros_between(from: u64, to: u64) -> Duration {
+    Duration::from_micros(to.saturating_sub(from))
 }
 
 /// Proof that an envelope was delivered: the nodes it crossed, origin to destination.
@@ -176,6 +233,8 @@ pub struct NodeStats {
     drops: [AtomicU64; DropReason::ALL.len()],
     /// Most requests ever in flight to one peer (stays ≤ `peer_queue`).
     pub peak_in_flight: AtomicU64,
+    /// Changes of a peer's trust level (every recorded transition, any peer, any reason).
+    pub trust_transitions: AtomicU64,
 }
 
 impl NodeStats {
@@ -372,3 +431,6 @@ pub async fn start(
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
+
+#[cfg(test)]
+mod tests;

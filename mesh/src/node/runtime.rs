@@ -7,7 +7,7 @@ use super::{
 };
 use crate::{
     NodeId,
-    envelope::{Envelope, KeyCache, Kind, ReplayGuard},
+    envelope::{self, Envelope, KeyCache, Kind, ReplayGuard},
     routing::{self, RoutingTable},
 };
 use bytes::Bytes;
@@ -157,7 +157,8 @@ impl Runtime {
         let (id, envelope) = self.originate(Kind::Request, destination, payload);
         if destination == self.me {
             // Answered by this node's own application, without a hop.
-            let awaiting = Awaiting::Local { id, reply };
+            let sent_at_us = envelope.hops.first().map_or_else(envelope::now_us, |h| h.at_us);
+            let awaiting = Awaiting::Local { id, sent_at_us, reply };
             self.deliver(envelope, awaiting);
             return;
         }

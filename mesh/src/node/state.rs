@@ -4,7 +4,7 @@
 use super::{Answer, Command, Delivery, NodeConfig, NodeStats, Receipt, SendError};
 use crate::{
     NodeId,
-    envelope::{KeyCache, ReplayGuard},
+    envelope::{HopStamp, KeyCache, ReplayGuard},
     routing::{self, RoutingTable},
     trust::TrustRecord,
 };
@@ -91,7 +91,7 @@ pub(super) enum Ack {
         signature: Vec<u8>,
     },
     /// A request's answer: the `Reply` envelope the destination signed, whose payload starts
-    /// with the route (see [`envelope::with_route`]).
+    /// with the route and its times (see [`envelope::with_route`]).
     Replied {
         #[serde(with = "serde_bytes")]
         reply: Vec<u8>,
@@ -100,10 +100,11 @@ pub(super) enum Ack {
 
 /// Who waits for the application's answer to a delivered request.
 pub(super) enum Awaiting {
-    /// The hop the request came from (the answer goes back on its stream).
-    Remote { channel: ResponseChannel<Ack>, route: Vec<NodeId>, origin: NodeId, id: [u8; 16] },
-    /// A request this node sent to itself.
-    Local { id: [u8; 16], reply: oneshot::Sender<Result<Answer, SendError>> },
+    /// The hop the request came from (the answer goes back on its stream). `route` is the
+    /// request's, with its times, this node (received at) last.
+    Remote { channel: ResponseChannel<Ack>, route: Vec<HopStamp>, origin: NodeId, id: [u8; 16] },
+    /// A request this node sent to itself, at `sent_at_us`.
+    Local { id: [u8; 16], sent_at_us: u64, reply: oneshot::Sender<Result<Answer, SendError>> },
 }
 
 /// One envelope on the wire (raw bytes: decoded and verified by the receiver).

@@ -10,7 +10,6 @@ use crate::{
     envelope::MAX_PAYLOAD,
     trust::{TrustEvent, TrustLevel},
 };
-use chrono::Utc;
 use libp2p::{
     Multiaddr, StreamProtocol, Swarm, allow_block_list,
     futures::StreamExt,
@@ -108,7 +107,6 @@ impl Runtime {
 
     /// A connection to `peer` came up.
     fn link_up(&mut self, peer: NodeId) {
-        let now = Utc::now();
         let p = self.peer(peer);
         p.connected = true;
         p.missed_heartbeats = 0;
@@ -116,11 +114,12 @@ impl Runtime {
             link.attempt = 0;
             link.next_dial = None;
         }
+        let allowed = p.allowed;
         // The Noise handshake proved the key; the allow list proves the control plane
         // registered it.
-        p.trust.apply(TrustEvent::Handshake, now);
-        if p.allowed {
-            p.trust.apply(TrustEvent::AttestedByControlPlane, now);
+        self.trust_event(peer, TrustEvent::Handshake);
+        if allowed {
+            self.trust_event(peer, TrustEvent::AttestedByControlPlane);
         }
         self.table.neighbor_up(peer);
         self.advertise_to(peer);

@@ -2,6 +2,7 @@
 mod accounts;
 mod assets;
 mod billing;
+mod cli;
 mod crash;
 mod errors;
 mod events;
