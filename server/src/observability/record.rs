@@ -43,6 +43,25 @@ impl AttemptRecord {
     }
 }
 
+impl AttemptRecord {
+    /// Takes the route and the mesh's hop stamps from `answer`, which arrived `now` after the
+    /// call began. Each stamp is placed on the entry node's timeline by its distance from the
+    /// answer's arrival (`received_at_us`, the entry node's clock): exact for the entry node's
+    /// own stamps and for embedded nodes (one process, one clock), off by the clocks' skew for
+    /// a hosted node (the trace clamps what falls outside the attempt).
+    pub fn stamped(&mut self, answer: &crate::mesh::node::Answer, now: Duration) {
+        self.route.clone_from(&answer.receipt.route);
+        self.hops = answer
+            .hops
+            .iter()
+            .map(|hop| {
+                let before = Duration::from_micros(answer.received_at_us.saturating_sub(hop.at_us));
+                (hop.node, now.saturating_sub(before))
+            })
+            .collect();
+    }
+}
+
 /// What the hosting node measured of one call (its clock, durations only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HostTimes {

@@ -373,7 +373,7 @@ impl ServiceRuntime {
             let missed = match entry.request(node, sent, remaining).await {
                 Ok(answer) => {
                     if attempts_seen.is_some() {
-                        seen.route.clone_from(&answer.receipt.route);
+                        seen.stamped(&answer, started.elapsed());
                     }
                     match wire::decode_reply(answer.payload) {
                         Ok(Reply::Response { status, timing, mut headers, body }) => {

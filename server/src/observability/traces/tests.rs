@@ -227,3 +227,23 @@ fn hop_stamps_place_the_hops_when_the_mesh_gave_them() {
     assert_eq!(host_span.start_ms, 3.0);
     assert_eq!(view.spans.iter().find(|s| s.kind == SpanKind::Upstream).unwrap().name, "upstream 201");
 }
+
+#[test]
+fn the_mesh_stamps_are_placed_by_their_distance_from_the_answers_arrival() {
+    use crate::mesh::node::{Answer, HopStamp, Receipt};
+    let (entry, host) = (node(), node());
+    let answer = Answer {
+        receipt: Receipt { id: [0; 16], route: vec![entry, host] },
+        payload: bytes::Bytes::new(),
+        hops: vec![HopStamp { node: entry, at_us: 1_000_000 }, HopStamp { node: host, at_us: 1_000_400 }],
+        reply_hops: vec![HopStamp { node: host, at_us: 1_000_900 }],
+        received_at_us: 1_001_000,
+    };
+    let mut attempt = AttemptRecord::new(host, Duration::from_micros(50));
+
+    // The answer arrived 1 050 µs after the call began: the request left 1 000 µs before that.
+    attempt.stamped(&answer, Duration::from_micros(1_050));
+
+    assert_eq!(attempt.route, [entry, host]);
+    assert_eq!(attempt.hops, [(entry, Duration::from_micros(50)), (host, Duration::from_micros(450))]);
+}
