@@ -59,32 +59,36 @@ impl AttemptRecord {
                 (hop.node, now.saturating_sub(before))
             })
             .collect();
+        // How long the destination held it, by its own stamps (one clock): what a trace shows
+        // of the host when its reply says no more.
+        self.host = answer.at_destination().map(|held| HostTimes { held, upstream: None });
     }
 }
 
-/// What the hosting node measured of one call (its clock, durations only).
+/// What the hosting node held of one call (durations on its own clock).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HostTimes {
-    /// From taking the request off the mesh to the reply's last byte.
+    /// From taking the request to answering it.
     pub held: Duration,
-    /// When the upstream call began, after the host took the request.
-    pub upstream_at: Duration,
-    /// The upstream's own time.
-    pub upstream: Duration,
-    /// The upstream's status.
-    pub status: u16,
+    /// The upstream call within: when it began after the host took the request, how long it
+    /// took, and the status it answered. `None` when there was none to show (a kv call, or a
+    /// call that failed at the host: a timeout, a refused connect).
+    pub upstream: Option<(Duration, Duration, u16)>,
 }
 
-impl HostTimes {
-    /// From the reply's microseconds; `None` when the host measured nothing (a kv call).
-    pub fn from_micros(held_us: u32, upstream_at_us: u32, upstream_us: u32, status: u16) -> Option<Self> {
+impl AttemptRecord {
+    /// The hosting node answered with the upstream's response, `status`, and its own timing
+    /// (microseconds; all zero when it measured none, as for a kv call: the mesh's stamps
+    /// then give the host's time alone).
+    pub fn answered(&mut self, status: u16, held_us: u32, upstream_at_us: u32, upstream_us: u32) {
+        if held_us == 0 {
+            return;
+        }
         let micros = |us: u32| Duration::from_micros(u64::from(us));
-        (held_us > 0).then(|| HostTimes {
+        self.host = Some(HostTimes {
             held: micros(held_us),
-            upstream_at: micros(upstream_at_us),
-            upstream: micros(upstream_us),
-            status,
-        })
+            upstream: Some((micros(upstream_at_us), micros(upstream_us), status)),
+        });
     }
 }
 

@@ -290,26 +290,25 @@ fn attempt_spans(out: &mut Vec<TraceSpan>, n: u32, attempt: &AttemptRecord, tota
     }
     let Some(host) = attempt.host else { return };
     let (Some(host_node), Some(reached)) = (attempt.route.last(), arrivals.last().copied()) else { return };
-    out.push(span(
-        SpanKind::Host,
-        format!("host {}", short(host_node)),
-        Some(host_node),
-        n,
-        reached,
-        held,
-        total,
-    ));
-    let upstream_at = reached + host.upstream_at.min(held);
-    let upstream = host.upstream.min(held.saturating_sub(host.upstream_at));
-    out.push(span(
-        SpanKind::Upstream,
-        format!("upstream {}", host.status),
-        Some(host_node),
-        n,
-        upstream_at,
-        upstream,
-        total,
-    ));
+    let mut host_span =
+        span(SpanKind::Host, format!("host {}", short(host_node)), Some(host_node), n, reached, held, total);
+    // A host that called no upstream to show failed there (or ran a kv call, which has no error).
+    if host.upstream.is_none() {
+        host_span.error.clone_from(&attempt.error);
+    }
+    out.push(host_span);
+    if let Some((at, took, status)) = host.upstream {
+        let (at, took) = (at.min(held), took.min(held.saturating_sub(at)));
+        out.push(span(
+            SpanKind::Upstream,
+            format!("upstream {status}"),
+            Some(host_node),
+            n,
+            reached + at,
+            took,
+            total,
+        ));
+    }
     let replied = (reached + held).min(end);
     let entry = attempt.route.first();
     out.push(span(SpanKind::Reply, "reply".to_owned(), entry, n, replied, end - replied, total));

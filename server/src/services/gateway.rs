@@ -19,7 +19,7 @@ use super::{
 use crate::{
     mesh::{NodeId, node::SendError},
     metering::UsageEvent,
-    observability::{AttemptRecord, record::HostTimes, trace_context::TraceContext},
+    observability::{AttemptRecord, trace_context::TraceContext},
 };
 use app::types::{
     ids::{AccountId, KeyId},
@@ -382,8 +382,7 @@ impl ServiceRuntime {
                             if let Some(seen_all) = attempts_seen {
                                 seen.duration = attempt_started.elapsed();
                                 let wire::HostTiming { host_us, upstream_at_us, upstream_us } = timing;
-                                seen.host =
-                                    HostTimes::from_micros(host_us, upstream_at_us, upstream_us, status);
+                                seen.answered(status, host_us, upstream_at_us, upstream_us);
                                 seen_all.push(seen);
                             }
                             return Ok(Invoked {

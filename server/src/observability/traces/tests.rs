@@ -177,7 +177,7 @@ fn the_timeline_shows_the_route_the_host_and_the_upstream_within_the_call() {
         error: None,
         route: call.route.clone(),
         hops: Vec::new(),
-        host: Some(HostTimes { held: ms(50), upstream_at: ms(5), upstream: ms(40), status: 200 }),
+        host: Some(HostTimes { held: ms(50), upstream: Some((ms(5), ms(40), 200)) }),
     };
     call.attempts = vec![failed, answered];
     call.record(&store);
@@ -215,7 +215,7 @@ fn hop_stamps_place_the_hops_when_the_mesh_gave_them() {
         error: None,
         route: call.route.clone(),
         hops: vec![(entry, ms(1)), (host, ms(3))],
-        host: Some(HostTimes { held: ms(4), upstream_at: ms(1), upstream: ms(2), status: 201 }),
+        host: Some(HostTimes { held: ms(4), upstream: Some((ms(1), ms(2), 201)) }),
     }];
     call.record(&store);
 
@@ -246,4 +246,35 @@ fn the_mesh_stamps_are_placed_by_their_distance_from_the_answers_arrival() {
 
     assert_eq!(attempt.route, [entry, host]);
     assert_eq!(attempt.hops, [(entry, Duration::from_micros(50)), (host, Duration::from_micros(450))]);
+    let held = Duration::from_micros(500);
+    assert_eq!(attempt.host, Some(HostTimes { held, upstream: None }), "the host's own stamps");
+    attempt.answered(200, 450, 10, 400);
+    let upstream = Some((Duration::from_micros(10), Duration::from_micros(400), 200));
+    assert_eq!(attempt.host, Some(HostTimes { held: Duration::from_micros(450), upstream }));
+}
+
+#[test]
+fn a_host_that_failed_shows_its_error_and_no_upstream() {
+    let store = TraceStore::default();
+    let (entry, host) = (node(), node());
+    let ms = Duration::from_millis;
+    let mut call = Call::new("a", "a");
+    (call.status, call.error_code, call.duration) = (504, Some("upstream_timeout"), ms(30));
+    call.attempts = vec![AttemptRecord {
+        node: host,
+        offset: ms(1),
+        duration: ms(28),
+        error: Some("upstream_timeout".into()),
+        route: vec![entry, host],
+        hops: vec![(entry, ms(1)), (host, ms(2))],
+        host: Some(HostTimes { held: ms(25), upstream: None }),
+    }];
+    call.record(&store);
+
+    let view = store.get(viewer(&AccountId::new("a")), &call.trace.trace_id_hex()).unwrap();
+
+    let host_span = view.spans.iter().find(|s| s.kind == SpanKind::Host).unwrap();
+    assert_eq!(host_span.error.as_deref(), Some("upstream_timeout"));
+    assert!(view.spans.iter().all(|s| s.kind != SpanKind::Upstream));
+    assert_eq!(view.spans[0].error.as_deref(), Some("upstream_timeout"), "the gateway's");
 }
