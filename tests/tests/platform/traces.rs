@@ -273,3 +273,35 @@ async fn a_consumer_and_the_provider_both_see_a_call_on_a_subscription_and_a_str
     assert_eq!(as_provider, StatusCode::OK);
     assert_eq!(as_stranger, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_call_that_timed_out_is_kept_with_where_it_failed() {
+    let app = spawn_app().await;
+    app.sign_up_operator().await;
+    let upstream = Upstream::start().await;
+    let id = routable(&app, "slow", &upstream).await;
+
+    let response = app
+        .invoker()
+        .await
+        .get(app.url(&format!("/api/v1/invoke/{id}/hang")))
+        .header("traceparent", CALLER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+
+    let (status, list) = get_json(&app.client, app.url("/api/v1/traces?status=error")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["trace_id"], CALLER_TRACE);
+    assert_eq!(list[0]["error_code"], "upstream_timeout");
+    let (_, ok_list) = get_json(&app.client, app.url("/api/v1/traces?status=ok")).await;
+    assert_eq!(ok_list, json!([]));
+    let (_, trace) = get_json(&app.client, app.url(&format!("/api/v1/traces/{CALLER_TRACE}"))).await;
+    let spans = trace["spans"].as_array().unwrap();
+    let host = spans.iter().find(|s| s["kind"] == "host").expect("a host span");
+    assert_eq!(host["error"], "upstream_timeout", "{trace}");
+    assert!(host["duration_ms"].as_f64().unwrap() >= 1900.0, "the host waited out the timeout: {host}");
+    assert!(spans.iter().all(|s| s["kind"] != "upstream"), "{trace}");
+}
