@@ -144,6 +144,7 @@ async fn serve_at_most(
                         let span = tracing::info_span!(
                             "invoke",
                             invoke_id = %uuid::Uuid::from_bytes(request.invoke_id),
+                            trace_id = %crate::observability::trace_context::hex(&request.trace_id),
                             service = %request.service_id,
                         );
                         execute_kv(kv.as_deref(), &grants, origin, request).instrument(span).await
@@ -402,6 +403,7 @@ mod tests {
             Grants { entries: [entry].into(), kv: [("svc-1".to_owned(), grant)].into(), ..Grants::default() };
         let call = |service: &str| KvRequest {
             invoke_id: [0; 16],
+            trace_id: [0; 16],
             service_id: service.into(),
             op: KvOp::Get { key: "k".into() },
         };

@@ -335,7 +335,10 @@ impl ServiceRuntime {
             // A kv call: the operation, not the request, crosses the mesh.
             None => {
                 let op = kv_call::parse(method, path_and_query, headers, &body)?;
-                (kv_call::encode(*invoke_id.as_bytes(), service.id.as_str(), &op)?, kv_call::KV_TIMEOUT_MS)
+                (
+                    kv_call::encode(*invoke_id.as_bytes(), trace.trace_id, service.id.as_str(), &op)?,
+                    kv_call::KV_TIMEOUT_MS,
+                )
             }
         };
         let entry = self.entry().ok_or(InvokeError::NoEntryNode)?;

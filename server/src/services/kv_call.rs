@@ -39,7 +39,8 @@ pub const KV_TIMEOUT_MS: u32 = 5_000;
 pub const KV_METHODS: [&str; 3] = ["GET", "PUT", "DELETE"];
 
 const MAGIC: [u8; 2] = *b"WK";
-const VERSION: u8 = 1;
+/// 2: the trace id after the invoke id.
+const VERSION: u8 = 2;
 
 /// One operation on the service's bucket.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,18 +187,27 @@ pub fn is_kv_request(payload: &[u8]) -> bool {
 #[derive(Debug, PartialEq)]
 pub struct KvRequest {
     pub invoke_id: [u8; 16],
+    /// The call's W3C trace id (for the hosting node's logs; all zero: none).
+    pub trace_id: [u8; 16],
     pub service_id: String,
     pub op: KvOp,
 }
 
-/// `"WK" 1 | invoke id [16] | service id (u16 len) | the operation as JSON (the rest)`.
-pub fn encode(invoke_id: [u8; 16], service_id: &str, op: &KvOp) -> Result<Bytes, InvokeError> {
+/// `"WK" 2 | invoke id [16] | trace id [16] | service id (u16 len) | the operation as JSON (the
+/// rest)`.
+pub fn encode(
+    invoke_id: [u8; 16],
+    trace_id: [u8; 16],
+    service_id: &str,
+    op: &KvOp,
+) -> Result<Bytes, InvokeError> {
     let json = serde_json::to_vec(op).map_err(|e| bad(format!("The operation cannot be sent: {e}.")))?;
     let id = u16::try_from(service_id.len()).map_err(|_| bad("The service id is too long."))?;
-    let mut out = BytesMut::with_capacity(21 + service_id.len() + json.len());
+    let mut out = BytesMut::with_capacity(37 + service_id.len() + json.len());
     out.put_slice(&MAGIC);
     out.put_u8(VERSION);
     out.put_slice(&invoke_id);
+    out.put_slice(&trace_id);
     out.put_u16(id);
     out.put_slice(service_id.as_bytes());
     out.put_slice(&json);
@@ -205,19 +215,21 @@ pub fn encode(invoke_id: [u8; 16], service_id: &str, op: &KvOp) -> Result<Bytes,
 }
 
 pub fn decode(mut buf: Bytes) -> Result<KvRequest, wire::Malformed> {
-    if buf.len() < 21 || buf[..2] != MAGIC || buf[2] != VERSION {
+    if buf.len() < 37 || buf[..2] != MAGIC || buf[2] != VERSION {
         return Err(wire::Malformed);
     }
     buf.advance(3);
     let mut invoke_id = [0; 16];
     buf.copy_to_slice(&mut invoke_id);
+    let mut trace_id = [0; 16];
+    buf.copy_to_slice(&mut trace_id);
     let len = buf.get_u16() as usize;
     if buf.len() < len {
         return Err(wire::Malformed);
     }
     let service_id = String::from_utf8(buf.split_to(len).to_vec()).map_err(|_| wire::Malformed)?;
     let op = serde_json::from_slice(&buf).map_err(|_| wire::Malformed)?;
-    Ok(KvRequest { invoke_id, service_id, op })
+    Ok(KvRequest { invoke_id, trace_id, service_id, op })
 }
 
 /// The bucket a kv service exposes, as the hosting node's grants record it.
@@ -319,10 +331,13 @@ mod tests {
             key: "../other".into(),
             input: KvPutInput { value: "eA==".into(), ..Default::default() },
         };
-        let bytes = encode([3; 16], "svc-1", &op).unwrap();
+        let bytes = encode([3; 16], [4; 16], "svc-1", &op).unwrap();
         assert!(is_kv_request(&bytes));
         let request = decode(bytes.clone()).unwrap();
-        assert_eq!(request, KvRequest { invoke_id: [3; 16], service_id: "svc-1".into(), op });
+        assert_eq!(
+            request,
+            KvRequest { invoke_id: [3; 16], trace_id: [4; 16], service_id: "svc-1".into(), op }
+        );
         assert!(decode(bytes.slice(..10)).is_err());
         assert!(decode(Bytes::from_static(b"WK\x01")).is_err());
     }
