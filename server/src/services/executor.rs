@@ -341,7 +341,8 @@ async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result
     wire::set_timing(
         &mut reply,
         wire::HostTiming {
-            host_us: micros(took.elapsed()),
+            // Never zero: zero says "not measured" (a kv call).
+            host_us: micros(took.elapsed()).max(1),
             upstream_at_us: micros(upstream_at),
             upstream_us: micros(started.elapsed()),
         },
