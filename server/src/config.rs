@@ -63,6 +63,13 @@ pub struct ServeArgs {
     /// Webhook endpoints one account may have [default: 20]
     #[arg(long, env = "WEB4_MAX_WEBHOOKS_PER_ACCOUNT", value_name = "N")]
     pub max_webhooks_per_account: Option<u64>,
+    /// Record metrics and per-minute rollups, served at /metrics [default: true]
+    #[arg(long, env = "WEB4_METRICS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub metrics: Option<bool>,
+    /// A second listener serving only /metrics, WITHOUT authentication (for a local
+    /// Prometheus: bind it to loopback, e.g. 127.0.0.1:9464)
+    #[arg(long, env = "WEB4_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// The optional configuration file. Unknown keys are an error, so a typo is not silently ignored.
@@ -111,6 +118,10 @@ struct FileConfig {
     webhook_retention_days: Option<u64>,
     max_kv_watchers_per_account: Option<u32>,
     kv_watch_buffer: Option<usize>,
+    metrics: Option<bool>,
+    metrics_bind: Option<SocketAddr>,
+    rollup_flush_secs: Option<u64>,
+    rollup_retention_days: Option<u64>,
 }
 
 /// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
@@ -168,6 +179,8 @@ pub struct Config {
     pub usage_events_every: std::time::Duration,
     /// Webhooks: the retry schedule, auto-disable, limits and timing.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Metrics (on or off, the unauthenticated listener) and the rollups' timing.
+    pub observability: crate::observability::ObservabilitySettings,
 }
 
 impl Config {
@@ -196,6 +209,7 @@ impl Config {
             memory: crate::memory::validation::MemorySettings::default(),
             usage_events_every: std::time::Duration::from_secs(10),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            observability: crate::observability::ObservabilitySettings::default(),
         }
     }
 
@@ -339,6 +353,17 @@ impl Config {
         if let Some(days) = file.webhook_retention_days {
             anyhow::ensure!(days > 0, "webhook_retention_days must be at least 1");
             config.webhooks.keep_deliveries_for = std::time::Duration::from_secs(days * 24 * 3600);
+        }
+        let observability = &mut config.observability;
+        observability.metrics = args.metrics.or(file.metrics).unwrap_or(true);
+        observability.metrics_bind = args.metrics_bind.or(file.metrics_bind);
+        if let Some(secs) = file.rollup_flush_secs {
+            anyhow::ensure!(secs > 0, "rollup_flush_secs must be at least 1");
+            observability.rollup_flush_every = std::time::Duration::from_secs(secs);
+        }
+        if let Some(days) = file.rollup_retention_days {
+            anyhow::ensure!(days > 0, "rollup_retention_days must be at least 1");
+            observability.rollup_retention = std::time::Duration::from_secs(days * 24 * 3600);
         }
         let limits = &mut config.rate_limits;
         for (value, slot, name) in [

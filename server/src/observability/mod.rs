@@ -10,12 +10,17 @@
 //! A developer sees the services it owns and the calls it made; the operator sees every
 //! node, drop and trace. Another account's service or trace is `NotFound`, never `Forbidden`.
 pub mod application;
+pub mod histogram;
+pub mod metrics;
 pub mod record;
+pub mod rollups;
 pub mod trace_context;
+mod views;
 
 pub use record::{AttemptRecord, InvokeRecord};
 
 pub use application::Observability;
+pub use metrics::ObservabilitySettings;
 
 use crate::error::{Classified, Classify, Problem};
 use sea_orm::DbErr;
@@ -30,13 +35,50 @@ pub enum ObservabilityError {
 
 /// Where the entry node reports finished invokes. Cheap to call on the hot path: each sink
 /// takes what it needs and returns; nothing here waits on the database.
-#[derive(Default)]
-pub struct Observer {}
+pub struct Observer {
+    /// Metrics and rollups are recorded (`metrics` setting); off, they record nothing.
+    metrics: bool,
+    rollups: std::sync::Arc<rollups::Rollups>,
+}
+
+impl Default for Observer {
+    fn default() -> Self {
+        Self::new(&ObservabilitySettings::default())
+    }
+}
 
 impl Observer {
+    pub fn new(settings: &ObservabilitySettings) -> Self {
+        if settings.metrics {
+            // Installed before the first call counts anything (earlier counts would be lost).
+            metrics::handle();
+        }
+        Self { metrics: settings.metrics, rollups: Default::default() }
+    }
+
+    /// Whether metrics and rollups are recorded.
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics
+    }
+
+    /// The per-minute aggregator (its flusher is started by the composition root).
+    pub fn rollups(&self) -> &std::sync::Arc<rollups::Rollups> {
+        &self.rollups
+    }
+
     /// Records one finished invoke in the metrics, the rollups and the trace store.
     pub fn invoke_finished(&self, record: &InvokeRecord<'_>) {
-        let _ = record;
+        if self.metrics {
+            metrics::invoke_finished(record);
+            self.rollups.record(record);
+        }
+    }
+
+    /// Counts a call refused before it was made (`reason`: the error code answered).
+    pub fn refused(&self, reason: &'static str) {
+        if self.metrics {
+            metrics::refused(reason);
+        }
     }
 }
 
