@@ -96,7 +96,8 @@ async fn main() {
         println!("observability benchmark: run with `cargo bench -p web4-tests --bench observability`");
         return;
     }
-    let requests: usize = std::env::var("OBS_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let requests: usize =
+        std::env::var("OBS_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let concurrency: usize =
         std::env::var("OBS_BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let on = spawn_app_with(web4_tests::unlimited).await;
@@ -115,7 +116,10 @@ async fn main() {
     println!(
         "observability benchmark: {requests} GET requests per round, {concurrency} in flight, {ROUNDS} rounds each, median round"
     );
-    println!("{:<22} {:>10} {:>9} {:>9} {:>9} {:>8}", "metrics", "req/s", "p50 ms", "p90 ms", "p99 ms", "vs off");
+    println!(
+        "{:<22} {:>10} {:>9} {:>9} {:>9} {:>8}",
+        "metrics", "req/s", "p50 ms", "p90 ms", "p99 ms", "vs off"
+    );
     let (mut with, mut without) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         without.push(round(off_client, &off_url, requests, concurrency).await);

@@ -87,7 +87,7 @@ impl Observability {
                     delivered: stats.delivered,
                     originated: stats.originated,
                     peak_in_flight: None,
-                    drops: stats.drops.into_iter().collect(),
+                    drops: stats.drops.into_iter().filter(|(r, _)| metrics::known_drop_reason(r)).collect(),
                 });
             }
         }

@@ -163,6 +163,12 @@ pub fn webhook_attempt(outcome: &'static str) {
     counter!(WEBHOOK_DELIVERIES, "outcome" => outcome).increment(1);
 }
 
+/// Whether `reason` is one the mesh counts: hosted nodes report their drops, and a reason
+/// made up by one must not become a series (or a rollup key) of its own.
+pub fn known_drop_reason(reason: &str) -> bool {
+    crate::mesh::DropReason::ALL.iter().any(|r| r.as_str() == reason)
+}
+
 /// A node's cumulative counters, as read at scrape time.
 #[derive(Clone, Debug, Default)]
 pub struct NodeCounters {

@@ -11,7 +11,7 @@
 //! `nodes` table's stats): each flush takes the delta from the previous reading. A counter
 //! that went backwards means the node restarted: its new value is the delta. The first reading
 //! after start is only a baseline (what it counts happened at unknown times).
-use super::{InvokeRecord, histogram::Histogram};
+use super::{InvokeRecord, histogram::Histogram, metrics::known_drop_reason};
 use crate::db::{
     self,
     entities::{node_rollups, service_rollups},
@@ -122,7 +122,8 @@ impl Rollups {
             nodes
                 .into_iter()
                 .filter_map(|n| {
-                    let now = Reading { forwarded: n.stats.forwarded, drops: n.stats.drops };
+                    let drops = n.stats.drops.into_iter().filter(|(r, _)| known_drop_reason(r)).collect();
+                    let now = Reading { forwarded: n.stats.forwarded, drops };
                     let before = readings.insert(n.id.clone(), now.clone())?;
                     let growth = growth(&before, &now);
                     (growth != Reading::default()).then_some((n.id, growth))

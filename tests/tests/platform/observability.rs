@@ -25,7 +25,9 @@ async fn operator_with_service(app: &TestApp, upstream: &Upstream, slug: &str) -
 /// Calls the service `ok` times on `/echo` (200) and `failed` times on `/fail` (500).
 async fn call(app: &TestApp, id: &str, ok: usize, failed: usize) {
     let invoker = app.invoker().await;
-    for (path, times, status) in [("echo", ok, StatusCode::OK), ("fail", failed, StatusCode::INTERNAL_SERVER_ERROR)] {
+    for (path, times, status) in
+        [("echo", ok, StatusCode::OK), ("fail", failed, StatusCode::INTERNAL_SERVER_ERROR)]
+    {
         for _ in 0..times {
             let response = invoker.get(app.url(&format!("/api/v1/invoke/{id}/{path}"))).send().await.unwrap();
             assert_eq!(response.status(), status, "{path}");
@@ -57,7 +59,8 @@ async fn metrics_count_exactly_the_calls_of_a_service_by_status_class() {
     call(&app, &id, 5, 3).await;
     let text = scrape(&app, &key).await;
 
-    let requests = |class| value(&text, "web4_invoke_requests_total", &[("service", &id), ("code_class", class)]);
+    let requests =
+        |class| value(&text, "web4_invoke_requests_total", &[("service", &id), ("code_class", class)]);
     assert_eq!(requests("2xx"), Some(5.0), "{text}");
     assert_eq!(requests("5xx"), Some(3.0));
     assert_eq!(requests("4xx"), None);
@@ -100,7 +103,10 @@ async fn the_local_metrics_listener_serves_without_a_key() {
 
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
-    assert_eq!(value(&text, "web4_invoke_requests_total", &[("service", &id), ("code_class", "2xx")]), Some(2.0));
+    assert_eq!(
+        value(&text, "web4_invoke_requests_total", &[("service", &id), ("code_class", "2xx")]),
+        Some(2.0)
+    );
     let elsewhere = reqwest::get(format!("http://{address}/api/v1/services")).await.unwrap();
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND, "the local listener serves /metrics alone");
 }
@@ -133,12 +139,16 @@ async fn a_flood_of_unique_paths_adds_no_series() {
     let text = scrape(&app, &key).await;
 
     assert_eq!(series(&text), before, "{text}");
-    assert_eq!(value(&text, "web4_invoke_requests_total", &[("service", &id), ("code_class", "2xx")]), Some(201.0));
+    assert_eq!(
+        value(&text, "web4_invoke_requests_total", &[("service", &id), ("code_class", "2xx")]),
+        Some(201.0)
+    );
 }
 
 #[tokio::test]
 async fn the_history_of_a_service_survives_a_restart() {
-    let app = spawn_app_with(|c| c.observability.rollup_flush_every = std::time::Duration::from_secs(1)).await;
+    let app =
+        spawn_app_with(|c| c.observability.rollup_flush_every = std::time::Duration::from_secs(1)).await;
     let upstream = Upstream::start().await;
     let (_, id) = operator_with_service(&app, &upstream, "remembered").await;
     call(&app, &id, 4, 2).await;
@@ -157,11 +167,13 @@ async fn the_history_of_a_service_survives_a_restart() {
     assert_eq!((totals["requests"].as_u64(), totals["errors"].as_u64()), (Some(6), Some(2)), "{view}");
     assert!((totals["error_rate"].as_f64().unwrap() - 2.0 / 6.0).abs() < 1e-9);
     assert!(totals["p50_ms"].as_f64().is_some_and(|p| p > 0.0));
-    let requests: u64 = view["points"].as_array().unwrap().iter().map(|p| p["requests"].as_u64().unwrap()).sum();
+    let requests: u64 =
+        view["points"].as_array().unwrap().iter().map(|p| p["requests"].as_u64().unwrap()).sum();
     assert_eq!(requests, 6);
     assert_eq!(view["top_consumers"], serde_json::json!([{ "consumer": "you", "calls": 4 }]));
 
-    let day: Value = app.get(&format!("/api/v1/services/{id}/metrics?window=day")).await.json().await.unwrap();
+    let day: Value =
+        app.get(&format!("/api/v1/services/{id}/metrics?window=day")).await.json().await.unwrap();
     assert_eq!(day["points"].as_array().unwrap().len(), 288);
     assert_eq!(day["totals"]["requests"], 6);
 }
