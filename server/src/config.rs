@@ -487,6 +487,24 @@ mod tests {
     }
 
     #[test]
+    fn observability_settings_come_from_flags_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(
+            &file,
+            "metrics = true\nmetrics_bind = \"127.0.0.1:9464\"\nrollup_flush_secs = 5\nrollup_retention_days = 2\n",
+        )
+        .unwrap();
+        let args = ServeArgs { config: Some(file), metrics: Some(false), ..ServeArgs::default() };
+        let settings = Config::resolve(args).unwrap().observability;
+        assert!(!settings.metrics, "the flag wins");
+        assert_eq!(settings.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        let secs = std::time::Duration::from_secs;
+        assert_eq!((settings.rollup_flush_every, settings.rollup_retention), (secs(5), secs(2 * 24 * 3600)));
+        assert!(Config::resolve(ServeArgs::default()).unwrap().observability.metrics, "on by default");
+    }
+
+    #[test]
     fn an_unknown_key_in_the_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("web4.toml");
