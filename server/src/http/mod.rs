@@ -146,7 +146,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(health::router())
-        .merge(observability::metrics_router())
+        .merge(observability::metrics_router(state.clone()))
         .nest("/api/v1", api)
         .merge(kv)
         .route("/_fn/{*name}", server_fns)

@@ -15,7 +15,7 @@ use app::types::{
 use axum::{
     Router,
     extract::{Query, State, rejection::QueryRejection},
-    http::{HeaderMap, header},
+    http::header,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -30,8 +30,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `/metrics` on the main listener (the operator's key only).
-pub fn metrics_router() -> Router<AppState> {
-    Router::new().route("/metrics", get(operator_metrics))
+pub fn metrics_router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(operator_metrics))
+        .route_layer(axum::middleware::from_fn_with_state(state, super::caller::authenticate))
 }
 
 /// The router of the `metrics_bind` listener: `/metrics` alone, no authentication.
@@ -91,20 +93,11 @@ async fn mesh_drops(
     Ok(AppJson(state.observability.drops(window).await?))
 }
 
-/// `GET /metrics` on the main listener: the operator's bearer API key, else 401 (no key) or
-/// 404 (another account's key: the endpoint is not revealed).
-async fn operator_metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty())
-        .ok_or_else(ApiError::unauthenticated)?;
-    let principal = state.keys.authenticate(token, chrono::Utc::now()).await.map_err(anyhow::Error::from)?;
-    let Ok(principal) = principal else { return Err(ApiError::unauthenticated()) };
-    if principal.account.role != app::types::Role::Operator {
+/// `GET /metrics` on the main listener: the operator's bearer API key (through the Cloud
+/// API's authentication, so failed keys are throttled per address as everywhere), else 401
+/// (no key) or 404 (another account's key: the endpoint is not revealed).
+async fn operator_metrics(caller: Caller, State(state): State<AppState>) -> Result<Response, ApiError> {
+    if caller.account.role != app::types::Role::Operator {
         return Err(not_found());
     }
     local_metrics(State(state)).await

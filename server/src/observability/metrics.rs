@@ -11,8 +11,9 @@
 //!
 //! ## Who may read `/metrics`
 //!
-//! Decided: on the main listener, only a bearer API key of the operator's account (no key:
-//! 401; any other account's key: 404, the endpoint is not revealed). Operators who run a
+//! Decided: on the main listener, only a bearer API key (`read` scope) of the operator's
+//! account, authenticated as on the Cloud API (failed keys throttled per address); no key:
+//! 401; any other account's key: 404, the endpoint is not revealed. Operators who run a
 //! local Prometheus can set `metrics_bind` (e.g. `127.0.0.1:9464`): a second listener that
 //! serves `/metrics` alone, **without authentication** — bind it to loopback or a private
 //! network only. With `metrics = false` nothing is recorded and `/metrics` answers 404.

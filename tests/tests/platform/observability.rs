@@ -81,10 +81,12 @@ async fn metrics_answer_only_the_operators_key() {
     let (_, developer_key) = api_key(&app, &developer, &["read"]).await;
 
     let anonymous = reqwest::get(app.url("/metrics")).await.unwrap();
+    let unknown = bearer("w4k_not_a_key").get(app.url("/metrics")).send().await.unwrap();
     let developers = bearer(&developer_key).get(app.url("/metrics")).send().await.unwrap();
     let operators = bearer(&operator_key).get(app.url("/metrics")).send().await.unwrap();
 
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(developers.status(), StatusCode::NOT_FOUND);
     assert_eq!(operators.status(), StatusCode::OK);
     assert_eq!(operators.headers()["content-type"], "text/plain; version=0.0.4");
