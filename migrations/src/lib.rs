@@ -23,6 +23,7 @@ mod m20261127_000016_service_health_days;
 mod m20261127_000017_create_kv;
 mod m20261127_000018_create_events;
 mod m20261127_000019_create_webhooks;
+mod m20261127_000020_create_rollups;
 
 /// Every migration of the platform, in the order they apply.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_create_kv::Migration),
             Box::new(m20261127_000018_create_events::Migration),
             Box::new(m20261127_000019_create_webhooks::Migration),
+            Box::new(m20261127_000020_create_rollups::Migration),
         ]
     }
 }

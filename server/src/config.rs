@@ -66,6 +66,13 @@ pub struct ServeArgs {
     /// Keep traces of recent invokes (`false` records none: for measuring their cost) [default: true]
     #[arg(long, env = "WEB4_TRACES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub traces: Option<bool>,
+    /// Record metrics and per-minute rollups, served at /metrics [default: true]
+    #[arg(long, env = "WEB4_METRICS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub metrics: Option<bool>,
+    /// A second listener serving only /metrics, WITHOUT authentication (for a local
+    /// Prometheus: bind it to loopback, e.g. 127.0.0.1:9464)
+    #[arg(long, env = "WEB4_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// The optional configuration file. Unknown keys are an error, so a typo is not silently ignored.
@@ -117,6 +124,10 @@ struct FileConfig {
     traces: Option<bool>,
     trace_capacity: Option<usize>,
     trace_retention_minutes: Option<u64>,
+    metrics: Option<bool>,
+    metrics_bind: Option<SocketAddr>,
+    rollup_flush_secs: Option<u64>,
+    rollup_retention_days: Option<u64>,
 }
 
 /// What one account may hold: every tenant resource is bounded (a stranger's sign-up is free).
@@ -176,6 +187,8 @@ pub struct Config {
     pub webhooks: crate::webhooks::WebhookSettings,
     /// The recent invokes' traces: whether they are kept, how many, how long.
     pub traces: crate::observability::traces::TraceSettings,
+    /// Metrics (on or off, the unauthenticated listener) and the rollups' timing.
+    pub observability: crate::observability::ObservabilitySettings,
 }
 
 impl Config {
@@ -205,6 +218,7 @@ impl Config {
             usage_events_every: std::time::Duration::from_secs(10),
             webhooks: crate::webhooks::WebhookSettings::default(),
             traces: crate::observability::traces::TraceSettings::default(),
+            observability: crate::observability::ObservabilitySettings::default(),
         }
     }
 
@@ -363,6 +377,17 @@ impl Config {
             );
             config.traces.retention = std::time::Duration::from_secs(minutes * 60);
         }
+        let observability = &mut config.observability;
+        observability.metrics = args.metrics.or(file.metrics).unwrap_or(true);
+        observability.metrics_bind = args.metrics_bind.or(file.metrics_bind);
+        if let Some(secs) = file.rollup_flush_secs {
+            anyhow::ensure!(secs > 0, "rollup_flush_secs must be at least 1");
+            observability.rollup_flush_every = std::time::Duration::from_secs(secs);
+        }
+        if let Some(days) = file.rollup_retention_days {
+            anyhow::ensure!(days > 0, "rollup_retention_days must be at least 1");
+            observability.rollup_retention = std::time::Duration::from_secs(days * 24 * 3600);
+        }
         let limits = &mut config.rate_limits;
         for (value, slot, name) in [
             (file.rate_limit_key_per_second, &mut limits.key.per_second, "rate_limit_key_per_second"),
@@ -495,6 +520,24 @@ mod tests {
         assert_eq!((traces.capacity, traces.retention), (5, std::time::Duration::from_secs(120)));
         std::fs::write(&file, "trace_capacity = 0\n").unwrap();
         assert!(Config::resolve(ServeArgs { config: Some(file), ..ServeArgs::default() }).is_err());
+    }
+
+    #[test]
+    fn observability_settings_come_from_flags_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("web4.toml");
+        std::fs::write(
+            &file,
+            "metrics = true\nmetrics_bind = \"127.0.0.1:9464\"\nrollup_flush_secs = 5\nrollup_retention_days = 2\n",
+        )
+        .unwrap();
+        let args = ServeArgs { config: Some(file), metrics: Some(false), ..ServeArgs::default() };
+        let settings = Config::resolve(args).unwrap().observability;
+        assert!(!settings.metrics, "the flag wins");
+        assert_eq!(settings.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        let secs = std::time::Duration::from_secs;
+        assert_eq!((settings.rollup_flush_every, settings.rollup_retention), (secs(5), secs(2 * 24 * 3600)));
+        assert!(Config::resolve(ServeArgs::default()).unwrap().observability.metrics, "on by default");
     }
 
     #[test]

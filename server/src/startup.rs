@@ -23,6 +23,8 @@ const NODE_WATCH_EVERY: Duration = Duration::from_secs(1);
 /// A built, bound, not yet running platform server.
 pub struct Application {
     listener: TcpListener,
+    /// The unauthenticated `/metrics` listener (`metrics_bind`), when configured.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     session_store: SqliteStore,
 }
@@ -44,6 +46,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let local = listener.local_addr()?;
+        let metrics_listener = match config.observability.metrics_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for /metrics on {addr}"))?,
+            ),
+            None => None,
+        };
         let leptos = LeptosOptions::builder()
             .output_name("web4")
             .site_root(config.site_root.to_string_lossy().to_string())
@@ -90,7 +100,8 @@ impl Application {
         let challenges = Arc::new(Challenges::new(Duration::from_secs(60), 10_000));
         let embedded = Arc::new(mesh);
         let traces = Arc::new(crate::observability::traces::TraceStore::new(config.traces));
-        let observer = Arc::new(crate::observability::Observer::default().with_traces(traces.clone()));
+        let state_handles: Vec<_> = embedded.nodes().iter().map(|n| n.handle.clone()).collect();
+        let observer = Arc::new(crate::observability::Observer::new(&config.observability, traces.clone()));
         let runtime = ServiceRuntime::new(
             db.clone(),
             config.mesh,
@@ -133,8 +144,13 @@ impl Application {
         let accounts =
             Arc::new(crate::auth::Accounts::new(db.clone(), limits.clone(), config.login_throttle));
         let billing = Arc::new(crate::billing::Billing::new(db.clone(), config.billing, events.clone()));
-        let observability =
-            Arc::new(crate::observability::Observability::new(db.clone()).with_traces(traces));
+        let observability = Arc::new(crate::observability::Observability::new(
+            db.clone(),
+            observer,
+            state_handles,
+            config.mesh,
+            traces,
+        ));
         let state = AppState {
             accounts,
             observability,
@@ -153,12 +169,17 @@ impl Application {
             egress,
             started_at,
         };
-        Ok(Self { listener, state, session_store })
+        Ok(Self { listener, metrics_listener, state, session_store })
     }
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.state.config.bind)
+    }
+
+    /// The address of the unauthenticated `/metrics` listener, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The shared state (tests use it to look into the database).
@@ -171,7 +192,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, state, session_store } = self;
+        let Self { listener, metrics_listener, state, session_store } = self;
         let cleanup =
             tokio::spawn(session_store.clone().continuously_delete_expired(Duration::from_secs(3600)));
         let background = [
@@ -184,12 +205,24 @@ impl Application {
             state.memory.start_sweeper(),
             state.nodes.start_watch(NODE_WATCH_EVERY),
         ];
+        let rollups = state.observability.start(&state.config.observability);
+        let metrics_only = metrics_listener.map(|listener| {
+            let router = http::observability::metrics_only_router(state.clone());
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the /metrics listener stopped");
+                }
+            })
+        });
         let router = http::router(state.clone(), session_store);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
         cleanup.abort();
-        background.iter().for_each(tokio::task::JoinHandle::abort);
+        background.iter().chain(&rollups).chain(&metrics_only).for_each(tokio::task::JoinHandle::abort);
+        if let Err(err) = state.observability.flush().await {
+            tracing::warn!(error = %err, "cannot write the last metrics rollups");
+        }
         if let Err(err) = state.keys.flush_touched().await {
             tracing::warn!(error = %err, "cannot record when API keys were last used");
         }

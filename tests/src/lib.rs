@@ -28,6 +28,8 @@ pub struct TestApp {
     pub mesh: Arc<server::nodes::embedded::EmbeddedNodes>,
     /// The services layer (placements, catalog, gateway).
     pub services: Arc<server::services::runtime::ServiceRuntime>,
+    /// The unauthenticated `/metrics` listener, when `metrics_bind` was set.
+    pub metrics_address: Option<SocketAddr>,
     data_dir: TempDir,
     /// A client calling with an `invoke` API key of the logged-in account (see [`TestApp::invoker`]).
     invoker: tokio::sync::OnceCell<Client>,
@@ -60,6 +62,7 @@ fn test_config(data_dir: &TempDir) -> Config {
 async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp {
     let app = Application::build(config).await.expect("the server builds");
     let address = app.local_addr();
+    let metrics_address = app.metrics_addr();
     let db = app.state().db.clone();
     let mesh = app.state().nodes.embedded().clone();
     let services = app.state().services.runtime().clone();
@@ -74,6 +77,7 @@ async fn start(config: Config, data_dir: TempDir, cookies: Arc<Jar>) -> TestApp 
         db,
         mesh,
         services,
+        metrics_address,
         data_dir,
         invoker: tokio::sync::OnceCell::new(),
         shutdown,

@@ -45,6 +45,7 @@ impl Upstream {
         let router = Router::new()
             .route("/health", get(health))
             .route("/teapot", any(teapot))
+            .route("/fail", any(fail))
             .route("/hang", any(hang))
             .route("/big", get(big))
             .route("/evil", get(evil))
@@ -89,6 +90,12 @@ async fn teapot(State(c): State<Arc<Controls>>) -> impl IntoResponse {
         [("x-custom", "42"), ("content-type", "text/plain; charset=utf-8")],
         "short and stout",
     )
+}
+
+/// A 500, as a failing upstream answers.
+async fn fail(State(c): State<Arc<Controls>>) -> (StatusCode, &'static str) {
+    maybe_hang(&c).await;
+    (StatusCode::INTERNAL_SERVER_ERROR, "it broke")
 }
 
 async fn hang(State(c): State<Arc<Controls>>) -> &'static str {

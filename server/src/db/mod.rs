@@ -10,6 +10,7 @@ pub mod login_failures;
 pub mod marketplace;
 pub mod memory;
 pub mod nodes;
+pub mod observability;
 pub mod services;
 pub mod usage;
 pub mod webhooks;

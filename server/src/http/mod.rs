@@ -16,6 +16,7 @@ pub mod keys;
 pub mod marketplace;
 pub mod memory;
 pub mod nodes;
+pub mod observability;
 pub mod openapi;
 pub mod portal;
 pub mod services;
@@ -99,6 +100,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .merge(events::router())
         .merge(webhooks::router())
         .merge(traces::router())
+        .merge(observability::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(|| async {
@@ -146,6 +148,7 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(health::router())
+        .merge(observability::metrics_router(state.clone()))
         .nest("/api/v1", api)
         .merge(kv)
         .route("/_fn/{*name}", server_fns)

@@ -1,7 +1,8 @@
 //! The Cloud API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! annotations and the wire types' `ToSchema` derives, served at `/api/v1/openapi.json`.
 use super::{
-    accounts, billing, events, health, keys, marketplace, memory, nodes, services, traces, webhooks,
+    accounts, billing, events, health, keys, marketplace, memory, nodes, observability, services, traces,
+    webhooks,
 };
 use axum::{Json, Router, routing::get};
 use utoipa::{
@@ -73,6 +74,7 @@ impl Modify for Security {
         memory::get_key, memory::put_key, memory::delete_key, memory::purge_key, memory::touch_key, memory::key_history, memory::watch_bucket,
         nodes::list_nodes, nodes::get_node, nodes::act_on_node, nodes::delete_node, nodes::get_topology,
         nodes::list_join_tokens, nodes::create_join_token, nodes::revoke_join_token, nodes::create_challenge, nodes::join, nodes::heartbeat,
+        observability::service_metrics, observability::node_metrics, observability::mesh_drops,
         health::healthz, health::readyz,
         traces::list_traces, traces::get_trace,
     ),

@@ -175,7 +175,11 @@ async fn write_loop(
             .iter()
             .map(|r| (r.invoke_id.clone(), r.payer_account_id.clone(), r.service_id.clone()))
             .collect();
+        let started = std::time::Instant::now();
         let outcome = write(&db, rows).await;
+        if outcome.is_ok() {
+            crate::observability::metrics::usage_batch(events, started.elapsed());
+        }
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.recorded.fetch_add(events, Ordering::Relaxed);
         let recorded = match outcome {

@@ -238,6 +238,7 @@ async fn apply_trust(
     let Some(to) = from.after(event) else { return Ok(false) };
     db::nodes::insert_trust_event(db, &node.id, from, to, event, now).await?;
     node.trust_level = to;
+    crate::observability::metrics::trust_transition(to.as_str());
     Ok(true)
 }
 

@@ -10,13 +10,18 @@
 //! A developer sees the services it owns and the calls it made; the operator sees every
 //! node, drop and trace. Another account's service or trace is `NotFound`, never `Forbidden`.
 pub mod application;
+pub mod histogram;
+pub mod metrics;
 pub mod record;
+pub mod rollups;
 pub mod trace_context;
 pub mod traces;
+mod views;
 
 pub use record::{AttemptRecord, InvokeRecord};
 
 pub use application::Observability;
+pub use metrics::ObservabilitySettings;
 
 use crate::error::{Classified, Classify, Problem};
 use sea_orm::DbErr;
@@ -31,27 +36,59 @@ pub enum ObservabilityError {
 
 /// Where the entry node reports finished invokes. Cheap to call on the hot path: each sink
 /// takes what it needs and returns; nothing here waits on the database.
-#[derive(Default)]
 pub struct Observer {
+    /// Metrics and rollups are recorded (`metrics` setting); off, they record nothing.
+    metrics: bool,
+    rollups: std::sync::Arc<rollups::Rollups>,
     /// The recent traces (shared with [`Observability`], which reads them).
     traces: std::sync::Arc<traces::TraceStore>,
 }
 
+impl Default for Observer {
+    fn default() -> Self {
+        Self::new(&ObservabilitySettings::default(), Default::default())
+    }
+}
+
 impl Observer {
-    /// Records one finished invoke in the metrics, the rollups and the trace store.
-    pub fn invoke_finished(&self, record: &InvokeRecord<'_>) {
-        self.traces.record(record);
+    /// An observer recording metrics and rollups as `settings` say and traces into `traces`.
+    pub fn new(settings: &ObservabilitySettings, traces: std::sync::Arc<traces::TraceStore>) -> Self {
+        if settings.metrics {
+            // Installed before the first call counts anything (earlier counts would be lost).
+            metrics::handle();
+        }
+        Self { metrics: settings.metrics, rollups: Default::default(), traces }
     }
 
-    /// The observer writing traces into `store`.
-    pub fn with_traces(mut self, store: std::sync::Arc<traces::TraceStore>) -> Self {
-        self.traces = store;
-        self
+    /// Whether metrics and rollups are recorded.
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics
+    }
+
+    /// The per-minute aggregator (its flusher is started by the composition root).
+    pub fn rollups(&self) -> &std::sync::Arc<rollups::Rollups> {
+        &self.rollups
+    }
+
+    /// Records one finished invoke in the metrics, the rollups and the trace store.
+    pub fn invoke_finished(&self, record: &InvokeRecord<'_>) {
+        if self.metrics {
+            metrics::invoke_finished(record);
+            self.rollups.record(record);
+        }
+        self.traces.record(record);
     }
 
     /// Whether traces are recorded: the invoke path keeps its attempts only then.
     pub fn traces_on(&self) -> bool {
         self.traces.enabled()
+    }
+
+    /// Counts a call refused before it was made (`reason`: the error code answered).
+    pub fn refused(&self, reason: &'static str) {
+        if self.metrics {
+            metrics::refused(reason);
+        }
     }
 }
 

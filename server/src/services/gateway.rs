@@ -178,7 +178,8 @@ impl ServiceRuntime {
         if &service.owner == caller {
             return Ok(None);
         }
-        Ok(Some(self.entitlements().admit(caller, &service.id, chrono::Utc::now())?))
+        let admitted = self.entitlements().admit(caller, &service.id, chrono::Utc::now());
+        Ok(Some(admitted.map_err(InvokeError::from).inspect_err(|e| self.count_refusal(e))?))
     }
 
     /// Checks what can be checked before the body is read: status, kind and method.
@@ -213,11 +214,11 @@ impl ServiceRuntime {
     pub async fn invoke(&self, mut call: Call<'_>) -> Result<Invoked, InvokeError> {
         let settings = self.settings();
         let ticket = call.ticket.take();
-        let _slot = self.in_flight.take(
-            call.payer,
-            settings.max_concurrent_invokes,
-            settings.max_concurrent_invokes_per_account,
-        )?;
+        let _slot = self
+            .in_flight
+            .take(call.payer, settings.max_concurrent_invokes, settings.max_concurrent_invokes_per_account)
+            .map_err(InvokeError::from)
+            .inspect_err(|e| self.count_refusal(e))?;
         let started = Instant::now();
         let started_at = chrono::Utc::now();
         let (payer, key_id, service, bytes_in) =
@@ -285,6 +286,12 @@ impl ServiceRuntime {
             }
         }
         Ok(invoked)
+    }
+
+    fn count_refusal(&self, err: &InvokeError) {
+        if let Some(reason) = err.refusal_reason() {
+            self.observer.refused(reason);
+        }
     }
 
     /// Makes the call through the mesh, with retries and breakers; tells `attempts` (when

@@ -136,6 +136,23 @@ impl Classify for InvokeError {
     }
 }
 
+impl InvokeError {
+    /// The code of a refusal before the upstream is called (quota, spending cap, plan rate,
+    /// concurrency): what `web4_invoke_refusals_total` counts.
+    pub fn refusal_reason(&self) -> Option<&'static str> {
+        use ErrorCode as C;
+        let code = match self {
+            InvokeError::QuotaExhausted { .. } => C::QuotaExhausted,
+            InvokeError::SpendingCapReached { .. } => C::SpendingCapReached,
+            InvokeError::PlanRateLimited { .. } => C::RateLimited,
+            InvokeError::AccountBusy { .. } => C::TooManyConcurrentCalls,
+            InvokeError::PlatformBusy { .. } => C::PlatformBusy,
+            _ => return None,
+        };
+        Some(code.as_str())
+    }
+}
+
 impl From<Full> for InvokeError {
     fn from(full: Full) -> Self {
         match full {

@@ -265,6 +265,11 @@ impl Webhooks {
             (false, Some(wait)) => (DeliveryStatus::Pending, Some(now + wait)),
             (false, None) => (DeliveryStatus::Failed, None),
         };
+        crate::observability::metrics::webhook_attempt(match status {
+            DeliveryStatus::Succeeded => "succeeded",
+            DeliveryStatus::Pending => "retrying",
+            DeliveryStatus::Failed => "failed",
+        });
         let row = webhook_deliveries::Model { attempts, status, next_attempt_at, ..delivery.clone() };
         db::webhooks::save_delivery(&txn, row).await?;
         if let Some(mut endpoint) =

@@ -16,6 +16,7 @@ mod mesh;
 mod metering;
 mod migrations;
 mod nodes;
+mod observability;
 mod openapi;
 mod portal;
 mod portal_crawl;
