@@ -16,11 +16,15 @@ use leptos_router::hooks::use_query_map;
 /// What a drop reason means, for a reader who wants to know why a call was lost.
 pub(super) fn reason_help(reason: &str) -> &'static str {
     match reason {
-        "no_route" => "No node on the way knew a route to the destination (a node left, or the mesh is split).",
+        "no_route" => {
+            "No node on the way knew a route to the destination (a node left, or the mesh is split)."
+        }
         "hop_limit" => "The envelope crossed as many nodes as it may without arriving.",
         "blocked" => "The sender or the next hop is blocked by the operator.",
         "loop" => "The envelope came back to a node it had already crossed.",
-        "expired" => "The envelope was too old (or dated in the future) when it arrived: a slow path or a skewed clock.",
+        "expired" => {
+            "The envelope was too old (or dated in the future) when it arrived: a slow path or a skewed clock."
+        }
         "bad_signature" => "A signature did not verify: the envelope was altered on the way.",
         "replay" => "The same envelope was seen twice within the replay window.",
         "backpressure" => "The next hop's queue was full: the node was overloaded.",
@@ -36,7 +40,11 @@ pub(super) fn reason_series(reasons: &[DropSeries]) -> Vec<Series> {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            Series::new(r.reason.replace('_', " "), reason_colour(i), r.counts.iter().map(|c| Some(*c as f64)).collect())
+            Series::new(
+                r.reason.replace('_', " "),
+                reason_colour(i),
+                r.counts.iter().map(|c| Some(*c as f64)).collect(),
+            )
         })
         .collect()
 }

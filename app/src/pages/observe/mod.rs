@@ -81,8 +81,9 @@ fn maybe_ms(ms: Option<f64>) -> String {
 
 /// Whether the logged-in account is the operator (who sees the drops pages).
 fn is_operator() -> bool {
-    use_context::<AuthContext>()
-        .is_some_and(|auth| auth.account.with_untracked(|a| a.as_ref().is_some_and(|a| a.role == Role::Operator)))
+    use_context::<AuthContext>().is_some_and(|auth| {
+        auth.account.with_untracked(|a| a.as_ref().is_some_and(|a| a.role == Role::Operator))
+    })
 }
 
 /// Links to the other windows of `base` (`base?window=…`): plain links, so they work without

@@ -2,8 +2,9 @@
 //! the entry node (requests, errors, latency), the envelopes it forwarded for others, and
 //! what it dropped, per step and by reason.
 use super::{
-    ERROR, OK, P50, P95, P99, WindowSwitch, drops::{DropTable, reason_series}, failure, short,
-    step_label, window_from, window_label,
+    ERROR, OK, P50, P95, P99, WindowSwitch,
+    drops::{DropTable, reason_series},
+    failure, short, step_label, window_from, window_label,
 };
 use crate::{
     api::get_node_metrics,
@@ -46,7 +47,8 @@ fn NodeMetricsContent() -> impl IntoView {
     let query = use_query_map();
     let id = Memo::new(move |_| NodeId::new(params.read().get("id").unwrap_or_default()));
     let window = Memo::new(move |_| window_from(query.read().get("window")));
-    let metrics = Resource::new(move || (id.get(), window.get()), |(id, window)| get_node_metrics(id, window));
+    let metrics =
+        Resource::new(move || (id.get(), window.get()), |(id, window)| get_node_metrics(id, window));
     view! {
         <p><A href=move || format!("/nodes/{}", id.get())>"← The node"</A></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the node's metrics…"</p> }>

@@ -1,6 +1,8 @@
 //! `/services/:id/metrics?window=hour|day|week`: one service's request history: totals,
 //! requests and errors, the error rate, latency percentiles, and its top consumers.
-use super::{ERROR, OK, P50, P95, P99, WindowSwitch, failure, maybe_ms, percent, step_label, window_from, window_label};
+use super::{
+    ERROR, OK, P50, P95, P99, WindowSwitch, failure, maybe_ms, percent, step_label, window_from, window_label,
+};
 use crate::{
     api::get_service_metrics,
     chart::thousands,
@@ -45,7 +47,8 @@ fn ServiceMetricsContent() -> impl IntoView {
     let query = use_query_map();
     let id = Memo::new(move |_| ServiceId::new(params.read().get("id").unwrap_or_default()));
     let window = Memo::new(move |_| window_from(query.read().get("window")));
-    let metrics = Resource::new(move || (id.get(), window.get()), |(id, window)| get_service_metrics(id, window));
+    let metrics =
+        Resource::new(move || (id.get(), window.get()), |(id, window)| get_service_metrics(id, window));
     view! {
         <p><A href=move || format!("/services/{}", id.get())>"← The service"</A></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the service's metrics…"</p> }>
@@ -61,15 +64,13 @@ fn ServiceMetricsContent() -> impl IntoView {
 
 /// Each step's error rate in percent (none for a step without requests).
 fn error_rates(points: &[SeriesPoint]) -> Vec<Option<f64>> {
-    points
-        .iter()
-        .map(|p| (p.requests > 0).then(|| p.errors as f64 / p.requests as f64 * 100.0))
-        .collect()
+    points.iter().map(|p| (p.requests > 0).then(|| p.errors as f64 / p.requests as f64 * 100.0)).collect()
 }
 
 #[component]
 fn ServiceMetrics(metrics: ServiceMetricsView, #[prop(into)] window: Signal<Window>) -> impl IntoView {
-    let ServiceMetricsView { service_id, service_name, window: shown, points, totals, top_consumers } = metrics;
+    let ServiceMetricsView { service_id, service_name, window: shown, points, totals, top_consumers } =
+        metrics;
     let steps: Vec<_> = points.iter().map(|p| p.at).collect();
     let per = step_label(shown);
     let requests = vec![
@@ -106,7 +107,7 @@ fn ServiceMetrics(metrics: ServiceMetricsView, #[prop(into)] window: Signal<Wind
                 <span class="stat-figure" data-testid="total-requests">{thousands(totals.requests as i64)}</span></div>
             <div class="card stat"><span class="stat-label">"Error rate"</span>
                 <span class="stat-figure">{percent(totals.error_rate)}</span>
-                <span class="stat-line">{format!("{} errors", thousands(totals.errors as i64))}</span></div>
+                <span class="stat-line">{match totals.errors { 1 => "1 error".to_string(), n => format!("{} errors", thousands(n as i64)) }}</span></div>
             <div class="card stat"><span class="stat-label">"p50"</span><span class="stat-figure">{maybe_ms(totals.p50_ms)}</span></div>
             <div class="card stat"><span class="stat-label">"p95"</span><span class="stat-figure">{maybe_ms(totals.p95_ms)}</span></div>
             <div class="card stat"><span class="stat-label">"p99"</span><span class="stat-figure">{maybe_ms(totals.p99_ms)}</span></div>
@@ -176,7 +177,9 @@ mod tests {
 
         fn render(metrics: ServiceMetricsView) -> String {
             Owner::new().with(|| {
-                provide_context(leptos_router::location::RequestUrl::new("/services/svc_1/metrics?window=hour"));
+                provide_context(leptos_router::location::RequestUrl::new(
+                    "/services/svc_1/metrics?window=hour",
+                ));
                 view! {
                     <leptos_router::components::Router>
                         <ServiceMetrics metrics window=Window::Hour />
@@ -213,7 +216,10 @@ mod tests {
                 vec![TopConsumer { consumer: "you".into(), calls: 10 }],
             ));
             assert!(html.contains("Echo: metrics"), "{html}");
-            assert!(html.contains("data-testid=\"total-requests\">10</span>"), "{html}");
+            assert!(
+                html.contains("data-testid=\"total-requests\" class=\"stat-figure\">10</span>"),
+                "{html}"
+            );
             assert!(html.contains(">10 %</span>"), "{html}");
             assert!(html.contains(">3.3 ms</span>") || html.contains(">3.2 ms</span>"), "{html}");
             assert!(html.contains(">—</span>"), "{html}");

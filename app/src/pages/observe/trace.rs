@@ -119,7 +119,8 @@ fn Summary(summary: TraceSummary, operator: bool) -> impl IntoView {
             let label = short(node.as_str());
             let title = node.to_string();
             let name = if operator {
-                view! { <A href=format!("/nodes/{node}/metrics") attr:title=title><code>{label}</code></A> }.into_any()
+                view! { <A href=format!("/nodes/{node}/metrics") attr:title=title><code>{label}</code></A> }
+                    .into_any()
             } else {
                 view! { <code title=title>{label}</code> }.into_any()
             };
@@ -254,7 +255,10 @@ mod tests {
                     started_at: Utc.with_ymd_and_hms(2026, 11, 27, 12, 30, 5).single().unwrap_or_default(),
                     duration_ms: 20.0,
                     attempts: 1,
-                    route: vec![NodeId::new("12D3KooWentry0000000001"), NodeId::new("12D3KooWhost00000000002")],
+                    route: vec![
+                        NodeId::new("12D3KooWentry0000000001"),
+                        NodeId::new("12D3KooWhost00000000002"),
+                    ],
                 },
                 spans,
             }
@@ -282,7 +286,7 @@ mod tests {
                 false,
             );
             assert_eq!(html.matches("class=\"span-row\"").count(), 3, "{html}");
-            assert!(html.contains("style=\"left:25.00%;width:50.00%\""), "{html}");
+            assert!(html.contains("style=\"left:25.00%;width:50.00%;\""), "{html}");
             assert!(html.contains("+5.0 ms · 10 ms"), "{html}");
             assert!(html.contains("<code>4bf92f3577b34da6a3ce929d0e0e4736</code>"), "{html}");
             // The route: short ids, the full one in the title.
@@ -295,7 +299,10 @@ mod tests {
             let html = render(
                 trace(
                     Some("mesh_dropped"),
-                    vec![span(SpanKind::Gateway, 0.0, 20.0, None), span(SpanKind::Hop, 1.0, 2.0, Some("no_route"))],
+                    vec![
+                        span(SpanKind::Gateway, 0.0, 20.0, None),
+                        span(SpanKind::Hop, 1.0, 2.0, Some("no_route")),
+                    ],
                 ),
                 true,
             );
