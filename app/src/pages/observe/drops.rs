@@ -94,6 +94,7 @@ fn DropsContent() -> impl IntoView {
     let window = Memo::new(move |_| window_from(query.read().get("window")));
     let drops = Resource::new(move || window.get(), get_mesh_drops);
     view! {
+        <ObserveTabs current="/observability/drops" />
         <header class="page-header split">
             <div>
                 <h1>"Mesh drops"</h1>
@@ -104,7 +105,6 @@ fn DropsContent() -> impl IntoView {
             </div>
             <WindowSwitch base="/observability/drops".to_string() window />
         </header>
-        <ObserveTabs current="/observability/drops" />
         <Suspense fallback=|| view! { <p class="muted">"Loading the drops…"</p> }>
             {move || Suspend::new(async move {
                 match drops.await {

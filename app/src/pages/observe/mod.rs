@@ -108,24 +108,23 @@ fn WindowSwitch(base: String, #[prop(into)] window: Signal<Window>) -> impl Into
     }
 }
 
-/// The tabs of the observability pages that are not about one thing: the traces and, for the
-/// operator, the mesh's drops.
+/// The operator's tabs over the observability pages that are not about one thing: the traces
+/// and the mesh's drops. A developer has only the traces, so no tabs.
 #[component]
 fn ObserveTabs(current: &'static str) -> impl IntoView {
-    let mut tabs = vec![("/traces", "Traces")];
-    if is_operator() {
-        tabs.push(("/observability/drops", "Mesh drops"));
-    }
-    view! {
-        <div class="tabs" role="group" aria-label="Observability">
-            {tabs
-                .into_iter()
-                .map(|(href, label)| view! {
-                    <a href=href aria-current=(href == current).then_some("page")>{label}</a>
-                })
-                .collect_view()}
-        </div>
-    }
+    let tabs = [("/traces", "Traces"), ("/observability/drops", "Mesh drops")];
+    is_operator().then(|| {
+        view! {
+            <div class="tabs" role="group" aria-label="Observability" data-testid="observe-tabs">
+                {tabs
+                    .into_iter()
+                    .map(|(href, label)| view! {
+                        <a href=href aria-current=(href == current).then_some("page")>{label}</a>
+                    })
+                    .collect_view()}
+            </div>
+        }
+    })
 }
 
 /// What a failed observability page shows: visitors go to log in; developers are told the

@@ -70,6 +70,7 @@ fn TracesContent() -> impl IntoView {
     let traces = Resource::new(move || query.get(), list_traces);
     let services = Resource::new(|| (), |_| list_services(None));
     view! {
+        <ObserveTabs current="/traces" />
         <header class="page-header">
             <h1>"Traces"</h1>
             <p class="muted">
@@ -77,7 +78,6 @@ fn TracesContent() -> impl IntoView {
                 "how long every step took. Bodies, headers and query strings are never kept."
             </p>
         </header>
-        <ObserveTabs current="/traces" />
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let services = services.await.map(|page| page.items).unwrap_or_default();
