@@ -308,8 +308,11 @@ pub fn Chart(
         .into_iter()
         .filter_map(|i| {
             let t = steps.get(i)?;
+            // The newest label ends at the plot's edge rather than overflowing it.
+            let (x, anchor) =
+                if i + 1 == n && n > 1 { (WIDTH - RIGHT, "end") } else { (frame.x(i), "middle") };
             Some(view! {
-                <text class="x-label" x=at(frame.x(i)) y=at(HEIGHT - 6.0) text-anchor="middle">
+                <text class="x-label" x=at(x) y=at(HEIGHT - 6.0) text-anchor=anchor>
                     {x_label(*t, span_secs)}
                 </text>
             })

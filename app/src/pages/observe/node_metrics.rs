@@ -108,26 +108,22 @@ fn NodeMetrics(metrics: NodeMetricsView, #[prop(into)] window: Signal<Window>) -
                 <span class="stat-line">"for other nodes"</span></div>
             <div class="card stat"><span class="stat-label">"Dropped"</span><span class="stat-figure">{dropped}</span></div>
         </section>
-        <div class="grid charts">
-            <article class="card">
-                <Chart title=format!("Requests {per}") steps=steps.clone() series=request_series style=Style::StackedBars
-                    unit=Unit::Count empty="No calls in this window" testid="node-requests-chart" />
-            </article>
-            <article class="card">
-                <Chart title=format!("Forwarded and dropped {per}") steps=steps.clone() series=traffic style=Style::Lines
-                    unit=Unit::Count empty="Nothing forwarded or dropped in this window" testid="node-traffic-chart" />
-            </article>
-        </div>
-        <div class="grid charts">
-            <article class="card">
-                <Chart title=format!("Latency {per} (p50, p95, p99)") steps=steps.clone() series=latency style=Style::Lines
-                    unit=Unit::Millis empty="No calls in this window" testid="node-latency-chart" />
-            </article>
-            <article class="card">
-                <Chart title=format!("Drops {per} by reason") steps series=by_reason style=Style::StackedBars
-                    unit=Unit::Count empty="No drops in this window" testid="node-drops-chart" />
-            </article>
-        </div>
+        <article class="card">
+            <Chart title=format!("Requests {per}") steps=steps.clone() series=request_series style=Style::StackedBars
+                unit=Unit::Count empty="No calls in this window" testid="node-requests-chart" />
+        </article>
+        <article class="card">
+            <Chart title=format!("Forwarded and dropped {per}") steps=steps.clone() series=traffic style=Style::Lines
+                unit=Unit::Count empty="Nothing forwarded or dropped in this window" testid="node-traffic-chart" />
+        </article>
+        <article class="card">
+            <Chart title=format!("Latency {per} (p50, p95, p99)") steps=steps.clone() series=latency style=Style::Lines
+                unit=Unit::Millis empty="No calls in this window" testid="node-latency-chart" />
+        </article>
+        <article class="card">
+            <Chart title=format!("Drops {per} by reason") steps series=by_reason style=Style::StackedBars
+                unit=Unit::Count empty="No drops in this window" testid="node-drops-chart" />
+        </article>
         <article class="card">
             <h2>"Drops by reason"</h2>
             <DropTable reasons=drops />

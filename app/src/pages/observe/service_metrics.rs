@@ -112,16 +112,14 @@ fn ServiceMetrics(metrics: ServiceMetricsView, #[prop(into)] window: Signal<Wind
             <div class="card stat"><span class="stat-label">"p95"</span><span class="stat-figure">{maybe_ms(totals.p95_ms)}</span></div>
             <div class="card stat"><span class="stat-label">"p99"</span><span class="stat-figure">{maybe_ms(totals.p99_ms)}</span></div>
         </section>
-        <div class="grid charts">
-            <article class="card">
-                <Chart title=format!("Requests {per}") steps=steps.clone() series=requests style=Style::StackedBars
-                    unit=Unit::Count empty="No calls in this window" testid="requests-chart" />
-            </article>
-            <article class="card">
-                <Chart title=format!("Error rate {per}") steps=steps.clone() series=rates style=Style::Lines
-                    unit=Unit::Percent empty="No calls in this window" testid="error-rate-chart" />
-            </article>
-        </div>
+        <article class="card">
+            <Chart title=format!("Requests {per}") steps=steps.clone() series=requests style=Style::StackedBars
+                unit=Unit::Count empty="No calls in this window" testid="requests-chart" />
+        </article>
+        <article class="card">
+            <Chart title=format!("Error rate {per}") steps=steps.clone() series=rates style=Style::Lines
+                unit=Unit::Percent empty="No calls in this window" testid="error-rate-chart" />
+        </article>
         <article class="card">
             <Chart title=format!("Latency {per} (p50, p95, p99)") steps series=latency style=Style::Lines
                 unit=Unit::Millis empty="No calls in this window" testid="latency-chart" />
