@@ -456,3 +456,46 @@ pub async fn replay_webhook_delivery(
 pub async fn delete_webhook(id: crate::types::ids::WebhookId) -> Result<(), PortalError> {
     portal_port()?.delete_webhook(id).await
 }
+
+// ---- observability ----
+
+/// A service's request history over a window (its owner).
+#[server(prefix = "/_fn", endpoint = "get_service_metrics")]
+pub async fn get_service_metrics(
+    id: ServiceId,
+    window: crate::types::observability::Window,
+) -> Result<crate::types::observability::ServiceMetricsView, PortalError> {
+    portal_port()?.get_service_metrics(id, window).await
+}
+
+/// A node's history over a window (operator).
+#[server(prefix = "/_fn", endpoint = "get_node_metrics")]
+pub async fn get_node_metrics(
+    id: NodeId,
+    window: crate::types::observability::Window,
+) -> Result<crate::types::observability::NodeMetricsView, PortalError> {
+    portal_port()?.get_node_metrics(id, window).await
+}
+
+/// Drops by reason across the mesh over a window (operator).
+#[server(prefix = "/_fn", endpoint = "get_mesh_drops")]
+pub async fn get_mesh_drops(
+    window: crate::types::observability::Window,
+) -> Result<crate::types::observability::DropsView, PortalError> {
+    portal_port()?.get_mesh_drops(window).await
+}
+
+/// Recent traces the account may see, newest first.
+#[server(prefix = "/_fn", endpoint = "list_traces")]
+// `default`: an empty filter (every field at its default) is sent as no fields at all.
+pub async fn list_traces(
+    #[server(default)] query: crate::types::observability::TraceQuery,
+) -> Result<Vec<crate::types::observability::TraceSummary>, PortalError> {
+    portal_port()?.list_traces(query).await
+}
+
+/// One trace with its timeline.
+#[server(prefix = "/_fn", endpoint = "get_trace")]
+pub async fn get_trace(trace_id: String) -> Result<crate::types::observability::TraceView, PortalError> {
+    portal_port()?.get_trace(trace_id).await
+}

@@ -12,6 +12,7 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
 mod routes;
+mod series_chart;
 pub mod types;
 
 use crate::{
@@ -160,11 +161,16 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/dashboard") view={Lazy::<routes::Dashboard>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/nodes") view={Lazy::<routes::Nodes>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/nodes/:id") view={Lazy::<routes::NodeDetail>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/nodes/:id/metrics") view={Lazy::<routes::NodeMetrics>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/join-tokens") view={Lazy::<routes::JoinTokens>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/services") view={Lazy::<routes::Services>::new()} ssr=SsrMode::Async />
                 // Before `/services/:id`: the first route that matches wins.
                 <Route path=path!("/services/new") view={Lazy::<routes::NewService>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/services/:id") view={Lazy::<routes::ServiceDetail>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/services/:id/metrics") view={Lazy::<routes::ServiceMetrics>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/traces") view={Lazy::<routes::Traces>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/traces/:trace_id") view={Lazy::<routes::Trace>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/observability/drops") view={Lazy::<routes::MeshDrops>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/keys") view={Lazy::<routes::Keys>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/kv") view={Lazy::<routes::Kv>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/kv/:bucket") view={Lazy::<routes::KvBucket>::new()} ssr=SsrMode::Async />

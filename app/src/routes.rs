@@ -7,7 +7,7 @@
 //!
 //! One chunk per section of the navigation, not one per page: `wasm-split` puts the code that
 //! several chunks share into chunks of its own, one per set of sharers, and with a chunk per
-//! page a page needed up to 223 small files (223 requests); with four sections it needs a few.
+//! page a page needed up to 223 small files (223 requests); with a few sections it needs a few.
 //!
 //! The pages fetch their own data (server functions in resources), so `data` is empty.
 use crate::pages;
@@ -117,6 +117,17 @@ mod operator {
         Nodes => NodesPage,
         NodeDetail => NodeDetailPage,
         JoinTokens => JoinTokensPage,
+        NodeMetrics => NodeMetricsPage,
+    );
+}
+
+mod observe {
+    use super::*;
+    section!(portal_observe:
+        ServiceMetrics => ServiceMetricsPage,
+        Traces => TracesPage,
+        Trace => TracePage,
+        MeshDrops => MeshDropsPage,
     );
 }
 
@@ -124,4 +135,5 @@ pub use build::*;
 pub use data::*;
 pub use marketplace::*;
 pub use money::*;
+pub use observe::*;
 pub use operator::*;

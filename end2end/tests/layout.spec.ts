@@ -13,6 +13,7 @@ const LAPTOP = { width: 1280, height: 800 };
 const PAGES = [
   '/',
   '/dashboard',
+  '/traces',
   '/services',
   '/services/new',
   '/keys',
@@ -27,7 +28,7 @@ const PAGES = [
   '/billing',
   '/earnings',
 ];
-const OPERATOR_PAGES = ['/nodes', '/join-tokens'];
+const OPERATOR_PAGES = ['/nodes', '/join-tokens', '/observability/drops'];
 
 /** Logs the page's context in as a fresh developer (the API sets the session cookie). */
 async function asDeveloper(page: Page) {

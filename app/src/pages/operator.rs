@@ -67,6 +67,7 @@ pub fn NodesPage() -> impl IntoView {
             </div>
             <div class="actions">
                 <a href="/nodes" class="button">"Refresh"</a>
+                <A href="/observability/drops" attr:class="button">"Mesh drops"</A>
                 <A href="/join-tokens" attr:class="button primary">"Add a node"</A>
             </div>
         </header>
@@ -234,9 +235,14 @@ fn NodeDetailView(detail: NodeDetail, act: ServerAction<ActOnNode>) -> impl Into
     let routes = node.stats.routes.clone();
     let remove_id = node.id.clone();
     view! {
-        <header class="page-header">
-            <h1>{node.name.clone()}</h1>
-            <p class="muted"><code>{node.id.clone()}</code></p>
+        <header class="page-header split">
+            <div>
+                <h1>{node.name.clone()}</h1>
+                <p class="muted"><code>{node.id.clone()}</code></p>
+            </div>
+            <div class="actions">
+                <A href=format!("/nodes/{}/metrics", node.id) attr:class="button" attr:data-testid="node-metrics-link">"Metrics"</A>
+            </div>
         </header>
         <div class="grid">
             <article class="card">

@@ -201,6 +201,8 @@ fn ServiceDetail(
                 </p>
             </div>
             <div class="actions">
+                <A href=format!("/services/{id}/metrics") attr:class="button" attr:data-testid="service-metrics-link">"Metrics"</A>
+                <A href=format!("/traces?service={id}") attr:class="button">"Traces"</A>
                 <ActionForm action=toggle attr:class="inline">
                     <input type="hidden" name="id" value=id />
                     <input type="hidden" name="active" value=if active { "false" } else { "true" } />
