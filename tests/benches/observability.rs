@@ -1,5 +1,5 @@
-//! Observability benchmark (results: `BENCHMARKS.md`, "Observability"): what recording metrics
-//! and rollups costs the invoke path, and how long a `/metrics` scrape takes with 1 000
+//! Observability benchmark (results: `BENCHMARKS.md`, "Observability"): what recording metrics,
+//! rollups and traces cost the invoke path, and how long a `/metrics` scrape takes with 1 000
 //! services' series.
 //!
 //! ```sh
@@ -7,8 +7,8 @@
 //! OBS_BENCH_REQUESTS=5000 OBS_BENCH_CONCURRENCY=32 cargo bench -p web4-tests --bench observability
 //! ```
 //!
-//! Two servers run in this process, identical but for `metrics` (the "off" one also turns off
-//! what else observes the invoke path, as those switches appear), each with its service on the
+//! Two servers run in this process, identical but for `metrics` and `traces` (the "off" one
+//! records neither metrics, rollups nor traces), each with its service on the
 //! entry node (the other nodes drained) and its own upstream. Rounds alternate between them
 //! (5 each) and the median round is reported, so the ratio compares like with like on a noisy
 //! machine. The scrape is measured after 1 000 services' calls were recorded the way the
@@ -126,6 +126,7 @@ async fn main() {
     let off = spawn_app_with(|c| {
         web4_tests::unlimited(c);
         c.observability.metrics = false;
+        c.traces.enabled = false;
     })
     .await;
     let (on_upstream, off_upstream) = (Upstream::start().await, Upstream::start().await);
@@ -140,7 +141,7 @@ async fn main() {
     );
     println!(
         "{:<22} {:>10} {:>9} {:>9} {:>9} {:>8}",
-        "metrics", "req/s", "p50 ms", "p90 ms", "p99 ms", "vs off"
+        "metrics+rollups+traces", "req/s", "p50 ms", "p90 ms", "p99 ms", "vs off"
     );
     let (mut with, mut without) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
@@ -148,7 +149,7 @@ async fn main() {
         with.push(round(on_client, &on_url, requests, concurrency).await);
     }
     let (with, without) = (median(with), median(without));
-    for (name, r) in [("off", &without), ("on (metrics+rollups)", &with)] {
+    for (name, r) in [("off", &without), ("on (all three)", &with)] {
         println!(
             "{:<22} {:>10.0} {:>9} {:>9} {:>9} {:>8.3}",
             name,
