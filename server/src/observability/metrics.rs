@@ -18,10 +18,14 @@
 //! serves `/metrics` alone, **without authentication** — bind it to loopback or a private
 //! network only. With `metrics = false` nothing is recorded and `/metrics` answers 404.
 use super::InvokeRecord;
-use metrics::{counter, gauge, histogram};
+use metrics::{Counter, Histogram, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use metrics_util::MetricKindMask;
-use std::{net::SocketAddr, sync::OnceLock, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 /// Invokes answered, by service and status class (`2xx`, `4xx`, `5xx`).
 pub const INVOKE_REQUESTS: &str = "web4_invoke_requests_total";
@@ -38,6 +42,9 @@ pub const MESH_DELIVERED: &str = "web4_mesh_envelopes_delivered_total";
 pub const MESH_ORIGINATED: &str = "web4_mesh_envelopes_originated_total";
 /// Envelopes dropped by a node, by reason (`backpressure` is one).
 pub const MESH_DROPS: &str = "web4_mesh_drops_total";
+/// A call's request crossing one link of the mesh, by the node it reached (from the signed hop
+/// times of the answering attempt; across machines this includes their clocks' skew).
+pub const MESH_HOP_DURATION: &str = "web4_mesh_hop_duration_seconds";
 /// Most requests a node ever had in flight to one peer.
 pub const MESH_PEAK_IN_FLIGHT: &str = "web4_mesh_peak_in_flight";
 /// Trust transitions the control plane applied, by the level reached.
@@ -129,17 +136,73 @@ pub fn code_class(status: u16) -> &'static str {
     }
 }
 
+/// One service's series that every call updates, looked up once and kept for a while: building
+/// a metric's key (labels, hashing, the registry's lookup) costs more than updating it.
+struct ServiceSeries {
+    /// By status class: 1xx, 2xx, 3xx, 4xx, 5xx (registered on first use).
+    requests: [OnceLock<Counter>; 5],
+    duration: Histogram,
+}
+
+/// One node's series that every call updates.
+struct NodeSeries {
+    invokes: Counter,
+    hop: Histogram,
+}
+
+/// Handles are dropped from these caches well before [`IDLE_TIMEOUT`]: a series the recorder
+/// dropped as idle must be looked up again, not updated through a stale handle.
+const HANDLE_TTL: Duration = Duration::from_secs(600);
+
+fn service_series(service: &str) -> Arc<ServiceSeries> {
+    static CACHE: OnceLock<moka::sync::Cache<String, Arc<ServiceSeries>>> = OnceLock::new();
+    let cache = CACHE
+        .get_or_init(|| moka::sync::Cache::builder().max_capacity(100_000).time_to_live(HANDLE_TTL).build());
+    if let Some(found) = cache.get(service) {
+        return found;
+    }
+    let series = Arc::new(ServiceSeries {
+        requests: Default::default(),
+        duration: histogram!(INVOKE_DURATION, "service" => service.to_owned()),
+    });
+    cache.insert(service.to_owned(), series.clone());
+    series
+}
+
+fn node_series(node: &crate::mesh::NodeId) -> Arc<NodeSeries> {
+    static CACHE: OnceLock<moka::sync::Cache<crate::mesh::NodeId, Arc<NodeSeries>>> = OnceLock::new();
+    let cache = CACHE
+        .get_or_init(|| moka::sync::Cache::builder().max_capacity(10_000).time_to_live(HANDLE_TTL).build());
+    cache.get_with(*node, || {
+        let label = node.to_string();
+        Arc::new(NodeSeries {
+            invokes: counter!(NODE_INVOKES, "node" => label.clone()),
+            hop: histogram!(MESH_HOP_DURATION, "node" => label),
+        })
+    })
+}
+
 /// Counts one finished invoke.
 pub fn invoke_finished(record: &InvokeRecord<'_>) {
-    let service = record.service.as_str().to_owned();
-    counter!(INVOKE_REQUESTS, "service" => service.clone(), "code_class" => code_class(record.status))
+    let service = record.service.as_str();
+    let series = service_series(service);
+    let class = code_class(record.status);
+    let slot = usize::from(class.as_bytes()[0] - b'1').min(4);
+    series.requests[slot]
+        .get_or_init(|| counter!(INVOKE_REQUESTS, "service" => service.to_owned(), "code_class" => class))
         .increment(1);
+    series.duration.record(record.duration.as_secs_f64());
     if let Some(reason) = record.error_code {
-        counter!(INVOKE_ERRORS, "service" => service.clone(), "reason" => reason).increment(1);
+        counter!(INVOKE_ERRORS, "service" => service.to_owned(), "reason" => reason).increment(1);
     }
-    histogram!(INVOKE_DURATION, "service" => service).record(record.duration.as_secs_f64());
-    if let Some(node) = record.entry {
-        counter!(NODE_INVOKES, "node" => node.to_string()).increment(1);
+    if let Some(node) = &record.entry {
+        node_series(node).invokes.increment(1);
+    }
+    if let Some(answered) = record.attempts.iter().rfind(|a| a.error.is_none()) {
+        for link in answered.hops.windows(2) {
+            let ((_, from), (to, at)) = (link[0], link[1]);
+            node_series(&to).hop.record(at.saturating_sub(from).as_secs_f64());
+        }
     }
 }
 

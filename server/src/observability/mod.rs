@@ -79,9 +79,10 @@ impl Observer {
         self.traces.record(record);
     }
 
-    /// Whether traces are recorded: the invoke path keeps its attempts only then.
-    pub fn traces_on(&self) -> bool {
-        self.traces.enabled()
+    /// Whether the invoke path should keep its attempts: for the traces and for the metrics'
+    /// per-hop latencies; with both off it keeps nothing.
+    pub fn wants_attempts(&self) -> bool {
+        self.metrics || self.traces.enabled()
     }
 
     /// Counts a call refused before it was made (`reason`: the error code answered).

@@ -234,7 +234,7 @@ impl ServiceRuntime {
             service = %service.id,
         );
         // Nothing is kept for the trace store when it is switched off.
-        let mut attempts = self.observer.traces_on().then(Vec::new);
+        let mut attempts = self.observer.wants_attempts().then(Vec::new);
         let forwarded = self.forward(call, &trace, started, attempts.as_mut()).instrument(span).await;
         let (status, error_code, route): (u16, Option<&'static str>, &[NodeId]) = match &forwarded {
             Ok(invoked) => (invoked.status, None, &invoked.route),

@@ -73,6 +73,30 @@ async fn metrics_count_exactly_the_calls_of_a_service_by_status_class() {
 }
 
 #[tokio::test]
+async fn each_link_a_call_crossed_is_timed_under_the_node_it_reached() {
+    let app = spawn_app().await;
+    let upstream = Upstream::start().await;
+    let (key, id) = operator_with_service(&app, &upstream, "hops").await;
+    let nodes = web4_tests::fixtures::node_ids(&app);
+    let hops_timed = |text: &str| -> f64 {
+        nodes.iter().filter_map(|n| value(text, "web4_mesh_hop_duration_seconds_count", &[("node", n)])).sum()
+    };
+    let before = hops_timed(&scrape(&app, &key).await);
+
+    let invoker = app.invoker().await;
+    let mut links = 0;
+    for _ in 0..6 {
+        let response = invoker.get(app.url(&format!("/api/v1/invoke/{id}/echo"))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let route = response.headers()["x-web4-route"].to_str().unwrap().to_owned();
+        links += route.split(',').count() - 1;
+    }
+
+    assert!(links > 0, "some calls crossed the mesh");
+    assert_eq!(hops_timed(&scrape(&app, &key).await) - before, links as f64, "one sample per link crossed");
+}
+
+#[tokio::test]
 async fn metrics_answer_only_the_operators_key() {
     let app = spawn_app().await;
     app.sign_up_operator().await;
