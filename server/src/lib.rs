@@ -8,7 +8,9 @@ pub mod config;
 pub mod db;
 pub mod egress;
 pub mod error;
+
 pub mod events;
+pub mod histogram;
 pub mod http;
 pub mod keys;
 pub mod liveness;

@@ -17,15 +17,10 @@ use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+pub use super::traces::Viewer;
+
 /// Most consumers a service's metrics list.
 const TOP_CONSUMERS: u64 = 10;
-
-/// Who is asking: an account, and whether it is the operator (who sees every trace).
-#[derive(Clone, Copy, Debug)]
-pub struct Viewer<'a> {
-    pub account: &'a AccountId,
-    pub operator: bool,
-}
 
 /// Metrics, traces and rollups.
 pub struct Observability {

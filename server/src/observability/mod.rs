@@ -10,7 +10,6 @@
 //! A developer sees the services it owns and the calls it made; the operator sees every
 //! node, drop and trace. Another account's service or trace is `NotFound`, never `Forbidden`.
 pub mod application;
-pub mod histogram;
 pub mod metrics;
 pub mod record;
 pub mod rollups;

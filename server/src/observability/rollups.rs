@@ -11,11 +11,12 @@
 //! `nodes` table's stats): each flush takes the delta from the previous reading. A counter
 //! that went backwards means the node restarted: its new value is the delta. The first reading
 //! after start is only a baseline (what it counts happened at unknown times).
-use super::{InvokeRecord, histogram::Histogram, metrics::known_drop_reason};
+use super::{InvokeRecord, metrics::known_drop_reason};
 use crate::db::{
     self,
     entities::{node_rollups, service_rollups},
 };
+use crate::histogram::Histogram;
 use crate::mesh::NodeId as MeshNodeId;
 use app::types::ids::{AccountId, NodeId, ServiceId};
 use chrono::{DateTime, TimeZone, Utc};

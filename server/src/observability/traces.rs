@@ -4,7 +4,6 @@
 //! Recording is on the invoke path, so it copies what the record says (ids, names, the method,
 //! the path without its query, the attempts) and holds the lock only to push; the spans are
 //! built when a trace is read. A trace holds no body, no header value, no query string.
-use super::application::Viewer;
 use super::record::{AttemptRecord, InvokeRecord};
 use super::trace_context::hex;
 use crate::mesh::NodeId as MeshNodeId;
@@ -17,6 +16,13 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+
+/// Who is asking: an account, and whether it is the operator (who sees every trace).
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer<'a> {
+    pub account: &'a AccountId,
+    pub operator: bool,
+}
 
 /// How many traces are kept, for how long, and whether any are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

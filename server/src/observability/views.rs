@@ -1,6 +1,6 @@
 //! Rollup rows into chart views: a window's steps (the current one included, empty ones
 //! too), counts added up per step, percentiles from the step's merged histogram.
-use super::histogram::Histogram;
+use crate::histogram::Histogram;
 use app::types::observability::{DropSeries, NodePoint, RequestTotals, SeriesPoint, Window};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The `node_rollups` table: what one node took as the entry node, forwarded and dropped in
 //! one minute (from one flush).
-use crate::observability::histogram::Histogram;
+use crate::histogram::Histogram;
 use app::types::ids::NodeId;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

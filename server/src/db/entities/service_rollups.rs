@@ -1,5 +1,5 @@
 //! The `service_rollups` table: one service's requests in one minute (from one flush).
-use crate::observability::histogram::Histogram;
+use crate::histogram::Histogram;
 use app::types::ids::{AccountId, ServiceId};
 use sea_orm::entity::prelude::*;
 
