@@ -108,10 +108,12 @@ impl Observability {
         let steps = Steps::of(window, Utc::now());
         let mut tallies = vec![Tally::default(); steps.count];
         let mut totals = Tally::default();
-        for row in db::observability::service_rollups(&self.db, caller, id, steps.since()).await? {
-            if let Some(i) = steps.index(row.minute) {
-                tallies[i].add(row.requests, row.errors, &row.latency);
-                totals.add(row.requests, row.errors, &row.latency);
+        let stored = db::observability::service_rollups(&self.db, caller, id, steps.since()).await?;
+        let rows = stored.into_iter().map(|row| (row.minute, row.requests, row.errors, row.latency));
+        for (minute, requests, errors, latency) in rows.chain(self.observer.rollups().pending_service(id)) {
+            if let Some(i) = steps.index(minute) {
+                tallies[i].add(requests, errors, &latency);
+                totals.add(requests, errors, &latency);
             }
         }
         let top_consumers =
@@ -151,6 +153,11 @@ impl Observability {
             for (reason, n) in &row.drops.0 {
                 tally.drops += n;
                 drops.add(&steps, i, reason, *n);
+            }
+        }
+        for (minute, requests, errors, latency) in self.observer.rollups().pending_node(id) {
+            if let Some(i) = steps.index(minute) {
+                tallies[i].add(requests, errors, &latency);
             }
         }
         Ok(NodeMetricsView {

@@ -111,6 +111,23 @@ impl Rollups {
         }
     }
 
+    /// The minutes of `service` not flushed yet (start, requests, errors, latency): what a
+    /// chart adds to the stored rows, so a call shows at once, not after the next flush.
+    pub fn pending_service(&self, service: &ServiceId) -> Vec<(DateTime<Utc>, i64, i64, Histogram)> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.services.get(service).map(|(_, minutes)| pending(minutes)).unwrap_or_default()
+    }
+
+    /// The minutes of the entry node `node` not flushed yet (see [`Self::pending_service`]).
+    pub fn pending_node(&self, node: &NodeId) -> Vec<(DateTime<Utc>, i64, i64, Histogram)> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.nodes
+            .iter()
+            .find(|(id, _)| id.to_string() == node.as_str())
+            .map(|(_, minutes)| pending(minutes))
+            .unwrap_or_default()
+    }
+
     fn take(&self) -> Open {
         std::mem::take(&mut *self.open.lock().unwrap_or_else(|e| e.into_inner()))
     }
@@ -197,6 +214,13 @@ impl Rollups {
             }
         })
     }
+}
+
+fn pending(minutes: &Minutes) -> Vec<(DateTime<Utc>, i64, i64, Histogram)> {
+    minutes
+        .iter()
+        .map(|(minute, cell)| (at(*minute), cell.requests as i64, cell.errors as i64, cell.latency.clone()))
+        .collect()
 }
 
 fn at(minute: i64) -> DateTime<Utc> {

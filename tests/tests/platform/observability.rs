@@ -205,6 +205,32 @@ async fn the_history_of_a_service_survives_a_restart() {
 }
 
 #[tokio::test]
+async fn calls_show_in_the_history_at_once_and_are_counted_once_after_a_flush() {
+    let flush = std::time::Duration::from_secs(3);
+    let app = spawn_app_with(|c| c.observability.rollup_flush_every = flush).await;
+    let upstream = Upstream::start().await;
+    let (_, id) = operator_with_service(&app, &upstream, "live").await;
+    let entry = web4_tests::fixtures::node_ids(&app).remove(0);
+    let totals = |view: Value| (view["totals"]["requests"].as_u64(), view["totals"]["errors"].as_u64());
+    let node_requests = |view: Value| -> u64 {
+        view["points"].as_array().unwrap().iter().map(|p| p["requests"].as_u64().unwrap()).sum()
+    };
+
+    call(&app, &id, 3, 1).await;
+    let before_flush: Value = app.get(&format!("/api/v1/services/{id}/metrics")).await.json().await.unwrap();
+    let node_before: Value = app.get(&format!("/api/v1/nodes/{entry}/metrics")).await.json().await.unwrap();
+    let sql = format!("SELECT COUNT(*) FROM service_rollups WHERE service_id = '{id}'");
+    eventually("the rollups to be flushed", || async { app.count(&sql).await > 0 }).await;
+    let after_flush: Value = app.get(&format!("/api/v1/services/{id}/metrics")).await.json().await.unwrap();
+    let node_after: Value = app.get(&format!("/api/v1/nodes/{entry}/metrics")).await.json().await.unwrap();
+
+    assert_eq!(totals(before_flush), (Some(4), Some(1)), "the minute not yet written is shown");
+    assert_eq!(totals(after_flush), (Some(4), Some(1)), "and counted once when it is");
+    assert_eq!(node_requests(node_before), 4, "the entry node's calls too");
+    assert_eq!(node_requests(node_after), 4);
+}
+
+#[tokio::test]
 async fn nobody_else_sees_a_services_metrics_nor_a_developer_the_meshs() {
     let app = spawn_app().await;
     let upstream = Upstream::start().await;
