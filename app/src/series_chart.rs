@@ -219,9 +219,22 @@ pub fn chart_max(series: &[Series], style: Style) -> f64 {
     }
 }
 
-/// Nothing to draw: every value missing or zero.
-pub fn is_empty(series: &[Series]) -> bool {
-    series.iter().flat_map(Series::known).all(|v| v == 0.0)
+/// Nothing to draw: for lines every value missing (a known 0, such as an error rate of 0 %
+/// over calls that all succeeded, is drawn); for bars every value missing or zero.
+pub fn is_empty(series: &[Series], style: Style) -> bool {
+    match style {
+        Style::Lines => series.iter().flat_map(Series::known).next().is_none(),
+        Style::StackedBars => series.iter().flat_map(Series::known).all(|v| v == 0.0),
+    }
+}
+
+/// The steps of a line with no neighbour on either side: drawn as a dot of their own, since
+/// a line through one point has no length.
+pub fn lone_points(values: &[Option<f64>]) -> Vec<usize> {
+    let known = |i: Option<usize>| i.and_then(|i| values.get(i)).is_some_and(Option::is_some);
+    (0..values.len())
+        .filter(|&i| values[i].is_some() && !known(i.checked_sub(1)) && !known(Some(i + 1)))
+        .collect()
 }
 
 /// The steps that get an x label: about [`X_LABELS`], the newest always.
@@ -242,14 +255,21 @@ fn x_label(at: DateTime<Utc>, span_secs: i64) -> String {
 }
 
 /// The chart's accessible name: what it shows, over when, and each series' range.
-pub fn summary(title: &str, steps: &[DateTime<Utc>], series: &[Series], unit: Unit, empty: &str) -> String {
+pub fn summary(
+    title: &str,
+    steps: &[DateTime<Utc>],
+    series: &[Series],
+    style: Style,
+    unit: Unit,
+    empty: &str,
+) -> String {
     let when = match (steps.first(), steps.last()) {
         (Some(first), Some(last)) => {
             format!(", {} to {} UTC", first.format("%Y-%m-%d %H:%M"), last.format("%Y-%m-%d %H:%M"))
         }
         _ => String::new(),
     };
-    if is_empty(series) {
+    if is_empty(series, style) {
         return format!("{title}{when}: {empty}.");
     }
     let ranges: Vec<String> = series
@@ -284,8 +304,8 @@ pub fn Chart(
 ) -> impl IntoView {
     let n = steps.len().max(series.iter().map(|s| s.values.len()).max().unwrap_or(0));
     let frame = Frame::new(n, chart_max(&series, style));
-    let nothing = is_empty(&series);
-    let label = summary(&title, &steps, &series, unit, &empty);
+    let nothing = is_empty(&series, style);
+    let label = summary(&title, &steps, &series, style, unit, &empty);
     let span_secs = match (steps.first(), steps.last()) {
         (Some(a), Some(b)) => (*b - *a).num_seconds(),
         _ => 0,
@@ -332,9 +352,15 @@ pub fn Chart(
             Style::Lines => series
                 .iter()
                 .map(|s| {
+                    let dots = lone_points(&s.values)
+                        .into_iter()
+                        .filter_map(|i| s.values[i].map(|v| (frame.x(i), frame.y(v))))
+                        .map(|(x, y)| view! { <circle class="series-dot" cx=at(x) cy=at(y) r="3" fill=s.colour /> })
+                        .collect_view();
                     view! {
                         <path class="series-line" d=line_path(&s.values, &frame) stroke=s.colour
                             fill="none" data-series=s.label.clone() />
+                        {dots}
                     }
                 })
                 .collect_view()
@@ -456,8 +482,15 @@ mod tests {
         assert_eq!(stacks(&series, 2), [(1, 0.0, 1.0)]);
         assert_eq!(chart_max(&series, Style::StackedBars), 5.0);
         assert_eq!(chart_max(&series, Style::Lines), 4.0);
-        assert!(!is_empty(&series));
-        assert!(is_empty(&[Series::new("ok", "green", vec![Some(0.0), None])]));
+        assert!(!is_empty(&series, Style::Lines));
+        assert!(is_empty(&[Series::new("ok", "green", vec![Some(0.0), None])], Style::StackedBars));
+        assert!(
+            !is_empty(&[Series::new("rate", "red", vec![Some(0.0), None])], Style::Lines),
+            "a known 0 % is drawn"
+        );
+        assert!(is_empty(&[Series::new("p50", "blue", vec![None, None])], Style::Lines));
+        assert_eq!(lone_points(&[Some(1.0), None, Some(2.0), Some(3.0), None, Some(4.0)]), vec![0, 5]);
+        assert_eq!(lone_points(&[None, Some(1.0)]), vec![1]);
     }
 
     #[test]
@@ -534,7 +567,7 @@ mod tests {
 
         #[test]
         fn an_empty_chart_keeps_its_axes_and_says_so() {
-            let html = render(vec![Series::new("p50", "blue", vec![None, Some(0.0), None])], Style::Lines);
+            let html = render(vec![Series::new("p50", "blue", vec![None, None, None])], Style::Lines);
             assert!(html.contains("No calls in this window</text>"), "{html}");
             assert!(html.contains("aria-label=\"Requests, 2026-11-27 12:00 to 2026-11-27 12:02 UTC: No calls in this window.\""), "{html}");
             assert!(!html.contains("series-line"), "{html}");
