@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use web4_tests::{
     TestApp, error_of, eventually,
-    fixtures::{api_key, bearer, routable, second_account},
+    fixtures::{api_key, bearer, healthy, http_service, register, routable, second_account},
     spawn_app, spawn_app_with,
     upstream::Upstream,
 };
@@ -76,7 +76,14 @@ async fn metrics_count_exactly_the_calls_of_a_service_by_status_class() {
 async fn each_link_a_call_crossed_is_timed_under_the_node_it_reached() {
     let app = spawn_app().await;
     let upstream = Upstream::start().await;
-    let (key, id) = operator_with_service(&app, &upstream, "hops").await;
+    app.sign_up_operator().await;
+    let (_, key) = api_key(&app, &app.client, &["read"]).await;
+    // On every node, so that round robin sends some calls across the mesh.
+    let service =
+        register(&app, &app.client, http_service("hops", &upstream, serde_json::json!({ "replicas": 3 })))
+            .await;
+    let id = service["id"].as_str().unwrap().to_owned();
+    healthy(&app, &id, 3).await;
     let nodes = web4_tests::fixtures::node_ids(&app);
     let hops_timed = |text: &str| -> f64 {
         nodes.iter().filter_map(|n| value(text, "web4_mesh_hop_duration_seconds_count", &[("node", n)])).sum()
