@@ -198,7 +198,7 @@ pub struct TraceQuery {
     pub status: TraceStatus,
     /// Only calls that took at least this many milliseconds.
     #[serde(default)]
-    pub min_ms: Option<u64>,
+    pub min_ms: Option<u32>,
     /// 1–100 (default 50), newest first.
     #[serde(default)]
     pub limit: Option<u32>,

@@ -82,7 +82,7 @@ impl Stored {
         };
         status
             && query.service.as_ref().is_none_or(|s| s == &self.service_id)
-            && query.min_ms.is_none_or(|ms| self.duration >= Duration::from_millis(ms))
+            && query.min_ms.is_none_or(|ms| self.duration >= Duration::from_millis(u64::from(ms)))
     }
 
     fn summary(&self) -> TraceSummary {
