@@ -196,13 +196,18 @@ pub struct TraceQuery {
     pub service: Option<ServiceId>,
     #[serde(default)]
     pub status: TraceStatus,
-    /// Only calls that took at least this many milliseconds.
+    /// Only calls that took at least this many milliseconds (at most an hour: no call lasts longer).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(maximum = 3_600_000))]
     pub min_ms: Option<u32>,
     /// 1–100 (default 50), newest first.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
+
+/// The largest `min_ms` a trace filter takes (an hour: no call lasts longer).
+pub const MAX_TRACE_MIN_MS: u32 = 3_600_000;
 
 /// One recorded call, as a list shows it. Never its body, headers or query string.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use super::{
     extract::{AppJson, AppPath},
 };
 use crate::{error::ErrorCode, observability::application::Viewer, state::AppState};
-use app::types::observability::{TraceQuery, TraceSummary, TraceView};
+use app::types::observability::{MAX_TRACE_MIN_MS, TraceQuery, TraceSummary, TraceView};
 use axum::{
     Router,
     extract::{Query, State, rejection::QueryRejection},
@@ -36,6 +36,12 @@ async fn list_traces(
     let max = crate::observability::traces::MAX_LIMIT;
     if query.limit.is_some_and(|l| !(1..=max).contains(&l)) {
         return Err(ApiError::new(ErrorCode::BadLimit, format!("limit must be between 1 and {max}.")));
+    }
+    if query.min_ms.is_some_and(|ms| ms > MAX_TRACE_MIN_MS) {
+        return Err(ApiError::new(
+            ErrorCode::BadQuery,
+            format!("min_ms must be at most {MAX_TRACE_MIN_MS}."),
+        ));
     }
     Ok(AppJson(state.observability.traces(viewer(&caller), query).await?))
 }

@@ -199,6 +199,10 @@ async fn another_account_neither_finds_nor_lists_a_trace_and_the_operator_sees_i
     assert_eq!(operator_list[0]["trace_id"], trace_id.as_str());
     let (bad, _) = get_json(&app.client, app.url("/api/v1/traces?limit=101")).await;
     assert_eq!(bad, StatusCode::BAD_REQUEST, "limit beyond 100 is refused like every list's");
+    for min_ms in ["3600001", "2147483648", "-1"] {
+        let (bad, body) = get_json(&app.client, app.url(&format!("/api/v1/traces?min_ms={min_ms}"))).await;
+        assert_eq!(bad, StatusCode::BAD_REQUEST, "min_ms={min_ms}: {body}");
+    }
     let (unknown, _) = get_json(&app.client, app.url("/api/v1/traces/not-a-trace-id")).await;
     assert_eq!(unknown, StatusCode::NOT_FOUND);
 }

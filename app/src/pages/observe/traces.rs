@@ -9,7 +9,7 @@ use crate::{
     series_chart::millis,
     types::{
         ids::ServiceId,
-        observability::{TraceQuery, TraceStatus, TraceSummary},
+        observability::{MAX_TRACE_MIN_MS, TraceQuery, TraceStatus, TraceSummary},
         services::ServiceView,
     },
 };
@@ -32,7 +32,7 @@ pub(super) fn trace_query(params: &ParamsMap) -> TraceQuery {
     TraceQuery {
         service: get("service").map(ServiceId::new),
         status: get("status").and_then(|s| TraceStatus::from_str(&s).ok()).unwrap_or_default(),
-        min_ms: get("min_ms").and_then(|m| m.parse().ok()),
+        min_ms: get("min_ms").and_then(|m| m.parse::<u32>().ok()).map(|m| m.min(MAX_TRACE_MIN_MS)),
         limit: None,
     }
 }
@@ -130,7 +130,7 @@ fn FilterForm(query: TraceQuery, services: Vec<ServiceView>) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="trace-min-ms">"Slower than (ms)"</label>
-                    <input id="trace-min-ms" name="min_ms" type="number" min="0" step="1" inputmode="numeric"
+                    <input id="trace-min-ms" name="min_ms" type="number" min="0" max=MAX_TRACE_MIN_MS step="1" inputmode="numeric"
                         value=min_ms placeholder="any" />
                 </div>
                 <button type="submit" class="button primary">"Filter"</button>
