@@ -40,6 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // In the shell, where the options name the (possibly hashed) file: see HashedStylesheet.
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
+                {use_context::<types::InvokeOrigin>().map(|origin| view! {
+                    <meta name=pages::common::INVOKE_ORIGIN_META content=origin.0 />
+                })}
                 <MetaTags />
             </head>
             <body>

@@ -30,6 +30,11 @@ pub struct ServeArgs {
     /// in addition to the request's own Host
     #[arg(long, env = "WEB4_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Serve invokes on their own origin (e.g. https://invoke.example.com, a DNS name for this
+    /// same server): that host answers only /api/v1/invoke/… and the probes, and the portal's
+    /// host answers invokes 421 [default: invokes on the portal's origin]
+    #[arg(long, env = "WEB4_INVOKE_ORIGIN", value_name = "URL")]
+    pub invoke_origin: Option<String>,
     /// Mark session cookies `Secure` (set this whenever the portal is served over HTTPS)
     #[arg(long, env = "WEB4_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub secure_cookies: Option<bool>,
@@ -84,6 +89,7 @@ struct FileConfig {
     database_url: Option<String>,
     site_root: Option<PathBuf>,
     public_url: Option<String>,
+    invoke_origin: Option<String>,
     secure_cookies: Option<bool>,
     trust_forwarded_for: Option<bool>,
     session_days: Option<i64>,
@@ -155,6 +161,8 @@ pub struct Config {
     /// Origins (scheme://host[:port]) that state-changing browser requests may come from,
     /// besides the request's own Host.
     pub trusted_origins: Vec<String>,
+    /// The origin invokes are served on, when not the portal's (see [`InvokeOrigin`]).
+    pub invoke_origin: Option<InvokeOrigin>,
     pub secure_cookies: bool,
     pub trust_forwarded_for: bool,
     /// Sessions expire after this many days without a request.
@@ -201,6 +209,7 @@ impl Config {
             data_dir,
             site_root: PathBuf::from("target/site"),
             trusted_origins: Vec::new(),
+            invoke_origin: None,
             secure_cookies: false,
             trust_forwarded_for: false,
             session_days: 7,
@@ -248,6 +257,14 @@ impl Config {
         }
         if let Some(url) = args.public_url.or(file.public_url) {
             config.trusted_origins.push(origin_of(&url)?);
+        }
+        if let Some(url) = args.invoke_origin.or(file.invoke_origin) {
+            let origin = InvokeOrigin::parse(&url)?;
+            anyhow::ensure!(
+                !config.trusted_origins.iter().any(|o| o == origin.as_str()),
+                "invoke_origin {url:?} is the portal's public URL: give invokes a host of their own"
+            );
+            config.invoke_origin = Some(origin);
         }
         config.secure_cookies = args.secure_cookies.or(file.secure_cookies).unwrap_or(false);
         config.trust_forwarded_for = args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false);
@@ -426,6 +443,51 @@ fn origin_of(url: &str) -> anyhow::Result<String> {
     }
 }
 
+/// The separate origin invoke answers are served on (`invoke_origin`): upstreams write those
+/// answers, so on a host of their own nothing they contain runs with the portal's origin (its
+/// cookies, its storage, its same-origin requests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvokeOrigin {
+    /// `scheme://host[:port]`, lowercase, without a default port.
+    origin: String,
+    host: String,
+    port: u16,
+}
+
+impl InvokeOrigin {
+    /// An `http(s)://host[:port]` URL with no user, path (but `/`), query or fragment.
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let bad = || format!("invoke_origin {url:?} must look like https://invoke.example.com[:port]");
+        let parsed = url::Url::parse(url).with_context(bad)?;
+        let plain = matches!(parsed.scheme(), "http" | "https")
+            && parsed.username().is_empty()
+            && parsed.password().is_none()
+            && parsed.path() == "/"
+            && parsed.query().is_none()
+            && parsed.fragment().is_none();
+        let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
+            anyhow::bail!(bad())
+        };
+        anyhow::ensure!(plain, bad());
+        let origin = parsed.origin().ascii_serialization();
+        Ok(Self { origin, host: host.to_ascii_lowercase(), port })
+    }
+
+    /// `scheme://host[:port]`, as links to it are written.
+    pub fn as_str(&self) -> &str {
+        &self.origin
+    }
+
+    /// Whether a request's `Host` (or HTTP/2 `:authority`) names this origin; a host without a
+    /// port names the scheme's default one.
+    pub fn is_host(&self, authority: &str) -> bool {
+        let Ok(authority) = authority.parse::<http::uri::Authority>() else { return false };
+        let default = if self.origin.starts_with("https:") { 443 } else { 80 };
+        authority.host().eq_ignore_ascii_case(&self.host)
+            && authority.port_u16().unwrap_or(default) == self.port
+    }
+}
+
 /// `docs/configuration.md` checked against the settings above.
 #[cfg(test)]
 mod documented;
@@ -433,6 +495,55 @@ mod documented;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invoke_origin_is_a_bare_origin_and_names_its_hosts() {
+        let origin = InvokeOrigin::parse("https://Invoke.Example.com/").unwrap();
+        assert_eq!(origin.as_str(), "https://invoke.example.com");
+        assert!(origin.is_host("invoke.example.com"));
+        assert!(origin.is_host("INVOKE.example.com:443"));
+        assert!(!origin.is_host("invoke.example.com:8443"));
+        assert!(!origin.is_host("web4.example.com"));
+        assert!(!origin.is_host("invoke.example.com.evil.test"));
+        assert!(!origin.is_host(""));
+        let local = InvokeOrigin::parse("http://127.0.0.1:3001").unwrap();
+        assert!(local.is_host("127.0.0.1:3001"));
+        assert!(!local.is_host("127.0.0.1:3000"));
+        assert!(!local.is_host("127.0.0.1"));
+        let v6 = InvokeOrigin::parse("http://[::1]:3001").unwrap();
+        assert!(v6.is_host("[::1]:3001"));
+        for bad in [
+            "invoke.example.com",
+            "ftp://invoke.example.com",
+            "https://user:pw@invoke.example.com",
+            "https://invoke.example.com/api",
+            "https://invoke.example.com/?q=1",
+            "https://invoke.example.com/#top",
+            "https://",
+        ] {
+            assert!(InvokeOrigin::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_invoke_origin_must_differ_from_the_portals() {
+        let args = ServeArgs {
+            public_url: Some("https://web4.example.com".into()),
+            invoke_origin: Some("https://web4.example.com/".into()),
+            ..ServeArgs::default()
+        };
+        let err = Config::resolve(args).unwrap_err().to_string();
+        assert!(err.contains("host of their own"), "{err}");
+        let args = ServeArgs {
+            public_url: Some("https://web4.example.com".into()),
+            invoke_origin: Some("https://invoke.example.com".into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            Config::resolve(args).unwrap().invoke_origin.unwrap().as_str(),
+            "https://invoke.example.com"
+        );
+    }
 
     #[test]
     fn origin_of_keeps_scheme_host_and_port_only() {

@@ -85,6 +85,8 @@ pub enum ErrorCode {
     KvRevisionMismatch,
     KvBucketLimitReached,
     KvKeyLimitReached,
+    // 421: this host does not serve this request.
+    MisdirectedRequest,
     // 413
     PayloadTooLarge,
     BodyTooLarge,
@@ -175,6 +177,7 @@ impl ErrorCode {
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             C::ListingSunset => StatusCode::GONE,
+            C::MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
             C::EmailTaken
             | C::SlugTaken
             | C::ServiceActive

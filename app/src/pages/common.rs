@@ -133,6 +133,28 @@ pub fn page_origin() -> String {
     }
 }
 
+/// The name of the `<meta>` the shell writes the invoke origin into.
+pub const INVOKE_ORIGIN_META: &str = "web4-invoke-origin";
+
+/// The operator's `invoke_origin`, when services are called on a host of their own.
+pub fn configured_invoke_origin() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::types::InvokeOrigin>().map(|o| o.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let selector = format!("meta[name=\"{INVOKE_ORIGIN_META}\"]");
+        document().query_selector(&selector).ok().flatten().and_then(|meta| meta.get_attribute("content"))
+    }
+}
+
+/// The origin to call services on in a curl example: the operator's `invoke_origin` when set,
+/// else this portal's.
+pub fn invoke_origin() -> String {
+    configured_invoke_origin().unwrap_or_else(page_origin)
+}
+
 /// How the Copy button's last click went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CopyState {

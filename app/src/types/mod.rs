@@ -67,6 +67,12 @@ pub struct AccountView {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionAccount(pub Option<AccountView>);
 
+/// The origin services are called on when the operator gives invokes a host of their own
+/// (`invoke_origin`, e.g. `https://invoke.example.com`): provided by the server while
+/// rendering, and written into the page's head for the browser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvokeOrigin(pub String);
+
 /// A page of a list; pass `next_cursor` back as `cursor` for the next one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

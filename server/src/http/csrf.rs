@@ -19,13 +19,8 @@ pub async fn verify_origin(State(state): State<AppState>, request: Request, next
     if request.method().is_safe() {
         return next.run(request).await;
     }
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
-    match check(request.headers(), host.as_deref(), &state.config.trusted_origins) {
+    let host = super::invoke_host::request_authority(request.headers(), request.uri());
+    match check(request.headers(), host, &state.config.trusted_origins) {
         Ok(()) => next.run(request).await,
         Err(message) => {
             tracing::warn!(method = %request.method(), path = %request.uri().path(), %message, "cross-origin request refused");

@@ -12,6 +12,7 @@ pub mod flash;
 pub mod headers;
 pub mod health;
 pub mod idempotency;
+pub mod invoke_host;
 pub mod keys;
 pub mod marketplace;
 pub mod memory;
@@ -83,8 +84,13 @@ fn page_policy() {
 /// The whole application router, with its state and middleware.
 pub fn router(state: AppState, session_store: SqliteStore) -> Router {
     let port: SharedPortalPort = Arc::new(portal::PortalAdapter::new(state.clone()));
+    let shown_invoke_origin =
+        state.config.invoke_origin.as_ref().map(|o| app::types::InvokeOrigin(o.as_str().into()));
     let context = move || {
         provide_context(port.clone());
+        if let Some(origin) = &shown_invoke_origin {
+            provide_context(origin.clone());
+        }
         page_policy();
     };
     let leptos_options = state.leptos.clone();
@@ -136,17 +142,21 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(state.config.session_days)));
 
     // The invoke path sets its own limits per service (body size, timeout up to 60 s).
-    let invoke = Router::new()
-        .nest("/api/v1", services::invoke_router())
-        .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn_with_state(
-            (state.clone(), crate::services::MAX_BODY_BYTES as usize),
-            idempotency::idempotent,
-        ))
-        .layer(middleware::from_fn_with_state(state.clone(), caller::authenticate));
+    let invoke = || {
+        Router::new()
+            .nest("/api/v1", services::invoke_router())
+            .layer(DefaultBodyLimit::disable())
+            .layer(middleware::from_fn_with_state(
+                (state.clone(), crate::services::MAX_BODY_BYTES as usize),
+                idempotency::idempotent,
+            ))
+            .layer(middleware::from_fn_with_state(state.clone(), caller::authenticate))
+    };
+    let invoke_host = (state.config.invoke_origin.clone())
+        .map(|origin| invoke_host::InvokeHost::new(state.clone(), origin, invoke()));
 
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let portal = Router::new()
         .merge(health::router())
         .merge(observability::metrics_router(state.clone()))
         .nest("/api/v1", api)
@@ -162,10 +172,17 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         // (leptos-rs/leptos#4851, about one page load in a few hundred here): the person gets
         // a 503 to reload instead of a page that never finishes.
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
-        .merge(invoke)
+        .merge(invoke())
         .layer(middleware::from_fn(limit_server_fn_bodies))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_origin))
         .layer(middleware::from_fn_with_state(state.clone(), attach_session_account))
+        .with_state(state.clone());
+
+    // The host decides before any routing (a layer on the router above would run after it had
+    // matched a route of its own).
+    Router::new()
+        .fallback_service(portal)
+        .layer(middleware::from_fn_with_state(invoke_host, invoke_host::by_host))
         .layer(sessions)
         .layer(middleware::from_fn(error::log_internal_errors))
         .layer(middleware::from_fn_with_state(
@@ -178,7 +195,6 @@ pub fn router(state: AppState, session_store: SqliteStore) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .with_state(state)
 }
 
 /// Puts the session's account into the request for the portal to render with

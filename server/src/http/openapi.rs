@@ -4,7 +4,7 @@ use super::{
     accounts, billing, events, health, keys, marketplace, memory, nodes, observability, services, traces,
     webhooks,
 };
-use axum::{Json, Router, routing::get};
+use axum::{Json, Router, extract::State, routing::get};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -105,16 +105,40 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// The document as this platform serves it: with `invoke_origin` set, the invoke operation
+/// names that origin as its server.
+pub fn served(invoke_origin: Option<&crate::config::InvokeOrigin>) -> utoipa::openapi::OpenApi {
+    let mut doc = document();
+    if let Some(origin) = invoke_origin {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if path.starts_with("/api/v1/invoke/") {
+                let server = utoipa::openapi::server::Server::new(origin.as_str());
+                item.servers = Some(vec![server]);
+            }
+        }
+    }
+    doc
+}
+
 /// `GET /openapi.json` under `/api/v1` (public: it describes, it does not grant).
 pub fn router() -> Router<crate::state::AppState> {
-    Router::new().route("/openapi.json", get(|| async { Json(document()) }))
+    Router::new().route(
+        "/openapi.json",
+        get(|State(state): State<crate::state::AppState>| async move {
+            Json(served(state.config.invoke_origin.as_ref()))
+        }),
+    )
 }
 
 /// The reference page's content: every operation grouped by tag, with a generated example
-/// body and a curl command against `origin` (e.g. `http://127.0.0.1:3000`).
-pub fn docs_view(origin: &str) -> app::types::docs::ApiDocsView {
+/// body and a curl command against `origin` (e.g. `http://127.0.0.1:3000`), or the invoke
+/// origin for invokes when one is set.
+pub fn docs_view(
+    origin: &str,
+    invoke_origin: Option<&crate::config::InvokeOrigin>,
+) -> app::types::docs::ApiDocsView {
     use app::types::docs::{ApiDocsView, DocGroup};
-    let doc = document();
+    let doc = served(invoke_origin);
     let schemas = doc.components.as_ref().map(|c| serde_json::to_value(&c.schemas).unwrap_or_default());
     let schemas = schemas.unwrap_or_default();
     let mut groups: Vec<DocGroup> = doc
@@ -142,6 +166,7 @@ pub fn docs_view(origin: &str) -> app::types::docs::ApiDocsView {
                 continue;
             }
             let tag = op.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_else(|| "Other".into());
+            let origin = item.servers.as_ref().and_then(|s| s.first()).map_or(origin, |s| s.url.as_str());
             let endpoint = endpoint_doc(origin, path, method, op, &tag, &schemas);
             match groups.iter_mut().find(|g| g.name == tag) {
                 Some(group) => group.endpoints.push(endpoint),
@@ -346,7 +371,7 @@ mod tests {
 
     #[test]
     fn the_reference_has_a_curl_for_every_operation() {
-        let docs = docs_view("http://127.0.0.1:3000");
+        let docs = docs_view("http://127.0.0.1:3000", None);
         let endpoints: Vec<_> = docs.groups.iter().flat_map(|g| &g.endpoints).collect();
         assert!(endpoints.len() >= 30, "{}", endpoints.len());
         for e in &endpoints {
@@ -366,5 +391,25 @@ mod tests {
         let signup = endpoints.iter().find(|e| e.path == "/api/v1/auth/signup").unwrap();
         assert_eq!(signup.auth, "None (public)");
         assert!(!signup.curl.contains("Authorization"));
+    }
+
+    #[test]
+    fn with_an_invoke_origin_the_invoke_operation_names_it_and_nothing_else_does() {
+        let origin = crate::config::InvokeOrigin::parse("https://invoke.example.com").unwrap();
+        let doc = serde_json::to_value(served(Some(&origin))).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let servers = &item["servers"];
+            if path.starts_with("/api/v1/invoke/") {
+                assert_eq!(servers[0]["url"], "https://invoke.example.com", "{path}");
+            } else {
+                assert!(servers.is_null(), "{path}: {servers}");
+            }
+        }
+        let docs = docs_view("http://127.0.0.1:3000", Some(&origin));
+        let endpoints: Vec<_> = docs.groups.iter().flat_map(|g| &g.endpoints).collect();
+        let invoke = endpoints.iter().find(|e| e.path.starts_with("/api/v1/invoke/")).unwrap();
+        assert!(invoke.curl.contains("https://invoke.example.com/api/v1/invoke/"), "{}", invoke.curl);
+        let keys = endpoints.iter().find(|e| e.path == "/api/v1/keys").unwrap();
+        assert!(keys.curl.contains("http://127.0.0.1:3000/api/v1/keys"), "{}", keys.curl);
     }
 }

@@ -5,6 +5,7 @@ mod defects;
 mod egress;
 mod headers;
 mod idempotency;
+mod invoke_origin;
 mod keys;
 mod limits;
 mod mesh;

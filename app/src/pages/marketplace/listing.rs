@@ -12,7 +12,7 @@ use crate::{
     api::{ReplyToReview, ReviewListing, Subscribe, get_invited_plan, get_listing, list_reviews},
     components::ErrorBanner,
     error::PortalError,
-    pages::common::{self, page_origin},
+    pages::common::{self, invoke_origin},
     types::{
         ids::{ListingId, PlanId},
         marketplace::{ListingStatus, ListingView, PlanView, Visibility},
@@ -347,7 +347,7 @@ fn CapInput(input_id: String, cap_error: Signal<Option<String>>, hint: &'static 
 fn HowToCall(listing: ListingView) -> impl IntoView {
     let curl = format!(
         "curl -H \"Authorization: Bearer $WEB4_KEY\" {}/api/v1/invoke/{}/…",
-        page_origin(),
+        invoke_origin(),
         listing.invoke_path
     );
     let endpoints = listing.endpoints;

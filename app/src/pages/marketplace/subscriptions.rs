@@ -7,7 +7,7 @@ use crate::{
     api::{CancelSubscription, ChangePlan, SetSpendingCap, list_my_subscriptions},
     components::LoggedIn,
     error::PortalError,
-    pages::common::failure,
+    pages::common::{configured_invoke_origin, failure},
     types::{
         ids::SubscriptionId,
         marketplace::{
@@ -258,7 +258,11 @@ fn SubscriptionCard(
     let others: Vec<PlanView> = plans.into_iter().filter(|p| p.id != subscription.plan.id).collect();
     let (calls, spent) = (calls_text(&subscription), spent_text(&subscription));
     let plan_line = format!("Plan {} · {}", subscription.plan.name, plan_price(&subscription.plan));
-    let invoke = format!("/api/v1/invoke/{}/", subscription.invoke_path);
+    let invoke = format!(
+        "{}/api/v1/invoke/{}/",
+        configured_invoke_origin().unwrap_or_default(),
+        subscription.invoke_path
+    );
     let cancel_error = {
         let mine = mine.clone();
         move || if mine() { actions.cancel_error().map(|e| e.to_string()) } else { None }

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     AuthContext,
     api::{DeleteService, InvokeService, RotateProxySecret, SetServiceActive, UpdateService, get_service},
-    pages::common::page_origin,
+    pages::common::{configured_invoke_origin, invoke_origin},
     types::{
         Role,
         billing::Currency,
@@ -309,14 +309,16 @@ fn Invoke(service: ServiceView) -> impl IntoView {
         .unwrap_or_else(|| "GET".into());
     let curl = format!(
         "curl -X {method} -H \"Authorization: Bearer $WEB4_KEY\" {}{}",
-        page_origin(),
+        invoke_origin(),
         service.invoke_path
     );
+    // On a separate invoke host the path alone would be misleading: show the whole URL.
+    let shown = format!("{}{}", configured_invoke_origin().unwrap_or_default(), service.invoke_path);
     view! {
         <article class="card">
             <h2>"Call it"</h2>
             <p class="muted">"Every call goes through the mesh to a healthy placement; append your path after the service. Calls take an API key with the invoke scope (see API keys)."</p>
-            <code class="copyable" data-testid="invoke-path">{service.invoke_path.clone()}</code>
+            <code class="copyable" data-testid="invoke-path">{shown}</code>
             <p class="muted small">"For example:"</p>
             <pre class="copyable" data-testid="invoke-curl">{curl}</pre>
         </article>

@@ -424,7 +424,7 @@ impl PortalPort for PortalAdapter {
             Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.path() == "/" => origin,
             _ => "http://127.0.0.1:3000",
         };
-        Ok(super::openapi::docs_view(shown))
+        Ok(super::openapi::docs_view(shown, self.state.config.invoke_origin.as_ref()))
     }
 
     // The marketplace's methods live in `marketplace.rs`.
