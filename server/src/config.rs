@@ -78,6 +78,13 @@ pub struct ServeArgs {
     /// Prometheus: bind it to loopback, e.g. 127.0.0.1:9464)
     #[arg(long, env = "WEB4_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Export every invoke's trace to an OpenTelemetry collector at this OTLP/HTTP traces URL
+    /// (e.g. http://127.0.0.1:4318/v1/traces) [default: no export]
+    #[arg(long, env = "WEB4_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// The OTLP encoding: http/protobuf or http/json [default: http/protobuf]
+    #[arg(long, env = "WEB4_OTLP_PROTOCOL", value_name = "PROTOCOL")]
+    pub otlp_protocol: Option<String>,
 }
 
 /// The optional configuration file. Unknown keys are an error, so a typo is not silently ignored.
@@ -132,6 +139,8 @@ struct FileConfig {
     trace_retention_minutes: Option<u64>,
     metrics: Option<bool>,
     metrics_bind: Option<SocketAddr>,
+    otlp_endpoint: Option<String>,
+    otlp_protocol: Option<String>,
     rollup_flush_secs: Option<u64>,
     rollup_retention_days: Option<u64>,
 }
@@ -397,6 +406,15 @@ impl Config {
         let observability = &mut config.observability;
         observability.metrics = args.metrics.or(file.metrics).unwrap_or(true);
         observability.metrics_bind = args.metrics_bind.or(file.metrics_bind);
+        let protocol = args.otlp_protocol.or(file.otlp_protocol);
+        let protocol = protocol.map(|p| p.parse()).transpose().map_err(anyhow::Error::msg)?;
+        // The protocol is checked even when nothing is exported.
+        let endpoint = args.otlp_endpoint.or(file.otlp_endpoint);
+        observability.otlp = endpoint
+            .map(|endpoint| {
+                crate::observability::otlp::OtlpSettings::new(&endpoint, protocol.unwrap_or_default())
+            })
+            .transpose()?;
         if let Some(secs) = file.rollup_flush_secs {
             anyhow::ensure!(secs > 0, "rollup_flush_secs must be at least 1");
             observability.rollup_flush_every = std::time::Duration::from_secs(secs);

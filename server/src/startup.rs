@@ -101,7 +101,10 @@ impl Application {
         let embedded = Arc::new(mesh);
         let traces = Arc::new(crate::observability::traces::TraceStore::new(config.traces));
         let state_handles: Vec<_> = embedded.nodes().iter().map(|n| n.handle.clone()).collect();
-        let observer = Arc::new(crate::observability::Observer::new(&config.observability, traces.clone()));
+        let otlp = config.observability.otlp.as_ref().map(crate::observability::otlp::OtlpExport::start);
+        let otlp = otlp.transpose().context("starting the OTLP trace exporter")?;
+        let observer =
+            Arc::new(crate::observability::Observer::new(&config.observability, traces.clone(), otlp));
         let runtime = ServiceRuntime::new(
             db.clone(),
             config.mesh,

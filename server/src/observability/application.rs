@@ -55,11 +55,15 @@ impl Observability {
         })
     }
 
-    /// Writes the rollups not yet written (at shutdown).
+    /// Writes the rollups not yet written and sends the spans still queued for the collector
+    /// (at shutdown).
     pub async fn flush(&self) -> Result<(), ObservabilityError> {
+        let observer = self.observer.clone();
+        let exported = tokio::task::spawn_blocking(move || observer.shutdown_export());
         if self.observer.metrics_enabled() {
             self.observer.rollups().flush(&self.db, Utc::now()).await?;
         }
+        exported.await.map_err(anyhow::Error::from)?;
         Ok(())
     }
 

@@ -79,6 +79,8 @@ pub struct ObservabilitySettings {
     pub rollup_flush_every: Duration,
     /// How long rollups are kept.
     pub rollup_retention: Duration,
+    /// Where traces are exported (OTLP over HTTP), if anywhere.
+    pub otlp: Option<super::otlp::OtlpSettings>,
 }
 
 impl Default for ObservabilitySettings {
@@ -88,6 +90,7 @@ impl Default for ObservabilitySettings {
             metrics_bind: None,
             rollup_flush_every: Duration::from_secs(60),
             rollup_retention: Duration::from_secs(8 * 24 * 3600),
+            otlp: None,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! node, drop and trace. Another account's service or trace is `NotFound`, never `Forbidden`.
 pub mod application;
 pub mod metrics;
+pub mod otlp;
 pub mod record;
 pub mod rollups;
 pub mod trace_context;
@@ -41,22 +42,36 @@ pub struct Observer {
     rollups: std::sync::Arc<rollups::Rollups>,
     /// The recent traces (shared with [`Observability`], which reads them).
     traces: std::sync::Arc<traces::TraceStore>,
+    /// The export of every trace to a collector, when `otlp_endpoint` is set.
+    otlp: Option<otlp::OtlpExport>,
 }
 
 impl Default for Observer {
     fn default() -> Self {
-        Self::new(&ObservabilitySettings::default(), Default::default())
+        Self::new(&ObservabilitySettings::default(), Default::default(), None)
     }
 }
 
 impl Observer {
-    /// An observer recording metrics and rollups as `settings` say and traces into `traces`.
-    pub fn new(settings: &ObservabilitySettings, traces: std::sync::Arc<traces::TraceStore>) -> Self {
+    /// An observer recording metrics and rollups as `settings` say, traces into `traces`, and
+    /// exporting them through `otlp` when there is one.
+    pub fn new(
+        settings: &ObservabilitySettings,
+        traces: std::sync::Arc<traces::TraceStore>,
+        otlp: Option<otlp::OtlpExport>,
+    ) -> Self {
         if settings.metrics {
             // Installed before the first call counts anything (earlier counts would be lost).
             metrics::handle();
         }
-        Self { metrics: settings.metrics, rollups: Default::default(), traces }
+        Self { metrics: settings.metrics, rollups: Default::default(), traces, otlp }
+    }
+
+    /// Sends the spans still queued for the collector and stops the exporter (blocks).
+    pub fn shutdown_export(&self) {
+        if let Some(otlp) = &self.otlp {
+            otlp.shutdown();
+        }
     }
 
     /// Whether metrics and rollups are recorded.
@@ -69,19 +84,23 @@ impl Observer {
         &self.rollups
     }
 
-    /// Records one finished invoke in the metrics, the rollups and the trace store.
+    /// Records one finished invoke in the metrics, the rollups and the trace store, and
+    /// queues it for the collector.
     pub fn invoke_finished(&self, record: &InvokeRecord<'_>) {
         if self.metrics {
             metrics::invoke_finished(record);
             self.rollups.record(record);
         }
         self.traces.record(record);
+        if let Some(otlp) = &self.otlp {
+            otlp.export(record);
+        }
     }
 
     /// Whether the invoke path should keep its attempts: for the traces and for the metrics'
     /// per-hop latencies; with both off it keeps nothing.
     pub fn wants_attempts(&self) -> bool {
-        self.metrics || self.traces.enabled()
+        self.metrics || self.traces.enabled() || self.otlp.is_some()
     }
 
     /// Counts a call refused before it was made (`reason`: the error code answered).

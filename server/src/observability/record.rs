@@ -12,6 +12,8 @@ use std::time::Duration;
 pub struct AttemptRecord {
     /// The hosting node tried.
     pub node: NodeId,
+    /// This attempt's span id (the parent the hosting node's span names).
+    pub span: [u8; 8],
     /// When the attempt started, after the call did.
     pub offset: Duration,
     pub duration: Duration,
@@ -29,10 +31,12 @@ pub struct AttemptRecord {
 }
 
 impl AttemptRecord {
-    /// An attempt at `node` that began `offset` after the call; the rest is filled in as it goes.
-    pub fn new(node: NodeId, offset: Duration) -> Self {
+    /// An attempt at `node`, span `span`, that began `offset` after the call; the rest is
+    /// filled in as it goes.
+    pub fn new(node: NodeId, span: [u8; 8], offset: Duration) -> Self {
         Self {
             node,
+            span,
             offset,
             duration: Duration::ZERO,
             error: None,

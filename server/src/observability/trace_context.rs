@@ -97,6 +97,17 @@ pub fn new_span_id() -> [u8; 8] {
     span_id
 }
 
+/// The hosting node's span for an attempt whose span is `attempt`: derived, not drawn, so the
+/// entry node knows it without being told — the span an OTLP export shows as the host is the
+/// one the upstream's `traceparent` names as its parent, and the provider's own spans join it.
+pub fn host_span_id(attempt: [u8; 8]) -> [u8; 8] {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new().chain_update(b"web4 host span").chain_update(attempt).finalize();
+    let mut span = [0u8; 8];
+    span.copy_from_slice(&digest[..8]);
+    if span == [0; 8] { [1; 8] } else { span }
+}
+
 /// Parses a `traceparent` value (W3C Trace Context §3.2). Version `00` is exactly 55
 /// characters; a later version may be longer, and only its first four fields are read (the
 /// 56th character must then be `-`). `None` for anything else.

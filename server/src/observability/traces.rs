@@ -47,7 +47,7 @@ pub const MAX_LIMIT: u32 = 100;
 
 /// One invoke as the store keeps it.
 #[derive(Debug)]
-struct Stored {
+pub(super) struct Stored {
     recorded: Instant,
     trace_id: [u8; 16],
     invoke_id: uuid::Uuid,
@@ -67,6 +67,28 @@ struct Stored {
 }
 
 impl Stored {
+    /// What is kept of `record`, recorded `now`.
+    pub(super) fn of(record: &InvokeRecord<'_>, now: Instant) -> Self {
+        Self {
+            recorded: now,
+            trace_id: record.trace.trace_id,
+            invoke_id: record.invoke_id,
+            service_id: record.service.clone(),
+            service_name: record.service_name.to_owned(),
+            owner: record.owner.clone(),
+            payer: record.payer.clone(),
+            entry: record.entry,
+            method: record.method.to_owned(),
+            path: record.path.split(['?', '#']).next().unwrap_or_default().to_owned(),
+            status: record.status,
+            error_code: record.error_code,
+            started_at: record.started_at,
+            duration: record.duration,
+            route: record.route.to_vec(),
+            attempts: record.attempts.to_vec(),
+        }
+    }
+
     /// The operator sees every trace, an account those of the services it owns and of the
     /// calls it made.
     fn visible_to(&self, reader: Viewer<'_>) -> bool {
@@ -132,24 +154,7 @@ impl TraceStore {
             return;
         }
         let now = Instant::now();
-        let stored = Arc::new(Stored {
-            recorded: now,
-            trace_id: record.trace.trace_id,
-            invoke_id: record.invoke_id,
-            service_id: record.service.clone(),
-            service_name: record.service_name.to_owned(),
-            owner: record.owner.clone(),
-            payer: record.payer.clone(),
-            entry: record.entry,
-            method: record.method.to_owned(),
-            path: record.path.split(['?', '#']).next().unwrap_or_default().to_owned(),
-            status: record.status,
-            error_code: record.error_code,
-            started_at: record.started_at,
-            duration: record.duration,
-            route: record.route.to_vec(),
-            attempts: record.attempts.to_vec(),
-        });
+        let stored = Arc::new(Stored::of(record, now));
         let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         ring.push_back(stored);
         while ring.len() > self.settings.capacity
@@ -233,7 +238,7 @@ fn span(
 /// node's timeline by the mesh's hop stamps when it gave some, and otherwise by assuming
 /// the way there and the way back took equally long (the forward leg spread evenly over the
 /// route's links). Start order.
-fn spans(trace: &Stored) -> Vec<TraceSpan> {
+pub(super) fn spans(trace: &Stored) -> Vec<TraceSpan> {
     let total = trace.duration;
     let mut out = Vec::with_capacity(1 + trace.attempts.len() * 6);
     let mut gateway = span(

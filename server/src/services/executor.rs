@@ -281,12 +281,13 @@ async fn call(upstreams: &Upstreams, upstream: &str, request: Request) -> Result
     }
     let invoke_id = uuid::Uuid::from_bytes(invoke_id).to_string();
     head.insert("x-web4-invoke-id", invoke_id.parse().map_err(|_| bad("invalid invoke id".into()))?);
-    // The upstream continues the trace as a child of this node's span (the entry node vetted
-    // any `tracestate` it forwarded; a caller's own `traceparent` never gets this far).
+    // The upstream continues the trace as a child of this node's span, derived from the
+    // attempt's so the entry node can export it (`host_span_id`). The entry node vetted any
+    // `tracestate` it forwarded; a caller's own `traceparent` never gets this far.
     if let Some(trace) = trace {
         let context = crate::observability::trace_context::TraceContext {
             trace_id: trace.trace_id,
-            span_id: crate::observability::trace_context::new_span_id(),
+            span_id: crate::observability::trace_context::host_span_id(trace.parent_id),
             sampled: trace.flags & 1 == 1,
             parent_id: Some(trace.parent_id),
         };

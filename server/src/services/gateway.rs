@@ -378,7 +378,8 @@ impl ServiceRuntime {
                 wire::with_parent(&payload, attempt_span)
             };
             let remaining = deadline.saturating_duration_since(attempt_started);
-            let mut seen = AttemptRecord::new(node, attempt_started.saturating_duration_since(started));
+            let mut seen =
+                AttemptRecord::new(node, attempt_span, attempt_started.saturating_duration_since(started));
             let mut dropped = None;
             let missed = match entry.request(node, sent, remaining).await {
                 Ok(answer) => {

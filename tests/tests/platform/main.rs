@@ -18,6 +18,7 @@ mod migrations;
 mod nodes;
 mod observability;
 mod openapi;
+mod otlp;
 mod portal;
 mod portal_crawl;
 mod portal_marketplace;

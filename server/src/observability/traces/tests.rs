@@ -163,6 +163,7 @@ fn the_timeline_shows_the_route_the_host_and_the_upstream_within_the_call() {
     call.route = vec![entry, middle, host];
     let failed = AttemptRecord {
         node: middle,
+        span: [1; 8],
         offset: ms(5),
         duration: ms(10),
         error: Some("mesh_dropped: no_route".into()),
@@ -172,6 +173,7 @@ fn the_timeline_shows_the_route_the_host_and_the_upstream_within_the_call() {
     };
     let answered = AttemptRecord {
         node: host,
+        span: [1; 8],
         offset: ms(20),
         duration: ms(70),
         error: None,
@@ -210,6 +212,7 @@ fn hop_stamps_place_the_hops_when_the_mesh_gave_them() {
     call.route = vec![entry, host];
     call.attempts = vec![AttemptRecord {
         node: host,
+        span: [1; 8],
         offset: ms(1),
         duration: ms(9),
         error: None,
@@ -239,7 +242,7 @@ fn the_mesh_stamps_are_placed_by_their_distance_from_the_answers_arrival() {
         reply_hops: vec![HopStamp { node: host, at_us: 1_000_900 }],
         received_at_us: 1_001_000,
     };
-    let mut attempt = AttemptRecord::new(host, Duration::from_micros(50));
+    let mut attempt = AttemptRecord::new(host, [7; 8], Duration::from_micros(50));
 
     // The answer arrived 1 050 µs after the call began: the request left 1 000 µs before that.
     attempt.stamped(&answer, Duration::from_micros(1_050));
@@ -262,6 +265,7 @@ fn a_host_that_failed_shows_its_error_and_no_upstream() {
     (call.status, call.error_code, call.duration) = (504, Some("upstream_timeout"), ms(30));
     call.attempts = vec![AttemptRecord {
         node: host,
+        span: [1; 8],
         offset: ms(1),
         duration: ms(28),
         error: Some("upstream_timeout".into()),
