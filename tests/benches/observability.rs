@@ -7,8 +7,9 @@
 //! OBS_BENCH_REQUESTS=5000 OBS_BENCH_CONCURRENCY=32 cargo bench -p web4-tests --bench observability
 //! ```
 //!
-//! Two servers run in this process, identical but for `metrics` and `traces` (the "off" one
-//! records neither metrics, rollups nor traces), each with its service on the
+//! Three servers run in this process, identical but for `metrics` and `traces` (the "off" one
+//! records neither metrics, rollups nor traces) and OTLP export (the third one also sends every
+//! call's spans, protobuf, to a receiver on a local socket), each with its service on the
 //! entry node (the other nodes drained) and its own upstream. Rounds alternate between them
 //! (5 each) and the median round is reported, so the ratio compares like with like on a noisy
 //! machine. The scrape is measured after 1 000 services' calls were recorded the way the
@@ -123,6 +124,14 @@ async fn main() {
     let concurrency: usize =
         std::env::var("OBS_BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let on = spawn_app_with(web4_tests::unlimited).await;
+    let (collector, _) = web4_tests::collector::start(false).await;
+    let exporting = spawn_app_with(|c| {
+        web4_tests::unlimited(c);
+        let otlp = server::observability::otlp::OtlpProtocol::Protobuf;
+        c.observability.otlp =
+            Some(server::observability::otlp::OtlpSettings::new(&collector, otlp).unwrap());
+    })
+    .await;
     let off = spawn_app_with(|c| {
         web4_tests::unlimited(c);
         c.observability.metrics = false;
@@ -130,11 +139,15 @@ async fn main() {
     })
     .await;
     let (on_upstream, off_upstream) = (Upstream::start().await, Upstream::start().await);
+    let otlp_upstream = Upstream::start().await;
     let on_url = service_on_entry_node(&on, &on_upstream).await;
     let off_url = service_on_entry_node(&off, &off_upstream).await;
+    let otlp_url = service_on_entry_node(&exporting, &otlp_upstream).await;
     let (on_client, off_client) = (on.invoker().await, off.invoker().await);
+    let otlp_client = exporting.invoker().await;
     round(on_client, &on_url, 200, concurrency).await;
     round(off_client, &off_url, 200, concurrency).await;
+    round(otlp_client, &otlp_url, 200, concurrency).await;
 
     println!(
         "observability benchmark: {requests} GET requests per round, {concurrency} in flight, {ROUNDS} rounds each, median round"
@@ -143,13 +156,14 @@ async fn main() {
         "{:<22} {:>10} {:>9} {:>9} {:>9} {:>8}",
         "metrics+rollups+traces", "req/s", "p50 ms", "p90 ms", "p99 ms", "vs off"
     );
-    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let (mut with, mut without, mut exported) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         without.push(round(off_client, &off_url, requests, concurrency).await);
         with.push(round(on_client, &on_url, requests, concurrency).await);
+        exported.push(round(otlp_client, &otlp_url, requests, concurrency).await);
     }
-    let (with, without) = (median(with), median(without));
-    for (name, r) in [("off", &without), ("on (all three)", &with)] {
+    let (with, without, exported) = (median(with), median(without), median(exported));
+    for (name, r) in [("off", &without), ("on (all three)", &with), ("on + OTLP export", &exported)] {
         println!(
             "{:<22} {:>10.0} {:>9} {:>9} {:>9} {:>8.3}",
             name,

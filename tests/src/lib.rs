@@ -3,6 +3,7 @@
 //! [`TestApp`] with one helper per endpoint.
 #![forbid(unsafe_code)]
 
+pub mod collector;
 pub mod fixtures;
 pub mod load;
 pub mod upstream;

@@ -1,37 +1,20 @@
 //! Traces exported to an OpenTelemetry collector (`otlp_endpoint`): a real OTLP/HTTP receiver
 //! on a socket gets the call's spans, in the caller's trace, with the host span the upstream's
 //! `traceparent` names as its parent.
-use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use serde_json::Value;
 use server::observability::otlp::{OtlpProtocol, OtlpSettings};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use web4_tests::{TestApp, eventually, fixtures::routable, spawn_app_with, upstream::Upstream};
+use web4_tests::{
+    TestApp,
+    collector::{self, Received},
+    eventually,
+    fixtures::routable,
+    spawn_app_with,
+    upstream::Upstream,
+};
 
 const CALLER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-/// What the collector received: each request's content type and body.
-type Received = Arc<Mutex<Vec<(String, Bytes)>>>;
-
-/// An OTLP/HTTP receiver on a port of its own; its traces URL and what it got.
-async fn collector() -> (String, Received) {
-    let received = Received::default();
-    let app = Router::new()
-        .route(
-            "/v1/traces",
-            post(|State(got): State<Received>, headers: HeaderMap, body: Bytes| async move {
-                let kind = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-                got.lock().unwrap().push((kind.to_owned(), body));
-                ""
-            }),
-        )
-        .with_state(received.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
-}
 
 async fn exporting_app(endpoint: &str, protocol: OtlpProtocol) -> TestApp {
     let mut settings = OtlpSettings::new(endpoint, protocol).unwrap();
@@ -57,7 +40,7 @@ fn json_spans(received: &Received) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_calls_spans_reach_the_collector_in_the_callers_trace_and_the_upstream_joins_them() {
-    let (endpoint, received) = collector().await;
+    let (endpoint, received) = collector::start(true).await;
     let app = exporting_app(&endpoint, OtlpProtocol::Json).await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
@@ -104,7 +87,7 @@ async fn a_calls_spans_reach_the_collector_in_the_callers_trace_and_the_upstream
 
 #[tokio::test]
 async fn the_default_encoding_is_protobuf() {
-    let (endpoint, received) = collector().await;
+    let (endpoint, received) = collector::start(true).await;
     let app = exporting_app(&endpoint, OtlpProtocol::Protobuf).await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
