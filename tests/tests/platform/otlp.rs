@@ -16,10 +16,20 @@ use web4_tests::{
 const CALLER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
-async fn exporting_app(endpoint: &str, protocol: OtlpProtocol) -> TestApp {
-    let mut settings = OtlpSettings::new(endpoint, protocol).unwrap();
+/// A server exporting to a fresh collector in `protocol`, and a call to `path` of a service
+/// echoing its request, made within the caller's trace; the server is kept up with its answer.
+async fn exported_call(protocol: OtlpProtocol, path: &str) -> (TestApp, Received, reqwest::Response) {
+    let (endpoint, received) = collector::start(true).await;
+    let mut settings = OtlpSettings::new(&endpoint, protocol).unwrap();
     settings.batch_delay = Duration::from_millis(100);
-    spawn_app_with(|config| config.observability.otlp = Some(settings)).await
+    let app = spawn_app_with(|config| config.observability.otlp = Some(settings)).await;
+    app.sign_up_operator().await;
+    let upstream = Upstream::start().await;
+    let id = routable(&app, "echo", &upstream).await;
+    let url = app.url(&format!("/api/v1/invoke/{id}{path}"));
+    let response = app.invoker().await.get(url).header("traceparent", CALLER).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    (app, received, response)
 }
 
 /// The spans of every JSON export received.
@@ -40,21 +50,7 @@ fn json_spans(received: &Received) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_calls_spans_reach_the_collector_in_the_callers_trace_and_the_upstream_joins_them() {
-    let (endpoint, received) = collector::start(true).await;
-    let app = exporting_app(&endpoint, OtlpProtocol::Json).await;
-    app.sign_up_operator().await;
-    let upstream = Upstream::start().await;
-    let id = routable(&app, "echo", &upstream).await;
-
-    let response = app
-        .invoker()
-        .await
-        .get(app.url(&format!("/api/v1/invoke/{id}/echo?token=hush")))
-        .header("traceparent", CALLER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let (_app, received, response) = exported_call(OtlpProtocol::Json, "/echo?token=hush").await;
     let echo: Value = response.json().await.unwrap();
     let upstream_parent =
         echo["headers"]["traceparent"].as_str().unwrap().split('-').nth(2).unwrap().to_owned();
@@ -87,19 +83,7 @@ async fn a_calls_spans_reach_the_collector_in_the_callers_trace_and_the_upstream
 
 #[tokio::test]
 async fn the_default_encoding_is_protobuf() {
-    let (endpoint, received) = collector::start(true).await;
-    let app = exporting_app(&endpoint, OtlpProtocol::Protobuf).await;
-    app.sign_up_operator().await;
-    let upstream = Upstream::start().await;
-    let id = routable(&app, "echo", &upstream).await;
-    let response = app
-        .invoker()
-        .await
-        .get(app.url(&format!("/api/v1/invoke/{id}/echo")))
-        .header("traceparent", CALLER)
-        .send();
-    assert_eq!(response.await.unwrap().status(), 200);
-
+    let (_app, received, _) = exported_call(OtlpProtocol::Protobuf, "/echo").await;
     let trace_id: Vec<u8> =
         (0..16).map(|i| u8::from_str_radix(&CALLER_TRACE[2 * i..2 * i + 2], 16).unwrap()).collect();
     eventually("a protobuf export carrying the trace id", || async {
