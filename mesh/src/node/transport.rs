@@ -21,7 +21,9 @@ use libp2p::{
 };
 use std::time::{Duration, Instant};
 
-const PROTOCOL: &str = "/web4/envelope/1";
+/// The stream protocol names the envelope format, so a node of another format is refused when
+/// the stream is negotiated (and says why) instead of its envelopes being dropped as malformed.
+const PROTOCOL: &str = "/web4/envelope/2";
 /// Streams per connection beyond both sides' `peer_queue`: room for a peer whose queue is
 /// configured a little larger, and for streams closing while new ones open.
 const STREAM_HEADROOM: usize = 16;
@@ -206,5 +208,13 @@ impl Runtime {
                 tracing::debug!(node_id = %self.me, %peer, %error, "dial refused");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_stream_protocol_names_the_envelope_format() {
+        assert_eq!(super::PROTOCOL, format!("/web4/envelope/{}", crate::envelope::VERSION));
     }
 }
