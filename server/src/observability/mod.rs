@@ -91,9 +91,13 @@ impl Observer {
             metrics::invoke_finished(record);
             self.rollups.record(record);
         }
-        self.traces.record(record);
-        if let Some(otlp) = &self.otlp {
-            otlp.export(record);
+        // One copy of the call serves the store and the export.
+        if self.traces.enabled() || self.otlp.is_some() {
+            let stored = std::sync::Arc::new(traces::Stored::of(record, std::time::Instant::now()));
+            if let Some(otlp) = &self.otlp {
+                otlp.export(record, &stored);
+            }
+            self.traces.keep(stored);
         }
     }
 

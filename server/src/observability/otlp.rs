@@ -22,7 +22,7 @@ use opentelemetry_sdk::{
     Resource,
     trace::{BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanEvents, SpanLinks, SpanProcessor},
 };
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// How spans are encoded for the collector.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,9 +109,9 @@ impl OtlpExport {
         Ok(Self { processor, scope })
     }
 
-    /// Queues the spans of one finished invoke.
-    pub fn export(&self, record: &InvokeRecord<'_>) {
-        for span in span_data(record, &self.scope) {
+    /// Queues the spans of one finished invoke (`stored`: what the trace store keeps of it).
+    pub(super) fn export(&self, record: &InvokeRecord<'_>, stored: &Stored) {
+        for span in span_data(record, stored, &self.scope) {
             self.processor.on_end(span);
         }
     }
@@ -127,13 +127,12 @@ impl OtlpExport {
 /// The invoke's spans as OpenTelemetry span data: the gateway under the caller's span, the
 /// attempts under the gateway, a route's hops, host and reply under their attempt, the
 /// upstream under the host.
-fn span_data(record: &InvokeRecord<'_>, scope: &InstrumentationScope) -> Vec<SpanData> {
+fn span_data(record: &InvokeRecord<'_>, stored: &Stored, scope: &InstrumentationScope) -> Vec<SpanData> {
     let trace = &record.trace;
     let trace_id = TraceId::from_bytes(trace.trace_id);
     let flags = if trace.sampled { TraceFlags::SAMPLED } else { TraceFlags::default() };
     let started = SystemTime::from(record.started_at);
-    let stored = Stored::of(record, Instant::now());
-    let timeline = spans(&stored);
+    let timeline = spans(stored);
     let attempt_span = |n: u32| record.attempts.get((n as usize).wrapping_sub(1)).map(|a| a.span);
     let common = [
         KeyValue::new("web4.invoke_id", record.invoke_id.to_string()),
@@ -224,6 +223,7 @@ mod tests {
     use super::*;
     use crate::observability::{AttemptRecord, record::HostTimes, trace_context::TraceContext};
     use app::types::ids::{AccountId, ServiceId};
+    use std::time::Instant;
 
     #[test]
     fn spans_nest_under_the_callers_and_the_host_is_the_upstreams_parent() {
@@ -257,7 +257,7 @@ mod tests {
             attempts: &[attempt],
         };
         let scope = InstrumentationScope::builder("test").build();
-        let spans = span_data(&record, &scope);
+        let spans = span_data(&record, &Stored::of(&record, Instant::now()), &scope);
         let by_name = |prefix: &str| spans.iter().find(|s| s.name.starts_with(prefix)).unwrap();
         let gateway = by_name("GET");
         assert_eq!(gateway.span_context.span_id(), SpanId::from_bytes([4; 8]));

@@ -150,11 +150,18 @@ impl TraceStore {
 
     /// Keeps one finished invoke (nothing when the store is switched off).
     pub fn record(&self, record: &InvokeRecord<'_>) {
+        if self.enabled() {
+            self.keep(Arc::new(Stored::of(record, Instant::now())));
+        }
+    }
+
+    /// Keeps one finished invoke, already copied (the [`super::Observer`] copies it once for
+    /// the store and the export).
+    pub(super) fn keep(&self, stored: Arc<Stored>) {
         if !self.enabled() {
             return;
         }
-        let now = Instant::now();
-        let stored = Arc::new(Stored::of(record, now));
+        let now = stored.recorded;
         let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         ring.push_back(stored);
         while ring.len() > self.settings.capacity
