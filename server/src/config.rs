@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// The OTLP encoding: http/protobuf or http/json [default: http/protobuf]
     #[arg(long, env = "WEB4_OTLP_PROTOCOL", value_name = "PROTOCOL")]
     pub otlp_protocol: Option<String>,
+    /// Percent of the calls whose trace starts here that are exported (calls within a caller's
+    /// trace follow its sampled flag) [default: 100]
+    #[arg(long, env = "WEB4_OTLP_SAMPLE_PERCENT", value_name = "PERCENT")]
+    pub otlp_sample_percent: Option<u32>,
 }
 
 /// The optional configuration file. Unknown keys are an error, so a typo is not silently ignored.
@@ -141,6 +145,7 @@ struct FileConfig {
     metrics_bind: Option<SocketAddr>,
     otlp_endpoint: Option<String>,
     otlp_protocol: Option<String>,
+    otlp_sample_percent: Option<u32>,
     rollup_flush_secs: Option<u64>,
     rollup_retention_days: Option<u64>,
 }
@@ -410,11 +415,14 @@ impl Config {
         let protocol = protocol.map(|p| p.parse()).transpose().map_err(anyhow::Error::msg)?;
         // The protocol is checked even when nothing is exported.
         let endpoint = args.otlp_endpoint.or(file.otlp_endpoint);
+        let sample_percent = args.otlp_sample_percent.or(file.otlp_sample_percent).unwrap_or(100);
+        anyhow::ensure!(sample_percent <= 100, "otlp_sample_percent must be between 0 and 100");
         observability.otlp = endpoint
             .map(|endpoint| {
                 crate::observability::otlp::OtlpSettings::new(&endpoint, protocol.unwrap_or_default())
             })
-            .transpose()?;
+            .transpose()?
+            .map(|otlp| crate::observability::otlp::OtlpSettings { sample_percent, ..otlp });
         if let Some(secs) = file.rollup_flush_secs {
             anyhow::ensure!(secs > 0, "rollup_flush_secs must be at least 1");
             observability.rollup_flush_every = std::time::Duration::from_secs(secs);

@@ -15,12 +15,15 @@ use super::traces::{Stored, spans};
 use app::types::observability::{SpanKind, TraceSpan};
 use opentelemetry::{
     InstrumentationScope, KeyValue,
-    trace::{self, SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState},
+    trace::{self, SpanContext, SpanId, Status, TraceContextExt, TraceFlags, TraceId, TraceState},
 };
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::{
     Resource,
-    trace::{BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanEvents, SpanLinks, SpanProcessor},
+    trace::{
+        BatchConfigBuilder, BatchSpanProcessor, Sampler, ShouldSample, SpanData, SpanEvents, SpanLinks,
+        SpanProcessor,
+    },
 };
 use std::time::{Duration, SystemTime};
 
@@ -52,6 +55,10 @@ pub struct OtlpSettings {
     /// The collector's traces URL, e.g. `http://127.0.0.1:4318/v1/traces`.
     pub endpoint: String,
     pub protocol: OtlpProtocol,
+    /// The share of calls exported, 0–100, for traces that start here; a call made within a
+    /// caller's trace follows the caller's `sampled` flag (OpenTelemetry's parent-based
+    /// sampling over a trace-id ratio, so every call of one trace gets the same answer).
+    pub sample_percent: u32,
     /// How long spans wait to be sent in a batch (5 s; tests shorten it).
     pub batch_delay: Duration,
 }
@@ -65,7 +72,12 @@ impl OtlpSettings {
             matches!(url.scheme(), "http" | "https") && url.host_str().is_some(),
             "otlp_endpoint {endpoint:?} must be an http(s) URL such as http://127.0.0.1:4318/v1/traces"
         );
-        Ok(Self { endpoint: endpoint.to_owned(), protocol, batch_delay: Duration::from_secs(5) })
+        Ok(Self {
+            endpoint: endpoint.to_owned(),
+            protocol,
+            sample_percent: 100,
+            batch_delay: Duration::from_secs(5),
+        })
     }
 }
 
@@ -77,6 +89,7 @@ const QUEUE: usize = 16_384;
 pub struct OtlpExport {
     processor: BatchSpanProcessor,
     scope: InstrumentationScope,
+    sampler: Sampler,
 }
 
 impl std::fmt::Debug for OtlpExport {
@@ -106,11 +119,15 @@ impl OtlpExport {
         processor.set_resource(&Resource::builder().with_service_name("web4-platform").build());
         let scope =
             InstrumentationScope::builder("web4-platform").with_version(env!("CARGO_PKG_VERSION")).build();
-        Ok(Self { processor, scope })
+        Ok(Self { processor, scope, sampler: sampler(settings.sample_percent) })
     }
 
-    /// Queues the spans of one finished invoke (`stored`: what the trace store keeps of it).
+    /// Queues the spans of one finished invoke (`stored`: what the trace store keeps of it),
+    /// when the sampler takes its trace.
     pub(super) fn export(&self, record: &InvokeRecord<'_>, stored: &Stored) {
+        if !sampled(&self.sampler, record) {
+            return;
+        }
         for span in span_data(record, stored, &self.scope) {
             self.processor.on_end(span);
         }
@@ -122,6 +139,27 @@ impl OtlpExport {
             tracing::warn!(error = %err, "the OTLP exporter did not shut down cleanly");
         }
     }
+}
+
+/// Parent-based over a trace-id ratio: the caller's decision when it sent a `traceparent`,
+/// else `percent` of the trace ids.
+fn sampler(percent: u32) -> Sampler {
+    Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(f64::from(percent.min(100)) / 100.0)))
+}
+
+/// Whether `sampler` exports the call's trace.
+fn sampled(sampler: &Sampler, record: &InvokeRecord<'_>) -> bool {
+    let trace = &record.trace;
+    let trace_id = TraceId::from_bytes(trace.trace_id);
+    let parent = trace.parent_id.map(|parent| {
+        let flags = if trace.sampled { TraceFlags::SAMPLED } else { TraceFlags::default() };
+        let remote = SpanContext::new(trace_id, SpanId::from_bytes(parent), flags, true, TraceState::NONE);
+        opentelemetry::Context::new().with_remote_span_context(remote)
+    });
+    let decision = sampler
+        .should_sample(parent.as_ref(), trace_id, "invoke", &trace::SpanKind::Server, &[], &[])
+        .decision;
+    decision == trace::SamplingDecision::RecordAndSample
 }
 
 /// The invoke's spans as OpenTelemetry span data: the gateway under the caller's span, the
@@ -275,5 +313,36 @@ mod tests {
         assert!(spans.iter().all(|s| s.end_time >= s.start_time));
         let text = format!("{spans:?}");
         assert!(!text.contains("secret"), "the query string was exported");
+    }
+
+    #[test]
+    fn sampling_follows_the_callers_flag_and_else_the_share_of_trace_ids() {
+        let (service, account) = (ServiceId::new("svc_1"), AccountId::new("acc_1"));
+        let call = |trace: TraceContext| InvokeRecord {
+            invoke_id: uuid::Uuid::nil(),
+            trace,
+            service: &service,
+            service_name: "echo",
+            owner: &account,
+            payer: &account,
+            entry: None,
+            method: "GET",
+            path: "/",
+            started_at: chrono::Utc::now(),
+            duration: Duration::from_millis(1),
+            status: 200,
+            error_code: None,
+            route: &[],
+            attempts: &[],
+        };
+        let from_caller =
+            |sampled| TraceContext { trace_id: [3; 16], span_id: [4; 8], sampled, parent_id: Some([5; 8]) };
+        let (none, all, half) = (sampler(0), sampler(100), sampler(50));
+        assert!(sampled(&none, &call(from_caller(true))), "the caller asked for it");
+        assert!(!sampled(&all, &call(from_caller(false))), "the caller did not");
+        assert!(!sampled(&none, &call(TraceContext::start())));
+        assert!(sampled(&all, &call(TraceContext::start())));
+        let taken = (0..2000).filter(|_| sampled(&half, &call(TraceContext::start()))).count();
+        assert!((800..1200).contains(&taken), "{taken} of 2000 at 50 %");
     }
 }

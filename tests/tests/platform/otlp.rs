@@ -16,12 +16,24 @@ use web4_tests::{
 const CALLER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
-/// A server exporting to a fresh collector in `protocol`, and a call to `path` of a service
-/// echoing its request, made within the caller's trace; the server is kept up with its answer.
-async fn exported_call(protocol: OtlpProtocol, path: &str) -> (TestApp, Received, reqwest::Response) {
+/// A server exporting to a fresh collector, a service echoing its requests, and the first call.
+struct Exported {
+    app: TestApp,
+    received: Received,
+    response: reqwest::Response,
+    /// The service's id.
+    id: String,
+    /// Kept up while the test runs (bind it: `..` would drop it at once).
+    _upstream: Upstream,
+}
+
+/// A server exporting in `protocol` (`sample_percent` of the traces that start at the
+/// platform) and a call to `path` of its service, made within the caller's trace.
+async fn exported_call(protocol: OtlpProtocol, path: &str, sample_percent: u32) -> Exported {
     let (endpoint, received) = collector::start(true).await;
     let mut settings = OtlpSettings::new(&endpoint, protocol).unwrap();
     settings.batch_delay = Duration::from_millis(100);
+    settings.sample_percent = sample_percent;
     let app = spawn_app_with(|config| config.observability.otlp = Some(settings)).await;
     app.sign_up_operator().await;
     let upstream = Upstream::start().await;
@@ -29,7 +41,7 @@ async fn exported_call(protocol: OtlpProtocol, path: &str) -> (TestApp, Received
     let url = app.url(&format!("/api/v1/invoke/{id}{path}"));
     let response = app.invoker().await.get(url).header("traceparent", CALLER).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    (app, received, response)
+    Exported { app, received, response, id, _upstream: upstream }
 }
 
 /// The spans of every JSON export received.
@@ -50,7 +62,8 @@ fn json_spans(received: &Received) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_calls_spans_reach_the_collector_in_the_callers_trace_and_the_upstream_joins_them() {
-    let (_app, received, response) = exported_call(OtlpProtocol::Json, "/echo?token=hush").await;
+    let Exported { received, response, _upstream, .. } =
+        exported_call(OtlpProtocol::Json, "/echo?token=hush", 100).await;
     let echo: Value = response.json().await.unwrap();
     let upstream_parent =
         echo["headers"]["traceparent"].as_str().unwrap().split('-').nth(2).unwrap().to_owned();
@@ -83,7 +96,7 @@ async fn a_calls_spans_reach_the_collector_in_the_callers_trace_and_the_upstream
 
 #[tokio::test]
 async fn the_default_encoding_is_protobuf() {
-    let (_app, received, _) = exported_call(OtlpProtocol::Protobuf, "/echo").await;
+    let Exported { received, _upstream, .. } = exported_call(OtlpProtocol::Protobuf, "/echo", 100).await;
     let trace_id: Vec<u8> =
         (0..16).map(|i| u8::from_str_radix(&CALLER_TRACE[2 * i..2 * i + 2], 16).unwrap()).collect();
     eventually("a protobuf export carrying the trace id", || async {
@@ -92,4 +105,23 @@ async fn the_default_encoding_is_protobuf() {
         })
     })
     .await;
+}
+
+#[tokio::test]
+async fn with_sampling_off_only_calls_in_a_callers_sampled_trace_are_exported() {
+    let Exported { app, received, id, _upstream, .. } = exported_call(OtlpProtocol::Json, "/echo", 0).await;
+    // A call in a trace the platform starts: not exported at 0 %.
+    let own = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/echo"))).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    let own_trace = own.headers()["traceparent"].to_str().unwrap().split('-').nth(1).unwrap().to_owned();
+    // One more call in the caller's sampled trace (the first one was too).
+    let again = app.invoker().await.get(app.url(&format!("/api/v1/invoke/{id}/again")));
+    assert_eq!(again.header("traceparent", CALLER).send().await.unwrap().status(), 200);
+    eventually("the caller's second call to be exported", || async {
+        json_spans(&received).iter().any(|s| s["name"].as_str() == Some("GET /again"))
+    })
+    .await;
+    let traces: std::collections::BTreeSet<String> =
+        json_spans(&received).iter().filter_map(|s| s["traceId"].as_str().map(str::to_owned)).collect();
+    assert_eq!(traces.into_iter().collect::<Vec<_>>(), vec![CALLER_TRACE.to_owned()], "not {own_trace}");
 }
