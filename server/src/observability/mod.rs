@@ -91,10 +91,11 @@ impl Observer {
             metrics::invoke_finished(record);
             self.rollups.record(record);
         }
-        // One copy of the call serves the store and the export.
-        if self.traces.enabled() || self.otlp.is_some() {
+        // One copy of the call serves the store and the export, and none is made for neither.
+        let export = self.otlp.as_ref().filter(|otlp| otlp.takes(record));
+        if self.traces.enabled() || export.is_some() {
             let stored = std::sync::Arc::new(traces::Stored::of(record, std::time::Instant::now()));
-            if let Some(otlp) = &self.otlp {
+            if let Some(otlp) = export {
                 otlp.export(record, &stored);
             }
             self.traces.keep(stored);

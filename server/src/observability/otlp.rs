@@ -122,12 +122,14 @@ impl OtlpExport {
         Ok(Self { processor, scope, sampler: sampler(settings.sample_percent) })
     }
 
-    /// Queues the spans of one finished invoke (`stored`: what the trace store keeps of it),
-    /// when the sampler takes its trace.
+    /// Whether the sampler takes this call's trace.
+    pub(super) fn takes(&self, record: &InvokeRecord<'_>) -> bool {
+        sampled(&self.sampler, record)
+    }
+
+    /// Queues the spans of one finished invoke the sampler took (`stored`: what the trace store
+    /// keeps of it).
     pub(super) fn export(&self, record: &InvokeRecord<'_>, stored: &Stored) {
-        if !sampled(&self.sampler, record) {
-            return;
-        }
         for span in span_data(record, stored, &self.scope) {
             self.processor.on_end(span);
         }
