@@ -265,6 +265,27 @@ mod tests {
     use app::types::ids::{AccountId, ServiceId};
     use std::time::Instant;
 
+    /// A plain answered call of `service` by `account`, in `trace`.
+    fn call<'a>(service: &'a ServiceId, account: &'a AccountId, trace: TraceContext) -> InvokeRecord<'a> {
+        InvokeRecord {
+            invoke_id: uuid::Uuid::nil(),
+            trace,
+            service,
+            service_name: "echo",
+            owner: account,
+            payer: account,
+            entry: None,
+            method: "GET",
+            path: "/",
+            started_at: chrono::Utc::now(),
+            duration: Duration::from_millis(1),
+            status: 200,
+            error_code: None,
+            route: &[],
+            attempts: &[],
+        }
+    }
+
     #[test]
     fn spans_nest_under_the_callers_and_the_host_is_the_upstreams_parent() {
         let node = || crate::mesh::NodeId::from(&crate::mesh::Keypair::generate_ed25519());
@@ -280,21 +301,12 @@ mod tests {
         let trace =
             TraceContext { trace_id: [3; 16], span_id: [4; 8], sampled: true, parent_id: Some([5; 8]) };
         let record = InvokeRecord {
-            invoke_id: uuid::Uuid::nil(),
-            trace,
-            service: &service,
-            service_name: "echo",
-            owner: &account,
-            payer: &account,
             entry: Some(entry),
-            method: "GET",
             path: "/x?secret=1",
-            started_at: chrono::Utc::now(),
             duration: Duration::from_millis(10),
-            status: 200,
-            error_code: None,
             route: &[entry, host],
             attempts: &[attempt],
+            ..call(&service, &account, trace)
         };
         let scope = InstrumentationScope::builder("test").build();
         let spans = span_data(&record, &Stored::of(&record, Instant::now()), &scope);
@@ -320,23 +332,7 @@ mod tests {
     #[test]
     fn sampling_follows_the_callers_flag_and_else_the_share_of_trace_ids() {
         let (service, account) = (ServiceId::new("svc_1"), AccountId::new("acc_1"));
-        let call = |trace: TraceContext| InvokeRecord {
-            invoke_id: uuid::Uuid::nil(),
-            trace,
-            service: &service,
-            service_name: "echo",
-            owner: &account,
-            payer: &account,
-            entry: None,
-            method: "GET",
-            path: "/",
-            started_at: chrono::Utc::now(),
-            duration: Duration::from_millis(1),
-            status: 200,
-            error_code: None,
-            route: &[],
-            attempts: &[],
-        };
+        let call = |trace| call(&service, &account, trace);
         let from_caller =
             |sampled| TraceContext { trace_id: [3; 16], span_id: [4; 8], sampled, parent_id: Some([5; 8]) };
         let (none, all, half) = (sampler(0), sampler(100), sampler(50));
